@@ -1,0 +1,109 @@
+"""The ``redact`` command line: gathers settings, calls the library, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import RedactError
+from .options import STYLES, DetectOptions, EncodeOptions, MaskOptions, RedactOptions
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline redaction of faces in evidence video.")
+
+
+def fail(error: RedactError) -> None:
+    typer.echo(f"redact: error: {error.describe()}", err=True)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"redact {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True)] = False,
+) -> None:
+    """Seal originals, redact faces, write NAME.redacted.mp4 and its log beside them."""
+
+
+@app.command()
+def run(
+    inputs: Annotated[list[Path], typer.Argument(help="Original video files (never modified).")],
+    style: Annotated[str, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = "blur",
+    shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = "box",
+    margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = 0.25,
+    threshold: Annotated[float, typer.Option(help="Face detector score threshold (lower finds more).")] = 0.3,
+    crf: Annotated[int, typer.Option(help="x264 constant rate factor (lower is better quality).")] = 18,
+    preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = "veryfast",
+    mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
+    operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")] = False,
+) -> None:
+    """Redact each INPUT into INPUT-stem.redacted.mp4 (+ .redacted.json) beside it."""
+    from .pipeline import redact_file
+
+    try:
+        options = RedactOptions(
+            detect=DetectOptions(threshold=threshold, margin=margin),
+            mask=MaskOptions(style=style, shape=shape),
+            encode=EncodeOptions(crf=crf, preset=preset),
+            mute=mute,
+            force=force,
+            operator=operator,
+            quiet=quiet,
+        )
+    except ValueError as exc:
+        typer.echo(f"redact: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    worst = 0
+    for path in inputs:
+        try:
+            result = redact_file(path, options)
+        except RedactError as error:
+            fail(error)
+            worst = max(worst, error.exit_code)
+            continue
+        note = " (input ended early; see log)" if result.stopped_early else ""
+        typer.echo(
+            f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
+        )
+    raise typer.Exit(worst)
+
+
+@app.command()
+def detect(
+    paths: Annotated[list[str], typer.Argument(help="Images, or videos (every N-th frame with --every).")],
+    format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",
+    every: Annotated[int, typer.Option(min=1, help="For videos: detect on every N-th frame.")] = 1,
+    threshold: Annotated[float, typer.Option(help="Face detector score threshold.")] = 0.3,
+    margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = 0.25,
+) -> None:
+    """Print one JSON line per image (or video frame) with boxes, mask regions and scores."""
+    from .detect_images import detect_path
+    from .pipeline import build_detectors
+
+    if format != "jsonl":
+        typer.echo("redact: error: only --format jsonl is supported", err=True)
+        raise typer.Exit(2)
+    detectors = build_detectors(RedactOptions(detect=DetectOptions(threshold=threshold, margin=margin)))
+    worst = 0
+    for path in paths:
+        try:
+            for line in detect_path(path, detectors, margin, every):
+                sys.stdout.write(json.dumps(line) + "\n")
+        except RedactError as error:
+            fail(error)
+            worst = max(worst, error.exit_code)
+    raise typer.Exit(worst)
+
+
+def main() -> None:
+    app()

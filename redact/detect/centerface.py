@@ -1,0 +1,108 @@
+"""CenterFace face detector (MIT) on onnxruntime, run at one or more image scales.
+
+CenterFace predicts a face-centre heatmap at 1/4 resolution plus box size and offset maps.
+Small faces (< ~20 px) fall below what the heatmap resolves at 1x, so an extra pass on the
+image upscaled 2x finds them; boxes from all passes are merged by non-maximum suppression.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+from ..boxes import nms
+from ..detections import Detections
+from ..models import CENTERFACE, locate
+from .base import DetectorInfo
+
+STRIDE = 32  # the network's input must be a multiple of this
+
+
+def make_session(path: str, threads: int | None = None):
+    """An onnxruntime session on the best local provider, with bounded CPU threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    threads = threads or int(os.environ.get("REDACT_DETECT_THREADS", "0")) or None
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    preferred = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider"]
+    available = set(ort.get_available_providers())
+    providers = [p for p in preferred if p in available] or ["CPUExecutionProvider"]
+    return ort.InferenceSession(path, sess_options=options, providers=providers)
+
+
+def decode(outputs: list[np.ndarray], threshold: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Turn the network's heatmap/scale/offset maps into xyxy boxes and scores."""
+    heatmap, scale, offset = outputs[0][0, 0], outputs[1][0], outputs[2][0]
+    ys, xs = np.nonzero(heatmap > threshold)
+    if ys.size == 0:
+        return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
+    box_h = np.exp(scale[0, ys, xs]) * 4
+    box_w = np.exp(scale[1, ys, xs]) * 4
+    cx = (xs + offset[1, ys, xs] + 0.5) * 4
+    cy = (ys + offset[0, ys, xs] + 0.5) * 4
+    x0 = np.clip(cx - box_w / 2, 0, width)
+    y0 = np.clip(cy - box_h / 2, 0, height)
+    x1 = np.clip(x0 + box_w, 0, width)
+    y1 = np.clip(y0 + box_h, 0, height)
+    return np.stack([x0, y0, x1, y1], axis=1).astype(np.float32), heatmap[ys, xs].astype(np.float32)
+
+
+class CenterFaceDetector:
+    """Faces in an RGB image. ``scales`` are resize factors applied before the network."""
+
+    def __init__(
+        self,
+        threshold: float = 0.3,
+        scales: tuple[float, ...] = (1.0,),
+        nms_iou: float = 0.3,
+        max_pixels: int | None = None,
+        threads: int | None = None,
+    ):
+        self.threshold = threshold
+        self.scales = tuple(scales)
+        self.nms_iou = nms_iou
+        self.max_pixels = max_pixels
+        path = locate(CENTERFACE)
+        self.session = make_session(str(path), threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.info = DetectorInfo(
+            name="centerface",
+            kind="face",
+            model_file=CENTERFACE.filename,
+            model_sha256=CENTERFACE.sha256,
+            settings={
+                "threshold": threshold,
+                "scales": list(self.scales),
+                "nms_iou": nms_iou,
+                "max_pixels": max_pixels,
+            },
+        )
+
+    def _run(self, rgb: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+        h, w = rgb.shape[:2]
+        if self.max_pixels and h * w * factor * factor > self.max_pixels:
+            factor = (self.max_pixels / (h * w)) ** 0.5
+        new_w, new_h = max(1, round(w * factor)), max(1, round(h * factor))
+        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        resized = rgb if (new_w, new_h) == (w, h) else cv2.resize(rgb, (new_w, new_h), interpolation=interp)
+        pad_w, pad_h = -new_w % STRIDE, -new_h % STRIDE
+        if pad_w or pad_h:
+            resized = cv2.copyMakeBorder(resized, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
+        blob = np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
+        outputs = self.session.run(None, {self.input_name: blob})
+        boxes, scores = decode(outputs, self.threshold, new_w, new_h)
+        boxes *= np.array([w / new_w, h / new_h, w / new_w, h / new_h], np.float32)
+        return boxes, scores
+
+    def detect(self, rgb: np.ndarray) -> Detections:
+        parts = [self._run(rgb, f) for f in self.scales]
+        boxes = np.concatenate([b for b, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
+        keep = nms(boxes, scores, self.nms_iou)
+        return Detections.of_kind("face", boxes[keep], scores[keep])

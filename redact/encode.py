@@ -1,0 +1,89 @@
+"""Output side: write the derivative with libx264 and copy audio packets untouched.
+
+Frames keep their source timestamps (same time base, same pts), so frame count, timing,
+variable frame rate and duration carry over; the source's display matrix (rotation) and
+colour description are written to the new stream.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import EncodeError
+from .media import VideoInfo
+from .options import EncodeOptions
+
+DEFAULT_RATE = Fraction(30, 1)
+
+
+class DerivativeWriter:
+    """An open MP4 being written. Use as a context manager; ``finish()`` flushes it."""
+
+    def __init__(self, path: Path, info: VideoInfo, audio_streams: list, options: EncodeOptions):
+        self.path = path
+        self.info = info
+        self.width, self.height = info.padded_size
+        self.time_base = info.time_base
+        try:
+            self.container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
+            self.video = self.container.add_stream("libx264", rate=info.rate or DEFAULT_RATE)
+        except av.FFmpegError as exc:
+            raise EncodeError(f"cannot create output ({exc})", path) from exc
+        cc = self.video.codec_context
+        cc.width, cc.height = self.width, self.height
+        cc.pix_fmt = "yuv420p"
+        cc.time_base = self.time_base
+        self.video.time_base = self.time_base
+        cc.options = {"crf": str(options.crf), "preset": options.preset}
+        for key, value in info.color.items():
+            setattr(cc, key, value)
+        if info.display_matrix is not None:
+            self.video.set_display_matrix(list(info.display_matrix))
+        self.audio_map = {}
+        for stream in audio_streams:
+            try:
+                self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
+            except (av.FFmpegError, ValueError) as exc:
+                raise EncodeError(
+                    f"audio stream {stream.index} ({stream.codec_context.name}) cannot be copied into MP4 ({exc})",
+                    path,
+                    hint="use --mute to leave audio out",
+                ) from exc
+        self.frames = 0
+
+    def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
+        frame = av.VideoFrame.from_ndarray(buf, format="yuv420p")
+        frame.pts = pts
+        frame.time_base = self.time_base
+        if duration:
+            frame.duration = duration
+        frame.color_range = self.info.color.get("color_range", 0)
+        self._mux(self.video.encode(frame))
+        self.frames += 1
+
+    def write_audio(self, packet: av.Packet) -> None:
+        out = self.audio_map.get(packet.stream.index)
+        if out is None:
+            return
+        packet.stream = out
+        self._mux([packet])
+
+    def _mux(self, packets) -> None:
+        try:
+            self.container.mux(packets)
+        except av.FFmpegError as exc:
+            raise EncodeError(f"muxing failed ({exc})", self.path) from exc
+
+    def finish(self) -> None:
+        self._mux(self.video.encode(None))
+        self.container.close()
+
+    def abort(self) -> None:
+        try:
+            self.container.close()
+        except av.FFmpegError:
+            pass

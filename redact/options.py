@@ -1,0 +1,65 @@
+"""Every user-settable parameter of a redaction, with the documented defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+STYLES = ("blur", "pixelate", "solid")
+SHAPES = ("box", "ellipse")
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """Face detection. Defaults measured in benchmarks/RESULTS.md (threshold 0.3, 1x scale)."""
+
+    threshold: float = 0.3
+    scales: tuple[float, ...] = (1.0,)
+    margin: float = 0.25  # each side of a box grows by this fraction of the box's size
+
+
+@dataclass(frozen=True)
+class MaskOptions:
+    """How a region is obscured. Every style discards the region's detail irreversibly."""
+
+    style: str = "blur"
+    shape: str = "box"
+    blocks: int = 6  # pixelate/blur keep at most blocks x blocks averaged samples of a region
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ValueError(f"unknown style {self.style!r}; choose one of {', '.join(STYLES)}")
+        if self.shape not in SHAPES:
+            raise ValueError(f"unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}")
+        if not 1 <= self.blocks <= 16:
+            raise ValueError("blocks must be between 1 and 16: more keeps a face recognisable")
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """libx264 settings for the derivative (yuv420p, H.264 High profile)."""
+
+    crf: int = 18
+    preset: str = "veryfast"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.crf <= 51:
+            raise ValueError("crf must be between 0 and 51")
+
+
+@dataclass(frozen=True)
+class RedactOptions:
+    detect: DetectOptions = field(default_factory=DetectOptions)
+    mask: MaskOptions = field(default_factory=MaskOptions)
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    mute: bool = False
+    force: bool = False
+    operator: str | None = None
+    quiet: bool = False
+
+    def as_log(self) -> dict:
+        """The parameters that shape the derivative, as recorded in the redaction log."""
+        data = asdict(self)
+        data.pop("quiet")
+        data.pop("force")
+        data.pop("operator")
+        return data

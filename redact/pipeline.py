@@ -1,0 +1,204 @@
+"""``redact_file``: seal → decode → detect → mask → encode → log, for one clip.
+
+Nothing is written beside the original except the seal (if new), and the derivative and
+its log, which appear by atomic rename only after everything succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import temp_path_for
+from .boxes import expand
+from .detect.base import Detector
+from .detect.centerface import CenterFaceDetector
+from .detections import Detections
+from .encode import DerivativeWriter
+from .errors import OutputExistsError
+from .geometry import quarter_turns, unrotate_boxes
+from .mask import i420_planes, mask_planes
+from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, i420_to_rgb, iter_media, open_input, probe
+from .options import RedactOptions
+from .progress import FrameProgress
+from .redaction_log import RegionLog, build_log
+from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
+
+
+@dataclass(frozen=True)
+class RedactResult:
+    original: Path
+    derivative: Path
+    log: Path
+    seal: Path
+    frames: int
+    regions: int
+    stopped_early: bool
+    seconds: float
+
+
+def derivative_path(original: Path) -> Path:
+    return original.with_name(original.stem + ".redacted.mp4")
+
+
+def log_path(original: Path) -> Path:
+    return original.with_name(original.stem + ".redacted.json")
+
+
+def build_detectors(options: RedactOptions) -> list[Detector]:
+    d = options.detect
+    return [CenterFaceDetector(threshold=d.threshold, scales=d.scales)]
+
+
+class Timer:
+    """Accumulates wall time per pipeline stage."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.totals[stage] = self.totals.get(stage, 0.0) + time.perf_counter() - start
+
+
+def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) -> Detections:
+    """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels."""
+    rgb = i420_to_rgb(buf)
+    k = quarter_turns(info.rotation)
+    upright = np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+    found = Detections.concat([d.detect(upright) for d in detectors])
+    if k and len(found):
+        height, width = rgb.shape[:2]
+        found = Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds)
+    return found
+
+
+def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
+    """Redact one video file beside itself. Raises ``RedactError`` subclasses on user errors."""
+    options = options or RedactOptions()
+    started = time.perf_counter()
+    started_at = utc_iso()
+    original = Path(path).absolute()
+    check_path(original)
+    out, log_out = derivative_path(original), log_path(original)
+    if not options.force and (out.exists() or log_out.exists()):
+        raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
+
+    timer = Timer()
+    with timer("seal"):
+        seal, _ = seal_original(original, options.operator)
+    info = probe(original)
+    detectors = build_detectors(options)
+    report = DecodeReport()
+    regions = RegionLog()
+    width, height = info.padded_size
+    default_step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
+
+    tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
+    writer = None
+    try:
+        container = open_input(original)
+        with contextlib.closing(container):
+            audio = [] if options.mute else list(container.streams.audio)
+            writer = DerivativeWriter(tmp_video, info, audio, options.encode)
+            last_pts = None
+            retimed = 0
+            index = 0
+            with FrameProgress(original.name, info.frames, options.quiet) as bar:
+                media = iter_media(container, copy_audio=bool(audio), report=report)
+                while True:
+                    with timer("decode"):
+                        item = next(media, None)
+                    if item is None:
+                        break
+                    kind, payload = item
+                    if kind == "audio":
+                        with timer("encode"):
+                            writer.write_audio(payload)
+                        continue
+                    frame = payload
+                    pts = (
+                        frame.pts if frame.pts is not None else (last_pts + default_step if last_pts is not None else 0)
+                    )
+                    if last_pts is not None and pts <= last_pts:
+                        pts, retimed = last_pts + 1, retimed + 1
+                    with timer("convert"):
+                        buf = frame_to_i420(frame)
+                    with timer("detect"):
+                        found = detect_frame(detectors, buf, info)
+                    with timer("mask"):
+                        boxes = expand(found.boxes, options.detect.margin, width, height)
+                        rects = mask_planes(i420_planes(buf, width, height), boxes, options.mask)
+                    regions.add(index, float(pts * info.time_base), found, rects, "automatic detection")
+                    with timer("encode"):
+                        writer.write_i420(buf, pts, frame.duration or None)
+                    last_pts = pts
+                    index += 1
+                    bar.advance()
+            with timer("encode"):
+                writer.finish()
+        if info.frames and report.frames < info.frames and not report.stopped_early:
+            report.stopped_early = True
+            report.reason = f"file ends after {report.frames} of {info.frames} frames (truncated?)"
+        with timer("hash"):
+            derivative_sha = hash_file(tmp_video)
+        timer.totals["total"] = time.perf_counter() - started
+        log = build_log(
+            original={"file": original.name, "sha256": seal.sha256, "seal": seal_path(original).name},
+            derivative={
+                "file": out.name,
+                "sha256": derivative_sha,
+                "frames": writer.frames,
+                "width": width,
+                "height": height,
+                "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
+                "audio": "muted" if options.mute else f"{len(audio)} stream(s) copied packet for packet",
+            },
+            input_info={
+                **{k: v for k, v in asdict(info).items() if k not in ("time_base", "rate", "color")},
+                "time_base": str(info.time_base),
+                "rate": str(info.rate) if info.rate else None,
+            },
+            decode={**asdict(report), "retimed_frames": retimed},
+            detectors=[d.info for d in detectors],
+            parameters=options.as_log(),
+            regions=regions,
+            timings=timer.totals,
+            operator=options.operator or current_operator(),
+            started_at=started_at,
+            finished_at=utc_iso(),
+        )
+        tmp_log.write_text(json.dumps(log, separators=(",", ":")) + "\n")
+        for tmp in (tmp_log, tmp_video):
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp_log, log_out)  # the derivative appears last: its presence implies a log
+        os.replace(tmp_video, out)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        for tmp in (tmp_video, tmp_log):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return RedactResult(
+        original=original,
+        derivative=out,
+        log=log_out,
+        seal=seal_path(original),
+        frames=writer.frames,
+        regions=regions.count,
+        stopped_early=report.stopped_early,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,91 @@
+"""Redaction scoring against labelled boxes, as the benchmarks report it.
+
+Rule: boxes flagged ``invalid`` and boxes whose short side is below ``min_size`` are
+*ignored* (neither a miss nor a hit). A labelled box counts as redacted when at least
+``cover`` of its area lies inside the union of masked regions. A *false region* is a masked
+region that overlaps no labelled box at all (ignored ones included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .boxes import intersection
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    covered: np.ndarray  # fraction of each labelled box inside the masked union
+    ignored: np.ndarray  # bool per labelled box
+    short_side: np.ndarray  # px per labelled box
+    false_regions: int
+    regions: int
+
+
+def coverage(gt: np.ndarray, regions: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Fraction of each ground-truth box covered by the union of ``regions`` (rasterized)."""
+    gt = np.asarray(gt, np.float32).reshape(-1, 4)
+    if len(gt) == 0:
+        return np.zeros(0)
+    mask = np.zeros((height, width), np.uint8)
+    for x0, y0, x1, y1 in np.asarray(regions, np.float32).reshape(-1, 4):
+        mask[int(np.floor(y0)) : int(np.ceil(y1)), int(np.floor(x0)) : int(np.ceil(x1))] = 1
+    integral = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0))).astype(np.int64)
+    out = np.zeros(len(gt))
+    for i, (x0, y0, x1, y1) in enumerate(np.round(gt).astype(int)):
+        x0, x1 = np.clip([x0, x1], 0, width)
+        y0, y1 = np.clip([y0, y1], 0, height)
+        total = (x1 - x0) * (y1 - y0)
+        if total <= 0:
+            continue
+        inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+        out[i] = inside / total
+    return out
+
+
+def score_image(
+    gt: np.ndarray,
+    regions: np.ndarray,
+    width: int,
+    height: int,
+    invalid: np.ndarray | None = None,
+    min_size: float = 10,
+) -> ImageScore:
+    gt = np.asarray(gt, np.float32).reshape(-1, 4)
+    regions = np.asarray(regions, np.float32).reshape(-1, 4)
+    short = np.minimum(gt[:, 2] - gt[:, 0], gt[:, 3] - gt[:, 1])
+    ignored = short < min_size
+    if invalid is not None:
+        ignored |= np.asarray(invalid, bool)
+    touching = intersection(regions, gt) > 0
+    false_regions = int((~touching.any(axis=1)).sum()) if len(regions) else 0
+    return ImageScore(coverage(gt, regions, width, height), ignored, short, false_regions, len(regions))
+
+
+@dataclass(frozen=True)
+class Summary:
+    recall: float
+    recall_large: float
+    counted: int
+    counted_large: int
+    false_per_image: float
+    images: int
+
+
+def summarize(scores: list[ImageScore], cover: float = 0.8, large: float = 20) -> Summary:
+    covered = np.concatenate([s.covered for s in scores]) if scores else np.zeros(0)
+    ignored = np.concatenate([s.ignored for s in scores]) if scores else np.zeros(0, bool)
+    short = np.concatenate([s.short_side for s in scores]) if scores else np.zeros(0)
+    hit = covered >= cover
+    counted = ~ignored
+    counted_large = counted & (short >= large)
+    return Summary(
+        recall=float(hit[counted].mean()) if counted.any() else float("nan"),
+        recall_large=float(hit[counted_large].mean()) if counted_large.any() else float("nan"),
+        counted=int(counted.sum()),
+        counted_large=int(counted_large.sum()),
+        false_per_image=sum(s.false_regions for s in scores) / max(1, len(scores)),
+        images=len(scores),
+    )

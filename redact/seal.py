@@ -1,0 +1,125 @@
+"""Seal an original before anything touches it: SHA-256, size, mtime, who and when.
+
+The seal ``NAME.seal.json`` sits beside ``NAME.ext``. Sealing removes the original's write
+bits; every later use re-hashes it and refuses to go on when the hash differs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import stat
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .atomic import write_json_atomic
+from .errors import BadInputError, SealMismatchError
+
+SEAL_FORMAT = "redact.seal/1"
+
+
+@dataclass(frozen=True)
+class Seal:
+    format: str
+    file: str
+    sha256: str
+    size: int
+    mtime: str
+    sealed_at: str
+    operator: str
+    tool: str
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Seal:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def seal_path(original: Path) -> Path:
+    return original.with_name(original.stem + ".seal.json")
+
+
+def hash_file(path: Path, chunk: int = 4 << 20) -> str:
+    """Streamed SHA-256 of a file of any size, opened read-only."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def utc_iso(timestamp: float | None = None) -> str:
+    moment = datetime.now(UTC) if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def current_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): fall back to the uid
+        return f"uid:{os.getuid()}"
+
+
+def make_read_only(path: Path) -> None:
+    mode = path.stat().st_mode
+    os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def is_read_only(path: Path) -> bool:
+    return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def load_seal(original: Path) -> Seal | None:
+    path = seal_path(original)
+    if not path.exists():
+        return None
+    try:
+        return Seal.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SealMismatchError(f"seal {path.name} is unreadable ({exc})", original) from exc
+
+
+def seal_original(original: Path, operator: str | None = None) -> tuple[Seal, bool]:
+    """Seal ``original`` if it has no seal, else verify it. Returns (seal, newly_created)."""
+    existing = load_seal(original)
+    if existing is not None:
+        verify_against_seal(original, existing)
+        return existing, False
+    info = original.stat()
+    seal = Seal(
+        format=SEAL_FORMAT,
+        file=original.name,
+        sha256=hash_file(original),
+        size=info.st_size,
+        mtime=utc_iso(info.st_mtime),
+        sealed_at=utc_iso(),
+        operator=operator or current_operator(),
+        tool=f"redact {__version__}",
+    )
+    try:
+        write_json_atomic(seal_path(original), asdict(seal))
+    except OSError as exc:
+        raise BadInputError(f"cannot write seal beside the original ({exc.strerror})", original) from exc
+    make_read_only(original)
+    return seal, True
+
+
+def verify_against_seal(original: Path, seal: Seal) -> None:
+    """Raise ``SealMismatchError`` unless the original's bytes are the sealed ones."""
+    size = original.stat().st_size
+    if size != seal.size:
+        raise SealMismatchError(
+            f"original changed since it was sealed: size {size} bytes, sealed {seal.size}",
+            original,
+            hint="the file is not the sealed evidence; do not redact it",
+        )
+    actual = hash_file(original)
+    if actual != seal.sha256:
+        raise SealMismatchError(
+            f"original changed since it was sealed: SHA-256 {actual}, sealed {seal.sha256}",
+            original,
+            hint="the file is not the sealed evidence; do not redact it",
+        )
