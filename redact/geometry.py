@@ -12,7 +12,7 @@ import numpy as np
 
 def quarter_turns(rotation_ccw: int) -> int:
     """np.rot90's ``k`` for a display-matrix rotation (counter-clockwise degrees)."""
-    return int(round(rotation_ccw / 90)) % 4
+    return round(rotation_ccw / 90) % 4
 
 
 def unrotate_boxes(boxes: np.ndarray, k: int, width: int, height: int) -> np.ndarray:

@@ -83,6 +83,19 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) ->
     return found
 
 
+def output_pts(pts: int | None, last: int | None, step: int) -> int:
+    """The source pts, unless it is missing or not increasing (broken files): then last + step.
+
+    MP4 needs strictly increasing timestamps; every frame whose pts had to change is counted
+    in the log as ``retimed_frames``.
+    """
+    if last is None:
+        return pts if pts is not None else 0
+    if pts is None or pts <= last:
+        return last + step if pts is None else last + 1
+    return pts
+
+
 def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
     """Redact one video file beside itself. Raises ``RedactError`` subclasses on user errors."""
     options = options or RedactOptions()
