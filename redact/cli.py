@@ -13,6 +13,8 @@ from . import __version__
 from .errors import RedactError
 from .options import STYLES, DetectOptions, EncodeOptions, MaskOptions, RedactOptions
 
+D, M, E = DetectOptions(), MaskOptions(), EncodeOptions()
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline redaction of faces in evidence video.")
 
 
@@ -36,12 +38,12 @@ def root(
 @app.command()
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="Original video files (never modified).")],
-    style: Annotated[str, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = "blur",
-    shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = "box",
-    margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = 0.25,
-    threshold: Annotated[float, typer.Option(help="Face detector score threshold (lower finds more).")] = 0.3,
-    crf: Annotated[int, typer.Option(help="x264 constant rate factor (lower is better quality).")] = 18,
-    preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = "veryfast",
+    style: Annotated[str, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = M.style,
+    shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = M.shape,
+    margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = D.margin,
+    threshold: Annotated[float, typer.Option(help="Face detector score threshold (lower finds more).")] = D.threshold,
+    crf: Annotated[int, typer.Option(help="x264 constant rate factor (lower is better quality).")] = E.crf,
+    preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = E.preset,
     mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
     force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
@@ -83,8 +85,8 @@ def detect(
     paths: Annotated[list[str], typer.Argument(help="Images, or videos (every N-th frame with --every).")],
     format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",
     every: Annotated[int, typer.Option(min=1, help="For videos: detect on every N-th frame.")] = 1,
-    threshold: Annotated[float, typer.Option(help="Face detector score threshold.")] = 0.3,
-    margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = 0.25,
+    threshold: Annotated[float, typer.Option(help="Face detector score threshold.")] = D.threshold,
+    margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = D.margin,
 ) -> None:
     """Print one JSON line per image (or video frame) with boxes, mask regions and scores."""
     from .detect_images import detect_path

@@ -28,7 +28,7 @@ from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, i420_to_r
 from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log
-from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
+from .seal import current_operator, hash_file, load_seal, seal_original, seal_path, utc_iso
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,12 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
 
     timer = Timer()
     with timer("seal"):
-        seal, _ = seal_original(original, options.operator)
-    info = probe(original)
+        if load_seal(original) is not None:
+            seal, _ = seal_original(original, options.operator)  # verifies; refuses a changed file
+            info = probe(original)
+        else:
+            info = probe(original)  # not a readable video: leave it unsealed and untouched
+            seal, _ = seal_original(original, options.operator)
     detectors = build_detectors(options)
     report = DecodeReport()
     regions = RegionLog()

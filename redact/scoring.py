@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .boxes import intersection
@@ -24,14 +25,25 @@ class ImageScore:
     regions: int
 
 
-def coverage(gt: np.ndarray, regions: np.ndarray, width: int, height: int) -> np.ndarray:
+def rasterize(regions: np.ndarray, width: int, height: int, shape: str = "box") -> np.ndarray:
+    """The union of regions as a uint8 mask; ``shape="ellipse"`` fills the inscribed ellipses."""
+    mask = np.zeros((height, width), np.uint8)
+    for x0, y0, x1, y1 in np.asarray(regions, np.float32).reshape(-1, 4):
+        if shape == "ellipse":
+            center = (round(float(x0 + x1) / 2), round(float(y0 + y1) / 2))
+            axes = (max(1, round(float(x1 - x0) / 2)), max(1, round(float(y1 - y0) / 2)))
+            cv2.ellipse(mask, center, axes, 0, 0, 360, 1, thickness=-1)
+        else:
+            mask[int(np.floor(y0)) : int(np.ceil(y1)), int(np.floor(x0)) : int(np.ceil(x1))] = 1
+    return mask
+
+
+def coverage(gt: np.ndarray, regions: np.ndarray, width: int, height: int, shape: str = "box") -> np.ndarray:
     """Fraction of each ground-truth box covered by the union of ``regions`` (rasterized)."""
     gt = np.asarray(gt, np.float32).reshape(-1, 4)
     if len(gt) == 0:
         return np.zeros(0)
-    mask = np.zeros((height, width), np.uint8)
-    for x0, y0, x1, y1 in np.asarray(regions, np.float32).reshape(-1, 4):
-        mask[int(np.floor(y0)) : int(np.ceil(y1)), int(np.floor(x0)) : int(np.ceil(x1))] = 1
+    mask = rasterize(regions, width, height, shape)
     integral = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0))).astype(np.int64)
     out = np.zeros(len(gt))
     for i, (x0, y0, x1, y1) in enumerate(np.round(gt).astype(int)):
@@ -52,6 +64,7 @@ def score_image(
     height: int,
     invalid: np.ndarray | None = None,
     min_size: float = 10,
+    shape: str = "box",
 ) -> ImageScore:
     gt = np.asarray(gt, np.float32).reshape(-1, 4)
     regions = np.asarray(regions, np.float32).reshape(-1, 4)
@@ -61,7 +74,7 @@ def score_image(
         ignored |= np.asarray(invalid, bool)
     touching = intersection(regions, gt) > 0
     false_regions = int((~touching.any(axis=1)).sum()) if len(regions) else 0
-    return ImageScore(coverage(gt, regions, width, height), ignored, short, false_regions, len(regions))
+    return ImageScore(coverage(gt, regions, width, height, shape), ignored, short, false_regions, len(regions))
 
 
 @dataclass(frozen=True)
@@ -89,3 +102,46 @@ def summarize(scores: list[ImageScore], cover: float = 0.8, large: float = 20) -
         false_per_image=sum(s.false_regions for s in scores) / max(1, len(scores)),
         images=len(scores),
     )
+
+
+def average_precision(scores: list[np.ndarray], matched: list[np.ndarray], positives: int) -> float:
+    """VOC-style AP (all-point interpolation) from per-detection scores and TP flags.
+
+    ``matched`` holds 1 for a true positive, 0 for a false positive and -1 for a detection
+    matched to an ignored box (dropped, neither TP nor FP).
+    """
+    s = np.concatenate(scores) if scores else np.zeros(0)
+    m = np.concatenate(matched) if matched else np.zeros(0)
+    keep = m >= 0
+    s, m = s[keep], m[keep]
+    if positives == 0 or len(s) == 0:
+        return 0.0
+    order = np.argsort(-s, kind="stable")
+    tp = np.cumsum(m[order] == 1)
+    fp = np.cumsum(m[order] == 0)
+    recall = tp / positives
+    precision = tp / np.maximum(tp + fp, 1)
+    precision = np.maximum.accumulate(precision[::-1])[::-1]
+    recall = np.concatenate([[0.0], recall])
+    return float(np.sum((recall[1:] - recall[:-1]) * precision))
+
+
+def match_iou(boxes: np.ndarray, scores: np.ndarray, gt: np.ndarray, ignored: np.ndarray, thr: float = 0.5):
+    """Greedy IoU matching in score order: 1 TP, 0 FP, -1 matched an ignored box."""
+    from .boxes import iou
+
+    out = np.zeros(len(boxes), np.int8)
+    if len(boxes) == 0 or len(gt) == 0:
+        return out
+    overlaps = iou(boxes, gt)
+    taken = np.zeros(len(gt), bool)
+    for i in np.argsort(-scores):
+        candidates = np.where(~taken | ignored, overlaps[i], -1)
+        j = int(np.argmax(candidates))
+        if candidates[j] >= thr:
+            if ignored[j]:
+                out[i] = -1
+            else:
+                out[i] = 1
+                taken[j] = True
+    return out

@@ -1,0 +1,188 @@
+"""Face redaction accuracy on labelled images (default: ../shared/data/faces, WIDER FACE val).
+
+    python benchmarks/accuracy_faces.py                      # redact's defaults
+    python benchmarks/accuracy_faces.py --threshold 0.2 --margin 0.15 --shape ellipse
+    python benchmarks/accuracy_faces.py --jsonl other.jsonl  # score any `redact detect` output
+    python benchmarks/accuracy_faces.py --deface             # also deface itself, if installed
+
+Scoring rule (printed with every result): boxes flagged ``invalid`` and boxes whose short side
+is < 10 px are ignored; a face counts as redacted when >= 80% of its box lies inside the masked
+regions; a false region is a masked region that overlaps no labelled box. AP@0.5 uses the
+detector's tight boxes with greedy IoU >= 0.5 matching (VOC all-point interpolation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redact.detect.centerface import CenterFaceDetector  # noqa: E402
+from redact.detect_images import record  # noqa: E402
+from redact.detections import Detections  # noqa: E402
+from redact.options import DetectOptions  # noqa: E402
+from redact.scoring import average_precision, match_iou, score_image, summarize  # noqa: E402
+
+RULE = (
+    "ignore invalid and <10 px boxes; redacted = >=80% of box inside masked regions; "
+    "false region = masked region overlapping no labelled box"
+)
+SIZE_BUCKETS = [(10, 20), (20, 40), (40, 80), (80, 1e9)]
+
+
+def load_truth(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "annotations.jsonl").read_text().splitlines() if line.strip()]
+
+
+def run_detector(rows: list[dict], folder: Path, threshold: float, scales: tuple, margin: float) -> tuple[list, float]:
+    detector = CenterFaceDetector(threshold=threshold, scales=scales)
+    records, elapsed = [], 0.0
+    for row in rows:
+        rgb = cv2.cvtColor(cv2.imread(str(folder / row["image"])), cv2.COLOR_BGR2RGB)
+        start = time.perf_counter()
+        found = detector.detect(rgb)
+        elapsed += time.perf_counter() - start
+        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, margin))
+    return records, elapsed / max(1, len(rows))
+
+
+def run_deface(rows: list[dict], folder: Path) -> list[dict]:
+    """deface 1.5 at its defaults: threshold 0.2, full-resolution input, ellipse masks.
+
+    deface's ``mask_scale=1.3`` grows *each side* by 0.3 of the box (``scale_bb``), i.e. a
+    margin of 0.3 in redact's terms.
+    """
+    from deface.centerface import CenterFace
+
+    net = CenterFace(in_shape=None, backend="auto")
+    records = []
+    for row in rows:
+        rgb = cv2.cvtColor(cv2.imread(str(folder / row["image"])), cv2.COLOR_BGR2RGB)
+        dets, _ = net(rgb, threshold=0.2)
+        boxes, scores = dets[:, :4], dets[:, 4]
+        found = Detections.of_kind("face", boxes, scores)
+        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, 0.3))
+    return records
+
+
+def ms_per_1080p_frame(threshold: float, scales: tuple) -> float:
+    """Detector time on a real 1080p frame (a WIDER image scaled up), median of 5 runs."""
+    detector = CenterFaceDetector(threshold=threshold, scales=scales)
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
+    detector.detect(frame)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        detector.detect(frame)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def score(rows: list[dict], records: list[dict], shape: str) -> dict:
+    by_image = {r["image"]: r for r in records}
+    scores, det_scores, det_flags = [], [], []
+    positives = 0
+    attr_hits: dict[str, list] = {}
+    bucket_hits: dict[str, list] = {f"{lo}-{hi if hi < 1e9 else 'inf'}": [] for lo, hi in SIZE_BUCKETS}
+    for row in rows:
+        rec = by_image.get(row["image"], {"detections": []})
+        faces = [d for d in rec["detections"] if d["kind"] == "face"]
+        regions = np.array([d["region"] for d in faces], np.float32).reshape(-1, 4)
+        boxes = np.array([d["box"] for d in faces], np.float32).reshape(-1, 4)
+        confidences = np.array([d["score"] for d in faces], np.float32)
+        gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
+        invalid = np.array([a.get("invalid", 0) for a in row.get("box_attrs", [{}] * len(gt))], bool)
+        s = score_image(gt, regions, row["width"], row["height"], invalid, shape=shape)
+        scores.append(s)
+        positives += int((~s.ignored).sum())
+        det_scores.append(confidences)
+        det_flags.append(match_iou(boxes, confidences, gt, s.ignored))
+        hit = s.covered >= 0.8
+        for i in np.flatnonzero(~s.ignored):
+            for lo, hi in SIZE_BUCKETS:
+                if lo <= s.short_side[i] < hi:
+                    bucket_hits[f"{lo}-{hi if hi < 1e9 else 'inf'}"].append(hit[i])
+            for attr, value in row.get("box_attrs", [{}] * len(gt))[i].items():
+                if attr != "invalid":
+                    attr_hits.setdefault(f"{attr}={value}", []).append(hit[i])
+    summary = summarize(scores)
+    return {
+        "rule": RULE,
+        "images": summary.images,
+        "faces_counted": summary.counted,
+        "recall_ge10": round(summary.recall, 4),
+        "faces_ge20": summary.counted_large,
+        "recall_ge20": round(summary.recall_large, 4),
+        "false_regions_per_image": round(summary.false_per_image, 3),
+        "missed_ge10": int(summary.counted - round(summary.recall * summary.counted)),
+        "ap50": round(average_precision(det_scores, det_flags, positives), 4),
+        "recall_by_short_side": {k: [round(float(np.mean(v)), 4), len(v)] for k, v in bucket_hits.items() if v},
+        "recall_by_attribute": {k: [round(float(np.mean(v)), 4), len(v)] for k, v in sorted(attr_hits.items())},
+    }
+
+
+def print_result(name: str, result: dict) -> None:
+    print(f"\n== {name}")
+    print(f"   rule: {result['rule']}")
+    print(
+        f"   recall >=10px {result['recall_ge10']:.3f} "
+        f"({result['faces_counted']} faces, {result['missed_ge10']} missed)"
+        f" | >=20px {result['recall_ge20']:.3f} ({result['faces_ge20']} faces)"
+        f" | false regions/image {result['false_regions_per_image']:.2f} | AP@0.5 {result['ap50']:.3f}"
+    )
+    if "ms_per_image" in result:
+        print(f"   {result['ms_per_image']:.0f} ms/image, {result['ms_per_1080p']:.0f} ms per 1080p frame")
+    for label, key in (("by short side", "recall_by_short_side"), ("by attribute", "recall_by_attribute")):
+        print(f"   {label}:", ", ".join(f"{k}: {v[0]:.3f} (n={v[1]})" for k, v in result[key].items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "faces")
+    parser.add_argument("--threshold", type=float, default=DetectOptions().threshold)
+    parser.add_argument("--scales", type=float, nargs="+", default=list(DetectOptions().scales))
+    parser.add_argument("--margin", type=float, default=DetectOptions().margin)
+    parser.add_argument("--shape", choices=["box", "ellipse"], default="box")
+    parser.add_argument("--jsonl", type=Path, help="score this `redact detect` output instead of running")
+    parser.add_argument("--deface", action="store_true", help="also run deface at its defaults (if installed)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    args = parser.parse_args()
+
+    rows = load_truth(args.data)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    if args.jsonl:
+        records = [json.loads(x) for x in args.jsonl.read_text().splitlines() if x.strip()]
+        results[str(args.jsonl)] = score(rows, records, args.shape)
+    else:
+        scales = tuple(args.scales)
+        records, per_image = run_detector(rows, args.data, args.threshold, scales, args.margin)
+        (args.out / "faces.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        name = f"redact centerface thr={args.threshold} scales={list(scales)} margin={args.margin} shape={args.shape}"
+        results[name] = score(rows, records, args.shape)
+        results[name]["ms_per_image"] = 1000 * per_image
+        results[name]["ms_per_1080p"] = ms_per_1080p_frame(args.threshold, scales)
+    if args.deface:
+        try:
+            results["deface 1.5 defaults (thr 0.2, mask scale 1.3, ellipse)"] = score(
+                rows, run_deface(rows, args.data), "ellipse"
+            )
+        except ImportError:
+            print("deface is not installed; skipping it (pip install deface)")
+    for name, result in results.items():
+        print_result(name, result)
+    (args.out / "accuracy_faces.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten: {args.out / 'accuracy_faces.json'}")
+
+
+if __name__ == "__main__":
+    main()

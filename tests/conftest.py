@@ -1,0 +1,41 @@
+"""Test-wide setup: no network in this process or any child; fixtures for real clips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+NONET = Path(__file__).resolve().parent / "nonet"
+
+# Block sockets here and in every subprocess (CLI runs, workers) started by the tests.
+sys.path.insert(0, str(NONET))
+import sitecustomize  # noqa: E402,F401  (installs the socket guard in this process)
+
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NONET), os.environ.get("PYTHONPATH")]))
+
+from clips import SAMPLE  # noqa: E402
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample (redact seals and chmods its input)."""
+    dst = tmp_path / SAMPLE.name
+    shutil.copyfile(SAMPLE, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def sample_redacted(tmp_path_factory) -> Path:
+    """The sample redacted once with default settings, shared by read-only tests."""
+    from redact import redact_file
+    from redact.options import RedactOptions
+
+    folder = tmp_path_factory.mktemp("sample")
+    src = folder / SAMPLE.name
+    shutil.copyfile(SAMPLE, src)
+    redact_file(src, RedactOptions(quiet=True))
+    return src

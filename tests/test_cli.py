@@ -1,0 +1,112 @@
+"""The CLI as a user runs it: subprocesses, exit codes, one clear line per bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+from clips import sample_frames, write_audio_only, write_clip
+
+
+def redact(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "redact", *args], capture_output=True, text=True, cwd=cwd, env=os.environ.copy()
+    )
+
+
+def bad_inputs(folder: Path) -> dict[str, Path]:
+    (folder / "dir.mp4").mkdir()
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "random.mp4").write_bytes(os.urandom(50_000))
+    good = write_clip(folder / "tail.mp4", count=30, faststart=False)  # moov at the end
+    data = good.read_bytes()
+    (folder / "nomoov.mp4").write_bytes(data[: len(data) // 2])
+    good.unlink()
+    write_audio_only(folder / "voice.m4a")
+    cv2.imwrite(str(folder / "still.png"), sample_frames(1, (320, 180))[0])
+    return {
+        "missing.mp4": folder / "missing.mp4",
+        "dir": folder / "dir.mp4",
+        "empty": folder / "empty.mp4",
+        "random": folder / "random.mp4",
+        "nomoov": folder / "nomoov.mp4",
+        "audio": folder / "voice.m4a",
+        "image": folder / "still.png",
+    }
+
+
+def test_every_bad_input_gets_one_clear_line_exit_2_and_nothing_written(tmp_path):
+    inputs = bad_inputs(tmp_path)
+    before = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir() if p.is_file()}
+    expected = {
+        "missing.mp4": "file not found",
+        "dir": "is a directory",
+        "empty": "empty",
+        "random": "not a video file",
+        "nomoov": "not a video file",
+        "audio": "no video stream",
+        "image": "still image",
+    }
+    for key, path in inputs.items():
+        proc = redact("run", "--quiet", str(path))
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2, (key, proc.stderr)
+        assert len(lines) == 1 and str(path) in lines[0] and expected[key] in lines[0], (key, lines)
+    after = {p.name: (p.read_bytes(), p.stat().st_mode) for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # no seal, no partial, no chmod, nothing created
+
+
+def test_run_cli_on_sample_then_refuses_overwrite(sample_copy):
+    proc = redact("run", "--quiet", str(sample_copy))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("OK: ") and "90 frames" in proc.stdout
+    again = redact("run", "--quiet", str(sample_copy))
+    assert again.returncode == 4 and "--force" in again.stderr
+
+
+def test_batch_of_inputs_goes_on_past_a_bad_one(tmp_path):
+    good = write_clip(tmp_path / "good.mp4")
+    proc = redact("run", "--quiet", str(tmp_path / "nope.mp4"), str(good))
+    assert proc.returncode == 2
+    assert (tmp_path / "good.redacted.mp4").exists()
+
+
+def test_detect_jsonl_format_on_an_image(tmp_path):
+    frame = sample_frames(1)[0]
+    image = tmp_path / "frame.png"
+    cv2.imwrite(str(image), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    proc = redact("detect", "--format", "jsonl", str(image))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert line["image"] == str(image) and (line["width"], line["height"]) == (1280, 720)
+    faces = [d for d in line["detections"] if d["kind"] == "face"]
+    assert len(faces) == 2
+    for d in faces:
+        x0, y0, x1, y1 = d["box"]
+        r0, s0, r1, s1 = d["region"]
+        assert r0 <= x0 < x1 <= r1 and s0 <= y0 < y1 <= s1 and 0 < d["score"] <= 1
+
+
+def test_detect_on_video_frames_with_stride(tmp_path):
+    clip = write_clip(tmp_path / "v.mp4", sample_frames(6, (640, 360)))
+    proc = redact("detect", "--every", "2", str(clip))
+    names = [json.loads(x)["image"] for x in proc.stdout.splitlines()]
+    assert names == [f"{clip}#0", f"{clip}#2", f"{clip}#4"]
+
+
+@pytest.mark.skipif(shutil.which("redact") is None, reason="console script not installed")
+def test_console_script_reports_version():
+    proc = subprocess.run(["redact", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("redact ")
+
+
+def test_sockets_are_blocked_in_subprocesses():
+    code = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9))\nexcept OSError as e:\n    print(e)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert "blocked" in proc.stdout

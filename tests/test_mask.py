@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from redact.mask import i420_planes, mask_planes, snap_regions
+from redact.options import MaskOptions
+
+W, H = 64, 48
+
+
+def noisy_i420(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (H * 3 // 2, W), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("style", ["blur", "pixelate", "solid"])
+def test_only_the_region_changes(style):
+    buf = noisy_i420()
+    before = buf.copy()
+    mask_planes(i420_planes(buf, W, H), np.array([[10, 8, 42, 40]]), MaskOptions(style=style))
+    y0, y1 = i420_planes(before, W, H)[0], i420_planes(buf, W, H)[0]
+    outside = np.ones_like(y0, bool)
+    outside[8:40, 10:42] = False
+    assert np.array_equal(y0[outside], y1[outside])
+    assert np.abs(y0[8:40, 10:42].astype(int) - y1[8:40, 10:42]).mean() > 30
+
+
+def test_pixelate_keeps_at_most_blocks_squared_values():
+    buf = noisy_i420()
+    mask_planes(i420_planes(buf, W, H), np.array([[0, 0, 48, 48]]), MaskOptions(style="pixelate", blocks=6))
+    assert len(np.unique(i420_planes(buf, W, H)[0][:48, :48])) <= 36
+
+
+def test_blur_is_irreversible_noise_detail_is_gone():
+    buf = noisy_i420()
+    before = i420_planes(buf.copy(), W, H)[0][0:48, 0:48].astype(float)
+    mask_planes(i420_planes(buf, W, H), np.array([[0, 0, 48, 48]]), MaskOptions(style="blur"))
+    after = i420_planes(buf, W, H)[0][0:48, 0:48].astype(float)
+    # the original noise cannot be predicted from what is left
+    assert abs(np.corrcoef(before.ravel(), after.ravel())[0, 1]) < 0.2
+    assert after.std() < before.std() / 4
+
+
+def test_solid_paints_black_in_all_planes():
+    buf = noisy_i420()
+    mask_planes(i420_planes(buf, W, H), np.array([[0, 0, 16, 16]]), MaskOptions(style="solid"))
+    y, u, v = i420_planes(buf, W, H)
+    assert (y[:16, :16] == 16).all() and (u[:8, :8] == 128).all() and (v[:8, :8] == 128).all()
+
+
+def test_ellipse_leaves_corners_untouched():
+    buf = noisy_i420()
+    before = buf.copy()
+    mask_planes(i420_planes(buf, W, H), np.array([[0, 0, 40, 40]]), MaskOptions(style="solid", shape="ellipse"))
+    y0, y1 = i420_planes(before, W, H)[0], i420_planes(buf, W, H)[0]
+    assert y1[0, 0] == y0[0, 0] and (y1[18:22, 18:22] == 16).all()
+
+
+def test_regions_snap_outward_to_even_pixels_and_clip():
+    assert snap_regions(np.array([[3.2, 5.9, 9.1, 100]]), W, H).tolist() == [[2, 4, 10, 48]]
+
+
+def test_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="unknown style"):
+        MaskOptions(style="swirl")

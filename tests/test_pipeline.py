@@ -1,0 +1,190 @@
+"""The whole redact run path on real clips, through real PyAV and the real model."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from clips import SAMPLE, decoded_rgb, sample_frames, sample_truth, video_facts, write_clip
+
+from redact import redact_file
+from redact.errors import OutputExistsError, SealMismatchError
+from redact.options import MaskOptions, RedactOptions
+from redact.pipeline import derivative_path, log_path, output_pts
+from redact.seal import hash_file, is_read_only
+
+QUIET = RedactOptions(quiet=True)
+
+
+def assert_faithful(original, derivative, audio=True):
+    a, b = video_facts(original), video_facts(derivative)
+    assert b["frames"] == a["frames"]
+    assert np.allclose(b["pts_s"], a["pts_s"], atol=1e-6)
+    assert b["duration_s"] == pytest.approx(a["duration_s"], abs=0.002)
+    assert b["rotation"] == a["rotation"]
+    if audio:
+        assert b["audio_packets"] == a["audio_packets"]
+
+
+def test_sample_is_faithful_sealed_and_every_face_masked(sample_redacted):
+    original = sample_redacted
+    derivative = derivative_path(original)
+    assert_faithful(SAMPLE, derivative)
+    assert hash_file(original) == hash_file(SAMPLE) and is_read_only(original)
+
+    truth = sample_truth()["frames"]
+    before, after = decoded_rgb(SAMPLE), decoded_rgb(derivative)
+    for i, (src, out) in enumerate(zip(before, after, strict=True)):
+        for x0, y0, x1, y1 in np.round(truth[i]["faces"]).astype(int):
+            face_in = src[y0:y1, x0:x1].astype(float)
+            face_out = out[y0:y1, x0:x1].astype(float)
+            # masked: the face's detail is gone, not just slightly re-encoded
+            assert np.abs(face_in - face_out).mean() > 8, f"frame {i} face not masked"
+            assert face_out.std() < face_in.std(), f"frame {i} face keeps its texture"
+    # far from any face the picture is untouched apart from re-encoding
+    assert np.abs(before[0][650:, :].astype(float) - after[0][650:, :]).mean() < 3
+
+
+def test_log_records_provenance_parameters_and_regions(sample_redacted):
+    log = json.loads(log_path(sample_redacted).read_text())
+    assert log["original"]["sha256"] == hash_file(SAMPLE)
+    assert log["derivative"]["sha256"] == hash_file(derivative_path(sample_redacted))
+    assert log["derivative"]["frames"] == 90 and log["decode"]["stopped_early"] is False
+    assert log["detectors"][0]["name"] == "centerface" and len(log["detectors"][0]["model_sha256"]) == 64
+    assert log["parameters"]["mask"]["style"] == "blur" and log["parameters"]["encode"]["crf"] == 18
+    assert log["regions"]["frames_with_regions"] == 90 and log["regions"]["total"] >= 180
+    index, pts_s, entries = log["regions"]["frames"][0]
+    assert index == 0 and pts_s == 0 and entries[0][0] == "face" and entries[0][-1] == "automatic detection"
+    assert {"decode", "detect", "mask", "encode", "total"} <= set(log["timings_s"])
+
+
+def test_rotation_is_kept_and_sideways_faces_are_found(tmp_path):
+    upright = sample_frames(6, size=(640, 360))
+    stored = [np.ascontiguousarray(np.rot90(f, -1)) for f in upright]  # shown upright with a 90° matrix
+    clip = write_clip(tmp_path / "rot.mp4", stored, rotation=90, time_base=Fraction(1, 30))
+    redact_file(clip, QUIET)
+    out = derivative_path(clip)
+    assert_faithful(clip, out, audio=False)
+    truth = sample_truth()["frames"]
+    for i, frame in enumerate(decoded_rgb(out)):
+        shown = np.rot90(frame, 1)
+        for x0, y0, x1, y1 in np.round(np.array(truth[i]["faces"]) / 2).astype(int):
+            assert np.abs(shown[y0:y1, x0:x1].astype(float) - upright[i][y0:y1, x0:x1]).mean() > 8
+
+
+def test_variable_frame_rate_timestamps_survive(tmp_path):
+    pts = [0, 40, 50, 130, 170, 300, 310, 320, 500, 540]
+    clip = write_clip(tmp_path / "vfr.mp4", count=len(pts), pts=pts, time_base=Fraction(1, 1000), audio=True)
+    redact_file(clip, QUIET)
+    assert_faithful(clip, derivative_path(clip))
+    assert np.allclose(video_facts(derivative_path(clip))["pts_s"], np.array(pts) / 1000)
+
+
+def test_odd_size_non_yuv420_input_is_padded_to_even(tmp_path):
+    clip = write_clip(tmp_path / "odd.mkv", size=(161, 121), codec="ffv1", pix_fmt="bgr0")
+    redact_file(clip, QUIET)
+    facts = video_facts(derivative_path(clip))
+    assert facts["size"] == (162, 122) and facts["pix_fmt"] == "yuv420p" and facts["frames"] == 12
+    log = json.loads(log_path(clip).read_text())
+    assert log["derivative"]["padded_from"] == [161, 121]
+    # the picture itself is carried over (gradient intact, not rescaled)
+    src, out = decoded_rgb(clip)[3], decoded_rgb(derivative_path(clip))[3]
+    assert np.abs(src.astype(float) - out[:121, :161]).mean() < 4
+
+
+def test_mute_drops_audio(tmp_path):
+    clip = write_clip(tmp_path / "talk.mp4", audio=True)
+    redact_file(clip, RedactOptions(quiet=True, mute=True))
+    assert video_facts(derivative_path(clip))["audio_streams"] == 0
+
+
+def test_existing_derivative_needs_force(tmp_path):
+    clip = write_clip(tmp_path / "a.mp4", sample_frames(4, (640, 360)))
+    redact_file(clip, QUIET)
+    first = hash_file(derivative_path(clip))
+    with pytest.raises(OutputExistsError):
+        redact_file(clip, RedactOptions(quiet=True, mask=MaskOptions(style="solid")))
+    assert hash_file(derivative_path(clip)) == first
+    redact_file(clip, RedactOptions(quiet=True, force=True, mask=MaskOptions(style="solid")))
+    assert hash_file(derivative_path(clip)) != first
+
+
+def test_changed_original_is_refused_and_nothing_written(tmp_path):
+    clip = write_clip(tmp_path / "b.mp4")
+    redact_file(clip, QUIET)
+    derivative_path(clip).unlink()
+    log_path(clip).unlink()
+    clip.chmod(0o644)
+    data = bytearray(clip.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    clip.write_bytes(bytes(data))
+    with pytest.raises(SealMismatchError):
+        redact_file(clip, QUIET)
+    assert not derivative_path(clip).exists() and not log_path(clip).exists()
+
+
+def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
+    from redact import encode
+
+    clip = write_clip(tmp_path / "c.mp4")
+    calls = {"n": 0}
+    real = encode.DerivativeWriter.write_i420
+
+    def failing(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk unplugged")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(encode.DerivativeWriter, "write_i420", failing)
+    with pytest.raises(RuntimeError):
+        redact_file(clip, QUIET)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "c.seal.json"]
+
+
+def test_truncated_file_is_redacted_up_to_last_good_frame(tmp_path):
+    clip = write_clip(tmp_path / "full.mp4", count=40, size=(320, 240))
+    cut = tmp_path / "cut.mp4"
+    data = clip.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.6)])  # moov is at the front (faststart)
+    result = redact_file(cut, QUIET)
+    log = json.loads(log_path(cut).read_text())
+    assert 0 < result.frames < 40 and result.stopped_early
+    assert log["decode"]["stopped_early"] and log["decode"]["reason"]
+    assert video_facts(derivative_path(cut))["frames"] == result.frames
+
+
+def test_same_input_and_parameters_give_identical_derivative(tmp_path):
+    clip = write_clip(tmp_path / "d.mp4", sample_frames(4, (640, 360)))
+    redact_file(clip, QUIET)
+    first = hash_file(derivative_path(clip))
+    redact_file(clip, RedactOptions(quiet=True, force=True))
+    assert hash_file(derivative_path(clip)) == first
+
+
+def test_output_pts_repairs_missing_and_non_increasing_timestamps():
+    assert output_pts(None, None, 3) == 0
+    assert output_pts(10, None, 3) == 10
+    assert output_pts(None, 10, 3) == 13
+    assert output_pts(10, 10, 3) == 11
+    assert output_pts(20, 10, 3) == 20
+
+
+def test_altered_model_file_is_refused(tmp_path, monkeypatch):
+    from redact import models
+    from redact.errors import ModelError
+
+    bad = tmp_path / "models"
+    bad.mkdir()
+    data = bytearray(models.locate(models.CENTERFACE).read_bytes())
+    data[-100] ^= 1
+    (bad / models.CENTERFACE.filename).write_bytes(bytes(data))
+    monkeypatch.setenv("REDACT_MODELS_DIR", str(bad))
+    models.locate.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="SHA-256"):
+            models.locate(models.CENTERFACE)
+    finally:
+        models.locate.cache_clear()
