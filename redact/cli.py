@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +17,29 @@ from .options import STYLES, DetectOptions, EncodeOptions, MaskOptions, RedactOp
 
 D, M, E = DetectOptions(), MaskOptions(), EncodeOptions()
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline redaction of faces in evidence video.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Offline redaction of faces in evidence video.",
+)
+DEBUG = bool(os.environ.get("REDACT_DEBUG"))
 
 
 def fail(error: RedactError) -> None:
     typer.echo(f"redact: error: {error.describe()}", err=True)
+
+
+def crash(path: object, error: Exception) -> int:
+    """An unexpected failure: one line for the user, the traceback only with REDACT_DEBUG=1."""
+    typer.echo(
+        f"redact: internal error: {path}: {type(error).__name__}: {error} "
+        "(nothing was written; set REDACT_DEBUG=1 for a traceback and report it)",
+        err=True,
+    )
+    if DEBUG:
+        traceback.print_exc()
+    return 1
 
 
 def version_callback(value: bool) -> None:
@@ -73,6 +93,12 @@ def run(
             fail(error)
             worst = max(worst, error.exit_code)
             continue
+        except KeyboardInterrupt:
+            typer.echo(f"redact: interrupted: {path} (no partial output left)", err=True)
+            raise typer.Exit(130) from None
+        except Exception as error:
+            worst = max(worst, crash(path, error))
+            continue
         note = " (input ended early; see log)" if result.stopped_early else ""
         typer.echo(
             f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
@@ -104,6 +130,8 @@ def detect(
         except RedactError as error:
             fail(error)
             worst = max(worst, error.exit_code)
+        except Exception as error:
+            worst = max(worst, crash(path, error))
     raise typer.Exit(worst)
 
 

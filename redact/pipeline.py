@@ -29,6 +29,7 @@ from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log
 from .seal import current_operator, hash_file, load_seal, seal_original, seal_path, utc_iso
+from .timestamps import ReorderWindow, output_pts
 
 
 @dataclass(frozen=True)
@@ -83,17 +84,48 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) ->
     return found
 
 
-def output_pts(pts: int | None, last: int | None, step: int) -> int:
-    """The source pts, unless it is missing or not increasing (broken files): then last + step.
+class FrameRedactor:
+    """Per-frame work in display order: timestamps → detect → mask → encode → log regions."""
 
-    MP4 needs strictly increasing timestamps; every frame whose pts had to change is counted
-    in the log as ``retimed_frames``.
-    """
-    if last is None:
-        return pts if pts is not None else 0
-    if pts is None or pts <= last:
-        return last + step if pts is None else last + 1
-    return pts
+    def __init__(self, writer, detectors, info: VideoInfo, options: RedactOptions, timer: Timer, regions: RegionLog):
+        self.writer, self.detectors, self.info = writer, detectors, info
+        self.options, self.timer, self.regions = options, timer, regions
+        self.width, self.height = info.padded_size
+        self.step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
+        self.window: ReorderWindow = ReorderWindow()
+        self.last_in: int | None = None
+        self.last_out: int | None = None
+        self.retimed = 0
+        self.index = 0
+
+    def push(self, frame) -> int:
+        """Queue a decoded frame; returns how many frames were written."""
+        stamp = frame.pts if frame.pts is not None else frame.dts
+        if stamp is None:
+            stamp = self.last_in + self.step if self.last_in is not None else 0
+        self.last_in = stamp
+        return sum(self._write(f, t) for f, t in self.window.push(frame, stamp))
+
+    def flush(self) -> int:
+        return sum(self._write(f, t) for f, t in self.window.flush())
+
+    def _write(self, frame, stamp: int) -> int:
+        pts = output_pts(stamp, self.last_out, self.step)
+        self.retimed += pts != stamp
+        timer = self.timer
+        with timer("convert"):
+            buf = frame_to_i420(frame)
+        with timer("detect"):
+            found = detect_frame(self.detectors, buf, self.info)
+        with timer("mask"):
+            boxes = expand(found.boxes, self.options.detect.margin, self.width, self.height)
+            rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
+        self.regions.add(self.index, float(pts * self.info.time_base), found, rects, "automatic detection")
+        with timer("encode"):
+            self.writer.write_i420(buf, pts, frame.duration or None)
+        self.last_out = pts
+        self.index += 1
+        return 1
 
 
 def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
@@ -119,7 +151,6 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
     report = DecodeReport()
     regions = RegionLog()
     width, height = info.padded_size
-    default_step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
     writer = None
@@ -128,9 +159,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
             writer = DerivativeWriter(tmp_video, info, audio, options.encode)
-            last_pts = None
-            retimed = 0
-            index = 0
+            frames = FrameRedactor(writer, detectors, info, options, timer, regions)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report)
                 while True:
@@ -142,26 +171,9 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                     if kind == "audio":
                         with timer("encode"):
                             writer.write_audio(payload)
-                        continue
-                    frame = payload
-                    pts = (
-                        frame.pts if frame.pts is not None else (last_pts + default_step if last_pts is not None else 0)
-                    )
-                    if last_pts is not None and pts <= last_pts:
-                        pts, retimed = last_pts + 1, retimed + 1
-                    with timer("convert"):
-                        buf = frame_to_i420(frame)
-                    with timer("detect"):
-                        found = detect_frame(detectors, buf, info)
-                    with timer("mask"):
-                        boxes = expand(found.boxes, options.detect.margin, width, height)
-                        rects = mask_planes(i420_planes(buf, width, height), boxes, options.mask)
-                    regions.add(index, float(pts * info.time_base), found, rects, "automatic detection")
-                    with timer("encode"):
-                        writer.write_i420(buf, pts, frame.duration or None)
-                    last_pts = pts
-                    index += 1
-                    bar.advance()
+                    else:
+                        bar.advance(frames.push(payload))
+                bar.advance(frames.flush())
             with timer("encode"):
                 writer.finish()
         if info.frames and report.frames < info.frames and not report.stopped_early:
@@ -186,7 +198,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 "time_base": str(info.time_base),
                 "rate": str(info.rate) if info.rate else None,
             },
-            decode={**asdict(report), "retimed_frames": retimed},
+            decode={**asdict(report), "retimed_frames": frames.retimed},
             detectors=[d.info for d in detectors],
             parameters=options.as_log(),
             regions=regions,

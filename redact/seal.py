@@ -87,6 +87,7 @@ def seal_original(original: Path, operator: str | None = None) -> tuple[Seal, bo
     existing = load_seal(original)
     if existing is not None:
         verify_against_seal(original, existing)
+        make_read_only(original)  # a verified copy put back in place stays protected too
         return existing, False
     info = original.stat()
     seal = Seal(

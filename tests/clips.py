@@ -98,6 +98,12 @@ def write_audio_only(path: Path) -> Path:
     return path
 
 
+def display_seconds(frames) -> list[float]:
+    """Frame times in display order: decoders emit frames in display order, so the sorted
+    timestamps are the display times even where a container attaches them out of order."""
+    return sorted(float((f.pts if f.pts is not None else f.dts) * f.time_base) for f in frames)
+
+
 def video_facts(path: Path) -> dict:
     """Frame count, per-frame pts in seconds, duration, rotation, size, audio packets."""
     with av.open(str(path)) as c:
@@ -105,7 +111,7 @@ def video_facts(path: Path) -> dict:
         frames = list(c.decode(stream))
         facts = {
             "frames": len(frames),
-            "pts_s": [float(f.pts * f.time_base) for f in frames],
+            "pts_s": display_seconds(frames),
             "duration_s": c.duration / av.time_base if c.duration else None,
             "rotation": frames[0].rotation if frames else None,
             "size": (frames[0].width, frames[0].height) if frames else None,

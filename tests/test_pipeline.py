@@ -12,8 +12,9 @@ from clips import SAMPLE, decoded_rgb, sample_frames, sample_truth, video_facts,
 from redact import redact_file
 from redact.errors import OutputExistsError, SealMismatchError
 from redact.options import MaskOptions, RedactOptions
-from redact.pipeline import derivative_path, log_path, output_pts
+from redact.pipeline import derivative_path, log_path
 from redact.seal import hash_file, is_read_only
+from redact.timestamps import ReorderWindow, output_pts
 
 QUIET = RedactOptions(quiet=True)
 
@@ -188,3 +189,14 @@ def test_altered_model_file_is_refused(tmp_path, monkeypatch):
             models.locate(models.CENTERFACE)
     finally:
         models.locate.cache_clear()
+
+
+def test_reorder_window_restores_display_order_timestamps():
+    # AVI with packed B-frames: frames decoded in display order, pts attached out of order
+    window = ReorderWindow(depth=4)
+    pts = [1, 2, 3, 5, 4, 6, 8, 7, 9]
+    out = [t for i, p in enumerate(pts) for _, t in window.push(i, p)] + [t for _, t in window.flush()]
+    assert out == list(range(1, 10))
+    ordered = ReorderWindow(depth=4)
+    frames = [f for i in range(6) for f, _ in ordered.push(i, i * 10)] + [f for f, _ in ordered.flush()]
+    assert frames == list(range(6))
