@@ -59,6 +59,7 @@ class DecodeReport:
     stopped_early: bool = False
     reason: str | None = None
     last_pts_s: float | None = None
+    video_end: int | None = None  # end of the last video packet (pts + duration), stream time base
 
 
 def check_path(path: Path) -> None:
@@ -179,6 +180,9 @@ def iter_media(
                 if packet.dts is not None:
                     yield "audio", packet
                 continue
+            if packet.pts is not None and packet.duration:
+                end = packet.pts + packet.duration
+                report.video_end = end if report.video_end is None else max(report.video_end, end)
             for frame in packet.decode():
                 report.frames += 1
                 if frame.pts is not None:

@@ -85,16 +85,22 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) ->
 
 
 class FrameRedactor:
-    """Per-frame work in display order: timestamps → detect → mask → encode → log regions."""
+    """Per-frame work in display order: timestamps → detect → mask → encode → log regions.
 
-    def __init__(self, writer, detectors, info: VideoInfo, options: RedactOptions, timer: Timer, regions: RegionLog):
+    Each frame is written once the next one's timestamp is known, so its duration is exact
+    (variable frame rate included); the last frame ends where the container's video ends.
+    """
+
+    def __init__(
+        self, writer, detectors, info: VideoInfo, options: RedactOptions, timer: Timer, regions: RegionLog, report
+    ):
         self.writer, self.detectors, self.info = writer, detectors, info
-        self.options, self.timer, self.regions = options, timer, regions
+        self.options, self.timer, self.regions, self.report = options, timer, regions, report
         self.width, self.height = info.padded_size
         self.step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
         self.window: ReorderWindow = ReorderWindow()
+        self.pending = None  # (frame, pts) waiting for the next frame's pts
         self.last_in: int | None = None
-        self.last_out: int | None = None
         self.retimed = 0
         self.index = 0
 
@@ -104,14 +110,27 @@ class FrameRedactor:
         if stamp is None:
             stamp = self.last_in + self.step if self.last_in is not None else 0
         self.last_in = stamp
-        return sum(self._write(f, t) for f, t in self.window.push(frame, stamp))
+        return sum(self._next(f, t) for f, t in self.window.push(frame, stamp))
 
     def flush(self) -> int:
-        return sum(self._write(f, t) for f, t in self.window.flush())
+        written = sum(self._next(f, t) for f, t in self.window.flush())
+        if self.pending is not None:
+            frame, pts = self.pending
+            end = self.report.video_end
+            duration = end - pts if end is not None and end > pts else (frame.duration or self.step)
+            written += self._encode(frame, pts, duration)
+            self.pending = None
+        return written
 
-    def _write(self, frame, stamp: int) -> int:
-        pts = output_pts(stamp, self.last_out, self.step)
+    def _next(self, frame, stamp: int) -> int:
+        last = self.pending[1] if self.pending is not None else None
+        pts = output_pts(stamp, last, self.step)
         self.retimed += pts != stamp
+        written = self._encode(*self.pending, pts - last) if self.pending is not None else 0
+        self.pending = (frame, pts)
+        return written
+
+    def _encode(self, frame, pts: int, duration: int) -> int:
         timer = self.timer
         with timer("convert"):
             buf = frame_to_i420(frame)
@@ -122,8 +141,7 @@ class FrameRedactor:
             rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
         self.regions.add(self.index, float(pts * self.info.time_base), found, rects, "automatic detection")
         with timer("encode"):
-            self.writer.write_i420(buf, pts, frame.duration or None)
-        self.last_out = pts
+            self.writer.write_i420(buf, pts, duration)
         self.index += 1
         return 1
 
@@ -159,7 +177,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
             writer = DerivativeWriter(tmp_video, info, audio, options.encode)
-            frames = FrameRedactor(writer, detectors, info, options, timer, regions)
+            frames = FrameRedactor(writer, detectors, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report)
                 while True:

@@ -51,7 +51,7 @@ def write_clip(
     pts: list[int] | None = None,
     time_base: Fraction = Fraction(1, 25),
     rotation: int | None = None,
-    audio: bool = False,
+    audio: bool | list[str] = False,
     fmt: str | None = None,
     faststart: bool = True,
 ) -> Path:
@@ -67,24 +67,33 @@ def write_clip(
         video.codec_context.time_base = time_base
         if rotation is not None:
             video.set_display_rotation(rotation)
-        stream_audio = out.add_stream("aac", rate=48000, layout="mono") if audio else None
+        codecs = ["aac"] if audio is True else list(audio or [])
+        audio_streams = [out.add_stream(codec, rate=48000, layout="mono") for codec in codecs]
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = pts[i] if pts else i
             frame.time_base = time_base
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
-        if stream_audio is not None:
-            seconds = float(((pts[-1] if pts else len(frames)) + 1) * time_base)
-            total = int(48000 * seconds)
-            for start in range(0, total, 1024):
-                n = np.arange(start, min(total, start + 1024))
-                tone = (0.1 * np.sin(2 * np.pi * 330 * n / 48000)).astype(np.float32)[None, :]
-                af = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
-                af.sample_rate, af.pts = 48000, start
-                out.mux(stream_audio.encode(af))
-            out.mux(stream_audio.encode(None))
+        seconds = float(((pts[-1] if pts else len(frames)) + 1) * time_base)
+        for number, stream in enumerate(audio_streams):
+            write_tone(out, stream, seconds, 330 * (number + 1))
     return path
+
+
+def write_tone(out, stream, seconds: float, hz: float) -> None:
+    """Encode a sine tone into ``stream`` (any sample format the encoder wants)."""
+    fmt = stream.codec_context.format
+    size = stream.codec_context.frame_size or 1024
+    total = int(48000 * seconds)
+    for start in range(0, total, size):
+        n = np.arange(start, min(total, start + size))
+        tone = 0.1 * np.sin(2 * np.pi * hz * n / 48000)
+        samples = (tone * 32767).astype(np.int16) if fmt.name.startswith("s16") else tone.astype(np.float32)
+        af = av.AudioFrame.from_ndarray(samples[None, :], format=fmt.name, layout="mono")
+        af.sample_rate, af.pts = 48000, start
+        out.mux(stream.encode(af))
+    out.mux(stream.encode(None))
 
 
 def write_audio_only(path: Path) -> Path:
@@ -112,14 +121,36 @@ def video_facts(path: Path) -> dict:
         facts = {
             "frames": len(frames),
             "pts_s": display_seconds(frames),
-            "duration_s": c.duration / av.time_base if c.duration else None,
+            "container_duration_s": c.duration / av.time_base if c.duration else None,
             "rotation": frames[0].rotation if frames else None,
             "size": (frames[0].width, frames[0].height) if frames else None,
             "pix_fmt": frames[0].format.name if frames else None,
             "audio_streams": len(c.streams.audio),
+            "container_format": c.format.name.split(",")[0],
         }
     with av.open(str(path)) as c:
-        facts["audio_packets"] = [(bytes(p), p.pts) for p in c.demux(audio=0) if p.size] if c.streams.audio else []
+        # every audio stream: payload bytes and presentation time in seconds, packet by packet
+        packets: dict[int, list] = {s.index: [] for s in c.streams.audio}
+        for p in c.demux(c.streams.audio) if packets else []:  # demux([]) would read every stream
+            if p.size:
+                packets[p.stream.index].append((bytes(p), round(float(p.pts * p.time_base), 6)))
+        facts["audio_packets"] = list(packets.values())
+    with av.open(str(path)) as c:
+        # when each stream's media ends (last packet's pts + duration): comparable across
+        # containers, unlike container durations (AVI counts video only, MKV rounds to ms)
+        ends: dict[str, float] = {}
+        for p in c.demux():
+            if p.pts is not None and p.size:
+                end = float((p.pts + (p.duration or 0)) * p.time_base)
+                ends[p.stream.type] = max(ends.get(p.stream.type, end), end)
+        facts["audio_end_s"] = ends.get("audio")
+        # MP4 stores sample durations in decode order, so with B-frames max(pts + duration) is
+        # not the end; the track's own duration is, where the container records one.
+        video = c.streams.video[0]
+        if video.duration:
+            facts["video_end_s"] = float(((video.start_time or 0) + video.duration) * video.time_base)
+        else:
+            facts["video_end_s"] = ends.get("video")
     return facts
 
 

@@ -23,7 +23,11 @@ def assert_faithful(original, derivative, audio=True):
     a, b = video_facts(original), video_facts(derivative)
     assert b["frames"] == a["frames"]
     assert np.allclose(b["pts_s"], a["pts_s"], atol=1e-6)
-    assert b["duration_s"] == pytest.approx(a["duration_s"], abs=0.002)
+    assert b["video_end_s"] == pytest.approx(a["video_end_s"], abs=0.002)
+    if audio and a["audio_end_s"] is not None:
+        assert b["audio_end_s"] == pytest.approx(a["audio_end_s"], abs=0.002)
+    if a["container_format"] == "mp4":  # same container: the reported duration matches too
+        assert b["container_duration_s"] == pytest.approx(a["container_duration_s"], abs=0.002)
     assert b["rotation"] == a["rotation"]
     if audio:
         assert b["audio_packets"] == a["audio_packets"]
@@ -93,6 +97,22 @@ def test_odd_size_non_yuv420_input_is_padded_to_even(tmp_path):
     # the picture itself is carried over (gradient intact, not rescaled)
     src, out = decoded_rgb(clip)[3], decoded_rgb(derivative_path(clip))[3]
     assert np.abs(src.astype(float) - out[:121, :161]).mean() < 4
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt", "audio"),
+    [
+        ("pcm.mov", "libx264", "yuv420p", ["pcm_s16le"]),  # bodycam-style PCM audio
+        ("mjpeg.avi", "mjpeg", "yuvj420p", ["pcm_s16le"]),  # full-range MJPEG
+        ("hevc10.mkv", "libx265", "yuv420p10le", ["libopus"]),  # 10-bit HEVC, Opus
+        ("two_tracks.mp4", "libx264", "yuv420p", ["aac", "aac"]),
+    ],
+)
+def test_common_camera_formats_keep_frames_and_every_audio_track(tmp_path, name, codec, pix_fmt, audio):
+    clip = write_clip(tmp_path / name, size=(320, 240), codec=codec, pix_fmt=pix_fmt, audio=audio)
+    redact_file(clip, QUIET)
+    assert_faithful(clip, derivative_path(clip))
+    assert len(video_facts(derivative_path(clip))["audio_packets"]) == len(audio)
 
 
 def test_mute_drops_audio(tmp_path):
