@@ -14,8 +14,9 @@ import typer
 from . import __version__
 from .errors import RedactError
 from .options import STYLES, DetectOptions, EncodeOptions, MaskOptions, RedactOptions
+from .track import TrackOptions
 
-D, M, E = DetectOptions(), MaskOptions(), EncodeOptions()
+D, M, E, T = DetectOptions(), MaskOptions(), EncodeOptions(), TrackOptions()
 
 app = typer.Typer(
     add_completion=False,
@@ -62,6 +63,8 @@ def run(
     shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = M.shape,
     margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = D.margin,
     threshold: Annotated[float, typer.Option(help="Face detector score threshold (lower finds more).")] = D.threshold,
+    detect_every: Annotated[int, typer.Option(help="Detect on every N-th frame; tracks fill the rest.")] = D.every,
+    keep_lost: Annotated[int, typer.Option(help="Frames a lost face stays masked along its motion.")] = T.coast,
     crf: Annotated[int, typer.Option(help="x264 constant rate factor (lower is better quality).")] = E.crf,
     preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = E.preset,
     mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
@@ -74,7 +77,8 @@ def run(
 
     try:
         options = RedactOptions(
-            detect=DetectOptions(threshold=threshold, margin=margin),
+            detect=DetectOptions(threshold=threshold, margin=margin, every=detect_every),
+            track=TrackOptions(coast=keep_lost),
             mask=MaskOptions(style=style, shape=shape),
             encode=EncodeOptions(crf=crf, preset=preset),
             mute=mute,

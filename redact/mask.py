@@ -27,15 +27,17 @@ def i420_planes(buf: np.ndarray, width: int, height: int) -> tuple[np.ndarray, n
 
 
 def snap_regions(regions: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Integer rectangles grown outward to even coordinates (so chroma lines up), clipped."""
+    """Integer rectangles grown outward to even coordinates (so chroma lines up), clipped.
+
+    A region entirely outside the frame becomes an empty rectangle (x0 == x1 or y0 == y1).
+    """
     regions = np.asarray(regions, np.float64).reshape(-1, 4)
     x0 = np.floor(regions[:, 0] / 2) * 2
     y0 = np.floor(regions[:, 1] / 2) * 2
     x1 = np.ceil(regions[:, 2] / 2) * 2
     y1 = np.ceil(regions[:, 3] / 2) * 2
     rects = np.stack([np.clip(x0, 0, width), np.clip(y0, 0, height), np.clip(x1, 0, width), np.clip(y1, 0, height)], 1)
-    rects = rects.astype(np.int64)
-    return rects[(rects[:, 2] > rects[:, 0]) & (rects[:, 3] > rects[:, 1])]
+    return rects.astype(np.int64)  # empty ones kept, so rects stay aligned with regions
 
 
 def _ellipse_mask(h: int, w: int) -> np.ndarray:
@@ -68,6 +70,8 @@ def mask_planes(
     height, width = y.shape
     rects = snap_regions(regions, width, height)
     for x0, y0, x1, y1 in rects:
+        if x1 <= x0 or y1 <= y0:
+            continue
         for plane, div, fill in ((y, 1, BLACK_YUV[0]), (u, 2, BLACK_YUV[1]), (v, 2, BLACK_YUV[2])):
             view = plane[y0 // div : y1 // div, x0 // div : x1 // div]
             if view.size == 0:

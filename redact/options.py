@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .track import TrackOptions
+
 STYLES = ("blur", "pixelate", "solid")
 SHAPES = ("box", "ellipse")
 
@@ -17,6 +19,11 @@ class DetectOptions:
     threshold: float = 0.2
     scales: tuple[float, ...] = (1.0,)
     margin: float = 0.3  # each side of a box grows by this fraction of the box's size
+    every: int = 1  # run the detectors on every N-th frame; tracking fills the frames between
+
+    def __post_init__(self) -> None:
+        if self.every < 1:
+            raise ValueError("detect every N frames needs N >= 1")
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,22 @@ class EncodeOptions:
 @dataclass(frozen=True)
 class RedactOptions:
     detect: DetectOptions = field(default_factory=DetectOptions)
+    track: TrackOptions = field(default_factory=TrackOptions)
     mask: MaskOptions = field(default_factory=MaskOptions)
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     mute: bool = False
     force: bool = False
     operator: str | None = None
     quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if self.detect.every > self.track.max_gap:
+            raise ValueError(f"detecting every {self.detect.every} frames needs max_gap >= {self.detect.every}")
+
+    @property
+    def lookahead(self) -> int:
+        """Frames held back before masking, so tracks can interpolate and back-fill."""
+        return max(self.track.max_gap, self.track.backfill)
 
     def as_log(self) -> dict:
         """The parameters that shape the derivative, as recorded in the redaction log."""

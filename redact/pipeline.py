@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log
 from .seal import current_operator, hash_file, load_seal, seal_original, seal_path, utc_iso
 from .timestamps import ReorderWindow, output_pts
+from .track import Tracker
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,12 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) ->
 
 
 class FrameRedactor:
-    """Per-frame work in display order: timestamps → detect → mask → encode → log regions.
+    """Per-frame work in display order: timestamps → detect → track → mask → encode → log.
 
-    Each frame is written once the next one's timestamp is known, so its duration is exact
-    (variable frame rate included); the last frame ends where the container's video ends.
+    Frames pass three short queues: the reorder window (timestamps), one frame held until the
+    next one's timestamp is known (exact durations, VFR included; the last frame ends where
+    the container's video ends), and the lookahead, where detected frames wait ``lookahead``
+    frames so their regions can use the tracks' future (interpolation, back-fill).
     """
 
     def __init__(
@@ -99,51 +103,75 @@ class FrameRedactor:
         self.width, self.height = info.padded_size
         self.step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
         self.window: ReorderWindow = ReorderWindow()
+        self.tracker = Tracker(options.track)
         self.pending = None  # (frame, pts) waiting for the next frame's pts
+        self.lookahead: deque = deque()  # (index, buf, pts, duration) detected, not yet masked
         self.last_in: int | None = None
         self.retimed = 0
-        self.index = 0
+        self.detected = 0  # frames that went through the detectors
+        self.staged = 0  # frames converted and detected
+        self.written = 0
 
     def push(self, frame) -> int:
         """Queue a decoded frame; returns how many frames were written."""
+        before = self.written
         stamp = frame.pts if frame.pts is not None else frame.dts
         if stamp is None:
             stamp = self.last_in + self.step if self.last_in is not None else 0
         self.last_in = stamp
-        return sum(self._next(f, t) for f, t in self.window.push(frame, stamp))
+        for f, t in self.window.push(frame, stamp):
+            self._timed(f, t)
+        return self.written - before
 
     def flush(self) -> int:
-        written = sum(self._next(f, t) for f, t in self.window.flush())
+        before = self.written
+        for f, t in self.window.flush():
+            self._timed(f, t)
         if self.pending is not None:
             frame, pts = self.pending
             end = self.report.video_end
-            duration = end - pts if end is not None and end > pts else (frame.duration or self.step)
-            written += self._encode(frame, pts, duration)
+            self._stage(frame, pts, end - pts if end is not None and end > pts else (frame.duration or self.step))
             self.pending = None
-        return written
+        while self.lookahead:
+            self._emit(*self.lookahead.popleft())
+        self.regions.add_tracks(self.tracker.tracks)
+        return self.written - before
 
-    def _next(self, frame, stamp: int) -> int:
+    def _timed(self, frame, stamp: int) -> None:
         last = self.pending[1] if self.pending is not None else None
         pts = output_pts(stamp, last, self.step)
         self.retimed += pts != stamp
-        written = self._encode(*self.pending, pts - last) if self.pending is not None else 0
+        if self.pending is not None:
+            self._stage(*self.pending, pts - last)
         self.pending = (frame, pts)
-        return written
 
-    def _encode(self, frame, pts: int, duration: int) -> int:
-        timer = self.timer
-        with timer("convert"):
+    def _stage(self, frame, pts: int, duration: int) -> None:
+        index = self.staged
+        with self.timer("convert"):
             buf = frame_to_i420(frame)
-        with timer("detect"):
-            found = detect_frame(self.detectors, buf, self.info)
-        with timer("mask"):
-            boxes = expand(found.boxes, self.options.detect.margin, self.width, self.height)
+        if index % self.options.detect.every == 0:
+            with self.timer("detect"):
+                found = detect_frame(self.detectors, buf, self.info)
+            with self.timer("track"):
+                self.tracker.update(index, found.boxes, found.scores, found.kinds)
+            self.detected += 1
+        self.lookahead.append((index, buf, pts, duration))
+        self.staged += 1
+        while len(self.lookahead) > self.options.lookahead:
+            self._emit(*self.lookahead.popleft())
+
+    def _emit(self, index: int, buf: np.ndarray, pts: int, duration: int) -> None:
+        with self.timer("track"):
+            regions = self.tracker.regions(index)
+            self.regions.add_tracks(self.tracker.forget_before(index))
+        with self.timer("mask"):
+            boxes = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
+            boxes = expand(boxes, self.options.detect.margin, self.width, self.height)
             rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
-        self.regions.add(self.index, float(pts * self.info.time_base), found, rects, "automatic detection")
-        with timer("encode"):
+        self.regions.add(index, float(pts * self.info.time_base), regions, rects)
+        with self.timer("encode"):
             self.writer.write_i420(buf, pts, duration)
-        self.index += 1
-        return 1
+        self.written += 1
 
 
 def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
@@ -216,7 +244,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 "time_base": str(info.time_base),
                 "rate": str(info.rate) if info.rate else None,
             },
-            decode={**asdict(report), "retimed_frames": frames.retimed},
+            decode={**asdict(report), "retimed_frames": frames.retimed, "detected_frames": frames.detected},
             detectors=[d.info for d in detectors],
             parameters=options.as_log(),
             regions=regions,

@@ -1,8 +1,10 @@
 """The redaction log ``NAME.redacted.json``: what was done to which frames, by what, and why.
 
 Regions are stored compactly: one entry per frame that has any, as
-``[frame_index, pts_seconds, [[kind, x0, y0, x1, y1, score, reason], ...]]`` with integer
-pixel coordinates of the stored (unrotated) frame and the detector's score.
+``[frame_index, pts_seconds, [[kind, x0, y0, x1, y1, score, reason, track], ...]]`` with
+integer pixel coordinates of the stored (unrotated) frame, the detector's score, why the
+region was masked (see ``REASONS``) and the track it belongs to. ``tracks`` lists every track
+with its detections (``[frame, x0, y0, x1, y1, score]``, tight boxes).
 """
 
 from __future__ import annotations
@@ -12,28 +14,51 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import __version__
-from .detections import Detections
+from .track import Region, Track
 
 LOG_FORMAT = "redact.log/1"
-REGION_FIELDS = ["kind", "x0", "y0", "x1", "y1", "score", "reason"]
+REGION_FIELDS = ["kind", "x0", "y0", "x1", "y1", "score", "reason", "track"]
+REASONS = {
+    "detected": "automatic detection in this frame",
+    "interpolated": "between two detections of the same track",
+    "coasted": "track lost: kept masked along its last motion",
+    "back-filled": "before the track's first detection",
+}
 
 
 @dataclass
 class RegionLog:
-    """Collects the masked rectangles frame by frame."""
+    """Collects the masked rectangles frame by frame, and the tracks they belong to."""
 
     frames: list = field(default_factory=list)
+    tracks: list = field(default_factory=list)
     count: int = 0
 
-    def add(self, index: int, pts_s: float, detections: Detections, rects: np.ndarray, reason: str) -> None:
-        if not len(rects):
-            return
+    def add(self, index: int, pts_s: float, regions: list[Region], rects: np.ndarray) -> None:
         entries = [
-            [str(kind), int(x0), int(y0), int(x1), int(y1), round(float(score), 3), reason]
-            for kind, score, (x0, y0, x1, y1) in zip(detections.kinds, detections.scores, rects, strict=True)
+            [r.kind, int(x0), int(y0), int(x1), int(y1), round(float(r.score), 3), r.reason, r.track]
+            for r, (x0, y0, x1, y1) in zip(regions, rects, strict=True)
+            if x1 > x0 and y1 > y0
         ]
-        self.frames.append([index, round(pts_s, 6), entries])
-        self.count += len(entries)
+        if entries:
+            self.frames.append([index, round(pts_s, 6), entries])
+            self.count += len(entries)
+
+    def add_tracks(self, tracks: list[Track]) -> None:
+        for t in tracks:
+            self.tracks.append(
+                {
+                    "id": t.id,
+                    "kind": t.kind,
+                    "first_frame": t.first,
+                    "last_frame": t.last,
+                    "detections": len(t.frames),
+                    "boxes": [
+                        [i, *(round(float(v), 1) for v in b), round(s, 3)]
+                        for i, b, s in zip(t.frames, t.boxes, t.scores, strict=True)
+                    ],
+                }
+            )
 
 
 def build_log(
@@ -62,8 +87,10 @@ def build_log(
         "decode": decode,
         "detectors": [asdict(d) for d in detectors],
         "parameters": parameters,
+        "tracks": sorted(regions.tracks, key=lambda t: t["id"]),
         "regions": {
             "fields": REGION_FIELDS,
+            "reasons": REASONS,
             "coordinates": "pixels of the stored frame, xyxy, after snapping to even numbers",
             "frames_with_regions": len(regions.frames),
             "total": regions.count,

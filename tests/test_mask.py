@@ -56,7 +56,8 @@ def test_ellipse_leaves_corners_untouched():
 
 
 def test_regions_snap_outward_to_even_pixels_and_clip():
-    assert snap_regions(np.array([[3.2, 5.9, 9.1, 100]]), W, H).tolist() == [[2, 4, 10, 48]]
+    rects = snap_regions(np.array([[3.2, 5.9, 9.1, 100], [70, 0, 80, 10]]), W, H)
+    assert rects.tolist() == [[2, 4, 10, 48], [64, 0, 64, 10]]  # the second is off-frame: empty
 
 
 def test_unknown_style_is_refused():

@@ -11,7 +11,7 @@ from clips import SAMPLE, decoded_rgb, sample_frames, sample_truth, video_facts,
 
 from redact import redact_file
 from redact.errors import OutputExistsError, SealMismatchError
-from redact.options import MaskOptions, RedactOptions
+from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
 from redact.seal import hash_file, is_read_only
 from redact.timestamps import ReorderWindow, output_pts
@@ -39,17 +39,55 @@ def test_sample_is_faithful_sealed_and_every_face_masked(sample_redacted):
     assert_faithful(SAMPLE, derivative)
     assert hash_file(original) == hash_file(SAMPLE) and is_read_only(original)
 
+    before, after = assert_faces_masked(SAMPLE, derivative)
+    # far from any face the picture is untouched apart from re-encoding
+    assert np.abs(before[0][650:, :].astype(float) - after[0][650:, :]).mean() < 3
+
+
+def assert_faces_masked(original, derivative, scale: float = 1.0):
+    """Every ground-truth face of the sample (boxes / ``scale``) is masked in every frame."""
     truth = sample_truth()["frames"]
-    before, after = decoded_rgb(SAMPLE), decoded_rgb(derivative)
+    before, after = decoded_rgb(original), decoded_rgb(derivative)
     for i, (src, out) in enumerate(zip(before, after, strict=True)):
-        for x0, y0, x1, y1 in np.round(truth[i]["faces"]).astype(int):
+        for x0, y0, x1, y1 in np.round(np.array(truth[i]["faces"]) / scale).astype(int):
             face_in = src[y0:y1, x0:x1].astype(float)
             face_out = out[y0:y1, x0:x1].astype(float)
             # masked: the face's detail is gone, not just slightly re-encoded
             assert np.abs(face_in - face_out).mean() > 8, f"frame {i} face not masked"
             assert face_out.std() < face_in.std(), f"frame {i} face keeps its texture"
-    # far from any face the picture is untouched apart from re-encoding
-    assert np.abs(before[0][650:, :].astype(float) - after[0][650:, :]).mean() < 3
+    return before, after
+
+
+def half_size_sample(tmp_path, frames: int = 30):
+    return write_clip(tmp_path / "half.mp4", sample_frames(frames, size=(640, 360)), time_base=Fraction(1, 30))
+
+
+def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch):
+    from redact.detect.centerface import CenterFaceDetector
+
+    clip = half_size_sample(tmp_path)
+    real = CenterFaceDetector.detect
+    calls = {"n": 0}
+
+    def blind_for_a_while(self, rgb):
+        calls["n"] += 1
+        found = real(self, rgb)
+        return found[:0] if 10 <= calls["n"] <= 16 else found  # frames 9..15 see nobody
+
+    monkeypatch.setattr(CenterFaceDetector, "detect", blind_for_a_while)
+    redact_file(clip, QUIET)
+    assert_faces_masked(clip, derivative_path(clip), scale=2)
+    log = json.loads(log_path(clip).read_text())
+    reasons = {e[6] for _, _, entries in log["regions"]["frames"][9:16] for e in entries}
+    assert reasons == {"interpolated"}  # re-detected within the lookahead: bridged exactly
+
+
+def test_detection_stride_is_carried_by_interpolation(tmp_path):
+    clip = half_size_sample(tmp_path)
+    redact_file(clip, RedactOptions(quiet=True, detect=DetectOptions(every=3)))
+    assert_faces_masked(clip, derivative_path(clip), scale=2)
+    log = json.loads(log_path(clip).read_text())
+    assert log["decode"]["detected_frames"] == 10 and log["derivative"]["frames"] == 30
 
 
 def test_log_records_provenance_parameters_and_regions(sample_redacted):
@@ -61,8 +99,13 @@ def test_log_records_provenance_parameters_and_regions(sample_redacted):
     assert log["parameters"]["mask"]["style"] == "blur" and log["parameters"]["encode"]["crf"] == 18
     assert log["regions"]["frames_with_regions"] == 90 and log["regions"]["total"] >= 180
     index, pts_s, entries = log["regions"]["frames"][0]
-    assert index == 0 and pts_s == 0 and entries[0][0] == "face" and entries[0][-1] == "automatic detection"
-    assert {"decode", "detect", "mask", "encode", "total"} <= set(log["timings_s"])
+    assert index == 0 and pts_s == 0 and entries[0][0] == "face" and entries[0][6] == "detected"
+    assert log["regions"]["fields"][6:] == ["reason", "track"]
+    # both faces are followed by one track each through the whole clip
+    long_tracks = [t for t in log["tracks"] if t["detections"] >= 80]
+    assert len(long_tracks) == 2 and {t["kind"] for t in long_tracks} == {"face"}
+    assert all(t["first_frame"] == 0 and t["last_frame"] == 89 for t in long_tracks)
+    assert {"decode", "detect", "track", "mask", "encode", "total"} <= set(log["timings_s"])
 
 
 def test_rotation_is_kept_and_sideways_faces_are_found(tmp_path):
