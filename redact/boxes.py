@@ -55,3 +55,17 @@ def expand(boxes: np.ndarray, margin: float, width: int, height: int) -> np.ndar
     grown[:, [0, 2]] = np.clip(grown[:, [0, 2]], 0, width)
     grown[:, [1, 3]] = np.clip(grown[:, [1, 3]], 0, height)
     return grown
+
+
+def expand_by_height(boxes: np.ndarray, factor: float, width: int, height: int) -> np.ndarray:
+    """Grow each box by ``factor`` times its own height on every side, clipped to the frame.
+
+    For text lines (plates): the detector's box hugs the characters, while the plate around
+    them (frame, state name, stickers) extends by about a character height.
+    """
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    h = (boxes[:, 3] - boxes[:, 1])[:, None]
+    grown = boxes + np.concatenate([-h, -h, h, h], axis=1) * factor
+    grown[:, [0, 2]] = np.clip(grown[:, [0, 2]], 0, width)
+    grown[:, [1, 3]] = np.clip(grown[:, [1, 3]], 0, height)
+    return grown

@@ -43,6 +43,10 @@ def crash(path: object, error: Exception) -> int:
     return 1
 
 
+def parse_kinds(text: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in text.split(",") if k.strip())
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"redact {__version__}")
@@ -59,6 +63,7 @@ def root(
 @app.command()
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="Original video files (never modified).")],
+    kinds: Annotated[str, typer.Option(help="What to redact: face, plate or face,plate.")] = ",".join(D.kinds),
     style: Annotated[str, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = M.style,
     shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = M.shape,
     margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = D.margin,
@@ -77,7 +82,7 @@ def run(
 
     try:
         options = RedactOptions(
-            detect=DetectOptions(threshold=threshold, margin=margin, every=detect_every),
+            detect=DetectOptions(kinds=parse_kinds(kinds), threshold=threshold, margin=margin, every=detect_every),
             track=TrackOptions(coast=keep_lost),
             mask=MaskOptions(style=style, shape=shape),
             encode=EncodeOptions(crf=crf, preset=preset),
@@ -115,6 +120,7 @@ def detect(
     paths: Annotated[list[str], typer.Argument(help="Images, or videos (every N-th frame with --every).")],
     format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",
     every: Annotated[int, typer.Option(min=1, help="For videos: detect on every N-th frame.")] = 1,
+    kinds: Annotated[str, typer.Option(help="What to detect: face, plate or face,plate.")] = ",".join(D.kinds),
     threshold: Annotated[float, typer.Option(help="Face detector score threshold.")] = D.threshold,
     margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = D.margin,
 ) -> None:
@@ -125,11 +131,16 @@ def detect(
     if format != "jsonl":
         typer.echo("redact: error: only --format jsonl is supported", err=True)
         raise typer.Exit(2)
-    detectors = build_detectors(RedactOptions(detect=DetectOptions(threshold=threshold, margin=margin)))
+    try:
+        options = DetectOptions(kinds=parse_kinds(kinds), threshold=threshold, margin=margin, every=every)
+    except ValueError as exc:
+        typer.echo(f"redact: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    detectors = build_detectors(RedactOptions(detect=options))
     worst = 0
     for path in paths:
         try:
-            for line in detect_path(path, detectors, margin, every):
+            for line in detect_path(path, detectors, options):
                 sys.stdout.write(json.dumps(line) + "\n")
         except RedactError as error:
             fail(error)

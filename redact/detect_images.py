@@ -14,17 +14,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .boxes import expand
 from .detect.base import Detector
 from .detections import Detections
 from .errors import BadInputError
 from .media import check_path, frame_to_i420, i420_to_rgb, open_input
+from .options import DetectOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
-def record(name: str, width: int, height: int, found: Detections, margin: float) -> dict:
-    regions = expand(found.boxes, margin, width, height)
+def record(name: str, width: int, height: int, found: Detections, options: DetectOptions) -> dict:
+    regions = options.regions(found.boxes, found.kinds, width, height)
     return {
         "image": name,
         "width": width,
@@ -53,17 +53,17 @@ def detect_all(detectors: list[Detector], rgb: np.ndarray) -> Detections:
     return Detections.concat([d.detect(rgb) for d in detectors])
 
 
-def detect_path(path_as_given: str, detectors: list[Detector], margin: float, every: int) -> Iterator[dict]:
+def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOptions) -> Iterator[dict]:
     """Records for one image, or for every ``every``-th frame of a video (``name#frame``)."""
     path = Path(path_as_given)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = read_image(path)
-        yield record(path_as_given, rgb.shape[1], rgb.shape[0], detect_all(detectors, rgb), margin)
+        yield record(path_as_given, rgb.shape[1], rgb.shape[0], detect_all(detectors, rgb), options)
         return
     with contextlib.closing(open_input(path)) as container:
         for index, frame in enumerate(container.decode(container.streams.video[0])):
-            if index % every:
+            if index % options.every:
                 continue
             rgb = i420_to_rgb(frame_to_i420(frame))[: frame.height, : frame.width]
             found = detect_all(detectors, np.ascontiguousarray(rgb))
-            yield record(f"{path_as_given}#{index}", frame.width, frame.height, found, margin)
+            yield record(f"{path_as_given}#{index}", frame.width, frame.height, found, options)

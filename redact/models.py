@@ -68,3 +68,12 @@ def locate(model: ModelFile) -> Path:
             return path
     searched = ", ".join(str(d) for d in search_dirs())
     raise ModelError(f"model {model.filename} not found in {searched}", hint="reinstall redact")
+
+
+PPOCR_DET = ModelFile(
+    name="ppocrv4-det",
+    filename="ppocrv4_det.onnx",
+    sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+    licence="Apache-2.0",
+    source="rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_det_infer.onnx (PaddleOCR PP-OCRv4 det)",
+)

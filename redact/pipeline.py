@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import temp_path_for
-from .boxes import expand
 from .detect.base import Detector
 from .detect.centerface import CenterFaceDetector
+from .detect.plates import PlateDetector
 from .detections import Detections
 from .encode import DerivativeWriter
 from .errors import OutputExistsError
@@ -56,7 +56,12 @@ def log_path(original: Path) -> Path:
 
 def build_detectors(options: RedactOptions) -> list[Detector]:
     d = options.detect
-    return [CenterFaceDetector(threshold=d.threshold, scales=d.scales)]
+    detectors: list[Detector] = []
+    if "face" in d.kinds:
+        detectors.append(CenterFaceDetector(threshold=d.threshold, scales=d.scales))
+    if "plate" in d.kinds:
+        detectors.append(PlateDetector())
+    return detectors
 
 
 class Timer:
@@ -165,8 +170,8 @@ class FrameRedactor:
             regions = self.tracker.regions(index)
             self.regions.add_tracks(self.tracker.forget_before(index))
         with self.timer("mask"):
-            boxes = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
-            boxes = expand(boxes, self.options.detect.margin, self.width, self.height)
+            tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
+            boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
             rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
         self.regions.add(index, float(pts * self.info.time_base), regions, rects)
         with self.timer("encode"):

@@ -61,10 +61,10 @@ def test_every_bad_input_gets_one_clear_line_exit_2_and_nothing_written(tmp_path
 
 
 def test_run_cli_on_sample_then_refuses_overwrite(sample_copy):
-    proc = redact("run", "--quiet", str(sample_copy))
+    proc = redact("run", "--quiet", "--kinds", "face", str(sample_copy))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: ") and "90 frames" in proc.stdout
-    again = redact("run", "--quiet", str(sample_copy))
+    again = redact("run", "--quiet", "--kinds", "face", str(sample_copy))
     assert again.returncode == 4 and "--force" in again.stderr
 
 
@@ -108,3 +108,18 @@ def test_sockets_are_blocked_in_subprocesses():
     code = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9))\nexcept OSError as e:\n    print(e)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
     assert "blocked" in proc.stdout
+
+
+def test_detect_reports_plates_on_the_drawn_plate_image():
+    sample = Path(__file__).resolve().parent.parent / "samples" / "plate_rear.png"
+    truth = json.loads(sample.with_name("plate_rear.truth.json").read_text())["plates"]
+    proc = redact("detect", "--kinds", "plate", str(sample))
+    assert proc.returncode == 0, proc.stderr
+    plates = [d for d in json.loads(proc.stdout)["detections"] if d["kind"] == "plate"]
+    for x0, y0, x1, y1 in truth:  # every plate lies inside a region (whole plate, frame included)
+        assert any(r[0] <= x0 and r[1] <= y0 and r[2] >= x1 and r[3] >= y1 for r in (d["region"] for d in plates))
+
+
+def test_unknown_kind_is_refused():
+    proc = redact("run", "--kinds", "face,tattoo", "x.mp4")
+    assert proc.returncode == 2 and "kinds must be" in proc.stderr

@@ -1,0 +1,171 @@
+"""Does tracking close the gaps? Moving-camera clips made from labelled still images.
+
+    python benchmarks/tracking.py [--clips 24] [--frames 60] [--data ../shared/data/faces]
+
+Each clip is one labelled image seen through a virtual 960x540 camera that pans, zooms in
+(1.0x -> 1.6x) and shakes (seeded random walk). The camera is an exact affine map, so the
+labelled face boxes give exact per-frame ground truth. Detection runs on every frame (or
+every N-th with --every); the masked regions are then computed two ways:
+
+- per-frame: only that frame's detections (what a detector alone gives);
+- tracked: redact's Tracker over the same detections (coast, interpolation, back-fill).
+
+Reported per way: the share of (frame, face) pairs left unmasked, and the longest run of
+consecutive unmasked frames of any face. Scoring: a face counts as masked when >= 80% of its
+box lies inside the masked regions; faces flagged invalid, under 10 px, or less than 80%
+inside the frame are ignored in that frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from redact.detect.centerface import CenterFaceDetector  # noqa: E402
+from redact.options import DetectOptions  # noqa: E402
+from redact.scoring import coverage  # noqa: E402
+from redact.track import Tracker, TrackOptions  # noqa: E402
+
+OUT_W, OUT_H = 960, 540
+
+
+def camera_path(frames: int, rng: np.random.Generator, width: int, height: int) -> list[np.ndarray]:
+    """2x3 affine maps (source image -> output frame) for a pan + zoom + shake."""
+    window_w = min(width, height * OUT_W / OUT_H)
+    start = np.array([width / 2, height / 2]) + rng.uniform(-0.1, 0.1, 2) * [width, height]
+    pan = rng.uniform(-0.15, 0.15, 2) * [width, height]
+    shake = np.cumsum(rng.normal(0, 1.5, (frames, 2)), axis=0)
+    maps = []
+    for i in range(frames):
+        p = i / max(1, frames - 1)
+        zoom = 1.0 + 0.6 * p
+        scale = OUT_W / (window_w / zoom)
+        centre = start + pan * p
+        tx = OUT_W / 2 - centre[0] * scale + shake[i, 0]
+        ty = OUT_H / 2 - centre[1] * scale + shake[i, 1]
+        maps.append(np.array([[scale, 0, tx], [0, scale, ty]], np.float32))
+    return maps
+
+
+def transform_boxes(boxes: np.ndarray, m: np.ndarray) -> np.ndarray:
+    s, tx, ty = m[0, 0], m[0, 2], m[1, 2]
+    return boxes * s + np.array([tx, ty, tx, ty], np.float32)
+
+
+def scored_faces(boxes: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """Faces that count in a frame: valid, >= 10 px short side, >= 80% inside the frame."""
+    clipped = boxes.copy()
+    clipped[:, [0, 2]] = clipped[:, [0, 2]].clip(0, OUT_W)
+    clipped[:, [1, 3]] = clipped[:, [1, 3]].clip(0, OUT_H)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    inside = (clipped[:, 2] - clipped[:, 0]).clip(0) * (clipped[:, 3] - clipped[:, 1]).clip(0)
+    short = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    return (~invalid) & (short >= 10) & (inside >= 0.8 * np.maximum(area, 1))
+
+
+def longest_run(flags: list[bool]) -> int:
+    best = run = 0
+    for missed in flags:
+        run = run + 1 if missed else 0
+        best = max(best, run)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "faces")
+    parser.add_argument("--clips", type=int, default=24)
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--every", type=int, default=1, help="detect on every N-th frame")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    args = parser.parse_args()
+
+    rows = [json.loads(x) for x in (args.data / "annotations.jsonl").read_text().splitlines() if x.strip()]
+    rng = np.random.default_rng(args.seed)
+    chosen = rng.choice(len(rows), size=min(args.clips, len(rows)), replace=False)
+    options = DetectOptions()
+    detector = CenterFaceDetector(threshold=options.threshold, scales=options.scales)
+    totals = {"per-frame": [0, 0], "tracked": [0, 0]}
+    runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
+    detect_s = 0.0
+    for clip_no, row_index in enumerate(chosen):
+        row = rows[row_index]
+        image = cv2.cvtColor(cv2.imread(str(args.data / row["image"])), cv2.COLOR_BGR2RGB)
+        gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
+        invalid = np.array([a.get("invalid", 0) for a in row["box_attrs"]], bool)
+        maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
+        tracker = Tracker(TrackOptions())
+        per_frame_regions, truths = [], []
+        for i, m in enumerate(maps):
+            frame = cv2.warpAffine(image, m, (OUT_W, OUT_H), flags=cv2.INTER_LINEAR)
+            truths.append(transform_boxes(gt, m))
+            if i % args.every == 0:
+                start = time.perf_counter()
+                found = detector.detect(frame)
+                detect_s += time.perf_counter() - start
+                tracker.update(i, found.boxes, found.scores, found.kinds)
+                per_frame_regions.append(found.boxes)
+            else:
+                per_frame_regions.append(np.zeros((0, 4), np.float32))
+        missed: dict[str, np.ndarray] = {}
+        for way in ("per-frame", "tracked"):
+            flags = np.zeros((args.frames, len(gt)), bool)
+            counted = np.zeros((args.frames, len(gt)), bool)
+            for i in range(args.frames):
+                boxes = (
+                    per_frame_regions[i]
+                    if way == "per-frame"
+                    else np.array([r.box for r in tracker.regions(i)], np.float32).reshape(-1, 4)
+                )
+                regions = options.regions(boxes, np.full(len(boxes), "face"), OUT_W, OUT_H)
+                cover = coverage(truths[i], regions, OUT_W, OUT_H)
+                counted[i] = scored_faces(truths[i], invalid)
+                flags[i] = counted[i] & (cover < 0.8)
+            totals[way][0] += int(flags.sum())
+            totals[way][1] += int(counted.sum())
+            runs[way].extend(longest_run(list(flags[:, f])) for f in range(len(gt)) if counted[:, f].any())
+            missed[way] = flags
+        print(
+            f"clip {clip_no + 1:2d} {row['image'][7:50]:44s} faces {len(gt):2d}: unmasked "
+            + ", ".join(f"{w} {missed[w].sum():4d}" for w in missed),
+            flush=True,
+        )
+    result = {
+        "rule": ">=80% of box inside masked regions; invalid, <10 px and <80%-in-frame faces ignored",
+        "clips": len(chosen),
+        "frames_per_clip": args.frames,
+        "detect_every": args.every,
+        "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
+    }
+    print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
+    for way in ("per-frame", "tracked"):
+        unmasked, counted = totals[way]
+        result[way] = {
+            "face_frames": counted,
+            "unmasked": unmasked,
+            "unmasked_share": round(unmasked / max(1, counted), 4),
+            "longest_unmasked_run": max(runs[way], default=0),
+            "mean_longest_run_per_face": round(float(np.mean(runs[way])) if runs[way] else 0.0, 2),
+        }
+        r = result[way]
+        print(
+            f"{way:9s}: {r['unmasked']} of {r['face_frames']} face-frames unmasked ({100 * r['unmasked_share']:.2f}%),"
+            f" longest unmasked run {r['longest_unmasked_run']} frames,"
+            f" mean per-face longest run {r['mean_longest_run_per_face']}"
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"tracking_every{args.every}.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Licence plates from a scene-text detector (PP-OCRv4 det, Apache-2.0) plus a plate filter.
+
+A plate is a short line of large, high-contrast characters; a general text detector finds
+it reliably (it is trained on scene text of every kind), and a cheap filter on the shape of
+each text line keeps those that can be plates. The filter errs towards masking: a shop sign
+masked by mistake costs little, a readable plate in a court copy is a leak.
+
+The network is a DBNet: it outputs a per-pixel text probability map; text lines are the
+connected regions above ``BIN_THRESHOLD``, scored by their mean probability and grown by the
+"unclip" distance the network was trained to shrink them by.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..detections import Detections
+from ..models import PPOCR_DET, locate
+from .base import DetectorInfo
+from .centerface import make_session
+
+BIN_THRESHOLD = 0.3  # PaddleOCR's default for the probability map
+UNCLIP_RATIO = 1.6  # PaddleOCR's default: text kernels are shrunk by this at training time
+
+
+def text_lines(prob: np.ndarray, box_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned boxes (in ``prob`` pixels) and scores of the text lines in a DB map."""
+    mask = cv2.dilate((prob > BIN_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    boxes, scores = [], []
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        if min(w, h) < 3:
+            continue
+        score = float(prob[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label].mean())
+        if score < box_threshold:
+            continue
+        distance = area * UNCLIP_RATIO / max(1.0, 2.0 * (w + h))  # polygon area * r / perimeter
+        boxes.append([x - distance, y - distance, x + w + distance, y + h + distance])
+        scores.append(score)
+    return np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32)
+
+
+def plate_like(boxes: np.ndarray, min_aspect: float, max_aspect: float, min_height: float) -> np.ndarray:
+    """Text lines whose shape fits a plate (one line, wider than tall, not tiny)."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    aspect = w / np.maximum(h, 1)
+    return (aspect >= min_aspect) & (aspect <= max_aspect) & (h >= min_height)
+
+
+class PlateDetector:
+    """Licence plates in an RGB image."""
+
+    def __init__(
+        self,
+        box_threshold: float = 0.5,
+        max_side: int = 1280,
+        min_side: int = 736,
+        min_aspect: float = 1.2,
+        max_aspect: float = 9.0,
+        min_height: float = 6.0,
+        threads: int | None = None,
+    ):
+        self.box_threshold = box_threshold
+        self.max_side, self.min_side = max_side, min_side
+        self.min_aspect, self.max_aspect, self.min_height = min_aspect, max_aspect, min_height
+        self.session = make_session(str(locate(PPOCR_DET)), threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.info = DetectorInfo(
+            name="ppocrv4-det+plate-shape",
+            kind="plate",
+            model_file=PPOCR_DET.filename,
+            model_sha256=PPOCR_DET.sha256,
+            settings={
+                "box_threshold": box_threshold,
+                "max_side": max_side,
+                "min_side": min_side,
+                "aspect": [min_aspect, max_aspect],
+                "min_height": min_height,
+            },
+        )
+
+    def text(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All text lines (boxes in image pixels, scores), before the plate filter."""
+        h, w = rgb.shape[:2]
+        # Small images are upscaled until the short side reaches min_side (PaddleOCR's default
+        # for this model), large ones capped at max_side: text a few pixels high is missed.
+        factor = max(1.0, self.min_side / min(h, w))
+        factor = min(factor, self.max_side / max(h, w)) if max(h, w) * factor > self.max_side else factor
+        new_w = max(32, round(w * factor / 32) * 32)
+        new_h = max(32, round(h * factor / 32) * 32)
+        interp = cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR
+        bgr = cv2.resize(rgb, (new_w, new_h), interpolation=interp)[..., ::-1]
+        blob = ((bgr.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
+        prob = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})[0][0, 0]
+        boxes, scores = text_lines(prob, self.box_threshold)
+        boxes *= np.array([w / new_w, h / new_h, w / new_w, h / new_h], np.float32)
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
+        return boxes, scores
+
+    def detect(self, rgb: np.ndarray) -> Detections:
+        boxes, scores = self.text(rgb)
+        keep = plate_like(boxes, self.min_aspect, self.max_aspect, self.min_height)
+        return Detections.of_kind("plate", boxes[keep], scores[keep])
