@@ -77,3 +77,12 @@ PPOCR_DET = ModelFile(
     licence="Apache-2.0",
     source="rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_det_infer.onnx (PaddleOCR PP-OCRv4 det)",
 )
+
+
+PPOCR_REC = ModelFile(
+    name="ppocrv4-rec",
+    filename="ppocrv4_rec.onnx",
+    sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+    licence="Apache-2.0",
+    source="rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_rec_infer.onnx (PaddleOCR PP-OCRv4 rec)",
+)

@@ -251,6 +251,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             },
             decode={**asdict(report), "retimed_frames": frames.retimed, "detected_frames": frames.detected},
             detectors=[d.info for d in detectors],
+            dropped={d.info.name: dict(d.dropped) for d in detectors if getattr(d, "dropped", None)},
             parameters=options.as_log(),
             regions=regions,
             timings=timer.totals,

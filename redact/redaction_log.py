@@ -69,6 +69,7 @@ def build_log(
     decode: dict,
     detectors: list,
     parameters: dict,
+    dropped: dict,
     regions: RegionLog,
     timings: dict,
     operator: str,
@@ -86,6 +87,8 @@ def build_log(
         "input": input_info,
         "decode": decode,
         "detectors": [asdict(d) for d in detectors],
+        # candidate regions a detector read and then left unmasked, counted by reason
+        "not_masked": dropped,
         "parameters": parameters,
         "tracks": sorted(regions.tracks, key=lambda t: t["id"]),
         "regions": {

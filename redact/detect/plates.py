@@ -5,6 +5,9 @@ it reliably (it is trained on scene text of every kind), and a cheap filter on t
 each text line keeps those that can be plates. The filter errs towards masking: a shop sign
 masked by mistake costs little, a readable plate in a court copy is a leak.
 
+Each plate-shaped line is then read (``plate_text.py``) and dropped only when it confidently
+reads as something that cannot be a plate, such as a burned-in timestamp.
+
 The network is a DBNet: it outputs a per-pixel text probability map; text lines are the
 connected regions above ``BIN_THRESHOLD``, scored by their mean probability and grown by the
 "unclip" distance the network was trained to shrink them by.
@@ -16,9 +19,10 @@ import cv2
 import numpy as np
 
 from ..detections import Detections
-from ..models import PPOCR_DET, locate
+from ..models import PPOCR_DET, PPOCR_REC, locate
 from .base import DetectorInfo
 from .centerface import make_session
+from .plate_text import PlateReader, not_a_plate
 
 BIN_THRESHOLD = 0.3  # PaddleOCR's default for the probability map
 UNCLIP_RATIO = 1.6  # PaddleOCR's default: text kernels are shrunk by this at training time
@@ -61,6 +65,7 @@ class PlateDetector:
         min_aspect: float = 1.2,
         max_aspect: float = 9.0,
         min_height: float = 6.0,
+        read_text: bool = True,
         threads: int | None = None,
     ):
         self.box_threshold = box_threshold
@@ -68,8 +73,10 @@ class PlateDetector:
         self.min_aspect, self.max_aspect, self.min_height = min_aspect, max_aspect, min_height
         self.session = make_session(str(locate(PPOCR_DET)), threads)
         self.input_name = self.session.get_inputs()[0].name
+        self.reader = PlateReader(threads) if read_text else None
+        self.dropped: dict[str, int] = {}  # text lines dropped by reason (never the text itself)
         self.info = DetectorInfo(
-            name="ppocrv4-det+plate-shape",
+            name="ppocrv4-det+rec" if read_text else "ppocrv4-det",
             kind="plate",
             model_file=PPOCR_DET.filename,
             model_sha256=PPOCR_DET.sha256,
@@ -79,6 +86,7 @@ class PlateDetector:
                 "min_side": min_side,
                 "aspect": [min_aspect, max_aspect],
                 "min_height": min_height,
+                "reader": {"model_file": PPOCR_REC.filename, "model_sha256": PPOCR_REC.sha256} if read_text else None,
             },
         )
 
@@ -104,4 +112,11 @@ class PlateDetector:
     def detect(self, rgb: np.ndarray) -> Detections:
         boxes, scores = self.text(rgb)
         keep = plate_like(boxes, self.min_aspect, self.max_aspect, self.min_height)
-        return Detections.of_kind("plate", boxes[keep], scores[keep])
+        boxes, scores = boxes[keep], scores[keep]
+        if self.reader is not None and len(boxes):
+            reasons = [not_a_plate(text, confidence) for text, confidence in self.reader.read(rgb, boxes)]
+            for reason in filter(None, reasons):
+                self.dropped[reason] = self.dropped.get(reason, 0) + 1
+            keep = np.array([r is None for r in reasons])
+            boxes, scores = boxes[keep], scores[keep]
+        return Detections.of_kind("plate", boxes, scores)
