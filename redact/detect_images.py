@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 
 from .detect.base import Detector
+from .detect.upright import detect_frame
 from .detections import Detections
 from .errors import BadInputError
-from .media import check_path, frame_to_i420, i420_to_rgb, open_input
+from .media import check_path, frame_to_i420, open_input
 from .options import DetectOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -54,7 +55,10 @@ def detect_all(detectors: list[Detector], rgb: np.ndarray) -> Detections:
 
 
 def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOptions) -> Iterator[dict]:
-    """Records for one image, or for every ``every``-th frame of a video (``name#frame``)."""
+    """Records for one image, or for every ``every``-th frame of a video (``name#frame``).
+
+    Video frames are detected upright, as ``redact run`` does; boxes are in stored pixels.
+    """
     path = Path(path_as_given)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = read_image(path)
@@ -64,6 +68,5 @@ def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOp
         for index, frame in enumerate(container.decode(container.streams.video[0])):
             if index % options.every:
                 continue
-            rgb = i420_to_rgb(frame_to_i420(frame))[: frame.height, : frame.width]
-            found = detect_all(detectors, np.ascontiguousarray(rgb))
+            found = detect_frame(detectors, frame_to_i420(frame), int(frame.rotation or 0))
             yield record(f"{path_as_given}#{index}", frame.width, frame.height, found, options)

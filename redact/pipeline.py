@@ -20,12 +20,11 @@ from .atomic import temp_path_for
 from .detect.base import Detector
 from .detect.centerface import CenterFaceDetector
 from .detect.plates import PlateDetector
-from .detections import Detections
+from .detect.upright import detect_frame
 from .encode import DerivativeWriter
 from .errors import OutputExistsError
-from .geometry import quarter_turns, unrotate_boxes
 from .mask import i420_planes, mask_planes
-from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, i420_to_rgb, iter_media, open_input, probe
+from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log
@@ -77,18 +76,6 @@ class Timer:
             yield
         finally:
             self.totals[stage] = self.totals.get(stage, 0.0) + time.perf_counter() - start
-
-
-def detect_frame(detectors: list[Detector], buf: np.ndarray, info: VideoInfo) -> Detections:
-    """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels."""
-    rgb = i420_to_rgb(buf)
-    k = quarter_turns(info.rotation)
-    upright = np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
-    found = Detections.concat([d.detect(upright) for d in detectors])
-    if k and len(found):
-        height, width = rgb.shape[:2]
-        found = Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds)
-    return found
 
 
 class FrameRedactor:
@@ -156,7 +143,7 @@ class FrameRedactor:
             buf = frame_to_i420(frame)
         if index % self.options.detect.every == 0:
             with self.timer("detect"):
-                found = detect_frame(self.detectors, buf, self.info)
+                found = detect_frame(self.detectors, buf, self.info.rotation)
             with self.timer("track"):
                 self.tracker.update(index, found.boxes, found.scores, found.kinds)
             self.detected += 1
@@ -191,12 +178,15 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
 
     timer = Timer()
-    with timer("seal"):
-        if load_seal(original) is not None:
+    if load_seal(original) is not None:
+        with timer("seal"):
             seal, _ = seal_original(original, options.operator)  # verifies; refuses a changed file
+        with timer("probe"):
             info = probe(original)
-        else:
+    else:
+        with timer("probe"):
             info = probe(original)  # not a readable video: leave it unsealed and untouched
+        with timer("seal"):
             seal, _ = seal_original(original, options.operator)
     detectors = build_detectors(options)
     report = DecodeReport()

@@ -123,3 +123,17 @@ def test_detect_reports_plates_on_the_drawn_plate_image():
 def test_unknown_kind_is_refused():
     proc = redact("run", "--kinds", "face,tattoo", "x.mp4")
     assert proc.returncode == 2 and "kinds must be" in proc.stderr
+
+
+def test_detect_finds_faces_in_a_rotated_video_in_stored_coordinates(tmp_path):
+    import numpy as np
+
+    upright = sample_frames(3, size=(640, 360))
+    stored = [np.ascontiguousarray(np.rot90(f, -1)) for f in upright]  # 360 wide, 640 high
+    clip = write_clip(tmp_path / "rot.mp4", stored, rotation=90)
+    proc = redact("detect", "--kinds", "face", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    for line in map(json.loads, proc.stdout.splitlines()):
+        assert (line["width"], line["height"]) == (360, 640)
+        faces = [d["box"] for d in line["detections"]]
+        assert len(faces) == 2 and all(0 <= b[0] < b[2] <= 360 and 0 <= b[1] < b[3] <= 640 for b in faces)
