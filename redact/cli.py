@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Offline redaction of faces in evidence video.",
+    help="Offline redaction of faces and plates in evidence video, with sealed originals.",
 )
 DEBUG = bool(os.environ.get("REDACT_DEBUG"))
 
@@ -148,6 +148,83 @@ def detect(
         except Exception as error:
             worst = max(worst, crash(path, error))
     raise typer.Exit(worst)
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="The station's signing key.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(
+    passphrase: Annotated[bool, typer.Option(help="Protect the private key with a passphrase (prompted).")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing key (old signatures stay valid).")] = False,
+) -> None:
+    """Create the station's Ed25519 key pair in $REDACT_KEY_DIR (default ~/.config/redact/keys)."""
+    from . import keys
+
+    secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
+    try:
+        key = keys.create(passphrase=secret, force=force)
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    typer.echo(f"station key created in {keys.key_dir()}")
+    typer.echo(f"fingerprint: {key.fingerprint}")
+
+
+@keys_app.command("show")
+def keys_show(pem: Annotated[bool, typer.Option(help="Print the public key as PEM.")] = False) -> None:
+    """Print the station key's fingerprint (and public key) for publication."""
+    from . import keys
+
+    try:
+        key = keys.load()
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    if key is None:
+        typer.echo("no station key: seals and logs are unsigned (run `redact keys init`)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"fingerprint: {key.fingerprint}")
+    if pem:
+        typer.echo(keys.public_pem(key.public).decode().strip())
+
+
+@app.command()
+def verify(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or folder trees of originals/derivatives.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report instead of a table.")] = False,
+    trust: Annotated[
+        list[Path] | None, typer.Option(help="Public key (PEM) whose signatures alone are accepted; repeatable.")
+    ] = None,
+    require_signed: Annotated[bool, typer.Option(help="Treat unsigned seals, logs and entries as failures.")] = False,
+) -> None:
+    """Check originals against seals, derivatives against logs, and the custody chain."""
+    from .keys import fingerprint
+    from .verify import as_json, verify_paths
+
+    trusted = None
+    if trust:
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        trusted = {fingerprint(load_pem_public_key(p.read_bytes())) for p in trust}
+    findings = verify_paths(paths, trusted)
+    if require_signed:
+        findings = [f if f.status != "warn" else type(f)("fail", f.kind, f.path, f.detail, f.signer) for f in findings]
+    if json_out:
+        typer.echo(as_json(findings))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="redact verify")
+        for column in ("result", "kind", "file", "detail", "signer"):
+            table.add_column(column, overflow="fold")
+        style = {"ok": "[green]OK[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
+        for f in findings:
+            table.add_row(style[f.status], f.kind, f.path, f.detail, f.signer or "")
+        Console().print(table)
+    raise typer.Exit(1 if any(f.status == "fail" for f in findings) else 0)
 
 
 def main() -> None:

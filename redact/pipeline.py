@@ -16,19 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
+from . import custody, keys
 from .atomic import temp_path_for
 from .detect.base import Detector
 from .detect.centerface import CenterFaceDetector
 from .detect.plates import PlateDetector
 from .detect.upright import detect_frame
 from .encode import DerivativeWriter
-from .errors import OutputExistsError
+from .errors import OutputExistsError, SealMismatchError
 from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log
-from .seal import current_operator, hash_file, load_seal, seal_original, seal_path, utc_iso
+from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
+from .signing import sign
 from .timestamps import ReorderWindow, output_pts
 from .track import Tracker
 
@@ -166,6 +168,13 @@ class FrameRedactor:
         self.written += 1
 
 
+def seal_files(original: Path, seal) -> list[dict]:
+    return [
+        {"name": original.name, "role": "original", "sha256": seal.sha256},
+        {"name": seal_path(original).name, "role": "seal", "sha256": hash_file(seal_path(original))},
+    ]
+
+
 def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
     """Redact one video file beside itself. Raises ``RedactError`` subclasses on user errors."""
     options = options or RedactOptions()
@@ -178,16 +187,33 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
 
     timer = Timer()
-    if load_seal(original) is not None:
+    key = keys.load()
+    operator = options.operator or current_operator()
+    folder = original.parent
+    if seal_path(original).exists():
         with timer("seal"):
-            seal, _ = seal_original(original, options.operator)  # verifies; refuses a changed file
+            try:
+                seal, _ = seal_original(original, operator, key)  # verifies; refuses a changed file
+            except SealMismatchError as error:
+                custody.append(
+                    folder,
+                    "verification failed",
+                    [{"name": original.name}],
+                    operator,
+                    key,
+                    utc_iso(),
+                    detail=error.message,
+                )
+                raise
+        custody.append(folder, "verified", seal_files(original, seal), operator, key, utc_iso())
         with timer("probe"):
             info = probe(original)
     else:
         with timer("probe"):
             info = probe(original)  # not a readable video: leave it unsealed and untouched
         with timer("seal"):
-            seal, _ = seal_original(original, options.operator)
+            seal, _ = seal_original(original, operator, key)
+        custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())
     detectors = build_detectors(options)
     report = DecodeReport()
     regions = RegionLog()
@@ -245,16 +271,28 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             parameters=options.as_log(),
             regions=regions,
             timings=timer.totals,
-            operator=options.operator or current_operator(),
+            operator=operator,
             started_at=started_at,
             finished_at=utc_iso(),
         )
-        tmp_log.write_text(json.dumps(log, separators=(",", ":")) + "\n")
+        tmp_log.write_text(json.dumps(sign(log, key), separators=(",", ":")) + "\n")
         for tmp in (tmp_log, tmp_video):
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
         os.replace(tmp_log, log_out)  # the derivative appears last: its presence implies a log
         os.replace(tmp_video, out)
+        custody.append(
+            folder,
+            "redacted",
+            [
+                {"name": original.name, "role": "original", "sha256": seal.sha256},
+                {"name": out.name, "role": "derivative", "sha256": derivative_sha},
+                {"name": log_out.name, "role": "log", "sha256": hash_file(log_out)},
+            ],
+            operator,
+            key,
+            utc_iso(),
+        )
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -18,6 +18,8 @@ from pathlib import Path
 from . import __version__
 from .atomic import write_json_atomic
 from .errors import BadInputError, SealMismatchError
+from .keys import StationKey
+from .signing import check, sign
 
 SEAL_FORMAT = "redact.seal/1"
 
@@ -36,6 +38,16 @@ class Seal:
     @classmethod
     def from_dict(cls, data: dict) -> Seal:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def read_seal_document(original: Path) -> dict | None:
+    path = seal_path(original)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise SealMismatchError(f"seal {path.name} is unreadable ({exc})", original) from exc
 
 
 def seal_path(original: Path) -> Path:
@@ -73,16 +85,24 @@ def is_read_only(path: Path) -> bool:
 
 
 def load_seal(original: Path) -> Seal | None:
-    path = seal_path(original)
-    if not path.exists():
+    """The seal beside ``original``; refuses a seal whose signature no longer matches it."""
+    document = read_seal_document(original)
+    if document is None:
         return None
+    status, detail = check(document) if "signature" in document else ("unsigned", None)
+    if status == "invalid":
+        raise SealMismatchError(
+            f"seal {seal_path(original).name} was altered ({detail})",
+            original,
+            hint="the seal is not the one written at sealing; do not redact",
+        )
     try:
-        return Seal.from_dict(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SealMismatchError(f"seal {path.name} is unreadable ({exc})", original) from exc
+        return Seal.from_dict(document)
+    except (KeyError, TypeError) as exc:
+        raise SealMismatchError(f"seal {seal_path(original).name} is incomplete ({exc})", original) from exc
 
 
-def seal_original(original: Path, operator: str | None = None) -> tuple[Seal, bool]:
+def seal_original(original: Path, operator: str | None = None, key: StationKey | None = None) -> tuple[Seal, bool]:
     """Seal ``original`` if it has no seal, else verify it. Returns (seal, newly_created)."""
     existing = load_seal(original)
     if existing is not None:
@@ -101,7 +121,7 @@ def seal_original(original: Path, operator: str | None = None) -> tuple[Seal, bo
         tool=f"redact {__version__}",
     )
     try:
-        write_json_atomic(seal_path(original), asdict(seal))
+        write_json_atomic(seal_path(original), sign(asdict(seal), key))
     except OSError as exc:
         raise BadInputError(f"cannot write seal beside the original ({exc.strerror})", original) from exc
     make_read_only(original)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ sys.path.insert(0, str(NONET))
 import sitecustomize  # noqa: E402,F401  (installs the socket guard in this process)
 
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NONET), os.environ.get("PYTHONPATH")]))
+# No station key unless a test makes one: runs are unsigned and never touch the user's keys.
+os.environ["REDACT_KEY_DIR"] = tempfile.mkdtemp(prefix="redact-no-key-")
+os.environ.pop("REDACT_KEY_PASSPHRASE", None)
 
 from clips import SAMPLE  # noqa: E402
 

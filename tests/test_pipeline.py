@@ -205,7 +205,7 @@ def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
     monkeypatch.setattr(encode.DerivativeWriter, "write_i420", failing)
     with pytest.raises(RuntimeError):
         redact_file(clip, QUIET)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "c.seal.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "c.seal.json", "custody.jsonl"]
 
 
 def test_truncated_file_is_redacted_up_to_last_good_frame(tmp_path):

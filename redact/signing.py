@@ -1,0 +1,41 @@
+"""Sign and verify JSON documents (seals, logs, custody entries) over a canonical form.
+
+Canonical form: the document without its ``signature`` member, serialised as UTF-8 JSON with
+sorted keys and no whitespace. Any change to any field, including reordering nothing but
+values, changes these bytes; key order and indentation of the stored file do not.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .keys import StationKey, verify
+
+UNSIGNED = {"signed": False, "reason": "no station key (run `redact keys init`)"}
+
+
+def canonical(document: dict) -> bytes:
+    body = {k: v for k, v in document.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign(document: dict, key: StationKey | None) -> dict:
+    """The document with a ``signature`` member (or an explicit unsigned marker)."""
+    signed = {k: v for k, v in document.items() if k != "signature"}
+    signed["signature"] = key.sign(canonical(signed)) if key is not None else dict(UNSIGNED)
+    return signed
+
+
+def check(document: dict, trusted: set[str] | None = None) -> tuple[str, str | None]:
+    """("signed", fingerprint) | ("unsigned", None) | ("invalid", reason)."""
+    signature = document.get("signature")
+    if not isinstance(signature, dict):
+        return "invalid", "no signature member"
+    if signature.get("signed") is False and set(signature) <= {"signed", "reason"}:
+        return "unsigned", None
+    problem = verify(signature, canonical(document))
+    if problem:
+        return "invalid", problem
+    if trusted is not None and signature["fingerprint"] not in trusted:
+        return "invalid", f"signed by {signature['fingerprint']}, not a trusted key"
+    return "signed", signature["fingerprint"]

@@ -1,0 +1,150 @@
+"""``redact verify``: does every original match its seal, every derivative its log, and is the
+custody chain unbroken? Needs no network and no private key; writes nothing.
+
+A finding is ``ok``, ``warn`` (verifies, but unsigned) or ``fail`` (with the reason).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .custody import CUSTODY_NAME, has_event, read_chain
+from .seal import hash_file, is_read_only
+from .signing import check
+
+SEAL_SUFFIX, LOG_SUFFIX = ".seal.json", ".redacted.json"
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: str  # ok | warn | fail
+    kind: str  # original | derivative | custody
+    path: str
+    detail: str
+    signer: str | None = None
+
+
+def _signature(document: dict, trusted: set[str] | None, what: str) -> tuple[str, str, str | None]:
+    status, detail = check(document, trusted)
+    if status == "invalid":
+        return "fail", f"{what} signature invalid: {detail}", None
+    if status == "unsigned":
+        return "warn", f"{what} is unsigned", None
+    return "ok", f"{what} signed", detail
+
+
+def _worst(statuses: list[str]) -> str:
+    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok"
+
+
+def verify_original(seal_file: Path, chain, trusted) -> Finding:
+    original_name = seal_file.name[: -len(SEAL_SUFFIX)]
+    try:
+        seal = json.loads(seal_file.read_text())
+        original = seal_file.with_name(seal["file"])
+    except (ValueError, KeyError) as exc:
+        return Finding("fail", "original", str(seal_file), f"seal unreadable ({exc})")
+    if not original.exists():
+        return Finding("fail", "original", str(seal_file.with_name(original_name)), "original file is missing")
+    reasons, statuses = [], []
+    actual = hash_file(original)
+    if actual != seal.get("sha256"):
+        statuses.append("fail")
+        reasons.append("content differs from its seal (SHA-256 mismatch)")
+    status, detail, signer = _signature(seal, trusted, "seal")
+    statuses.append(status)
+    reasons.append(detail)
+    if not is_read_only(original):
+        statuses.append("fail")
+        reasons.append("original is writable (sealed originals are read-only)")
+    if not has_event(chain.entries, "sealed", seal.get("sha256", "")):
+        statuses.append("fail")
+        reasons.append("no 'sealed' entry in the custody log")
+    return Finding(_worst(statuses), "original", str(original), "; ".join(reasons), signer)
+
+
+def verify_derivative(log_file: Path, chain, trusted) -> Finding:
+    try:
+        log = json.loads(log_file.read_text())
+        derivative = log_file.with_name(log["derivative"]["file"])
+    except (ValueError, KeyError) as exc:
+        return Finding("fail", "derivative", str(log_file), f"redaction log unreadable ({exc})")
+    if not derivative.exists():
+        return Finding("fail", "derivative", str(derivative), "derivative file is missing")
+    reasons, statuses = [], []
+    actual = hash_file(derivative)
+    if actual != log["derivative"].get("sha256"):
+        statuses.append("fail")
+        reasons.append("content differs from its redaction log (SHA-256 mismatch)")
+    seal_file = log_file.with_name(log.get("original", {}).get("seal", ""))
+    try:
+        seal = json.loads(seal_file.read_text())
+        if seal.get("sha256") != log["original"].get("sha256"):
+            statuses.append("fail")
+            reasons.append("log's original SHA-256 differs from the seal's")
+    except (OSError, ValueError):
+        statuses.append("fail")
+        reasons.append(f"seal {seal_file.name} of its original is missing or unreadable")
+    status, detail, signer = _signature(log, trusted, "log")
+    statuses.append(status)
+    reasons.append(detail)
+    if not has_event(chain.entries, "redacted", actual):
+        statuses.append("fail")
+        reasons.append("no 'redacted' entry for this derivative in the custody log")
+    return Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)
+
+
+def verify_folder(folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path]) -> list[Finding]:
+    chain = read_chain(folder, trusted)
+    findings = [verify_original(s, chain, trusted) for s in sorted(seals)]
+    findings += [verify_derivative(log, chain, trusted) for log in sorted(logs)]
+    where = str(folder / CUSTODY_NAME)
+    if chain.problems:
+        findings.append(Finding("fail", "custody", where, "; ".join(chain.problems)))
+    elif chain.unsigned:
+        findings.append(Finding("warn", "custody", where, f"{len(chain.entries)} entries, {chain.unsigned} unsigned"))
+    else:
+        signers = ", ".join(sorted(chain.signers))
+        findings.append(Finding("ok", "custody", where, f"{len(chain.entries)} entries, chain unbroken", signers))
+    return findings
+
+
+def verify_paths(paths: list[Path], trusted: set[str] | None = None) -> list[Finding]:
+    """Verify files, folders and folder trees; every folder with seals or logs is checked whole."""
+    groups: dict[Path, tuple[list[Path], list[Path]]] = {}
+    findings: list[Finding] = []
+
+    def add(file: Path) -> None:
+        seals, logs = groups.setdefault(file.parent, ([], []))
+        (seals if file.name.endswith(SEAL_SUFFIX) else logs).append(file)
+
+    for path in paths:
+        path = path.absolute()
+        if path.is_dir():
+            for file in [*path.rglob(f"*{SEAL_SUFFIX}"), *path.rglob(f"*{LOG_SUFFIX}")]:
+                add(file)
+            for chain in path.rglob(CUSTODY_NAME):
+                groups.setdefault(chain.parent, ([], []))
+        elif path.is_file():
+            name = path.name
+            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX)):
+                add(path)
+            elif name.endswith(".redacted.mp4"):
+                add(path.with_name(name[: -len(".redacted.mp4")] + LOG_SUFFIX))
+            elif path.with_name(path.stem + SEAL_SUFFIX).exists():
+                add(path.with_name(path.stem + SEAL_SUFFIX))
+            else:
+                findings.append(Finding("fail", "original", str(path), "no seal found beside it"))
+        else:
+            findings.append(Finding("fail", "original", str(path), "not found"))
+    for folder, (seals, logs) in sorted(groups.items()):
+        findings += verify_folder(folder, trusted, sorted(set(seals)), sorted(set(logs)))
+    return findings
+
+
+def as_json(findings: list[Finding]) -> str:
+    return json.dumps(
+        {"ok": all(f.status != "fail" for f in findings), "findings": [asdict(f) for f in findings]}, indent=2
+    )

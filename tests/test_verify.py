@@ -1,0 +1,165 @@
+"""Tamper tests: any changed byte in an original, derivative, seal, log or custody entry is
+reported by file and reason; verification needs only public keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clips import write_clip
+
+from redact import keys, redact_file
+from redact.options import RedactOptions
+
+FACES_ONLY = RedactOptions(quiet=True)
+
+
+def run_verify(*args) -> tuple[int, dict]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "redact", "verify", "--json", *map(str, args)], capture_output=True, text=True
+    )
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def failures(report: dict) -> list[tuple[str, str]]:
+    return [(Path(f["path"]).name, f["detail"]) for f in report["findings"] if f["status"] == "fail"]
+
+
+@pytest.fixture(scope="module")
+def signed_case(tmp_path_factory) -> Path:
+    """A folder with two redacted clips, signed by a station key (kept in a sibling folder)."""
+    root = tmp_path_factory.mktemp("signed")
+    key_dir = root / "keys"
+    os.environ["REDACT_KEY_DIR"], old = str(key_dir), os.environ["REDACT_KEY_DIR"]
+    try:
+        keys.create(key_dir)
+        case = root / "case"
+        case.mkdir()
+        for name in ("a", "b"):
+            redact_file(write_clip(case / f"{name}.mp4", count=6, size=(96, 64)), FACES_ONLY)
+    finally:
+        os.environ["REDACT_KEY_DIR"] = old
+    return case
+
+
+@pytest.fixture
+def case(signed_case, tmp_path) -> Path:
+    copy = tmp_path / "case"
+    shutil.copytree(signed_case, copy)
+    return copy
+
+
+def writable(path: Path):
+    path.chmod(0o644)
+    return path
+
+
+def test_untouched_case_verifies(case):
+    code, report = run_verify(case)
+    assert code == 0 and report["ok"]
+    kinds = sorted(f["kind"] for f in report["findings"])
+    assert kinds == ["custody", "derivative", "derivative", "original", "original"]
+    assert all(f["signer"] and f["signer"].startswith("ed25519:") for f in report["findings"])
+
+
+def test_flipped_byte_in_original(case):
+    data = bytearray(writable(case / "a.mp4").read_bytes())
+    data[100] ^= 1
+    (case / "a.mp4").write_bytes(bytes(data))
+    (case / "a.mp4").chmod(0o444)
+    code, report = run_verify(case)
+    assert code == 1 and failures(report) == [
+        ("a.mp4", "content differs from its seal (SHA-256 mismatch); seal signed")
+    ]
+
+
+def test_writable_original_is_reported(case):
+    writable(case / "b.mp4")
+    code, report = run_verify(case / "b.mp4")
+    assert code == 1 and "writable" in failures(report)[0][1]
+
+
+def test_truncated_derivative(case):
+    data = (case / "a.redacted.mp4").read_bytes()
+    (case / "a.redacted.mp4").write_bytes(data[: len(data) // 2])
+    code, report = run_verify(case)
+    (name, detail), *_ = failures(report)
+    assert code == 1 and name == "a.redacted.mp4" and "differs from its redaction log" in detail
+
+
+@pytest.mark.parametrize(("file", "field"), [("a.seal.json", "operator"), ("a.redacted.json", "operator")])
+def test_edited_json_field_breaks_the_signature(case, file, field):
+    doc = json.loads((case / file).read_text())
+    doc[field] = "somebody else"
+    (case / file).write_text(json.dumps(doc))
+    code, report = run_verify(case)
+    assert code == 1 and any("signature invalid" in detail for _, detail in failures(report))
+
+
+def test_seal_hash_rewritten_to_match_a_changed_original_is_caught(case):
+    seal = json.loads((case / "a.seal.json").read_text())
+    seal["sha256"] = "0" * 64
+    (case / "a.seal.json").write_text(json.dumps(seal))
+    code, report = run_verify(case)
+    details = " ".join(d for _, d in failures(report))
+    assert code == 1 and "signature invalid" in details and "differs from the seal" in details
+
+
+@pytest.mark.parametrize("tamper", ["delete", "reorder", "drop_last"])
+def test_custody_entries_deleted_reordered_or_cut_off(case, tamper):
+    path = case / "custody.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert len(lines) == 4  # sealed a, redacted a, sealed b, redacted b
+    changed = {"delete": lines[:1] + lines[2:], "reorder": [lines[1], lines[0], *lines[2:]], "drop_last": lines[:-1]}
+    path.write_bytes(b"".join(changed[tamper]))
+    code, report = run_verify(case)
+    assert code == 1
+    text = " ".join(d for _, d in failures(report))
+    expected = {"delete": "chain broken", "reorder": "sequence number", "drop_last": "no 'redacted' entry"}[tamper]
+    assert expected in text
+
+
+def test_only_trusted_keys_are_accepted(case, signed_case, tmp_path):
+    other = keys.create(tmp_path / "other")
+    (tmp_path / "other.pub").write_bytes(keys.public_pem(other.public))
+    code, report = run_verify("--trust", tmp_path / "other.pub", case)
+    assert code == 1 and all("not a trusted key" in d for _, d in failures(report))
+    station_pub = signed_case.parent / "keys" / "station.pub"  # the public key alone verifies
+    assert run_verify("--trust", station_pub, case)[0] == 0
+
+
+def test_unsigned_case_warns_and_fails_only_when_signatures_are_required(tmp_path):
+    redact_file(write_clip(tmp_path / "u.mp4", count=4, size=(96, 64)), FACES_ONLY)  # no key in this test
+    code, report = run_verify(tmp_path)
+    assert code == 0 and {f["status"] for f in report["findings"]} == {"warn"}
+    assert run_verify("--require-signed", tmp_path)[0] == 1
+
+
+def test_folder_tree_with_good_and_bad_cases(case, signed_case, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(signed_case, tree / "2026" / "good")
+    shutil.copytree(case, tree / "2026" / "bad")
+    (tree / "2026" / "bad" / "b.redacted.mp4").write_bytes(b"not the derivative")
+    code, report = run_verify(tree)
+    bad = [f for f in report["findings"] if f["status"] == "fail"]
+    assert code == 1 and [Path(f["path"]).name for f in bad] == ["b.redacted.mp4"]
+    assert "/bad/" in bad[0]["path"]
+    good = [f for f in report["findings"] if "/good/" in f["path"]]
+    assert len(good) == 5 and all(f["status"] == "ok" for f in good)
+
+
+def test_changed_original_is_logged_as_verification_failed(case):
+    data = bytearray(writable(case / "a.mp4").read_bytes())
+    data[50] ^= 1
+    (case / "a.mp4").write_bytes(bytes(data))
+    proc = subprocess.run(
+        [sys.executable, "-m", "redact", "run", "-q", "--force", str(case / "a.mp4")], capture_output=True
+    )
+    assert proc.returncode == 3
+    last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "verification failed" and "changed since it was sealed" in last["detail"]
