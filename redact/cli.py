@@ -227,5 +227,23 @@ def verify(
     raise typer.Exit(1 if any(f.status == "fail" for f in findings) else 0)
 
 
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="Derivatives (NAME.redacted.mp4) or folders of them.")],
+    reviewer: Annotated[str, typer.Option(help="Who reviewed the derivative (named in the report).")],
+) -> None:
+    """Write NAME.redaction-report.html for each derivative and log it as exported."""
+    from .court import write_reports
+
+    try:
+        written, failed = write_reports(paths, reviewer)
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    for path in written:
+        typer.echo(f"OK: {path}")
+    raise typer.Exit(1 if failed else 0)
+
+
 def main() -> None:
     app()

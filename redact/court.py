@@ -1,0 +1,68 @@
+"""``redact report``: verify, render and write the court report for each derivative, atomically,
+and record the export in the custody log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import custody, keys
+from .atomic import atomic_output
+from .errors import BadInputError
+from .report import contact_sheet, render
+from .seal import current_operator, hash_file, utc_iso
+from .verify import verify_paths
+
+LOG_SUFFIX, REPORT_SUFFIX = ".redacted.json", ".redaction-report.html"
+
+
+def find_logs(paths: list[Path]) -> list[Path]:
+    logs = []
+    for path in paths:
+        path = path.absolute()
+        if path.is_dir():
+            logs += sorted(path.rglob(f"*{LOG_SUFFIX}"))
+        elif path.name.endswith(".redacted.mp4"):
+            logs.append(path.with_name(path.name[: -len(".redacted.mp4")] + LOG_SUFFIX))
+        elif path.name.endswith(LOG_SUFFIX):
+            logs.append(path)
+        else:
+            raise BadInputError("not a derivative (NAME.redacted.mp4) or its log", path)
+    return logs
+
+
+def write_report(log_path: Path, reviewer: str) -> Path:
+    if not log_path.exists():
+        raise BadInputError("no redaction log beside it", log_path)
+    log = json.loads(log_path.read_text())
+    folder = log_path.parent
+    derivative = folder / log["derivative"]["file"]
+    seal = json.loads((folder / log["original"]["seal"]).read_text())
+    findings = verify_paths([derivative, folder / log["original"]["file"]])
+    reviewed_at = utc_iso()
+    page = render(log, seal, findings, contact_sheet(derivative), reviewer, reviewed_at)
+    out = folder / (log["derivative"]["file"][: -len(".redacted.mp4")] + REPORT_SUFFIX)
+    with atomic_output(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    key = keys.load()
+    custody.append(
+        folder,
+        "exported",
+        [
+            {"name": derivative.name, "role": "derivative", "sha256": log["derivative"]["sha256"]},
+            {"name": log_path.name, "role": "log", "sha256": hash_file(log_path)},
+            {"name": out.name, "role": "report", "sha256": hash_file(out)},
+        ],
+        current_operator(),
+        key,
+        reviewed_at,
+        detail=f"court report written; reviewed by {reviewer}",
+    )
+    return out
+
+
+def write_reports(paths: list[Path], reviewer: str) -> tuple[list[Path], list[Path]]:
+    written, failed = [], []
+    for log_path in find_logs(paths):
+        written.append(write_report(log_path, reviewer))
+    return written, failed

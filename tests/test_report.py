@@ -1,0 +1,73 @@
+"""The court report: complete, self-contained, made from the derivative only, logged."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import av
+import cv2
+import numpy as np
+from clips import SAMPLE, sample_truth
+
+from redact.pipeline import derivative_path, log_path
+
+
+def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames(sample_redacted, tmp_path):
+    case = tmp_path / "case"
+    shutil.copytree(sample_redacted.parent, case)
+    clip = case / SAMPLE.name
+    proc = subprocess.run(
+        [sys.executable, "-m", "redact", "report", str(derivative_path(clip)), "--reviewer", "DC 1234 Smith"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    page = (case / "two_faces_720p.redaction-report.html").read_text()
+    log = json.loads(log_path(clip).read_text())
+    for needed in (
+        log["original"]["sha256"],
+        log["derivative"]["sha256"],
+        "DC 1234 Smith",
+        "VERIFIED",
+        log["detectors"][0]["model_sha256"],
+        "UNSIGNED",
+    ):
+        assert needed in page
+    assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page  # self-contained
+    assert len(re.findall(r"<tr><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
+
+    # the contact sheet comes from the derivative: the first thumbnail's faces are blurred
+    first = re.search(r"base64,([A-Za-z0-9+/=]+)", page).group(1)
+    thumb = cv2.imdecode(np.frombuffer(base64.b64decode(first), np.uint8), cv2.IMREAD_GRAYSCALE).astype(float)
+    scale = thumb.shape[1] / 1280
+
+    def frame0(path):
+        with av.open(str(path)) as c:
+            gray = next(c.decode(video=0)).to_ndarray(format="gray")
+        return cv2.resize(gray, (thumb.shape[1], thumb.shape[0]), interpolation=cv2.INTER_AREA).astype(float)
+
+    x0, y0, x1, y1 = (np.array(sample_truth()["frames"][0]["faces"][1]) * scale).astype(int)
+    redacted, original = frame0(derivative_path(clip)), frame0(clip)
+    face = (slice(y0, y1), slice(x0, x1))
+    assert np.abs(thumb[face] - redacted[face]).mean() < np.abs(thumb[face] - original[face]).mean()
+
+    last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "exported" and "DC 1234 Smith" in last["detail"]
+    assert {f["role"] for f in last["files"]} == {"derivative", "log", "report"}
+    verify = subprocess.run([sys.executable, "-m", "redact", "verify", str(case)], capture_output=True)
+    assert verify.returncode == 0
+
+
+def test_report_refuses_a_file_that_is_not_a_derivative(tmp_path):
+    (tmp_path / "x.mp4").write_bytes(b"x")
+    proc = subprocess.run(
+        [sys.executable, "-m", "redact", "report", str(tmp_path / "x.mp4"), "--reviewer", "A"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "not a derivative" in proc.stderr
