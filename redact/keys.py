@@ -82,7 +82,11 @@ def create(folder: Path | None = None, passphrase: bytes | None = None, force: b
         f.write(pem)
     os.chmod(private_path, 0o600)
     public_path.write_bytes(public_pem(key.public_key()))
-    return StationKey(key)
+    station = StationKey(key)
+    from .content_credentials import issue_certificate
+
+    issue_certificate(station, folder)
+    return station
 
 
 def public_pem(public: Ed25519PublicKey) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import custody, keys
+from . import content_credentials, custody, keys
 from .atomic import temp_path_for
 from .detect.base import Detector
 from .detect.centerface import CenterFaceDetector
@@ -168,6 +168,20 @@ class FrameRedactor:
         self.written += 1
 
 
+def add_content_credentials(video: Path, original: Path, key, original_sha: str, options: RedactOptions) -> dict:
+    """Embed a signed C2PA manifest into ``video`` in place (via a sibling temp file)."""
+    signed = temp_path_for(video)
+    try:
+        provenance = {"original": original.name, "original_sha256": original_sha, "parameters": options.as_log()}
+        result = content_credentials.embed(video, signed, original, key, provenance)
+        if result["embedded"]:
+            os.replace(signed, video)
+        return result
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            signed.unlink()
+
+
 def seal_files(original: Path, seal) -> list[dict]:
     return [
         {"name": original.name, "role": "original", "sha256": seal.sha256},
@@ -243,6 +257,8 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 bar.advance(frames.flush())
             with timer("encode"):
                 writer.finish()
+        with timer("c2pa"):
+            credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options)
         if info.frames and report.frames < info.frames and not report.stopped_early:
             report.stopped_early = True
             report.reason = f"file ends after {report.frames} of {info.frames} frames (truncated?)"
@@ -259,6 +275,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 "height": height,
                 "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
                 "audio": "muted" if options.mute else f"{len(audio)} stream(s) copied packet for packet",
+                "content_credentials": credentials,
             },
             input_info={
                 **{k: v for k, v in asdict(info).items() if k not in ("time_base", "rate", "color")},

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
 from .seal import hash_file, is_read_only
 from .signing import check
@@ -90,6 +91,20 @@ def verify_derivative(log_file: Path, chain, trusted) -> Finding:
     status, detail, signer = _signature(log, trusted, "log")
     statuses.append(status)
     reasons.append(detail)
+    claimed = log["derivative"].get("content_credentials") or {}
+    manifest = content_credentials.read(derivative) if claimed.get("embedded") else None
+    if claimed.get("embedded"):
+        if manifest is None:
+            statuses.append("fail")
+            reasons.append("C2PA manifest missing")
+        elif manifest["state"] == "Invalid" or manifest["problems"]:
+            statuses.append("fail")
+            reasons.append(f"C2PA manifest invalid ({', '.join(manifest['problems']) or manifest['state']})")
+        elif (manifest["provenance"] or {}).get("original_sha256") != log["original"].get("sha256"):
+            statuses.append("fail")
+            reasons.append("C2PA manifest names another original")
+        else:
+            reasons.append("C2PA manifest valid")
     if not has_event(chain.entries, "redacted", actual):
         statuses.append("fail")
         reasons.append("no 'redacted' entry for this derivative in the custody log")

@@ -163,3 +163,31 @@ def test_changed_original_is_logged_as_verification_failed(case):
     assert proc.returncode == 3
     last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
     assert last["event"] == "verification failed" and "changed since it was sealed" in last["detail"]
+
+
+def test_signed_derivative_carries_valid_content_credentials_and_stays_faithful(case):
+    import numpy as np
+    from clips import video_facts
+
+    from redact import content_credentials
+
+    manifest = content_credentials.read(case / "a.redacted.mp4")
+    original_sha = json.loads((case / "a.seal.json").read_text())["sha256"]
+    assert manifest["state"] in ("Valid", "Trusted") and manifest["problems"] == []
+    assert manifest["provenance"]["original_sha256"] == original_sha
+    a, b = video_facts(case / "a.mp4"), video_facts(case / "a.redacted.mp4")
+    assert a["frames"] == b["frames"] and np.allclose(a["pts_s"], b["pts_s"])
+    code, report = run_verify(case)
+    assert code == 0 and all(
+        "C2PA manifest valid" in f["detail"] for f in report["findings"] if f["kind"] == "derivative"
+    )
+
+
+def test_unsigned_derivative_has_no_manifest_and_says_why(tmp_path):
+    from redact import content_credentials
+
+    clip = write_clip(tmp_path / "u.mp4", count=4, size=(96, 64))
+    redact_file(clip, FACES_ONLY)
+    log = json.loads((tmp_path / "u.redacted.json").read_text())
+    assert log["derivative"]["content_credentials"] == {"embedded": False, "reason": "no station key"}
+    assert content_credentials.read(tmp_path / "u.redacted.mp4") is None
