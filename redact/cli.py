@@ -94,6 +94,17 @@ def run(
     except ValueError as exc:
         typer.echo(f"redact: error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    from . import keys
+
+    try:
+        signed = keys.load() is not None
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    if not signed:
+        typer.echo(
+            "note: no station key: seals, logs and custody entries are unsigned (run `redact keys init`)", err=True
+        )
     worst = 0
     for path in inputs:
         try:
