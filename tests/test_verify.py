@@ -191,3 +191,30 @@ def test_unsigned_derivative_has_no_manifest_and_says_why(tmp_path):
     log = json.loads((tmp_path / "u.redacted.json").read_text())
     assert log["derivative"]["content_credentials"] == {"embedded": False, "reason": "no station key"}
     assert content_credentials.read(tmp_path / "u.redacted.mp4") is None
+
+
+@pytest.mark.parametrize("tamper", ["flip", "truncate"])
+@pytest.mark.parametrize("name", ["b.mp4", "b.redacted.mp4", "b.seal.json", "b.redacted.json", "custody.jsonl"])
+def test_every_file_kind_flipped_or_truncated_is_reported_by_file(case, name, tamper):
+    path = writable(case / name)
+    data = bytearray(path.read_bytes())
+    if tamper == "flip":
+        middle = len(data) // 2
+        data[middle] = data[middle] ^ 0x20 if chr(data[middle]).isalpha() else data[middle] ^ 0x01
+    else:
+        data = data[: len(data) - max(1, len(data) // 10)]
+    path.write_bytes(bytes(data))
+    if name == "b.mp4":
+        path.chmod(0o444)  # only the content changed
+    code, report = run_verify(case)
+    assert code == 1, (name, tamper)
+    # reported under the damaged file's name or the name of the file it protects
+    named = {
+        "b.mp4": {"b.mp4"},
+        "b.seal.json": {"b.mp4", "b.seal.json"},
+        "b.redacted.mp4": {"b.redacted.mp4"},
+        "b.redacted.json": {"b.redacted.mp4", "b.redacted.json"},
+        "custody.jsonl": {"custody.jsonl"},
+    }[name]
+    assert named & {file for file, _ in failures(report)}, (name, tamper, failures(report))
+    assert all(f["status"] == "ok" for f in report["findings"] if Path(f["path"]).name.startswith("a."))
