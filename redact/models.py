@@ -7,7 +7,6 @@ not the one written here (and in its model card under ``models/``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import ModelError
+from .hashing import hash_file
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,13 @@ def search_dirs() -> list[Path]:
     return dirs
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @cache
 def locate(model: ModelFile) -> Path:
     """Path of a verified model file; raises ``ModelError`` when absent or altered."""
     for folder in search_dirs():
         path = folder / model.filename
         if path.is_file():
-            actual = sha256_file(path)
+            actual = hash_file(path)
             if actual != model.sha256:
                 raise ModelError(
                     f"model file has SHA-256 {actual}, expected {model.sha256}",

@@ -7,7 +7,6 @@ bits; every later use re-hashes it and refuses to go on when the hash differs.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 import stat
@@ -18,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import write_json_atomic
 from .errors import BadInputError, SealMismatchError
+from .hashing import hash_file
 from .keys import StationKey
 from .signing import check, sign
 
@@ -52,15 +52,6 @@ def read_seal_document(original: Path) -> dict | None:
 
 def seal_path(original: Path) -> Path:
     return original.with_name(original.stem + ".seal.json")
-
-
-def hash_file(path: Path, chunk: int = 4 << 20) -> str:
-    """Streamed SHA-256 of a file of any size, opened read-only."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def utc_iso(timestamp: float | None = None) -> str:
