@@ -256,5 +256,36 @@ def report(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def bench(
+    file: Annotated[Path | None, typer.Argument(help="Clip to measure (default: the bundled sample).")] = None,
+    kinds: Annotated[str, typer.Option(help="What to detect: face, plate or face,plate.")] = ",".join(D.kinds),
+    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    png: Annotated[Path | None, typer.Option(help="Also write a bar chart of ms per frame (needs matplotlib).")] = None,
+) -> None:
+    """Measure redaction speed on this machine (the original is never touched: a copy is used)."""
+    from .bench import chart, run_bench
+
+    try:
+        options = RedactOptions(detect=DetectOptions(kinds=parse_kinds(kinds)), quiet=True)
+        result = run_bench(file, options)
+    except ValueError as exc:
+        typer.echo(f"redact: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    if json_out:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(f"{result['cpu']}, {result['cores']} cores; clip {result['size']}, {result['frames']} frames")
+        typer.echo(f"pure transcode: {result['transcode_fps']} fps; redact: {result['redact_fps']} fps")
+        typer.echo(f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time")
+        typer.echo("ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["ms_per_frame"].items()))
+        typer.echo(f"peak memory {result['peak_memory_mb']} MB")
+    if png is not None and not chart(result, png):
+        typer.echo("matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
+
+
 def main() -> None:
     app()

@@ -138,3 +138,15 @@ def test_detect_finds_faces_in_a_rotated_video_in_stored_coordinates(tmp_path):
         assert (line["width"], line["height"]) == (360, 640)
         faces = [d["box"] for d in line["detections"]]
         assert len(faces) == 2 and all(0 <= b[0] < b[2] <= 360 and 0 <= b[1] < b[3] <= 640 for b in faces)
+
+
+def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
+    clip = write_clip(tmp_path / "b.mp4", count=8, size=(160, 96))
+    before = clip.read_bytes()
+    proc = redact("bench", "--kinds", "face", "--json", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["frames"] == 8 and result["cores"] >= 1 and result["cpu"]
+    assert {"decode", "detect", "mask", "encode"} <= set(result["ms_per_frame"])
+    assert result["redact_fps"] > 0 and result["ratio_to_transcode"] > 0 and result["peak_memory_mb"] > 0
+    assert clip.read_bytes() == before and not (tmp_path / "b.seal.json").exists()  # measured on a copy

@@ -1,0 +1,124 @@
+"""``redact bench``: how fast is redaction on this machine, and what bounds it?
+
+Runs a pure PyAV transcode (decode + libx264 with the same settings) and ``redact_file`` on
+a private copy of the clip, then reports per-stage ms/frame from the redaction log, fps, the
+real-time factor, the ratio to the transcode, peak memory of the process tree, and the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+from .options import EncodeOptions, RedactOptions
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "two_faces_720p.mp4"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process and its finished children (ru_maxrss, KiB on Linux)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+def transcode(src: Path, dst: Path, options: EncodeOptions) -> tuple[float, int]:
+    """Pure PyAV decode + libx264 encode with redact's encoder settings; (seconds, frames)."""
+    start = time.perf_counter()
+    frames = 0
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        vout = out.add_stream("libx264", rate=vin.average_rate or 30)
+        vout.width, vout.height = (
+            vin.codec_context.width + vin.codec_context.width % 2,
+            vin.codec_context.height + vin.codec_context.height % 2,
+        )
+        vout.pix_fmt = "yuv420p"
+        vout.time_base = vin.time_base
+        vout.codec_context.time_base = vin.time_base
+        vout.codec_context.options = {"crf": str(options.crf), "preset": options.preset}
+        for frame in inp.decode(vin):
+            frame = frame.reformat(width=vout.width, height=vout.height, format="yuv420p")
+            out.mux(vout.encode(frame))
+            frames += 1
+        out.mux(vout.encode(None))
+    return time.perf_counter() - start, frames
+
+
+def run_bench(clip: Path | None = None, options: RedactOptions | None = None) -> dict:
+
+    from .pipeline import log_path, redact_file
+
+    clip = (clip or SAMPLE).absolute()
+    options = options or RedactOptions(quiet=True)
+    with av.open(str(clip)) as c:
+        stream = c.streams.video[0]
+        fps_in = float(stream.average_rate or stream.guessed_rate or 30)
+        size = f"{stream.codec_context.width}x{stream.codec_context.height}"
+    with tempfile.TemporaryDirectory(prefix="redact-bench-") as tmp:
+        work = Path(tmp) / clip.name
+        shutil.copyfile(clip, work)
+        base_s, frames = transcode(work, Path(tmp) / "transcode.mp4", options.encode)
+        start = time.perf_counter()
+        redact_file(work, options)
+        wall = time.perf_counter() - start
+        log = json.loads(log_path(work).read_text())
+    stages = {k: round(1000 * v / max(1, frames), 2) for k, v in log["timings_s"].items() if k != "total"}
+    return {
+        "clip": str(clip),
+        "size": size,
+        "frames": frames,
+        "input_fps": round(fps_in, 3),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "kinds": list(options.detect.kinds),
+        "encoder": {"crf": options.encode.crf, "preset": options.encode.preset},
+        "transcode_s": round(base_s, 3),
+        "transcode_fps": round(frames / base_s, 2),
+        "redact_s": round(wall, 3),
+        "redact_fps": round(frames / wall, 2),
+        "realtime_factor": round(frames / wall / fps_in, 3),
+        "ratio_to_transcode": round(wall / base_s, 3),
+        "ms_per_frame": stages,
+        "peak_memory_mb": peak_memory_mb(),
+    }
+
+
+def chart(result: dict, path: Path) -> bool:
+    """A bar chart of ms per frame by stage; False when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    stages = {k: v for k, v in result["ms_per_frame"].items() if v >= 0.05}
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.barh(list(stages), list(stages.values()), color="#4a7")
+    ax.axvline(1000 / result["input_fps"], color="#c33", linestyle="--", label="real-time budget per frame")
+    ax.set_xlabel("ms per frame")
+    ax.set_title(f"redact {result['size']}: {result['redact_fps']} fps, {result['realtime_factor']}x real time")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
