@@ -56,7 +56,3 @@ class Detections:
 
     def __getitem__(self, index: np.ndarray | slice) -> Detections:
         return Detections(self.boxes[index], self.scores[index], self.kinds[index])
-
-    def scaled(self, sx: float, sy: float) -> Detections:
-        """Boxes mapped by per-axis scale factors (detector input -> frame pixels)."""
-        return Detections(self.boxes * np.array([sx, sy, sx, sy], np.float32), self.scores, self.kinds)

@@ -6,10 +6,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .detections import KINDS
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
-KINDS = ("face", "plate")
 SHAPES = ("box", "ellipse")
 
 
