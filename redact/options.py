@@ -10,6 +10,7 @@ from .detections import KINDS
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
 
 
@@ -73,6 +74,8 @@ class EncodeOptions:
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
             raise ValueError("crf must be between 0 and 51")
+        if self.preset not in X264_PRESETS:
+            raise ValueError(f"unknown x264 preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
 
 
 @dataclass(frozen=True)

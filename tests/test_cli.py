@@ -150,3 +150,15 @@ def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
     assert {"decode", "detect", "mask", "encode"} <= set(result["ms_per_frame"])
     assert result["redact_fps"] > 0 and result["ratio_to_transcode"] > 0 and result["peak_memory_mb"] > 0
     assert clip.read_bytes() == before and not (tmp_path / "b.seal.json").exists()  # measured on a copy
+
+
+def test_bad_options_are_refused_before_anything_is_touched(tmp_path):
+    clip = write_clip(tmp_path / "o.mp4")
+    for args, said in (
+        (["--preset", "bogus"], "x264 preset"),
+        (["--crf", "70"], "crf"),
+        (["--style", "swirl"], "style"),
+    ):
+        proc = redact("run", *args, str(clip))
+        assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.mp4"]  # not sealed, no custody entry
