@@ -23,7 +23,7 @@ from .detect.centerface import CenterFaceDetector
 from .detect.plates import PlateDetector
 from .detect.upright import detect_frame
 from .encode import DerivativeWriter
-from .errors import OutputExistsError, SealMismatchError
+from .errors import EncodeError, OutputExistsError, SealMismatchError
 from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .options import RedactOptions
@@ -310,6 +310,10 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             key,
             utc_iso(),
         )
+    except EncodeError as error:  # name the original, not the hidden temporary file
+        if writer is not None:
+            writer.abort()
+        raise EncodeError(error.message, original, error.hint) from error
     except BaseException:
         if writer is not None:
             writer.abort()
