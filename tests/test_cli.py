@@ -171,3 +171,27 @@ def test_audio_mp4_cannot_hold_is_a_clear_error_naming_the_original(tmp_path):
     assert proc.returncode == 6 and str(clip) in error[0] and "--mute" in error[0]
     assert not (tmp_path / "cam.redacted.mp4").exists()
     assert redact("run", "-q", "--kinds", "face", "--mute", str(clip)).returncode == 0
+
+
+def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
+    import signal
+    import time
+
+    from redact.seal import hash_file
+
+    before = hash_file(sample_copy)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redact", "run", "-q", str(sample_copy)],  # faces + plates: ~30 s of work
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    deadline = time.time() + 60
+    while not list(sample_copy.parent.glob(".*.partial.mp4")) and time.time() < deadline:
+        time.sleep(0.2)  # wait until it is writing the derivative
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in stderr
+    names = sorted(p.name for p in sample_copy.parent.iterdir())
+    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.seal.json"]
+    assert hash_file(sample_copy) == before
