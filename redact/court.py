@@ -40,7 +40,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     seal = json.loads((folder / log["original"]["seal"]).read_text())
     findings = verify_paths([derivative, folder / log["original"]["file"]])
     reviewed_at = utc_iso()
-    page = render(log, seal, findings, contact_sheet(derivative), reviewer, reviewed_at)
+    page = render(log, seal, findings, contact_sheet(derivative, log["derivative"]["frames"]), reviewer, reviewed_at)
     out = folder / (log["derivative"]["file"][: -len(".redacted.mp4")] + REPORT_SUFFIX)
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -61,8 +61,6 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     return out
 
 
-def write_reports(paths: list[Path], reviewer: str) -> tuple[list[Path], list[Path]]:
-    written, failed = [], []
-    for log_path in find_logs(paths):
-        written.append(write_report(log_path, reviewer))
-    return written, failed
+def write_reports(paths: list[Path], reviewer: str) -> list[Path]:
+    """Reports for every derivative named or found; the first failure raises."""
+    return [write_report(log_path, reviewer) for log_path in find_logs(paths)]

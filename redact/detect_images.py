@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .detect.base import Detector
-from .detect.upright import detect_frame
+from .detect.upright import detect_frame, detect_rgb
 from .detections import Detections
 from .errors import BadInputError
 from .media import check_path, frame_to_i420, open_input
@@ -50,10 +50,6 @@ def read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def detect_all(detectors: list[Detector], rgb: np.ndarray) -> Detections:
-    return Detections.concat([d.detect(rgb) for d in detectors])
-
-
 def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOptions) -> Iterator[dict]:
     """Records for one image, or for every ``every``-th frame of a video (``name#frame``).
 
@@ -62,7 +58,7 @@ def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOp
     path = Path(path_as_given)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         rgb = read_image(path)
-        yield record(path_as_given, rgb.shape[1], rgb.shape[0], detect_all(detectors, rgb), options)
+        yield record(path_as_given, rgb.shape[1], rgb.shape[0], detect_rgb(detectors, rgb), options)
         return
     with contextlib.closing(open_input(path)) as container:
         for index, frame in enumerate(container.decode(container.streams.video[0])):

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .boxes import expand, expand_by_height
 from .detections import KINDS
 from .track import TrackOptions
 
@@ -36,8 +37,6 @@ class DetectOptions:
 
     def regions(self, boxes: np.ndarray, kinds: np.ndarray, width: int, height: int) -> np.ndarray:
         """What gets masked for each tight box: the box grown by its kind's margin."""
-        from .boxes import expand, expand_by_height
-
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         kinds = np.asarray(kinds).reshape(-1)
         out = expand(boxes, self.margin, width, height)

@@ -7,6 +7,7 @@ its log, which appear by atomic rename only after everything succeeded.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
@@ -292,7 +293,8 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             started_at=started_at,
             finished_at=utc_iso(),
         )
-        tmp_log.write_text(json.dumps(sign(log, key), separators=(",", ":")) + "\n")
+        log_bytes = (json.dumps(sign(log, key), separators=(",", ":")) + "\n").encode()
+        tmp_log.write_bytes(log_bytes)
         for tmp in (tmp_log, tmp_video):
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
@@ -304,7 +306,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             [
                 {"name": original.name, "role": "original", "sha256": seal.sha256},
                 {"name": out.name, "role": "derivative", "sha256": derivative_sha},
-                {"name": log_out.name, "role": "log", "sha256": hash_file(log_out)},
+                {"name": log_out.name, "role": "log", "sha256": hashlib.sha256(log_bytes).hexdigest()},
             ],
             operator,
             key,

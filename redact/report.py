@@ -17,39 +17,31 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
 
+from .geometry import quarter_turns
 from .verify import Finding
 
 THUMB_WIDTH = 320
 
 
-def contact_sheet(derivative: Path, count: int = 12) -> list[tuple[float, str]]:
-    """(time in seconds, base64 JPEG) for ``count`` frames spread over the derivative."""
-    with av.open(str(derivative)) as container:
-        stream = container.streams.video[0]
-        total = stream.frames or 0
-        frames = list(container.decode(stream)) if total == 0 else None
-    if frames is not None:
-        total = len(frames)
-    wanted = sorted({round(i * (total - 1) / max(1, count - 1)) for i in range(count)}) if total else []
+def contact_sheet(derivative: Path, total: int, count: int = 12) -> list[tuple[float, str]]:
+    """(time in seconds, base64 JPEG) for ``count`` frames spread over the derivative's ``total``."""
+    wanted = {round(i * (total - 1) / max(1, count - 1)) for i in range(count)} if total else set()
     out = []
     with av.open(str(derivative)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index not in wanted:
                 continue
-            rgb = frame.to_ndarray(format="rgb24")
-            if frame.rotation:
-                rgb = cv2.rotate(
-                    rgb,
-                    {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}[
-                        int(frame.rotation) % 360
-                    ],
-                )
+            k = quarter_turns(int(frame.rotation or 0))
+            rgb = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="rgb24"), k))  # as displayed
             h, w = rgb.shape[:2]
             thumb = cv2.resize(rgb, (THUMB_WIDTH, max(1, round(h * THUMB_WIDTH / w))), interpolation=cv2.INTER_AREA)
             _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(thumb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
             seconds = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
             out.append((seconds, base64.b64encode(jpeg).decode()))
+            if len(out) == len(wanted):
+                break
     return out
 
 

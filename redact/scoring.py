@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .boxes import intersection
+from .boxes import intersection, iou
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,6 @@ def average_precision(scores: list[np.ndarray], matched: list[np.ndarray], posit
 
 def match_iou(boxes: np.ndarray, scores: np.ndarray, gt: np.ndarray, ignored: np.ndarray, thr: float = 0.5):
     """Greedy IoU matching in score order: 1 TP, 0 FP, -1 matched an ignored box."""
-    from .boxes import iou
-
     out = np.zeros(len(boxes), np.int8)
     if len(boxes) == 0 or len(gt) == 0:
         return out

@@ -83,12 +83,16 @@ def grow(box: np.ndarray, fraction: float) -> np.ndarray:
     return box + np.array([-w, -h, w, h], np.float32) * fraction
 
 
-def centre_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Distance between box centres in units of the larger box side."""
-    ca = np.array([(a[0] + a[2]) / 2, (a[1] + a[3]) / 2])
-    cb = np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
-    size = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1], 1.0)
-    return float(np.linalg.norm(ca - cb) / size)
+def centre_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise distances between box centres, in units of the larger box side of each pair."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    ca = np.stack([(a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2], axis=1)
+    cb = np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], axis=1)
+    side_a = np.maximum(a[:, 2] - a[:, 0], a[:, 3] - a[:, 1])
+    side_b = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    size = np.maximum(np.maximum(side_a[:, None], side_b[None, :]), 1.0)
+    return np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2) / size
 
 
 class Tracker:
@@ -105,15 +109,17 @@ class Tracker:
         live = [t for t in self.tracks if index - t.last <= max(o.coast, o.max_gap) and t.last < index]
         ids = [0] * len(boxes)
         pairs = []
-        for ti, track in enumerate(live):
-            predicted = track.predict(index)
-            for di, box in enumerate(boxes):
-                if kinds[di] != track.kind:
-                    continue
-                overlap = float(iou(predicted[None], box[None])[0, 0])
-                distance = centre_distance(predicted, box)
-                if overlap >= o.match_iou or distance <= o.match_distance:
-                    pairs.append((overlap - 0.1 * distance, ti, di))
+        if live and len(boxes):
+            # one IoU / distance matrix per frame: tracks x detections
+            predicted = np.stack([t.predict(index) for t in live])
+            overlaps = iou(predicted, boxes)
+            distances = centre_distances(predicted, boxes)
+            same_kind = np.array([t.kind for t in live])[:, None] == np.asarray(kinds)[None, :]
+            close = same_kind & ((overlaps >= o.match_iou) | (distances <= o.match_distance))
+            pairs = [
+                (float(overlaps[ti, di]) - 0.1 * float(distances[ti, di]), int(ti), int(di))
+                for ti, di in zip(*np.nonzero(close), strict=True)
+            ]
         used_tracks, used_dets = set(), set()
         for _, ti, di in sorted(pairs, reverse=True):
             if ti in used_tracks or di in used_dets:

@@ -7,8 +7,6 @@ image upscaled 2x finds them; boxes from all passes are merged by non-maximum su
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
@@ -16,24 +14,9 @@ from ..boxes import nms
 from ..detections import Detections
 from ..models import CENTERFACE, locate
 from .base import DetectorInfo
+from .runtime import make_session
 
 STRIDE = 32  # the network's input must be a multiple of this
-
-
-def make_session(path: str, threads: int | None = None):
-    """An onnxruntime session on the best local provider, with bounded CPU threads."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    threads = threads or int(os.environ.get("REDACT_DETECT_THREADS", "0")) or None
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    preferred = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider"]
-    available = set(ort.get_available_providers())
-    providers = [p for p in preferred if p in available] or ["CPUExecutionProvider"]
-    return ort.InferenceSession(path, sess_options=options, providers=providers)
 
 
 def decode(outputs: list[np.ndarray], threshold: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

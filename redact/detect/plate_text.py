@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..models import PPOCR_REC, locate
-from .centerface import make_session
+from .runtime import make_session
 
 HEIGHT = 48  # the recogniser's input height
 # A valid clock time (HH:MM, optional :SS) or calendar date (Y-M-D or D.M.Y), as burned in

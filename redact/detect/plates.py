@@ -21,8 +21,8 @@ import numpy as np
 from ..detections import Detections
 from ..models import PPOCR_DET, PPOCR_REC, locate
 from .base import DetectorInfo
-from .centerface import make_session
 from .plate_text import PlateReader, not_a_plate
+from .runtime import make_session
 
 BIN_THRESHOLD = 0.3  # PaddleOCR's default for the probability map
 UNCLIP_RATIO = 1.6  # PaddleOCR's default: text kernels are shrunk by this at training time

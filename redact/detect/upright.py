@@ -10,6 +10,11 @@ from ..media import i420_to_rgb
 from .base import Detector
 
 
+def detect_rgb(detectors: list[Detector], rgb: np.ndarray) -> Detections:
+    """Every detector on one RGB image, results concatenated."""
+    return Detections.concat([d.detect(rgb) for d in detectors])
+
+
 def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int) -> Detections:
     """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels.
 
@@ -19,7 +24,7 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int) -> D
     rgb = i420_to_rgb(buf)
     k = quarter_turns(rotation)
     upright = np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
-    found = Detections.concat([d.detect(upright) for d in detectors])
+    found = detect_rgb(detectors, upright)
     if k and len(found):
         height, width = rgb.shape[:2]
         found = Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds)

@@ -1,0 +1,21 @@
+"""onnxruntime sessions for every shipped model: best local provider, bounded CPU threads."""
+
+from __future__ import annotations
+
+import os
+
+
+def make_session(path: str, threads: int | None = None):
+    """An onnxruntime session on the best local provider, with bounded CPU threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    threads = threads or int(os.environ.get("REDACT_DETECT_THREADS", "0")) or None
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    preferred = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider"]
+    available = set(ort.get_available_providers())
+    providers = [p for p in preferred if p in available] or ["CPUExecutionProvider"]
+    return ort.InferenceSession(path, sess_options=options, providers=providers)
