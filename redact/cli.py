@@ -136,8 +136,8 @@ def detect(
     margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = D.margin,
 ) -> None:
     """Print one JSON line per image (or video frame) with boxes, mask regions and scores."""
+    from .detect.factory import build_detectors
     from .detect_images import detect_path
-    from .pipeline import build_detectors
 
     if format != "jsonl":
         typer.echo("redact: error: only --format jsonl is supported", err=True)
@@ -147,7 +147,7 @@ def detect(
     except ValueError as exc:
         typer.echo(f"redact: error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    detectors = build_detectors(RedactOptions(detect=options))
+    detectors = build_detectors(options)
     worst = 0
     for path in paths:
         try:

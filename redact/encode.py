@@ -23,7 +23,7 @@ DEFAULT_RATE = Fraction(30, 1)
 class DerivativeWriter:
     """An open MP4 being written. Use as a context manager; ``finish()`` flushes it."""
 
-    def __init__(self, path: Path, info: VideoInfo, audio_streams: list, options: EncodeOptions):
+    def __init__(self, path: Path, info: VideoInfo, audio_streams: list, options: EncodeOptions, threads: int = 0):
         self.path = path
         self.info = info
         self.width, self.height = info.padded_size
@@ -38,7 +38,10 @@ class DerivativeWriter:
         cc.pix_fmt = "yuv420p"
         cc.time_base = self.time_base
         self.video.time_base = self.time_base
-        cc.options = {"crf": str(options.crf), "preset": options.preset}
+        settings = {"crf": str(options.crf), "preset": options.preset}
+        if threads:  # 0: x264 picks (1.5 threads per core)
+            settings["threads"] = str(threads)
+        cc.options = settings
         for key, value in info.color.items():
             setattr(cc, key, value)
         if info.display_matrix is not None:

@@ -50,3 +50,9 @@ class EncodeError(RedactError):
     """The derivative could not be written (codec or container refused the stream)."""
 
     exit_code = 6
+
+
+class WorkerError(RedactError):
+    """A detection worker died, hung or crashed; the job stops rather than hangs."""
+
+    exit_code = 8

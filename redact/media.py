@@ -164,15 +164,17 @@ def i420_to_rgb(buf: np.ndarray) -> np.ndarray:
 
 
 def iter_media(
-    container: av.container.InputContainer, copy_audio: bool, report: DecodeReport
+    container: av.container.InputContainer, copy_audio: bool, report: DecodeReport, threads: int = 0
 ) -> Iterator[tuple[str, object]]:
     """Yield ("video", VideoFrame) and, when ``copy_audio``, ("audio", Packet) in file order.
 
-    Decoding is threaded. A read or decode error ends the stream early: what decoded so far
-    is kept and ``report`` says where and why it stopped, instead of failing the whole clip.
+    Decoding is threaded (``threads`` 0: FFmpeg picks, one per core). A read or decode error
+    ends the stream early: what decoded so far is kept and ``report`` says where and why it
+    stopped, instead of failing the whole clip.
     """
     video = container.streams.video[0]
     video.thread_type = "AUTO"
+    video.codec_context.thread_count = threads
     streams = [video, *container.streams.audio] if copy_audio else [video]
     try:
         for packet in container.demux(streams):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -27,10 +28,16 @@ class DetectOptions:
     margin: float = 0.3  # faces: each side grows by this fraction of the box's size
     plate_margin: float = 1.0  # plates: each side grows by this many text heights
     every: int = 1  # run the detectors on every N-th frame; tracking fills the frames between
+    face_size: int | None = None  # longest side of the image the face model sees (None: native)
+    plate_size: int = 1280  # longest side of the image the plate text detector sees
 
     def __post_init__(self) -> None:
         if self.every < 1:
             raise ValueError("detect every N frames needs N >= 1")
+        for name in ("face_size", "plate_size"):
+            size = getattr(self, name)
+            if size is not None and not 160 <= size <= 8192:
+                raise ValueError(f"{name.replace('_', '-')} must be between 160 and 8192 pixels (got {size})")
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
@@ -87,10 +94,19 @@ class RedactOptions:
     force: bool = False
     operator: str | None = None
     quiet: bool = False
+    preset: str | None = None  # the pipelines/ preset these options came from, for the log
+    workers: int | None = None  # detection processes (and codec threads); None: every core
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
             raise ValueError(f"detecting every {self.detect.every} frames needs max_gap >= {self.detect.every}")
+        if self.workers is not None and not 0 <= self.workers <= 256:
+            raise ValueError("workers must be between 0 (detect in this process) and 256")
+
+    @property
+    def worker_count(self) -> int:
+        """Detection processes to start: ``workers``, or the cores this process may use."""
+        return usable_cores() if self.workers is None else self.workers
 
     @property
     def lookahead(self) -> int:
@@ -103,4 +119,13 @@ class RedactOptions:
         data.pop("quiet")
         data.pop("force")
         data.pop("operator")
+        data.pop("workers")  # changes speed, not the derivative
         return data
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -19,10 +19,7 @@ import numpy as np
 
 from . import content_credentials, custody, keys
 from .atomic import temp_path_for
-from .detect.base import Detector
-from .detect.centerface import CenterFaceDetector
-from .detect.plates import PlateDetector
-from .detect.upright import detect_frame
+from .detect.workers import DetectionPool, InlineDetection, Result
 from .encode import DerivativeWriter
 from .errors import EncodeError, OutputExistsError, SealMismatchError
 from .mask import i420_planes, mask_planes
@@ -56,16 +53,6 @@ def log_path(original: Path) -> Path:
     return original.with_name(original.stem + ".redacted.json")
 
 
-def build_detectors(options: RedactOptions) -> list[Detector]:
-    d = options.detect
-    detectors: list[Detector] = []
-    if "face" in d.kinds:
-        detectors.append(CenterFaceDetector(threshold=d.threshold, scales=d.scales))
-    if "plate" in d.kinds:
-        detectors.append(PlateDetector())
-    return detectors
-
-
 class Timer:
     """Accumulates wall time per pipeline stage."""
 
@@ -86,25 +73,28 @@ class FrameRedactor:
 
     Frames pass three short queues: the reorder window (timestamps), one frame held until the
     next one's timestamp is known (exact durations, VFR included; the last frame ends where
-    the container's video ends), and the lookahead, where detected frames wait ``lookahead``
-    frames so their regions can use the tracks' future (interpolation, back-fill).
+    the container's video ends), and the lookahead, where frames wait until the tracker has
+    seen the detections of the next ``lookahead`` frames, so their regions can use the tracks'
+    future (interpolation, back-fill). Detection runs on ``detection`` (worker processes or
+    inline); its results may arrive out of order but reach the tracker in frame order.
     """
 
-    def __init__(
-        self, writer, detectors, info: VideoInfo, options: RedactOptions, timer: Timer, regions: RegionLog, report
-    ):
-        self.writer, self.detectors, self.info = writer, detectors, info
+    def __init__(self, writer, detection, info: VideoInfo, options: RedactOptions, timer: Timer, regions, report):
+        self.writer, self.detection, self.info = writer, detection, info
         self.options, self.timer, self.regions, self.report = options, timer, regions, report
         self.width, self.height = info.padded_size
         self.step = max(1, round(1 / ((info.rate or 30) * info.time_base)))
         self.window: ReorderWindow = ReorderWindow()
         self.tracker = Tracker(options.track)
         self.pending = None  # (frame, pts) waiting for the next frame's pts
-        self.lookahead: deque = deque()  # (index, buf, pts, duration) detected, not yet masked
+        self.lookahead: deque = deque()  # (index, buf, pts, duration) staged, not yet masked
+        self.awaiting: deque[int] = deque()  # frames sent to detection, results not yet tracked
+        self.arrived: dict[int, Result] = {}
+        self.dropped: dict[str, dict[str, int]] = {}
         self.last_in: int | None = None
         self.retimed = 0
         self.detected = 0  # frames that went through the detectors
-        self.staged = 0  # frames converted and detected
+        self.staged = 0  # frames converted (and sent to detection when due)
         self.written = 0
 
     def push(self, frame) -> int:
@@ -127,6 +117,8 @@ class FrameRedactor:
             end = self.report.video_end
             self._stage(frame, pts, end - pts if end is not None and end > pts else (frame.duration or self.step))
             self.pending = None
+        while self.awaiting:
+            self._advance(block=True)
         while self.lookahead:
             self._emit(*self.lookahead.popleft())
         self.regions.add_tracks(self.tracker.tracks)
@@ -145,14 +137,31 @@ class FrameRedactor:
         with self.timer("convert"):
             buf = frame_to_i420(frame)
         if index % self.options.detect.every == 0:
-            with self.timer("detect"):
-                found = detect_frame(self.detectors, buf, self.info.rotation)
-            with self.timer("track"):
-                self.tracker.update(index, found.boxes, found.scores, found.kinds)
-            self.detected += 1
+            with self.timer("detect_wait"):
+                self.detection.submit(index, buf)
+            self.awaiting.append(index)
         self.lookahead.append((index, buf, pts, duration))
         self.staged += 1
-        while len(self.lookahead) > self.options.lookahead:
+        self._advance(block=False)
+
+    def _advance(self, block: bool) -> None:
+        """Track the detections that have arrived (in frame order), then mask what is ready."""
+        with self.timer("detect_wait"):
+            for result in self.detection.collect(block):
+                self.arrived[result.index] = result
+        while self.awaiting and self.awaiting[0] in self.arrived:
+            result = self.arrived.pop(self.awaiting.popleft())
+            found = result.found
+            self.timer.totals["detect"] = self.timer.totals.get("detect", 0.0) + result.seconds
+            for (name, reason), n in result.dropped.items():
+                counts = self.dropped.setdefault(name, {})
+                counts[reason] = counts.get(reason, 0) + n
+            with self.timer("track"):
+                self.tracker.update(result.index, found.boxes, found.scores, found.kinds)
+            self.detected += 1
+        # frames before the oldest unanswered detection have all their detections tracked
+        tracked = self.awaiting[0] - 1 if self.awaiting else self.staged - 1
+        while self.lookahead and self.lookahead[0][0] + self.options.lookahead <= tracked:
             self._emit(*self.lookahead.popleft())
 
     def _emit(self, index: int, buf: np.ndarray, pts: int, duration: int) -> None:
@@ -167,6 +176,15 @@ class FrameRedactor:
         with self.timer("encode"):
             self.writer.write_i420(buf, pts, duration)
         self.written += 1
+
+
+def start_detection(options: RedactOptions, info: VideoInfo):
+    """Detection for one clip: worker processes, or inline when ``workers`` is 0."""
+    workers = options.worker_count
+    if workers == 0:
+        return InlineDetection(options.detect, info.rotation)
+    width, height = info.padded_size
+    return DetectionPool(options.detect, info.rotation, width * height * 3 // 2, workers)
 
 
 def add_content_credentials(video: Path, original: Path, key, original_sha: str, options: RedactOptions) -> dict:
@@ -229,21 +247,23 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         with timer("seal"):
             seal, _ = seal_original(original, operator, key)
         custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())
-    detectors = build_detectors(options)
     report = DecodeReport()
     regions = RegionLog()
     width, height = info.padded_size
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
-    writer = None
+    writer = detection = None
+    threads = options.worker_count if options.workers is not None else 0  # 0: FFmpeg decides
     try:
+        with timer("start_workers"):
+            detection = start_detection(options, info)
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
-            writer = DerivativeWriter(tmp_video, info, audio, options.encode)
-            frames = FrameRedactor(writer, detectors, info, options, timer, regions, report)
+            writer = DerivativeWriter(tmp_video, info, audio, options.encode, threads)
+            frames = FrameRedactor(writer, detection, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
-                media = iter_media(container, copy_audio=bool(audio), report=report)
+                media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
                 while True:
                     with timer("decode"):
                         item = next(media, None)
@@ -258,6 +278,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 bar.advance(frames.flush())
             with timer("encode"):
                 writer.finish()
+        detection.close()
         with timer("c2pa"):
             credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options)
         if info.frames and report.frames < info.frames and not report.stopped_early:
@@ -284,11 +305,12 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 "rate": str(info.rate) if info.rate else None,
             },
             decode={**asdict(report), "retimed_frames": frames.retimed, "detected_frames": frames.detected},
-            detectors=[d.info for d in detectors],
-            dropped={d.info.name: dict(d.dropped) for d in detectors if getattr(d, "dropped", None)},
+            detectors=detection.infos,
+            dropped=frames.dropped,
             parameters=options.as_log(),
             regions=regions,
             timings=timer.totals,
+            run={"workers": options.worker_count, "codec_threads": threads or "auto"},
             operator=operator,
             started_at=started_at,
             finished_at=utc_iso(),
@@ -321,6 +343,8 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             writer.abort()
         raise
     finally:
+        if detection is not None:
+            detection.close()
         for tmp in (tmp_video, tmp_log):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

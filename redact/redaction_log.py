@@ -72,6 +72,7 @@ def build_log(
     dropped: dict,
     regions: RegionLog,
     timings: dict,
+    run: dict,
     operator: str,
     started_at: str,
     finished_at: str,
@@ -99,5 +100,6 @@ def build_log(
             "total": regions.count,
             "frames": regions.frames,
         },
+        "run": run,  # how the work was spread (changes speed, never the derivative)
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }

@@ -1,0 +1,234 @@
+"""Detection off the main process: worker processes read frames from shared memory.
+
+Why this shape (measured in benchmarks/RESULTS.md): detection costs 5-20x the decode and
+encode of a frame, while decode and x264 already thread well inside FFmpeg. So one process
+decodes, tracks, masks and encodes in display order (one encoder keeps every timestamp, the
+audio interleave and the tracks exact), and N worker processes run the detectors. A frame to
+detect is copied once into a slot of a shared-memory ring (a few hundred microseconds for
+1080p I420); only the slot number travels through the job queue and only boxes come back.
+Slots bound the frames in flight, so memory does not grow with the clip's length.
+
+``InlineDetection`` runs the same contract in the calling process (``workers=0``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import signal
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..detections import Detections
+from ..errors import ModelError, WorkerError
+from ..options import DetectOptions
+from .upright import detect_frame
+
+POLL_S = 0.2  # how often a waiting main process checks that its workers are alive
+START_TIMEOUT_S = 120.0  # loading the models takes ~1 s; a worker silent this long is stuck
+
+
+@dataclass
+class Result:
+    """Detections for one frame, plus what the detector spent and dropped on it."""
+
+    index: int
+    found: Detections
+    seconds: float
+    dropped: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _dropped_counts(detectors) -> dict[tuple[str, str], int]:
+    """Candidates each detector has read and left unmasked so far, by (detector, reason)."""
+    return {(d.info.name, reason): n for d in detectors for reason, n in getattr(d, "dropped", {}).items()}
+
+
+def _delta(before: dict, after: dict) -> dict:
+    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+
+class InlineDetection:
+    """Detect in the calling process; results are ready as soon as a frame is submitted."""
+
+    def __init__(self, options: DetectOptions, rotation: int, threads: int | None = None):
+        from .factory import build_detectors
+
+        self.detectors = build_detectors(options, threads)
+        self.infos = [d.info for d in self.detectors]
+        self.rotation = rotation
+        self.ready: list[Result] = []
+
+    @property
+    def pending(self) -> int:
+        return 0
+
+    def submit(self, index: int, buf: np.ndarray) -> None:
+        before = _dropped_counts(self.detectors)
+        start = time.perf_counter()
+        found = detect_frame(self.detectors, buf, self.rotation)
+        seconds = time.perf_counter() - start
+        self.ready.append(Result(index, found, seconds, _delta(before, _dropped_counts(self.detectors))))
+
+    def collect(self, block: bool = False) -> list[Result]:
+        ready, self.ready = self.ready, []
+        return ready
+
+    def close(self) -> None:
+        pass
+
+
+def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None:
+    """A detection worker: load the models once, then detect frames from shared-memory slots."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    import cv2
+    from multiprocess import shared_memory
+
+    from ..errors import RedactError
+    from .factory import build_detectors
+
+    cv2.setNumThreads(1)
+    shm = shared_memory.SharedMemory(name=shm_name)
+    try:
+        ring = np.ndarray(slot_shape, np.uint8, buffer=shm.buf)
+        try:
+            detectors = build_detectors(options, threads=1)
+        except RedactError as error:
+            results.put(("error", type(error).__name__, error.message, str(error.path or ""), error.hint))
+            return
+        results.put(("ready", [d.info for d in detectors]))
+        while (job := jobs.get()) is not None:
+            slot, index, shape = job
+            try:
+                before = _dropped_counts(detectors)
+                start = time.perf_counter()
+                buf = ring[slot, : shape[0] * shape[1]].reshape(shape)
+                found = detect_frame(detectors, buf, rotation)
+                seconds = time.perf_counter() - start
+                dropped = _delta(before, _dropped_counts(detectors))
+                results.put(("done", slot, index, found.boxes, found.scores, found.kinds, seconds, dropped))
+            except Exception:
+                results.put(("crash", traceback.format_exc()))
+                return
+    finally:
+        del ring
+        shm.close()
+
+
+class DetectionPool:
+    """``workers`` detection processes fed through a ring of shared-memory frame slots."""
+
+    def __init__(self, options: DetectOptions, rotation: int, frame_bytes: int, workers: int, slots: int = 0):
+        import multiprocess as mp
+        from multiprocess import shared_memory
+
+        ctx = mp.get_context("spawn")  # a clean interpreter: no inherited FFmpeg/onnx threads or locks
+        self.slots = slots or 2 * workers + 1
+        self.frame_bytes = frame_bytes
+        self.shm = shared_memory.SharedMemory(create=True, size=self.slots * frame_bytes)
+        self.ring = np.ndarray((self.slots, frame_bytes), np.uint8, buffer=self.shm.buf)
+        self.free = list(range(self.slots))
+        self.ready: list[Result] = []  # arrived while waiting for a free slot
+        self.jobs = ctx.Queue()
+        self.results = ctx.Queue()
+        self.procs = []
+        self.infos: list = []
+        try:
+            for n in range(workers):
+                proc = ctx.Process(
+                    target=_worker_main,
+                    args=(self.shm.name, (self.slots, frame_bytes), options, rotation, self.jobs, self.results),
+                    name=f"redact-detect-{n}",
+                    daemon=True,
+                )
+                proc.start()
+                self.procs.append(proc)
+            for _ in range(workers):
+                self.infos = self._get(START_TIMEOUT_S, "loading the detectors")[1]
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pending(self) -> int:
+        return self.slots - len(self.free)
+
+    def _get(self, timeout: float | None, doing: str):
+        """The next message from a worker; raises if one died, crashed or failed to start."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                message = self.results.get(timeout=POLL_S)
+            except queue.Empty:
+                dead = [p for p in self.procs if p.exitcode is not None]
+                if dead:
+                    raise WorkerError(
+                        f"detection worker {dead[0].name} exited with code {dead[0].exitcode} while {doing}",
+                        hint="killed or out of memory? nothing was written; run again",
+                    ) from None
+                if deadline is not None and time.monotonic() > deadline:
+                    silent = f"detection workers did not answer within {timeout:.0f} s while {doing}"
+                    raise WorkerError(silent) from None
+                continue
+            return self._checked(message)
+
+    @staticmethod
+    def _checked(message):
+        """``message`` unless it reports a failed start or a crash, which it raises."""
+        if message[0] == "error":
+            _, kind, text, path, hint = message
+            cls = ModelError if kind == "ModelError" else WorkerError
+            raise cls(text, path or None, hint)
+        if message[0] == "crash":
+            raise WorkerError(f"a detection worker failed: {message[1].strip().splitlines()[-1]}")
+        return message
+
+    def _result(self, message) -> Result:
+        _, slot, index, boxes, scores, kinds, seconds, dropped = message
+        self.free.append(slot)
+        return Result(index, Detections(boxes, scores, kinds), seconds, dropped)
+
+    def submit(self, index: int, buf: np.ndarray) -> None:
+        """Queue a frame for detection, first waiting for a free slot if all are in flight."""
+        if not self.free:
+            self.ready.append(self._result(self._get(None, "detecting")))
+        slot = self.free.pop()
+        self.ring[slot, : buf.size] = buf.reshape(-1)
+        self.jobs.put((slot, index, buf.shape))
+
+    def collect(self, block: bool = False) -> list[Result]:
+        """Results that have arrived; with ``block``, wait for at least one if any is pending."""
+        out, self.ready = self.ready, []
+        if block and not out and self.pending:
+            out.append(self._result(self._get(None, "detecting")))
+        while self.pending:
+            try:
+                message = self.results.get_nowait()
+            except queue.Empty:
+                break
+            out.append(self._result(self._checked(message)))
+        return out
+
+    def close(self) -> None:
+        """Stop the workers (politely, then by force) and release the shared memory."""
+        for _ in self.procs:
+            with contextlib.suppress(Exception):
+                self.jobs.put(None)
+        for proc in self.procs:
+            proc.join(timeout=2)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=2)
+            if proc.is_alive():
+                proc.kill()
+        self.procs = []
+        for q in (self.jobs, self.results):
+            q.close()
+            q.cancel_join_thread()
+        with contextlib.suppress(Exception):
+            del self.ring
+        with contextlib.suppress(FileNotFoundError):
+            self.shm.close()
+            self.shm.unlink()
