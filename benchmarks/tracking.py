@@ -1,8 +1,10 @@
 """Does tracking close the gaps? Moving-camera clips made from labelled still images.
 
     python benchmarks/tracking.py [--clips 24] [--frames 60] [--data ../shared/data/faces]
+    python benchmarks/tracking.py --preset fast --size 1920x1080   # a preset's detection stride,
+                                                                   # detector input size, tracking
 
-Each clip is one labelled image seen through a virtual 960x540 camera that pans, zooms in
+Each clip is one labelled image seen through a virtual camera (960x540 unless --size) that pans, zooms in
 (1.0x -> 1.6x) and shakes (seeded random walk). The camera is an exact affine map, so the
 labelled face boxes give exact per-frame ground truth. Detection runs on every frame (or
 every N-th with --every); the masked regions are then computed two ways:
@@ -31,11 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redact.detect.centerface import CenterFaceDetector  # noqa: E402
-from redact.options import DetectOptions  # noqa: E402
+from redact.options import RedactOptions  # noqa: E402
+from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage  # noqa: E402
-from redact.track import Tracker, TrackOptions  # noqa: E402
+from redact.track import Tracker  # noqa: E402
 
-OUT_W, OUT_H = 960, 540
+OUT_W, OUT_H = 960, 540  # changed by --size
 
 
 def camera_path(frames: int, rng: np.random.Generator, width: int, height: int) -> list[np.ndarray]:
@@ -85,16 +88,24 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "faces")
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--every", type=int, default=1, help="detect on every N-th frame")
+    parser.add_argument("--every", type=int, default=None, help="detect on every N-th frame (default: the preset's)")
+    parser.add_argument("--preset", default=None, help="take detection and tracking options from this preset")
+    parser.add_argument("--size", default="960x540", help="camera output WxH")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
+    global OUT_W, OUT_H
+    OUT_W, OUT_H = (int(v) for v in args.size.split("x"))
+    # without --preset: the library defaults (native size, one scale), as in earlier results
+    chosen_options = options_from_preset(args.preset) if args.preset else RedactOptions()
+    every = args.every or chosen_options.detect.every
+    args.every = every
 
     rows = [json.loads(x) for x in (args.data / "annotations.jsonl").read_text().splitlines() if x.strip()]
     rng = np.random.default_rng(args.seed)
     chosen = rng.choice(len(rows), size=min(args.clips, len(rows)), replace=False)
-    options = DetectOptions()
-    detector = CenterFaceDetector(threshold=options.threshold, scales=options.scales)
+    options = chosen_options.detect
+    detector = CenterFaceDetector(threshold=options.threshold, scales=options.scales, max_side=options.face_size)
     totals = {"per-frame": [0, 0], "tracked": [0, 0]}
     runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
     detect_s = 0.0
@@ -104,7 +115,7 @@ def main() -> None:
         gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
         invalid = np.array([a.get("invalid", 0) for a in row["box_attrs"]], bool)
         maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
-        tracker = Tracker(TrackOptions())
+        tracker = Tracker(chosen_options.track)
         per_frame_regions, truths = [], []
         for i, m in enumerate(maps):
             frame = cv2.warpAffine(image, m, (OUT_W, OUT_H), flags=cv2.INTER_LINEAR)
@@ -144,6 +155,8 @@ def main() -> None:
         "rule": ">=80% of box inside masked regions; invalid, <10 px and <80%-in-frame faces ignored",
         "clips": len(chosen),
         "frames_per_clip": args.frames,
+        "preset": args.preset,
+        "size": [OUT_W, OUT_H],
         "detect_every": args.every,
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
@@ -164,7 +177,9 @@ def main() -> None:
             f" mean per-face longest run {r['mean_longest_run_per_face']}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"tracking_every{args.every}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}.json").write_text(
+        json.dumps(result, indent=2) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import platform
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,11 +34,50 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process and its finished children (ru_maxrss, KiB on Linux)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(own, children) / 1024, 1)
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now (Linux /proc; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            pid = int(entry.name)
+            parents[pid], rss[pid] = int(stat[1]), int(stat[21]) * resource.getpagesize()
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+
+
+class TreeMemory:
+    """Samples the resident memory of this process tree (workers included) in the background."""
+
+    def __init__(self, interval_s: float = 0.25):
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def transcode(src: Path, dst: Path, options: EncodeOptions) -> tuple[float, int]:
@@ -79,7 +119,8 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         shutil.copyfile(clip, work)
         base_s, frames = transcode(work, Path(tmp) / "transcode.mp4", options.encode)
         start = time.perf_counter()
-        redact_file(work, options)
+        with TreeMemory() as memory:
+            redact_file(work, options)
         wall = time.perf_counter() - start
         log = json.loads(log_path(work).read_text())
     stages = {k: round(1000 * v / max(1, frames), 2) for k, v in log["timings_s"].items() if k != "total"}
@@ -90,7 +131,12 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         "input_fps": round(fps_in, 3),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
+        "preset": options.preset,
+        "workers": options.worker_count,
         "kinds": list(options.detect.kinds),
+        "detect_every": options.detect.every,
+        "face_size": options.detect.face_size,
+        "plate_size": options.detect.plate_size,
         "encoder": {"crf": options.encode.crf, "preset": options.encode.preset},
         "transcode_s": round(base_s, 3),
         "transcode_fps": round(frames / base_s, 2),
@@ -99,7 +145,7 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         "realtime_factor": round(frames / wall / fps_in, 3),
         "ratio_to_transcode": round(wall / base_s, 3),
         "ms_per_frame": stages,
-        "peak_memory_mb": peak_memory_mb(),
+        "peak_memory_mb": round(memory.peak_mb, 1),  # whole process tree, sampled every 0.25 s
     }
 
 

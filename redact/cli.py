@@ -13,10 +13,10 @@ import typer
 
 from . import __version__
 from .errors import RedactError
-from .options import STYLES, DetectOptions, EncodeOptions, MaskOptions, RedactOptions
-from .track import TrackOptions
+from .options import STYLES, X264_PRESETS, DetectOptions, RedactOptions
+from .presets import DEFAULT_PRESET
 
-D, M, E, T = DetectOptions(), MaskOptions(), EncodeOptions(), TrackOptions()
+D = DetectOptions()
 
 app = typer.Typer(
     add_completion=False,
@@ -60,18 +60,43 @@ def root(
     """Seal originals, redact faces, write NAME.redacted.mp4 and its log beside them."""
 
 
+def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
+    """Options from a preset plus the flags given; a bad value exits 2 with one line."""
+    from .presets import options_from_preset
+
+    cleaned = {section: {k: v for k, v in values.items() if v is not None} for section, values in overrides.items()}
+    try:
+        return options_from_preset(preset, cleaned, **run)
+    except ValueError as exc:
+        typer.echo(f"redact: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except RedactError as error:
+        if preset in X264_PRESETS:
+            error.hint = f"{preset!r} is an x264 preset: use --x264-preset {preset}"
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+
+
+PRESET_HELP = "Pipeline preset from pipelines/ (court-copy, disclosure, fast) or a .toml file; flags override it."
+WORKERS_HELP = "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
+
+
 @app.command()
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="Original video files (never modified).")],
-    kinds: Annotated[str, typer.Option(help="What to redact: face, plate or face,plate.")] = ",".join(D.kinds),
-    style: Annotated[str, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = M.style,
-    shape: Annotated[str, typer.Option(help="Mask shape: box or ellipse.")] = M.shape,
-    margin: Annotated[float, typer.Option(help="Grow each box by this fraction of its size per side.")] = D.margin,
-    threshold: Annotated[float, typer.Option(help="Face detector score threshold (lower finds more).")] = D.threshold,
-    detect_every: Annotated[int, typer.Option(help="Detect on every N-th frame; tracks fill the rest.")] = D.every,
-    keep_lost: Annotated[int, typer.Option(help="Frames a lost face stays masked along its motion.")] = T.coast,
-    crf: Annotated[int, typer.Option(help="x264 constant rate factor (lower is better quality).")] = E.crf,
-    preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = E.preset,
+    preset: Annotated[str, typer.Option(help=PRESET_HELP)] = DEFAULT_PRESET,
+    kinds: Annotated[str | None, typer.Option(help="What to redact: face, plate or face,plate.")] = None,
+    style: Annotated[str | None, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = None,
+    shape: Annotated[str | None, typer.Option(help="Mask shape: box or ellipse.")] = None,
+    margin: Annotated[float | None, typer.Option(help="Grow each box by this fraction of its size per side.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Face detector score threshold (lower finds more).")] = None,
+    detect_every: Annotated[int | None, typer.Option(help="Detect on every N-th frame; tracks fill the rest.")] = None,
+    face_size: Annotated[int | None, typer.Option(help="Longest side of the image the face model sees.")] = None,
+    plate_size: Annotated[int | None, typer.Option(help="Longest side of the image the plate model sees.")] = None,
+    keep_lost: Annotated[int | None, typer.Option(help="Frames a lost face stays masked along its motion.")] = None,
+    crf: Annotated[int | None, typer.Option(help="x264 constant rate factor (lower is better quality).")] = None,
+    x264_preset: Annotated[str | None, typer.Option(help="x264 speed preset (ultrafast ... veryslow).")] = None,
+    workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
     mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
     force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
@@ -80,20 +105,22 @@ def run(
     """Redact each INPUT into INPUT-stem.redacted.mp4 (+ .redacted.json) beside it."""
     from .pipeline import redact_file
 
-    try:
-        options = RedactOptions(
-            detect=DetectOptions(kinds=parse_kinds(kinds), threshold=threshold, margin=margin, every=detect_every),
-            track=TrackOptions(coast=keep_lost),
-            mask=MaskOptions(style=style, shape=shape),
-            encode=EncodeOptions(crf=crf, preset=preset),
-            mute=mute,
-            force=force,
-            operator=operator,
-            quiet=quiet,
-        )
-    except ValueError as exc:
-        typer.echo(f"redact: error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    overrides = {
+        "detect": {
+            "kinds": parse_kinds(kinds) if kinds is not None else None,
+            "threshold": threshold,
+            "margin": margin,
+            "every": detect_every,
+            "face_size": face_size,
+            "plate_size": plate_size,
+        },
+        "track": {"coast": keep_lost},
+        "mask": {"style": style, "shape": shape},
+        "encode": {"crf": crf, "preset": x264_preset},
+    }
+    options = options_or_exit(
+        preset, overrides, mute=mute, force=force, operator=operator, quiet=quiet, workers=workers
+    )
     from . import keys
 
     try:
@@ -258,19 +285,19 @@ def report(
 @app.command()
 def bench(
     file: Annotated[Path | None, typer.Argument(help="Clip to measure (default: the bundled sample).")] = None,
-    kinds: Annotated[str, typer.Option(help="What to detect: face, plate or face,plate.")] = ",".join(D.kinds),
+    preset: Annotated[str, typer.Option(help=PRESET_HELP)] = DEFAULT_PRESET,
+    kinds: Annotated[str | None, typer.Option(help="What to detect: face, plate or face,plate.")] = None,
+    workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     png: Annotated[Path | None, typer.Option(help="Also write a bar chart of ms per frame (needs matplotlib).")] = None,
 ) -> None:
     """Measure redaction speed on this machine (the original is never touched: a copy is used)."""
     from .bench import chart, run_bench
 
+    kinds_given = parse_kinds(kinds) if kinds is not None else None
+    options = options_or_exit(preset, {"detect": {"kinds": kinds_given}}, quiet=True, workers=workers)
     try:
-        options = RedactOptions(detect=DetectOptions(kinds=parse_kinds(kinds)), quiet=True)
         result = run_bench(file, options)
-    except ValueError as exc:
-        typer.echo(f"redact: error: {exc}", err=True)
-        raise typer.Exit(2) from exc
     except RedactError as error:
         fail(error)
         raise typer.Exit(error.exit_code) from None
@@ -278,12 +305,23 @@ def bench(
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(f"{result['cpu']}, {result['cores']} cores; clip {result['size']}, {result['frames']} frames")
+        typer.echo(f"preset {result['preset']}, {result['workers']} worker(s)")
         typer.echo(f"pure transcode: {result['transcode_fps']} fps; redact: {result['redact_fps']} fps")
         typer.echo(f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time")
         typer.echo("ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["ms_per_frame"].items()))
         typer.echo(f"peak memory {result['peak_memory_mb']} MB")
     if png is not None and not chart(result, png):
         typer.echo("matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
+
+
+@app.command()
+def presets() -> None:
+    """List the pipeline presets (pipelines/*.toml) with what each one trades."""
+    from .presets import available, describe
+
+    for name, path in available().items():
+        default = " (default)" if name == DEFAULT_PRESET else ""
+        typer.echo(f"{name}{default}: {describe(name)}\n    {path}")
 
 
 def main() -> None:

@@ -155,7 +155,10 @@ def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
 def test_bad_options_are_refused_before_anything_is_touched(tmp_path):
     clip = write_clip(tmp_path / "o.mp4")
     for args, said in (
-        (["--preset", "bogus"], "x264 preset"),
+        (["--preset", "bogus"], "unknown preset 'bogus' (choose one of court-copy, disclosure, fast"),
+        (["--preset", "veryfast"], "use --x264-preset veryfast"),
+        (["--x264-preset", "bogus"], "x264 preset"),
+        (["--workers", "-1"], "workers"),
         (["--crf", "70"], "crf"),
         (["--style", "swirl"], "style"),
     ):
@@ -195,3 +198,15 @@ def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
     names = sorted(p.name for p in sample_copy.parent.iterdir())
     assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.seal.json"]
     assert hash_file(sample_copy) == before
+
+
+def test_presets_are_listed_and_flags_override_them(tmp_path):
+    listed = redact("presets")
+    assert listed.returncode == 0
+    assert "disclosure (default)" in listed.stdout and "court-copy" in listed.stdout and "fast" in listed.stdout
+    clip = write_clip(tmp_path / "p.mp4", count=8)
+    proc = redact("run", "-q", "--preset", "fast", "--detect-every", "2", "--workers", "1", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    log = json.loads((tmp_path / "p.redacted.json").read_text())
+    assert log["parameters"]["preset"] == "fast" and log["parameters"]["detect"]["every"] == 2
+    assert log["parameters"]["encode"]["preset"] == "ultrafast" and log["run"]["workers"] == 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -117,6 +118,25 @@ def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None
         shm.close()
 
 
+@contextlib.contextmanager
+def _caller_script_hidden():
+    """Stop spawned workers from re-running the caller's script as their ``__main__``.
+
+    A spawned child normally re-imports the parent's main script, which breaks any script
+    that calls ``redact_file`` without an ``if __name__ == "__main__"`` guard. The workers need
+    nothing from that script, so its path and spec are hidden while the children start.
+    """
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class DetectionPool:
     """``workers`` detection processes fed through a ring of shared-memory frame slots."""
 
@@ -136,15 +156,16 @@ class DetectionPool:
         self.procs = []
         self.infos: list = []
         try:
-            for n in range(workers):
-                proc = ctx.Process(
-                    target=_worker_main,
-                    args=(self.shm.name, (self.slots, frame_bytes), options, rotation, self.jobs, self.results),
-                    name=f"redact-detect-{n}",
-                    daemon=True,
-                )
-                proc.start()
-                self.procs.append(proc)
+            with _caller_script_hidden():
+                for n in range(workers):
+                    proc = ctx.Process(
+                        target=_worker_main,
+                        args=(self.shm.name, (self.slots, frame_bytes), options, rotation, self.jobs, self.results),
+                        name=f"redact-detect-{n}",
+                        daemon=True,
+                    )
+                    proc.start()
+                    self.procs.append(proc)
             for _ in range(workers):
                 self.infos = self._get(START_TIMEOUT_S, "loading the detectors")[1]
         except BaseException:

@@ -1,0 +1,58 @@
+"""Pipeline presets: every shipped one loads, the default matches the library, typos are refused."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from redact.errors import BadInputError
+from redact.options import RedactOptions
+from redact.presets import DEFAULT_PRESET, available, options_from_preset
+
+
+def test_shipped_presets_load_into_valid_options():
+    assert {"court-copy", "disclosure", "fast"} <= set(available())
+    for name in available():
+        options = options_from_preset(name)
+        assert options.preset == name and set(options.detect.kinds) == {"face", "plate"}
+
+
+def test_default_preset_is_what_the_library_does_without_one():
+    from_file = options_from_preset(DEFAULT_PRESET)
+    assert dataclasses.replace(from_file, preset=None) == RedactOptions()
+
+
+def test_presets_trade_speed_for_recall_in_order():
+    court, disclosure, fast = (options_from_preset(n) for n in ("court-copy", "disclosure", "fast"))
+    assert court.detect.every <= disclosure.detect.every < fast.detect.every
+    assert fast.detect.face_size is not None and fast.encode.preset == "ultrafast"
+    assert court.encode.crf < fast.encode.crf
+
+
+def test_flags_override_the_preset():
+    options = options_from_preset("fast", {"detect": {"every": 2, "kinds": ("face",)}}, workers=1)
+    assert options.detect.every == 2 and options.detect.kinds == ("face",) and options.workers == 1
+    assert options.detect.face_size == options_from_preset("fast").detect.face_size  # the rest kept
+
+
+def test_typos_and_unknown_presets_are_refused(tmp_path):
+    with pytest.raises(BadInputError, match=r"unknown preset 'quick'.*court-copy"):
+        options_from_preset("quick")
+    bad = tmp_path / "mine.toml"
+    bad.write_text("[detect]\nevrey = 2\n")
+    with pytest.raises(BadInputError, match=r"unknown key\(s\) in \[detect\]: evrey"):
+        options_from_preset(str(bad))
+    bad.write_text("[detect]\nevery = 0\n")
+    with pytest.raises(ValueError, match="N >= 1"):
+        options_from_preset(str(bad))
+    bad.write_text("[detect\n")
+    with pytest.raises(BadInputError, match="not valid TOML"):
+        options_from_preset(str(bad))
+
+
+def test_a_preset_file_of_ones_own_is_accepted(tmp_path):
+    mine = tmp_path / "station.toml"
+    mine.write_text('description = "ours"\n[detect]\nkinds = ["face"]\nevery = 2\n[mask]\nstyle = "solid"\n')
+    options = options_from_preset(str(mine))
+    assert options.detect.kinds == ("face",) and options.mask.style == "solid" and options.preset == str(mine)

@@ -1,0 +1,133 @@
+"""Detection in worker processes: same result for every worker count, no hang, no orphans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from clips import video_facts
+from test_pipeline import assert_faces_masked, assert_faithful, half_size_sample
+
+from redact import redact_file
+from redact.options import RedactOptions
+from redact.pipeline import derivative_path, log_path
+from redact.presets import options_from_preset
+from redact.seal import hash_file
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def regions_of(clip: Path) -> list:
+    return json.loads(log_path(clip).read_text())["regions"]["frames"]
+
+
+def test_every_worker_count_gives_the_same_regions_and_frames(tmp_path):
+    logs = {}
+    for workers in (1, 2, 3):
+        folder = tmp_path / f"w{workers}"
+        folder.mkdir()
+        clip = half_size_sample(folder)
+        redact_file(clip, RedactOptions(quiet=True, workers=workers, detect=options_from_preset("fast").detect))
+        assert_faithful(clip, derivative_path(clip))
+        logs[workers] = regions_of(clip)
+        assert json.loads(log_path(clip).read_text())["run"]["workers"] == workers
+    assert logs[1] == logs[2] == logs[3]
+
+
+def test_fast_preset_keeps_every_frame_and_masks_the_moving_faces(sample_copy):
+    redact_file(sample_copy, options_from_preset("fast", quiet=True))
+    assert_faithful(sample_copy, derivative_path(sample_copy))
+    assert_faces_masked(sample_copy, derivative_path(sample_copy))
+    log = json.loads(log_path(sample_copy).read_text())
+    assert log["parameters"]["preset"] == "fast" and log["decode"]["detected_frames"] == 90 // 4 + 1
+    reasons = {e[6] for _, _, entries in log["regions"]["frames"] for e in entries}
+    assert "interpolated" in reasons  # the frames between detections come from the tracks
+
+
+def test_court_copy_preset_is_faithful(tmp_path):
+    clip = half_size_sample(tmp_path, frames=12)
+    redact_file(clip, options_from_preset("court-copy", quiet=True, workers=1))
+    assert_faithful(clip, derivative_path(clip))
+    assert video_facts(derivative_path(clip))["frames"] == 12
+
+
+def run_until_writing(clip: Path) -> tuple[subprocess.Popen, list[int]]:
+    """Start `redact run` on ``clip``; return once it is writing, with its worker pids."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redact", "run", "-q", "--workers", "2", str(clip)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    deadline = time.time() + 90
+    while not list(clip.parent.glob(".*.partial.mp4")) and time.time() < deadline:
+        time.sleep(0.1)
+    workers = [pid for pid in children(proc.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return proc, workers
+
+
+def test_a_killed_worker_fails_the_job_with_a_clear_message(sample_copy):
+    before = hash_file(sample_copy)
+    proc, workers = run_until_writing(sample_copy)
+    assert len(workers) >= 2, "the detection workers should be running"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 8, stderr
+    assert "detection worker" in stderr and "exited with code -9" in stderr
+    names = sorted(p.name for p in sample_copy.parent.iterdir())
+    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.seal.json"]
+    assert hash_file(sample_copy) == before
+    time.sleep(0.5)
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the failed job"
+
+
+def test_ctrl_c_ends_the_workers_too(sample_copy):
+    proc, workers = run_until_writing(sample_copy)
+    assert workers
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in stderr
+    time.sleep(0.5)
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the interrupted job"
+    assert not list(sample_copy.parent.glob("*.redacted.*")) and not list(sample_copy.parent.glob(".*partial*"))
+
+
+def test_inline_and_pooled_detection_agree_on_what_is_masked(tmp_path):
+    masks = []
+    for workers in (0, 2):
+        folder = tmp_path / f"w{workers}"
+        folder.mkdir()
+        clip = half_size_sample(folder, frames=15)
+        redact_file(clip, RedactOptions(quiet=True, workers=workers, detect=options_from_preset("fast").detect))
+        masks.append([[e[:5] for e in entries] for _, _, entries in regions_of(clip)])
+    # onnxruntime's thread count may move a box by a fraction of a pixel: compare coarsely
+    for a, b in zip(*masks, strict=True):
+        assert len(a) == len(b)
+        if a:
+            assert np.abs(np.array([r[1:] for r in a], float) - np.array([r[1:] for r in b], float)).max() <= 4
