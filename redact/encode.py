@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .audio_silence import SilencedAudio
 from .errors import EncodeError
 from .media import VideoInfo
 from .options import EncodeOptions
@@ -23,7 +24,15 @@ DEFAULT_RATE = Fraction(30, 1)
 class DerivativeWriter:
     """An open MP4 being written. Use as a context manager; ``finish()`` flushes it."""
 
-    def __init__(self, path: Path, info: VideoInfo, audio_streams: list, options: EncodeOptions, threads: int = 0):
+    def __init__(
+        self,
+        path: Path,
+        info: VideoInfo,
+        audio_streams: list,
+        options: EncodeOptions,
+        threads: int = 0,
+        silence: tuple[tuple[float, float], ...] = (),
+    ):
         self.path = path
         self.info = info
         self.width, self.height = info.padded_size
@@ -47,8 +56,12 @@ class DerivativeWriter:
         if info.display_matrix is not None:
             self.video.set_display_matrix(list(info.display_matrix))
         self.audio_map = {}
+        self.silenced: dict[int, SilencedAudio] = {}
         for stream in audio_streams:
             try:
+                if silence:
+                    self.silenced[stream.index] = SilencedAudio(self.container, stream, silence)
+                    continue
                 self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
             except (av.FFmpegError, ValueError) as exc:
                 raise EncodeError(
@@ -69,6 +82,9 @@ class DerivativeWriter:
         self.frames += 1
 
     def write_audio(self, packet: av.Packet) -> None:
+        if packet.stream.index in self.silenced:
+            self._mux(self.silenced[packet.stream.index].packets_for(packet))
+            return
         out = self.audio_map.get(packet.stream.index)
         if out is None:
             return
@@ -83,6 +99,8 @@ class DerivativeWriter:
 
     def finish(self) -> None:
         self._mux(self.video.encode(None))
+        for silenced in self.silenced.values():
+            self._mux(silenced.flush())
         self.container.close()
 
     def abort(self) -> None:

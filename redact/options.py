@@ -96,10 +96,17 @@ class RedactOptions:
     quiet: bool = False
     preset: str | None = None  # the pipelines/ preset these options came from, for the log
     workers: int | None = None  # detection processes (and codec threads); None: every core
+    keep_tracks: tuple[int, ...] = ()  # track ids left unmasked on request (ids from an earlier log)
+    mute_ranges: tuple[tuple[float, float], ...] = ()  # audio silenced in these (start_s, end_s)
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
             raise ValueError(f"detecting every {self.detect.every} frames needs max_gap >= {self.detect.every}")
+        for start, end in self.mute_ranges:
+            if not 0 <= start < end:
+                raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
+        if any(t < 0 for t in self.keep_tracks):
+            raise ValueError("track ids to keep are non-negative integers")
         if self.workers is not None and not 0 <= self.workers <= 256:
             raise ValueError("workers must be between 0 (detect in this process) and 256")
 

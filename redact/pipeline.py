@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -91,6 +92,8 @@ class FrameRedactor:
         self.awaiting: deque[int] = deque()  # frames sent to detection, results not yet tracked
         self.arrived: dict[int, Result] = {}
         self.dropped: dict[str, dict[str, int]] = {}
+        self.keep = set(options.keep_tracks)
+        self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
         self.last_in: int | None = None
         self.retimed = 0
         self.detected = 0  # frames that went through the detectors
@@ -168,6 +171,11 @@ class FrameRedactor:
         with self.timer("track"):
             regions = self.tracker.regions(index)
             self.regions.add_tracks(self.tracker.forget_before(index))
+        if self.keep:
+            for r in regions:
+                if r.track in self.keep:
+                    self.kept[r.track] = self.kept.get(r.track, 0) + 1
+            regions = [r for r in regions if r.track not in self.keep]
         with self.timer("mask"):
             tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
             boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
@@ -176,6 +184,15 @@ class FrameRedactor:
         with self.timer("encode"):
             self.writer.write_i420(buf, pts, duration)
         self.written += 1
+
+
+def audio_note(options: RedactOptions, streams: int) -> str:
+    if options.mute:
+        return "muted"
+    if options.mute_ranges and streams:
+        ranges = ", ".join(f"{a:g}-{b:g} s" for a, b in options.mute_ranges)
+        return f"{streams} stream(s) re-encoded as AAC with {ranges} silenced"
+    return f"{streams} stream(s) copied packet for packet"
 
 
 def start_detection(options: RedactOptions, info: VideoInfo):
@@ -208,14 +225,26 @@ def seal_files(original: Path, seal) -> list[dict]:
     ]
 
 
-def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -> RedactResult:
-    """Redact one video file beside itself. Raises ``RedactError`` subclasses on user errors."""
+def redact_file(
+    path: str | os.PathLike,
+    options: RedactOptions | None = None,
+    output_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RedactResult:
+    """Redact one video file beside itself (or into ``output_dir``).
+
+    Raises ``RedactError`` subclasses on user errors. ``progress`` is called with the number
+    of frames written since its last call (for batch progress bars).
+    """
     options = options or RedactOptions()
     started = time.perf_counter()
     started_at = utc_iso()
     original = Path(path).absolute()
     check_path(original)
-    out, log_out = derivative_path(original), log_path(original)
+    out_dir = Path(output_dir).absolute() if output_dir is not None else original.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / derivative_path(original).name
+    log_out = out_dir / log_path(original).name
     if not options.force and (out.exists() or log_out.exists()):
         raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
 
@@ -260,7 +289,7 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
-            writer = DerivativeWriter(tmp_video, info, audio, options.encode, threads)
+            writer = DerivativeWriter(tmp_video, info, audio, options.encode, threads, options.mute_ranges)
             frames = FrameRedactor(writer, detection, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
@@ -274,8 +303,14 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                         with timer("encode"):
                             writer.write_audio(payload)
                     else:
-                        bar.advance(frames.push(payload))
-                bar.advance(frames.flush())
+                        done = frames.push(payload)
+                        bar.advance(done)
+                        if progress is not None and done:
+                            progress(done)
+                done = frames.flush()
+                bar.advance(done)
+                if progress is not None and done:
+                    progress(done)
             with timer("encode"):
                 writer.finish()
         detection.close()
@@ -288,7 +323,11 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
             derivative_sha = hash_file(tmp_video)
         timer.totals["total"] = time.perf_counter() - started
         log = build_log(
-            original={"file": original.name, "sha256": seal.sha256, "seal": seal_path(original).name},
+            original={
+                "file": os.path.relpath(original, out_dir),
+                "sha256": seal.sha256,
+                "seal": os.path.relpath(seal_path(original), out_dir),
+            },
             derivative={
                 "file": out.name,
                 "sha256": derivative_sha,
@@ -296,7 +335,8 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 "width": width,
                 "height": height,
                 "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
-                "audio": "muted" if options.mute else f"{len(audio)} stream(s) copied packet for packet",
+                "audio": audio_note(options, len(audio)),
+                "kept_tracks": {str(k): v for k, v in sorted(frames.kept.items())},
                 "content_credentials": credentials,
             },
             input_info={
@@ -322,18 +362,14 @@ def redact_file(path: str | os.PathLike, options: RedactOptions | None = None) -
                 os.fsync(f.fileno())
         os.replace(tmp_log, log_out)  # the derivative appears last: its presence implies a log
         os.replace(tmp_video, out)
-        custody.append(
-            folder,
-            "redacted",
-            [
-                {"name": original.name, "role": "original", "sha256": seal.sha256},
-                {"name": out.name, "role": "derivative", "sha256": derivative_sha},
-                {"name": log_out.name, "role": "log", "sha256": hashlib.sha256(log_bytes).hexdigest()},
-            ],
-            operator,
-            key,
-            utc_iso(),
-        )
+        produced = [
+            {"name": os.path.relpath(original, out_dir), "role": "original", "sha256": seal.sha256},
+            {"name": out.name, "role": "derivative", "sha256": derivative_sha},
+            {"name": log_out.name, "role": "log", "sha256": hashlib.sha256(log_bytes).hexdigest()},
+        ]
+        # the derivative's folder holds its own chain; the original's folder learns of it too
+        for chain_folder in dict.fromkeys([out_dir, folder]):
+            custody.append(chain_folder, "redacted", produced, operator, key, utc_iso())
     except EncodeError as error:  # name the original, not the hidden temporary file
         if writer is not None:
             writer.abort()

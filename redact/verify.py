@@ -79,7 +79,7 @@ def verify_derivative(log_file: Path, chain, trusted) -> Finding:
     if actual != log["derivative"].get("sha256"):
         statuses.append("fail")
         reasons.append("content differs from its redaction log (SHA-256 mismatch)")
-    seal_file = log_file.with_name(log.get("original", {}).get("seal", ""))
+    seal_file = log_file.parent / log.get("original", {}).get("seal", "")  # relative to the log
     try:
         seal = json.loads(seal_file.read_text())
         if seal.get("sha256") != log["original"].get("sha256"):

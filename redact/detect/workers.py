@@ -14,6 +14,7 @@ Slots bound the frames in flight, so memory does not grow with the clip's length
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import signal
 import sys
@@ -100,7 +101,16 @@ def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None
             results.put(("error", type(error).__name__, error.message, str(error.path or ""), error.hint))
             return
         results.put(("ready", [d.info for d in detectors]))
-        while (job := jobs.get()) is not None:
+        parent = os.getppid()
+        while True:
+            try:
+                job = jobs.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the main process was killed (kill -9): stop too
+                    return
+                continue
+            if job is None:
+                return
             slot, index, shape = job
             try:
                 before = _dropped_counts(detectors)

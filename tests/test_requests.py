@@ -1,0 +1,72 @@
+"""What a disclosure request may ask for: silenced audio ranges, tracks left visible, another folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import av
+import numpy as np
+from clips import write_clip
+from test_pipeline import half_size_sample
+
+from redact import redact_file
+from redact.options import RedactOptions
+from redact.pipeline import derivative_path, log_path
+from redact.verify import verify_paths
+
+QUIET = RedactOptions(quiet=True, workers=1)
+
+
+def audio_samples(path) -> tuple[np.ndarray, int]:
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        chunks = [f.to_ndarray().reshape(-1) for f in c.decode(stream)]
+        return np.concatenate(chunks), stream.codec_context.sample_rate
+
+
+def test_mute_ranges_silence_only_those_seconds(tmp_path):
+    clip = write_clip(tmp_path / "talk.mp4", count=50, audio=True)  # 2 s of 330 Hz tone
+    redact_file(clip, dataclasses.replace(QUIET, mute_ranges=((0.5, 1.0),)))
+    samples, rate = audio_samples(derivative_path(clip))
+    before, _ = audio_samples(clip)
+    assert abs(len(samples) - len(before)) <= 2048  # same length, give or take one AAC frame
+
+    def rms(a, b):
+        return float(np.sqrt(np.mean(samples[int(a * rate) : int(b * rate)] ** 2)))
+
+    assert rms(0.55, 0.95) < 1e-3  # silenced
+    assert rms(0.1, 0.45) > 0.03 and rms(1.1, 1.9) > 0.03  # the tone is still there
+    log = json.loads(log_path(clip).read_text())
+    assert "0.5-1 s silenced" in log["derivative"]["audio"]
+    assert log["parameters"]["mute_ranges"] == [[0.5, 1.0]]
+
+
+def test_a_kept_track_stays_visible_and_the_rest_masked(tmp_path):
+    clip = half_size_sample(tmp_path)
+    redact_file(clip, QUIET)
+    log = json.loads(log_path(clip).read_text())
+    faces = sorted((t for t in log["tracks"] if t["kind"] == "face"), key=lambda t: -t["detections"])
+    keep, other = faces[0]["id"], faces[1]["id"]
+    redact_file(clip, dataclasses.replace(QUIET, keep_tracks=(keep,), force=True))
+    again = json.loads(log_path(clip).read_text())
+    assert again["derivative"]["kept_tracks"][str(keep)] == 30
+    masked_tracks = {e[7] for _, _, entries in again["regions"]["frames"] for e in entries}
+    assert keep not in masked_tracks and other in masked_tracks
+    with av.open(str(clip)) as a, av.open(str(derivative_path(clip))) as b:
+        src = next(a.decode(video=0)).to_ndarray(format="rgb24").astype(float)
+        out = next(b.decode(video=0)).to_ndarray(format="rgb24").astype(float)
+    x0, y0, x1, y1 = (int(v) for v in faces[0]["boxes"][0][1:5])
+    assert np.abs(src[y0:y1, x0:x1] - out[y0:y1, x0:x1]).mean() < 4  # only re-encoded, not masked
+
+
+def test_output_folder_gets_the_derivative_and_verifies(tmp_path):
+    originals, out = tmp_path / "originals", tmp_path / "disclosure" / "req-17"
+    originals.mkdir()
+    clip = half_size_sample(originals, frames=10)
+    result = redact_file(clip, QUIET, output_dir=out)
+    assert result.derivative == out / "half.redacted.mp4" and result.log == out / "half.redacted.json"
+    assert sorted(p.name for p in out.iterdir()) == ["custody.jsonl", "half.redacted.json", "half.redacted.mp4"]
+    assert not derivative_path(clip).exists()
+    findings = verify_paths([out, originals])
+    assert findings and all(f.status != "fail" for f in findings), [f for f in findings if f.status == "fail"]
