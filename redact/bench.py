@@ -95,7 +95,11 @@ def transcode(src: Path, dst: Path, options: EncodeOptions) -> tuple[float, int]
         vout.pix_fmt = "yuv420p"
         vout.time_base = vin.time_base
         vout.codec_context.time_base = vin.time_base
-        vout.codec_context.options = {"crf": str(options.crf), "preset": options.preset}
+        vout.codec_context.options = {
+            "crf": str(options.crf),
+            "preset": options.preset,
+            "threads": str(options.threads),
+        }
         for frame in inp.decode(vin):
             frame = frame.reformat(width=vout.width, height=vout.height, format="yuv420p")
             out.mux(vout.encode(frame))
@@ -137,7 +141,7 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         "detect_every": options.detect.every,
         "face_size": options.detect.face_size,
         "plate_size": options.detect.plate_size,
-        "encoder": {"crf": options.encode.crf, "preset": options.encode.preset},
+        "encoder": {"crf": options.encode.crf, "preset": options.encode.preset, "threads": options.encode.threads},
         "transcode_s": round(base_s, 3),
         "transcode_fps": round(frames / base_s, 2),
         "redact_s": round(wall, 3),

@@ -315,6 +315,52 @@ def bench(
 
 
 @app.command()
+def batch(
+    source: Annotated[
+        Path, typer.Argument(help="Folder of clips (searched recursively) or a CSV / JSON-lines manifest.")
+    ],
+    preset: Annotated[str | None, typer.Option(help="Preset for clips whose manifest row names none.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Detection workers per clip (default: cores / parallel).")] = None,
+    parallel: Annotated[int, typer.Option(min=1, help="Clips at a time on this machine (Dask LocalCluster).")] = 1,
+    cluster: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
+    mute: Annotated[bool, typer.Option(help="Leave audio out of every derivative.")] = False,
+    operator: Annotated[str | None, typer.Option(help="Name recorded in seals and logs (default: OS user).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Redact every clip of SOURCE; rerun to resume. Writes batch-report.json/.html beside it."""
+    from .batch import BatchSettings, run_batch
+
+    if preset is not None:
+        options_or_exit(preset, {})  # an unknown preset fails before anything starts
+    settings = BatchSettings(
+        preset=preset, workers=workers, parallel=parallel, cluster=cluster, operator=operator, mute=mute, quiet=quiet
+    )
+    try:
+        result = run_batch(source, settings)
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("redact: batch interrupted: rerun the same command to resume", err=True)
+        raise typer.Exit(130) from None
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"redact batch: {source}")
+    for column in ("clips", "already done", "redacted now", "failed"):
+        table.add_column(column, justify="right")
+    table.add_row(str(result.total), str(result.skipped), str(result.done), str(result.failed))
+    console = Console(stderr=True)
+    console.print(table)
+    for _, error in result.failures:
+        console.print(f"[red]FAILED[/] {error}", highlight=False)
+    typer.echo(f"state: {result.state}")
+    for report in result.reports:
+        typer.echo(f"report: {report}")
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def presets() -> None:
     """List the pipeline presets (pipelines/*.toml) with what each one trades."""
     from .presets import available, describe

@@ -30,7 +30,6 @@ class DerivativeWriter:
         info: VideoInfo,
         audio_streams: list,
         options: EncodeOptions,
-        threads: int = 0,
         silence: tuple[tuple[float, float], ...] = (),
     ):
         self.path = path
@@ -47,10 +46,7 @@ class DerivativeWriter:
         cc.pix_fmt = "yuv420p"
         cc.time_base = self.time_base
         self.video.time_base = self.time_base
-        settings = {"crf": str(options.crf), "preset": options.preset}
-        if threads:  # 0: x264 picks (1.5 threads per core)
-            settings["threads"] = str(threads)
-        cc.options = settings
+        cc.options = {"crf": str(options.crf), "preset": options.preset, "threads": str(options.threads)}
         for key, value in info.color.items():
             setattr(cc, key, value)
         if info.display_matrix is not None:

@@ -76,8 +76,13 @@ class EncodeOptions:
 
     crf: int = 18
     preset: str = "veryfast"
+    # x264's output depends on its thread count, so it is fixed rather than taken from the
+    # machine: the same input and parameters give the same bytes on every station.
+    threads: int = 4
 
     def __post_init__(self) -> None:
+        if not 1 <= self.threads <= 64:
+            raise ValueError("encoder threads must be between 1 and 64")
         if not 0 <= self.crf <= 51:
             raise ValueError("crf must be between 0 and 51")
         if self.preset not in X264_PRESETS:

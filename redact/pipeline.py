@@ -282,14 +282,14 @@ def redact_file(
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
     writer = detection = None
-    threads = options.worker_count if options.workers is not None else 0  # 0: FFmpeg decides
+    threads = options.worker_count if options.workers is not None else 0  # decoder; 0: FFmpeg decides
     try:
         with timer("start_workers"):
             detection = start_detection(options, info)
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
-            writer = DerivativeWriter(tmp_video, info, audio, options.encode, threads, options.mute_ranges)
+            writer = DerivativeWriter(tmp_video, info, audio, options.encode, options.mute_ranges)
             frames = FrameRedactor(writer, detection, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
@@ -350,7 +350,7 @@ def redact_file(
             parameters=options.as_log(),
             regions=regions,
             timings=timer.totals,
-            run={"workers": options.worker_count, "codec_threads": threads or "auto"},
+            run={"workers": options.worker_count, "decoder_threads": threads or "auto"},
             operator=operator,
             started_at=started_at,
             finished_at=utc_iso(),

@@ -88,7 +88,7 @@ def run_until_writing(clip: Path) -> tuple[subprocess.Popen, list[int]]:
     deadline = time.time() + 90
     while not list(clip.parent.glob(".*.partial.mp4")) and time.time() < deadline:
         time.sleep(0.1)
-    workers = [pid for pid in children(proc.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    workers = [pid for pid in children(proc.pid) if b"multiprocess.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     return proc, workers
 
 

@@ -1,0 +1,114 @@
+"""One clip of a batch, exactly as ``redact run`` does it; runs locally or on a Dask worker.
+
+``run_job`` never raises for a bad clip: it returns an outcome saying what happened, so one
+corrupt file cannot stop a batch. Only a Ctrl-C (or the worker being killed) interrupts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from pathlib import Path
+
+from ..custody import read_chain
+from ..errors import RedactError
+from ..options import RedactOptions
+from ..pipeline import derivative_path, log_path, redact_file
+from ..presets import DEFAULT_PRESET, options_from_preset
+from ..verify import verify_derivative
+from .source import Job
+
+
+def job_options(job: Job, defaults: dict) -> RedactOptions:
+    """The options a job runs with: its preset (or the batch's), its request, the batch's run settings."""
+    overrides = {"detect": {"kinds": job.kinds}} if job.kinds else {}
+    return options_from_preset(
+        job.preset or defaults.get("preset") or DEFAULT_PRESET,
+        overrides,
+        quiet=True,
+        force=True,  # a clip is redone only when its derivative does not verify (see runner)
+        operator=defaults.get("operator"),
+        workers=defaults.get("workers"),
+        mute=bool(defaults.get("mute")),
+        keep_tracks=job.keep_tracks,
+        mute_ranges=job.mute_ranges,
+    )
+
+
+def outputs_of(job: Job) -> tuple[Path, Path]:
+    folder = job.output or job.path.parent
+    return folder / derivative_path(job.path).name, folder / log_path(job.path).name
+
+
+def remove_stale_temporaries(job: Job) -> list[Path]:
+    """Hidden temporary files left by an attempt that was killed (they never became outputs)."""
+    derivative, _ = outputs_of(job)
+    stem = derivative_path(job.path).stem  # NAME.redacted
+    removed = []
+    folder = derivative.parent
+    for path in folder.glob(f".*{stem}.*partial*") if folder.is_dir() else []:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def verified_result(job: Job, parameters: dict) -> dict | None:
+    """The outcome of an earlier run whose derivative still verifies with these parameters."""
+    derivative, log_file = outputs_of(job)
+    if not (derivative.is_file() and log_file.is_file()):
+        return None
+    try:
+        log = json.loads(log_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if json.dumps(log.get("parameters"), sort_keys=True) != json.dumps(parameters, sort_keys=True):
+        return None
+    finding = verify_derivative(log_file, read_chain(log_file.parent, None), None)
+    if finding.status == "fail":
+        return None
+    return {
+        "status": "done",
+        "original_sha256": log["original"]["sha256"],
+        "derivative": str(derivative),
+        "derivative_sha256": log["derivative"]["sha256"],
+        "log": str(log_file),
+        "frames": log["derivative"]["frames"],
+        "regions": log["regions"]["total"],
+        "seconds": log["timings_s"].get("total"),
+    }
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
+    """Redact one clip; the outcome is a dict (status 'done' or 'failed', hashes, timings, error)."""
+    job = Job.from_dict(job_data)
+    outcome: dict = {"status": "failed", "worker": worker_name()}
+    try:
+        options = job_options(job, defaults)
+        remove_stale_temporaries(job)
+        result = redact_file(job.path, options, output_dir=job.output, progress=progress)
+        log = json.loads(result.log.read_text())
+        outcome.update(
+            status="done",
+            original_sha256=log["original"]["sha256"],
+            derivative=str(result.derivative),
+            derivative_sha256=log["derivative"]["sha256"],
+            log=str(result.log),
+            frames=result.frames,
+            regions=result.regions,
+            seconds=round(result.seconds, 3),
+            error="input ended early; see log" if result.stopped_early else None,
+        )
+    except RedactError as error:
+        outcome.update(error=error.describe(), exit_code=error.exit_code)
+    except ValueError as error:  # an option out of range
+        outcome.update(error=f"{job.path}: {error}", exit_code=2)
+    except Exception as error:
+        outcome.update(error=f"{job.path}: internal error: {type(error).__name__}: {error}", exit_code=1)
+    return outcome

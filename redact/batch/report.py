@@ -1,0 +1,78 @@
+"""``batch-report.json`` and ``batch-report.html``: every clip, its outcome, time and hashes."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from ..atomic import atomic_output
+from ..seal import utc_iso
+from .state import ClipRow
+
+JSON_NAME, HTML_NAME = "batch-report.json", "batch-report.html"
+
+
+def summary(rows: list[ClipRow]) -> dict:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {
+        "clips": len(rows),
+        "by_status": counts,
+        "frames": sum(r.frames or 0 for r in rows),
+        "seconds": round(sum(r.seconds or 0 for r in rows if r.status == "done"), 1),
+    }
+
+
+def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) -> list[Path]:
+    data = {
+        "format": "redact.batch-report/1",
+        "written_at": utc_iso(),
+        "source": str(source),
+        "state": str(state),
+        "summary": summary(rows),
+        "clips": [{k: v for k, v in asdict(r).items() if k != "parameters"} for r in rows],
+    }
+    json_path, html_path = folder / JSON_NAME, folder / HTML_NAME
+    with atomic_output(json_path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+    with atomic_output(html_path) as tmp:
+        tmp.write_text(render_html(data))
+    return [json_path, html_path]
+
+
+def render_html(data: dict) -> str:
+    e = html.escape
+    colour = {"done": "#2a7", "failed": "#c33", "running": "#c80", "pending": "#888"}
+    rows = []
+    for c in data["clips"]:
+        seconds = "" if c["seconds"] is None else f"{c['seconds']:.1f}"
+        rows.append(
+            "<tr>"
+            f"<td>{e(Path(c['path']).name)}</td>"
+            f"<td style='color:{colour.get(c['status'], '#000')}'><b>{e(c['status'])}</b></td>"
+            f"<td>{c['frames'] or ''}</td><td>{c['regions'] if c['regions'] is not None else ''}</td>"
+            f"<td>{seconds}</td>"
+            f"<td>{c['attempts']}</td>"
+            f"<td class='h'>{e(c['original_sha256'] or '')}</td>"
+            f"<td class='h'>{e(c['derivative_sha256'] or '')}</td>"
+            f"<td>{e(c['error'] or '')}</td>"
+            "</tr>"
+        )
+    s = data["summary"]
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(s["by_status"].items()))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>redact batch report</title>
+<style>body{{font:14px system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}}
+.h{{font:11px monospace;word-break:break-all;max-width:22em}}</style></head><body>
+<h1>redact batch report</h1>
+<p>Source: {e(data["source"])}<br>State: {e(data["state"])}<br>Written: {e(data["written_at"])}</p>
+<p><b>{s["clips"]} clip(s)</b> ({e(counts)}), {s["frames"]} frames, {s["seconds"]} s of redaction.</p>
+<table><tr><th>clip</th><th>status</th><th>frames</th><th>regions</th><th>seconds</th><th>attempts</th>
+<th>original SHA-256</th><th>derivative SHA-256</th><th>error</th></tr>
+{"".join(rows)}
+</table></body></html>
+"""

@@ -1,0 +1,222 @@
+"""``redact batch``: every clip of a folder or manifest, resumable, one failure never stops it.
+
+Locally, clips run one after another, each using every core through the pipeline's
+detection workers; ``parallel`` > 1 or a ``cluster`` address hands the clips to Dask
+distributed (a ``LocalCluster`` of processes, or an existing scheduler whose workers see the
+same storage). Dask reschedules a clip whose worker died; the retry removes the hidden
+temporary files of the lost attempt, and outputs only ever appear by atomic rename.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..media import probe
+from ..options import usable_cores
+from .clip_task import job_options, run_job, verified_result
+from .report import write_reports
+from .source import Job, jobs_from
+from .state import BatchState
+
+STATE_NAME = "redact-batch.sqlite"
+
+
+@dataclass
+class BatchSettings:
+    preset: str | None = None  # default preset for clips whose row names none
+    workers: int | None = None  # detection workers per clip (None: every core / cores per parallel clip)
+    parallel: int = 1  # clips at a time on this machine
+    cluster: str | None = None  # Dask scheduler address, e.g. tcp://10.0.0.5:8786
+    operator: str | None = None
+    mute: bool = False
+    quiet: bool = False
+    state: Path | None = None  # default: redact-batch.sqlite in the batch folder
+
+
+@dataclass
+class BatchSummary:
+    total: int
+    skipped: int  # already done and still verifying
+    done: int
+    failed: int
+    state: Path
+    reports: list[Path]
+    exit_code: int
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def batch_folder(source: Path) -> Path:
+    return source if source.is_dir() else source.parent
+
+
+def frames_of(path: Path) -> int:
+    try:
+        return probe(path).frames or 0
+    except Exception:
+        return 0
+
+
+class Progress:
+    """Overall bar: frames (with ETA) and clips done; silent when quiet."""
+
+    def __init__(self, clips: int, frames: int, quiet: bool):
+        self.bar = None
+        if quiet:
+            return
+        import sys
+
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]batch"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("frames, {task.fields[clips]} clips"),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+        )
+        self.clips_total = clips
+        self.clips_done = 0
+        self.task = self.bar.add_task("batch", total=frames or None, clips=f"0/{clips}")
+        self.bar.start()
+
+    def frames(self, n: int) -> None:
+        if self.bar:
+            self.bar.advance(self.task, n)
+
+    def clip(self, frames_left: int = 0) -> None:
+        if self.bar:
+            self.clips_done += 1
+            self.bar.update(self.task, advance=frames_left, clips=f"{self.clips_done}/{self.clips_total}")
+
+    def stop(self) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
+def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSummary:
+    """Redact every clip of ``source``; raises ``BadInputError`` (e.g. a bad manifest) before starting."""
+    settings = settings or BatchSettings()
+    source = source.absolute()
+    jobs = jobs_from(source)
+    defaults = {
+        "preset": settings.preset,
+        "operator": settings.operator,
+        "mute": settings.mute,
+        "workers": settings.workers
+        if settings.workers is not None
+        else (None if settings.parallel <= 1 and not settings.cluster else max(1, usable_cores() // settings.parallel)),
+    }
+    if settings.cluster:
+        defaults["workers"] = settings.workers  # each worker machine uses its own cores
+    options = {job.key: job_options(job, defaults) for job in jobs}  # validates every job first
+    state_path = settings.state or batch_folder(source) / STATE_NAME
+    state = BatchState(state_path)
+    mode = f"dask {settings.cluster}" if settings.cluster else f"local x{settings.parallel}"
+    run_id = state.begin_run(str(source), mode)
+    try:
+        skipped, todo = 0, []
+        for position, job in enumerate(jobs):
+            parameters = options[job.key].as_log()
+            state.register(job.key, position, str(job.path), job.as_dict(), parameters)
+            earlier = verified_result(job, parameters)
+            if earlier is not None:
+                row = state.get(job.key)
+                if row is None or row.status != "done":
+                    state.record(job.key, {**earlier, "worker": "adopted: derivative verified"})
+                skipped += 1
+            else:
+                state.mark_pending(job.key)
+                todo.append(job)
+        sizes = {job.key: frames_of(job.path) for job in todo}
+        progress = Progress(len(todo), sum(sizes.values()), settings.quiet)
+        try:
+            if settings.cluster or settings.parallel > 1:
+                _run_dask(todo, defaults, settings, state, progress, sizes)
+            else:
+                _run_here(todo, defaults, state, progress, sizes)
+        finally:
+            progress.stop()
+    finally:
+        state.end_run(run_id)
+    rows = state.rows([job.key for job in jobs])
+    state.close()
+    reports = write_reports(batch_folder(source), source, state_path, rows)
+    failed = [r for r in rows if r.status != "done"]
+    return BatchSummary(
+        total=len(jobs),
+        skipped=skipped,
+        done=sum(r.status == "done" for r in rows) - skipped,
+        failed=len(failed),
+        state=state_path,
+        reports=reports,
+        exit_code=max((r.exit_code or 1 for r in failed), default=0),
+        failures=[(r.path, r.error or r.status) for r in failed],
+    )
+
+
+def _run_here(todo: list[Job], defaults: dict, state: BatchState, progress: Progress, sizes: dict) -> None:
+    for job in todo:
+        state.mark_running(job.key, "local")
+        seen = [0]
+
+        def advance(n: int, seen=seen) -> None:
+            seen[0] += n
+            progress.frames(n)
+
+        outcome = run_job(job.as_dict(), defaults, progress=advance)
+        state.record(job.key, outcome)
+        progress.clip(max(0, sizes[job.key] - seen[0]))
+
+
+def _run_dask(
+    todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress, sizes: dict
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        from ..errors import BadInputError
+
+        raise BadInputError(
+            "parallel and cluster batches need Dask distributed", hint="pip install 'redact[cluster]'"
+        ) from exc
+    if settings.cluster:
+        client = Client(settings.cluster, timeout="30s")
+        cluster = None
+    else:
+        cluster = LocalCluster(
+            n_workers=settings.parallel,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+        futures = {}
+        for job in todo:
+            state.mark_running(job.key, "dask")
+            # pure=False: a rerun must really run. A worker lost mid-clip makes the scheduler
+            # run the clip again elsewhere (distributed.scheduler.allowed-failures, default 3).
+            key = f"redact-{job.path.name}-{time.time_ns()}"
+            future = client.submit(run_job, job.as_dict(), defaults, key=key, pure=False)
+            futures[future] = job
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:
+                outcome = {
+                    "status": "failed",
+                    "error": f"{job.path}: lost on the cluster ({type(error).__name__}: {error})",
+                    "exit_code": 1,
+                }
+            state.record(job.key, outcome)
+            progress.clip(sizes[job.key])
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,250 @@
+"""What a batch redacts: clips found in a folder, or the rows of a manifest (CSV or JSON lines).
+
+A manifest row names a clip and, optionally, how the request wants it: ``preset``, ``kinds``,
+``mute`` (audio ranges to silence, ``"12.5-20; 1:02-1:10"``), ``keep_tracks`` (track ids from
+an earlier log to leave visible, ``"3 7"``) and ``output`` (folder for the derivative). The
+whole manifest is checked before anything runs, and every bad row is reported at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..detections import KINDS
+from ..errors import BadInputError
+from ..presets import available, preset_file
+
+COLUMNS = ("path", "preset", "kinds", "mute", "keep_tracks", "output")
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
+VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv"}
+OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html")
+BATCH_FILES = ("redact-batch.sqlite", "batch-report.json", "batch-report.html", "custody.jsonl")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One clip to redact, with what its request asked for (None: the batch's default)."""
+
+    path: Path
+    preset: str | None = None
+    kinds: tuple[str, ...] | None = None
+    mute_ranges: tuple[tuple[float, float], ...] = ()
+    keep_tracks: tuple[int, ...] = ()
+    output: Path | None = None
+    row: int | None = None  # manifest line, for messages
+
+    @property
+    def key(self) -> str:
+        """Identity of the job in the batch state: the clip and where its derivative goes."""
+        return f"{self.path}::{self.output or self.path.parent}"
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["path"], data["output"] = str(self.path), str(self.output) if self.output else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Job:
+        return cls(
+            path=Path(data["path"]),
+            preset=data.get("preset"),
+            kinds=tuple(data["kinds"]) if data.get("kinds") else None,
+            mute_ranges=tuple(tuple(r) for r in data.get("mute_ranges") or ()),
+            keep_tracks=tuple(data.get("keep_tracks") or ()),
+            output=Path(data["output"]) if data.get("output") else None,
+            row=data.get("row"),
+        )
+
+
+class ManifestProblems(BadInputError):
+    """Every bad row of a manifest, reported together."""
+
+    def __init__(self, manifest: Path, problems: list[str]):
+        self.problems = problems
+        shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
+        super().__init__(f"{len(problems)} bad manifest row(s): {shown}", manifest, hint="nothing was started")
+
+
+# Container signatures at the start of a file: a video is recognised by content, not name.
+MAGIC = (
+    (4, b"ftyp"),  # MP4 / MOV / 3GP
+    (4, b"moov"),
+    (4, b"mdat"),
+    (4, b"wide"),
+    (4, b"free"),
+    (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM
+    (0, b"\x00\x00\x01\xba"),  # MPEG program stream
+    (0, b"FLV"),
+    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"),  # ASF / WMV
+    (0, b"\x06\x0e\x2b\x34\x02\x05\x01\x01"),  # MXF
+)
+
+
+def looks_like_video(path: Path) -> bool:
+    """True for a file whose first bytes are a video container's (or named like one)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(400)
+    except OSError:
+        return path.suffix.lower() in VIDEO_SUFFIXES
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return True
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:  # MPEG transport stream
+        return True
+    if any(head[offset : offset + len(sig)] == sig for offset, sig in MAGIC):
+        return True
+    return path.suffix.lower() in VIDEO_SUFFIXES  # unknown content with a video name: try it, report why not
+
+
+def jobs_from_folder(folder: Path) -> list[Job]:
+    """Every video under ``folder`` (recursively), skipping redact's own outputs and hidden files."""
+    jobs = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.name.endswith(OURS) or path.name in BATCH_FILES:
+            continue
+        if looks_like_video(path):
+            jobs.append(Job(path=path.absolute()))
+    return jobs
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``75``, ``75.5``, ``1:15`` or ``0:01:15.5``."""
+    parts = text.strip().split(":")
+    if not 1 <= len(parts) <= 3 or not all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
+        raise ValueError(f"bad time {text.strip()!r}")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def parse_ranges(text) -> tuple[tuple[float, float], ...]:
+    """``"12-20; 1:02-1:10"`` (or a JSON list of [start, end]) as ((12, 20), (62, 70))."""
+    if not text:
+        return ()
+    items = text if isinstance(text, list) else [r for r in re.split(r"[;,]", str(text)) if r.strip()]
+    ranges = []
+    for item in items:
+        start, end = (parse_time(str(v)) for v in item) if isinstance(item, list) else _split_range(item)
+        if not start < end:
+            raise ValueError(f"range {start:g}-{end:g} s ends before it starts")
+        ranges.append((start, end))
+    return tuple(ranges)
+
+
+def _split_range(item: str) -> tuple[float, float]:
+    if item.count("-") != 1:
+        raise ValueError(f"bad range {item.strip()!r} (want START-END)")
+    start, end = item.split("-")
+    return parse_time(start), parse_time(end)
+
+
+def parse_tracks(value) -> tuple[int, ...]:
+    if value in (None, ""):
+        return ()
+    items = value if isinstance(value, list) else re.split(r"[\s;,]+", str(value).strip())
+    try:
+        tracks = tuple(int(v) for v in items if str(v).strip())
+    except ValueError:
+        raise ValueError(f"track ids must be whole numbers (got {value!r})") from None
+    if any(t < 0 for t in tracks):
+        raise ValueError("track ids are not negative")
+    return tracks
+
+
+def _rows(manifest: Path) -> list[tuple[int, dict]]:
+    text = manifest.read_text(encoding="utf-8-sig")
+    if manifest.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    data = json.loads(line)
+                except ValueError as exc:
+                    rows.append((number, {"__error__": f"not JSON ({exc.args[0]})"}))
+                    continue
+                rows.append((number, data if isinstance(data, dict) else {"__error__": "not a JSON object"}))
+        return rows
+    reader = csv.DictReader(text.splitlines())
+    return [(number, dict(row)) for number, row in enumerate(reader, 2)]
+
+
+def jobs_from_manifest(manifest: Path) -> list[Job]:
+    """The manifest's jobs; raises ``ManifestProblems`` listing every bad row."""
+    manifest = manifest.absolute()
+    base = manifest.parent
+    presets = available()
+    jobs, problems, seen = [], [], {}
+    for number, row in _rows(manifest):
+        where = f"line {number}"
+        if "__error__" in row:
+            problems.append(f"{where}: {row['__error__']}")
+            continue
+        unknown = set(row) - set(COLUMNS) - {None}
+        if unknown:
+            problems.append(f"{where}: unknown column(s) {', '.join(sorted(map(str, unknown)))}")
+            continue
+        bad = []
+        raw_path = str(row.get("path") or "").strip()
+        path = (base / raw_path).absolute() if raw_path else None
+        if path is None:
+            bad.append("no path")
+        elif not path.is_file():
+            bad.append(f"{raw_path}: file not found")
+        preset = str(row.get("preset") or "").strip() or None
+        if preset and preset not in presets:
+            try:
+                preset_file(str(base / preset) if preset.endswith(".toml") else preset)
+                preset = str(base / preset) if preset.endswith(".toml") else preset
+            except BadInputError:
+                bad.append(f"unknown preset {preset!r} (known: {', '.join(sorted(presets))})")
+        kinds = None
+        if row.get("kinds"):
+            raw = row["kinds"]
+            kinds = tuple(k.strip() for k in (raw if isinstance(raw, list) else str(raw).split(",")) if k.strip())
+            if not kinds or set(kinds) - set(KINDS):
+                bad.append(f"bad kinds {raw!r} (choose from {', '.join(KINDS)})")
+        try:
+            ranges = parse_ranges(row.get("mute"))
+        except ValueError as exc:
+            bad.append(f"mute: {exc}")
+            ranges = ()
+        try:
+            tracks = parse_tracks(row.get("keep_tracks"))
+        except ValueError as exc:
+            bad.append(f"keep_tracks: {exc}")
+            tracks = ()
+        output = str(row.get("output") or "").strip()
+        out_dir = (base / output).absolute() if output else None
+        if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+            bad.append(f"output {output!r} is a file, not a folder")
+        if bad:
+            problems.append(f"{where}: " + "; ".join(bad))
+            continue
+        job = Job(path, preset, kinds, ranges, tracks, out_dir, number)
+        if job.key in seen:
+            problems.append(f"{where}: same clip and output as line {seen[job.key]}")
+            continue
+        seen[job.key] = number
+        jobs.append(job)
+    if problems:
+        raise ManifestProblems(manifest, problems)
+    if not jobs:
+        raise BadInputError("manifest lists no clips", manifest)
+    return jobs
+
+
+def jobs_from(source: Path) -> list[Job]:
+    """Jobs from a folder or a manifest file."""
+    if source.is_dir():
+        return jobs_from_folder(source)
+    if source.is_file():
+        return jobs_from_manifest(source)
+    raise BadInputError("batch source not found (give a folder or a CSV / JSON-lines manifest)", source)

@@ -1,0 +1,157 @@
+"""The batch's memory: one SQLite row per clip (stdlib ``sqlite3``), so a rerun resumes.
+
+Each clip's status moves pending → running → done | failed. Every change is its own
+committed transaction (WAL journal, synchronous=FULL), so a ``kill -9`` at any moment
+loses at most the clip in flight, which is simply redone: its outputs only ever appear by
+atomic rename, so there is no half-written derivative to clean up, only hidden temporary
+files, which the retry removes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS clips (
+    key TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    job TEXT NOT NULL,            -- the job as JSON (request options)
+    parameters TEXT,              -- the redaction parameters as JSON (what shapes the output)
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    original_sha256 TEXT,
+    derivative TEXT,
+    derivative_sha256 TEXT,
+    log TEXT,
+    frames INTEGER,
+    regions INTEGER,
+    seconds REAL,
+    started_at REAL,
+    finished_at REAL,
+    worker TEXT,
+    error TEXT,
+    exit_code INTEGER
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL
+);
+"""
+OUTCOME_FIELDS = (
+    "original_sha256",
+    "derivative",
+    "derivative_sha256",
+    "log",
+    "frames",
+    "regions",
+    "seconds",
+    "worker",
+    "error",
+    "exit_code",
+)
+
+
+@dataclass(frozen=True)
+class ClipRow:
+    key: str
+    position: int
+    path: str
+    job: dict
+    parameters: dict | None
+    status: str
+    attempts: int
+    original_sha256: str | None
+    derivative: str | None
+    derivative_sha256: str | None
+    log: str | None
+    frames: int | None
+    regions: int | None
+    seconds: float | None
+    started_at: float | None
+    finished_at: float | None
+    worker: str | None
+    error: str | None
+    exit_code: int | None
+
+
+class BatchState:
+    """The SQLite file beside a batch; safe to reopen after any crash."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def begin_run(self, source: str, mode: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (started_at, source, mode) VALUES (?, ?, ?)", (time.time(), source, mode)
+        )
+        return int(cur.lastrowid)
+
+    def end_run(self, run_id: int) -> None:
+        self.db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (time.time(), run_id))
+
+    def register(self, key: str, position: int, path: str, job: dict, parameters: dict) -> None:
+        """Add a clip, or update its request; a clip whose parameters changed must be redone."""
+        params = json.dumps(parameters, sort_keys=True)
+        row = self.db.execute("SELECT parameters FROM clips WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.db.execute(
+                "INSERT INTO clips (key, position, path, job, parameters) VALUES (?, ?, ?, ?, ?)",
+                (key, position, path, json.dumps(job), params),
+            )
+        elif row[0] != params:
+            self.db.execute(
+                "UPDATE clips SET position = ?, job = ?, parameters = ?, status = 'pending' WHERE key = ?",
+                (position, json.dumps(job), params, key),
+            )
+        else:
+            self.db.execute("UPDATE clips SET position = ?, job = ? WHERE key = ?", (position, json.dumps(job), key))
+
+    def mark_running(self, key: str, worker: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE clips SET status = 'running', attempts = attempts + 1, started_at = ?, worker = ?,"
+            " error = NULL WHERE key = ?",
+            (time.time(), worker, key),
+        )
+
+    def record(self, key: str, outcome: dict) -> None:
+        """Store a finished attempt: ``outcome['status']`` is 'done' or 'failed'."""
+        values = [outcome.get(f) for f in OUTCOME_FIELDS]
+        sets = ", ".join(f"{f} = ?" for f in OUTCOME_FIELDS)
+        self.db.execute(
+            f"UPDATE clips SET status = ?, finished_at = ?, {sets} WHERE key = ?",
+            (outcome["status"], time.time(), *values, key),
+        )
+
+    def mark_pending(self, key: str) -> None:
+        self.db.execute("UPDATE clips SET status = 'pending' WHERE key = ?", (key,))
+
+    def rows(self, keys: list[str] | None = None) -> list[ClipRow]:
+        cur = self.db.execute("SELECT * FROM clips ORDER BY position")
+        names = [d[0] for d in cur.description]
+        out = []
+        for values in cur.fetchall():
+            data = dict(zip(names, values, strict=True))
+            data["job"] = json.loads(data["job"])
+            data["parameters"] = json.loads(data["parameters"]) if data["parameters"] else None
+            if keys is None or data["key"] in keys:
+                out.append(ClipRow(**data))
+        return out
+
+    def get(self, key: str) -> ClipRow | None:
+        rows = [r for r in self.rows() if r.key == key]
+        return rows[0] if rows else None

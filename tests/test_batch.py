@@ -1,0 +1,280 @@
+"""`redact batch`: folders and manifests, failure isolation, resume after kill -9, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+from clips import sample_frames, write_clip
+from test_pipeline import half_size_sample
+from test_workers import alive, children
+
+from redact.batch import BatchSettings, run_batch
+from redact.batch.source import ManifestProblems, jobs_from_folder, parse_ranges
+from redact.seal import hash_file
+
+FAST = BatchSettings(preset="fast", quiet=True, workers=1)
+PY = [sys.executable, "-m"]
+WORKER_ARGS = ["--nworkers", "2", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+
+
+def redact_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "redact", *args], capture_output=True, text=True, env=os.environ.copy(), timeout=600
+    )
+
+
+def clip_folder(folder: Path, clips: int = 2, frames: int = 12) -> list[Path]:
+    """``clips`` small real clips with faces, named c0.mp4, c1.mp4..."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for i in range(clips):
+        path = half_size_sample(folder, frames=frames + i).rename(folder / f"c{i}.mp4")
+        made.append(path)
+    return made
+
+
+def derivative_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hash_file(p) for p in sorted(folder.rglob("*.redacted.mp4"))}
+
+
+def statuses(state: Path) -> dict[str, str]:
+    with sqlite3.connect(f"file:{state}?mode=ro", uri=True) as db:
+        return {Path(p).name: s for p, s in db.execute("SELECT path, status FROM clips")}
+
+
+def test_folder_batch_isolates_a_corrupt_clip_and_reports_every_clip(tmp_path):
+    src = tmp_path / "request"
+    clip_folder(src)
+    (src / "sub").mkdir()
+    write_clip(src / "sub" / "odd_name.dat", count=8, fmt="mp4")  # a video by content, whatever its name
+    (src / "broken.mp4").write_bytes(os.urandom(40_000))  # named like a video, is not one
+    (src / "notes.txt").write_text("officer notes")
+    cv2.imwrite(str(src / "still.png"), sample_frames(1, (64, 48))[0])
+    names = sorted(j.path.name for j in jobs_from_folder(src))
+    assert names == ["broken.mp4", "c0.mp4", "c1.mp4", "odd_name.dat"]  # txt and png are not videos
+
+    result = run_batch(src, FAST)
+    assert (result.total, result.done, result.failed, result.exit_code) == (4, 3, 1, 2)
+    assert "broken.mp4" in result.failures[0][0] and "not a video" in result.failures[0][1]
+    assert set(derivative_hashes(src)) == {"c0.redacted.mp4", "c1.redacted.mp4", "odd_name.redacted.mp4"}
+    report = json.loads((src / "batch-report.json").read_text())
+    by_name = {Path(c["path"]).name: c for c in report["clips"]}
+    assert by_name["broken.mp4"]["status"] == "failed" and "not a video" in by_name["broken.mp4"]["error"]
+    assert by_name["c0.mp4"]["derivative_sha256"] == hash_file(src / "c0.redacted.mp4")
+    assert by_name["c0.mp4"]["original_sha256"] == hash_file(src / "c0.mp4") and by_name["c0.mp4"]["seconds"] > 0
+    page = (src / "batch-report.html").read_text()
+    assert all(name in page for name in by_name) and "failed" in page
+
+
+def test_rerun_is_a_no_op_and_redoes_a_derivative_that_no_longer_verifies(tmp_path):
+    src = tmp_path / "request"
+    clip_folder(src)
+    run_batch(src, FAST)
+    before = {p.name: p.stat().st_mtime_ns for p in src.glob("*.redacted.*")}
+    again = run_batch(src, FAST)
+    assert (again.skipped, again.done, again.failed) == (2, 0, 0)
+    assert {p.name: p.stat().st_mtime_ns for p in src.glob("*.redacted.*")} == before
+    good = hash_file(src / "c1.redacted.mp4")
+    tampered = src / "c1.redacted.mp4"
+    tampered.write_bytes(tampered.read_bytes()[:-10])  # damaged after the fact
+    third = run_batch(src, FAST)
+    assert (third.skipped, third.done) == (1, 1) and hash_file(tampered) == good
+
+
+def test_manifest_rows_carry_their_request(tmp_path):
+    src = tmp_path / "originals"
+    a, b = clip_folder(src)
+    talk = write_clip(src / "talk.mp4", sample_frames(25, (320, 180)), audio=True)
+    manifest = tmp_path / "request-17.csv"
+    manifest.write_text(
+        "path,preset,kinds,mute,keep_tracks,output\n"
+        "originals/c0.mp4,fast,face,,,out\n"
+        "originals/c1.mp4,,,,,out\n"
+        "originals/talk.mp4,fast,face,0.2-0.6,,out\n"
+    )
+    result = run_batch(manifest, BatchSettings(preset="fast", quiet=True, workers=1))
+    assert (result.done, result.failed) == (3, 0), result.failures
+    out = tmp_path / "out"
+    assert set(derivative_hashes(out)) == {"c0.redacted.mp4", "c1.redacted.mp4", "talk.redacted.mp4"}
+    log = json.loads((out / "talk.redacted.json").read_text())
+    assert log["parameters"]["mute_ranges"] == [[0.2, 0.6]] and log["parameters"]["detect"]["kinds"] == ["face"]
+    assert (tmp_path / "batch-report.json").exists() and (tmp_path / "redact-batch.sqlite").exists()
+    # JSON lines name the same things; keep_tracks reaches the log
+    lines = tmp_path / "request-18.jsonl"
+    lines.write_text(json.dumps({"path": str(a), "keep_tracks": "1 2", "output": "out18"}) + "\n")
+    assert run_batch(lines, FAST).done == 1
+    assert json.loads((tmp_path / "out18" / "c0.redacted.json").read_text())["parameters"]["keep_tracks"] == [1, 2]
+    assert hash_file(talk) and b.exists()
+
+
+def test_a_bad_manifest_reports_every_bad_row_and_touches_nothing(tmp_path):
+    clip_folder(tmp_path / "o", clips=1)
+    manifest = tmp_path / "bad.csv"
+    manifest.write_text(
+        "path,preset,kinds,mute,keep_tracks,output\n"
+        "o/c0.mp4,,,,,\n"
+        "o/missing.mp4,,,,,\n"
+        "o/c0.mp4,quick,,,,elsewhere\n"
+        "o/c0.mp4,,faces,,,x\n"
+        "o/c0.mp4,,,10-5,,y\n"
+        "o/c0.mp4,,,,seven,z\n"
+    )
+    before = sorted(p.name for p in (tmp_path / "o").iterdir())
+    with pytest.raises(ManifestProblems) as raised:
+        run_batch(manifest, FAST)
+    problems = raised.value.problems
+    assert len(problems) == 5
+    assert "line 3" in problems[0] and "not found" in problems[0]
+    assert "line 4" in problems[1] and "unknown preset 'quick'" in problems[1]
+    assert "line 5" in problems[2] and "bad kinds" in problems[2]
+    assert "line 6" in problems[3] and "ends before it starts" in problems[3]
+    assert "line 7" in problems[4] and "whole numbers" in problems[4]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == before  # nothing sealed
+    assert not (tmp_path / "redact-batch.sqlite").exists()
+    proc = redact_cli("batch", "-q", str(manifest))
+    assert proc.returncode == 2 and "5 bad manifest row(s)" in proc.stderr
+
+
+def test_time_ranges_parse_like_people_write_them():
+    assert parse_ranges("12-20; 1:02-1:10.5") == ((12.0, 20.0), (62.0, 70.5))
+    assert parse_ranges([[0, 1.5]]) == ((0.0, 1.5),)
+    with pytest.raises(ValueError):
+        parse_ranges("12")
+
+
+def test_kill_9_mid_batch_then_resume_gives_the_same_derivatives(tmp_path):
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    for folder in (reference, interrupted):
+        clip_folder(folder, clips=3, frames=30)
+    assert run_batch(reference, FAST).done == 3
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redact", "batch", "-q", "--preset", "fast", "--workers", "1", str(interrupted)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    state = interrupted / "redact-batch.sqlite"
+    deadline = time.time() + 120
+    seen: dict[str, str] = {}
+    while time.time() < deadline:
+        time.sleep(0.1)
+        try:
+            seen = statuses(state)
+        except sqlite3.Error:
+            continue
+        if "done" in seen.values() and "running" in seen.values():
+            break
+    workers = children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)  # mid-clip: one done, one running
+    proc.wait()
+    assert "done" in seen.values() and "running" in seen.values(), seen
+    time.sleep(2)  # detection workers notice their parent is gone
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the killed batch"
+
+    resumed = run_batch(interrupted, FAST)
+    assert resumed.failed == 0 and resumed.skipped >= 1 and resumed.skipped + resumed.done == 3
+    assert derivative_hashes(interrupted) == derivative_hashes(reference)
+    assert not [p for p in interrupted.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster():
+    """A real scheduler and two worker processes on 127.0.0.1 (what a station PC would run)."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = os.environ.copy()
+    procs = [
+        subprocess.Popen(
+            [*PY, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
+    procs.append(
+        subprocess.Popen(
+            [*PY, "distributed.cli.dask_worker", address, *WORKER_ARGS],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    )
+    from distributed import Client
+
+    deadline = time.time() + 60
+    while True:
+        try:
+            with Client(address, timeout="5s") as client:
+                client.wait_for_workers(2, timeout=30)
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+    yield address, procs[1]
+    for proc in reversed(procs):
+        proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_dask_cluster_batch_matches_a_local_run_even_when_a_worker_dies(tmp_path, dask_cluster):
+    address, worker_group = dask_cluster
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    for folder in (local, remote):
+        clip_folder(folder, clips=3, frames=30)
+    assert run_batch(local, FAST).done == 3
+
+    proc = subprocess.Popen(
+        [*PY, "redact", "batch", "-q", "--preset", "fast", "--workers", "1", "--cluster", address, str(remote)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    # kill -9 a Dask worker while it is redacting (it has detection workers of its own)
+    killed = None
+    deadline = time.time() + 120
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        for pid in children(worker_group.pid) + [c for n in children(worker_group.pid) for c in children(n)]:
+            try:
+                busy = any(b"multiprocess.spawn" in Path(f"/proc/{c}/cmdline").read_bytes() for c in children(pid))
+            except OSError:
+                continue
+            if busy:
+                os.kill(pid, signal.SIGKILL)
+                killed = pid
+                break
+        time.sleep(0.05)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert killed is not None, "no worker was caught mid-clip"
+    assert derivative_hashes(remote) == derivative_hashes(local)
+    report = json.loads((remote / "batch-report.json").read_text())
+    assert {c["status"] for c in report["clips"]} == {"done"}
+    assert not [p for p in remote.iterdir() if p.name.startswith(".")]  # the lost attempt left nothing
+
+
+def test_sockets_to_other_machines_stay_blocked_in_tests():
+    with pytest.raises(OSError, match="network access blocked"):
+        socket.create_connection(("198.51.100.7", 80), timeout=1)
