@@ -105,10 +105,13 @@ def test_console_script_reports_version():
     assert proc.returncode == 0 and proc.stdout.startswith("redact ")
 
 
-def test_sockets_are_blocked_in_subprocesses():
-    code = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9))\nexcept OSError as e:\n    print(e)"
+def test_sockets_to_other_machines_are_blocked_in_subprocesses():
+    code = "import socket\ntry:\n    socket.create_connection(('198.51.100.7', 80))\nexcept OSError as e:\n    print(e)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
     assert "blocked" in proc.stdout
+    code = "import socket\ntry:\n    socket.getaddrinfo('pypi.org', 443)\nexcept OSError as e:\n    print(e)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert "blocked" in proc.stdout  # no DNS either
 
 
 def test_detect_reports_plates_on_the_drawn_plate_image():

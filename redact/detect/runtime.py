@@ -11,6 +11,10 @@ def make_session(path: str, threads: int | None = None):
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Memory patterns pre-plan every buffer of a run at its peak size and keep it: 1.06 GB
+    # per process for face + plate models on a 1080p frame, vs 0.65 GB without, at the same
+    # speed (measured; benchmarks/RESULTS.md). Each detection worker holds its own sessions.
+    options.enable_mem_pattern = False
     threads = threads or int(os.environ.get("REDACT_DETECT_THREADS", "0")) or None
     if threads:
         options.intra_op_num_threads = threads
