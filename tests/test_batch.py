@@ -188,6 +188,18 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_derivatives(tmp_path):
     assert not [p for p in interrupted.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
+def test_parallel_clips_on_a_local_dask_cluster_match_one_by_one(tmp_path):
+    one_by_one, parallel = tmp_path / "serial", tmp_path / "parallel"
+    for folder in (one_by_one, parallel):
+        clip_folder(folder, clips=2)
+    assert run_batch(one_by_one, FAST).done == 2
+    result = run_batch(parallel, BatchSettings(preset="fast", quiet=True, parallel=2))
+    assert (result.done, result.failed) == (2, 0)
+    assert derivative_hashes(parallel) == derivative_hashes(one_by_one)
+    with sqlite3.connect(parallel / "redact-batch.sqlite") as db:
+        assert db.execute("SELECT mode FROM runs").fetchone()[0] == "local x2"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

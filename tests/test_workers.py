@@ -131,3 +131,18 @@ def test_inline_and_pooled_detection_agree_on_what_is_masked(tmp_path):
         assert len(a) == len(b)
         if a:
             assert np.abs(np.array([r[1:] for r in a], float) - np.array([r[1:] for r in b], float)).max() <= 4
+
+
+def test_a_script_without_a_main_guard_can_call_redact_file(tmp_path):
+    clip = half_size_sample(tmp_path, frames=6)
+    script = tmp_path / "my_script.py"
+    script.write_text(
+        "from redact import redact_file\n"
+        "from redact.options import RedactOptions\n"
+        f"redact_file({str(clip)!r}, RedactOptions(quiet=True, workers=2))\n"
+        "print('done once')\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=os.environ.copy())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("done once") == 1  # the workers did not run the script again
+    assert derivative_path(clip).exists()

@@ -140,18 +140,23 @@ class BatchState:
     def mark_pending(self, key: str) -> None:
         self.db.execute("UPDATE clips SET status = 'pending' WHERE key = ?", (key,))
 
-    def rows(self, keys: list[str] | None = None) -> list[ClipRow]:
-        cur = self.db.execute("SELECT * FROM clips ORDER BY position")
+    def _select(self, where: str = "", args: tuple = ()) -> list[ClipRow]:
+        cur = self.db.execute(f"SELECT * FROM clips {where} ORDER BY position", args)
         names = [d[0] for d in cur.description]
         out = []
         for values in cur.fetchall():
             data = dict(zip(names, values, strict=True))
             data["job"] = json.loads(data["job"])
             data["parameters"] = json.loads(data["parameters"]) if data["parameters"] else None
-            if keys is None or data["key"] in keys:
-                out.append(ClipRow(**data))
+            out.append(ClipRow(**data))
         return out
 
+    def rows(self, keys: list[str] | None = None) -> list[ClipRow]:
+        """Every clip (or those with ``keys``), in batch order."""
+        rows = self._select()
+        wanted = set(keys) if keys is not None else None
+        return [r for r in rows if wanted is None or r.key in wanted]
+
     def get(self, key: str) -> ClipRow | None:
-        rows = [r for r in self.rows() if r.key == key]
+        rows = self._select("WHERE key = ?", (key,))
         return rows[0] if rows else None

@@ -18,6 +18,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -128,6 +129,9 @@ def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None
         shm.close()
 
 
+_MAIN_LOCK = threading.Lock()  # two pools starting at once (threads of one process) must not interleave
+
+
 @contextlib.contextmanager
 def _caller_script_hidden():
     """Stop spawned workers from re-running the caller's script as their ``__main__``.
@@ -136,15 +140,16 @@ def _caller_script_hidden():
     that calls ``redact_file`` without an ``if __name__ == "__main__"`` guard. The workers need
     nothing from that script, so its path and spec are hidden while the children start.
     """
-    main = sys.modules["__main__"]
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        try:
+            yield
+        finally:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
 
 
 class DetectionPool:
@@ -159,6 +164,7 @@ class DetectionPool:
         self.frame_bytes = frame_bytes
         self.shm = shared_memory.SharedMemory(create=True, size=self.slots * frame_bytes)
         self.ring = np.ndarray((self.slots, frame_bytes), np.uint8, buffer=self.shm.buf)
+        self.closed = False
         self.free = list(range(self.slots))
         self.ready: list[Result] = []  # arrived while waiting for a free slot
         self.jobs = ctx.Queue()
@@ -243,7 +249,10 @@ class DetectionPool:
         return out
 
     def close(self) -> None:
-        """Stop the workers (politely, then by force) and release the shared memory."""
+        """Stop the workers (politely, then by force) and release the shared memory. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
         for _ in self.procs:
             with contextlib.suppress(Exception):
                 self.jobs.put(None)
