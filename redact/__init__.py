@@ -1,10 +1,18 @@
-"""redact: offline redaction of faces (and later plates) in evidence video.
+"""redact: offline redaction of faces and licence plates in evidence video.
 
 The one-call API is :func:`redact.redact_file`; the CLI in ``redact.cli`` only gathers
 settings and calls it.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# No network, ever: onnxruntime >= 1.29 on Linux/macOS ships 1DS telemetry that is on by
+# default (it writes a device id and an event cache under ~/.cache/Microsoft and uploads
+# them). ORT_DISABLE_TELEMETRY=1 turns all of it off when set before onnxruntime starts; it
+# is set here, on import of the package, so every process (workers inherit it) has it.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 __all__ = ["__version__", "redact_file"]
 

@@ -213,3 +213,20 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
     log = json.loads((tmp_path / "p.redacted.json").read_text())
     assert log["parameters"]["preset"] == "fast" and log["parameters"]["detect"]["every"] == 2
     assert log["parameters"]["encode"]["preset"] == "ultrafast" and log["run"]["workers"] == 1
+
+
+def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
+    # onnxruntime >= 1.29 ships telemetry that is on by default: a device id and event cache
+    # under ~/.cache/Microsoft, uploaded to Microsoft. redact must never start it.
+    home = tmp_path / "home"
+    home.mkdir()
+    clip = write_clip(tmp_path / "t.mp4", count=6)
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    for args in (
+        ["detect", str(Path(__file__).parent.parent / "samples" / "plate_rear.png")],
+        ["run", "-q", str(clip)],
+    ):
+        proc = subprocess.run([sys.executable, "-m", "redact", *args], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+    assert not (home / ".cache" / "Microsoft").exists(), sorted(str(p) for p in home.rglob("*"))

@@ -7,8 +7,10 @@ import os
 
 def make_session(path: str, threads: int | None = None):
     """An onnxruntime session on the best local provider, with bounded CPU threads."""
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # also set on `import redact`; see redact/__init__.py
     import onnxruntime as ort
 
+    ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.log_severity_level = 3
     # Memory patterns pre-plan every buffer of a run at its peak size and keep it: 1.06 GB

@@ -83,7 +83,7 @@ class InlineDetection:
         pass
 
 
-def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None:
+def _worker_main(shm_name, slot_shape, options, rotation, jobs, results, parent: int) -> None:
     """A detection worker: load the models once, then detect frames from shared-memory slots."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     import cv2
@@ -102,13 +102,12 @@ def _worker_main(shm_name, slot_shape, options, rotation, jobs, results) -> None
             results.put(("error", type(error).__name__, error.message, str(error.path or ""), error.hint))
             return
         results.put(("ready", [d.info for d in detectors]))
-        parent = os.getppid()
         while True:
+            if os.getppid() != parent:  # the main process was killed (kill -9): stop too
+                return
             try:
                 job = jobs.get(timeout=1.0)
             except queue.Empty:
-                if os.getppid() != parent:  # the main process was killed (kill -9): stop too
-                    return
                 continue
             if job is None:
                 return
@@ -172,11 +171,12 @@ class DetectionPool:
         self.procs = []
         self.infos: list = []
         try:
+            queues = (self.jobs, self.results)
             with _caller_script_hidden():
                 for n in range(workers):
                     proc = ctx.Process(
                         target=_worker_main,
-                        args=(self.shm.name, (self.slots, frame_bytes), options, rotation, self.jobs, self.results),
+                        args=(self.shm.name, (self.slots, frame_bytes), options, rotation, *queues, os.getpid()),
                         name=f"redact-detect-{n}",
                         daemon=True,
                     )
