@@ -7,8 +7,6 @@ its log, which appear by atomic rename only after everything succeeded.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import time
 from collections import deque
@@ -27,9 +25,8 @@ from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .options import RedactOptions
 from .progress import FrameProgress
-from .redaction_log import RegionLog, build_log
+from .redaction_log import RegionLog, build_log, write_log
 from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
-from .signing import sign
 from .timestamps import ReorderWindow, output_pts
 from .track import Tracker
 
@@ -355,8 +352,7 @@ def redact_file(
             started_at=started_at,
             finished_at=utc_iso(),
         )
-        log_bytes = (json.dumps(sign(log, key), separators=(",", ":")) + "\n").encode()
-        tmp_log.write_bytes(log_bytes)
+        log_sha = write_log(tmp_log, log, regions, key)
         for tmp in (tmp_log, tmp_video):
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
@@ -365,7 +361,7 @@ def redact_file(
         produced = [
             {"name": os.path.relpath(original, out_dir), "role": "original", "sha256": seal.sha256},
             {"name": out.name, "role": "derivative", "sha256": derivative_sha},
-            {"name": log_out.name, "role": "log", "sha256": hashlib.sha256(log_bytes).hexdigest()},
+            {"name": log_out.name, "role": "log", "sha256": log_sha},
         ]
         # the derivative's folder holds its own chain; the original's folder learns of it too
         for chain_folder in dict.fromkeys([out_dir, folder]):
@@ -379,6 +375,7 @@ def redact_file(
             writer.abort()
         raise
     finally:
+        regions.close()
         if detection is not None:
             detection.close()
         for tmp in (tmp_video, tmp_log):

@@ -5,15 +5,27 @@ Regions are stored compactly: one entry per frame that has any, as
 integer pixel coordinates of the stored (unrotated) frame, the detector's score, why the
 region was masked (see ``REASONS``) and the track it belongs to. ``tracks`` lists every track
 with its detections (``[frame, x0, y0, x1, y1, score]``, tight boxes).
+
+A long clip has millions of regions, so they never sit in memory: ``RegionLog`` spools them
+to temporary files as they happen and ``write_log`` streams the final file, which is the
+log's canonical JSON with the signature member last. Its signature covers the SHA-256 of the
+canonical bytes (``signing.sign_digest``), computed while writing.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from .hashing import hash_file as hash_path
+from .signing import sign_digest
 from .track import Region, Track
 
 LOG_FORMAT = "redact.log/1"
@@ -26,13 +38,24 @@ REASONS = {
 }
 
 
-@dataclass
-class RegionLog:
-    """Collects the masked rectangles frame by frame, and the tracks they belong to."""
+def dumps(value) -> bytes:
+    """Canonical JSON (sorted keys, no whitespace, UTF-8): the bytes a signature covers."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
-    frames: list = field(default_factory=list)
-    tracks: list = field(default_factory=list)
-    count: int = 0
+
+class RegionLog:
+    """Collects the masked rectangles frame by frame, and the tracks they belong to.
+
+    Both are spooled to anonymous temporary files as canonical JSON as they happen, so memory
+    stays flat however long the clip; ``write_log`` streams them into the final log.
+    """
+
+    def __init__(self) -> None:
+        self._frames = tempfile.TemporaryFile()
+        self._tracks = tempfile.TemporaryFile()
+        self._track_at: list[tuple[int, int, int]] = []  # (track id, offset, length) in _tracks
+        self.count = 0
+        self.frames_with_regions = 0
 
     def add(self, index: int, pts_s: float, regions: list[Region], rects: np.ndarray) -> None:
         entries = [
@@ -41,12 +64,30 @@ class RegionLog:
             if x1 > x0 and y1 > y0
         ]
         if entries:
-            self.frames.append([index, round(pts_s, 6), entries])
+            self._frames.write(dumps([index, round(pts_s, 6), entries]) + b"\n")
+            self.frames_with_regions += 1
             self.count += len(entries)
+
+    def frame_lines(self) -> Iterator[bytes]:
+        self._frames.flush()
+        self._frames.seek(0)
+        for line in self._frames:
+            yield line.rstrip(b"\n")
+
+    def track_lines(self) -> Iterator[bytes]:
+        """Tracks in id order (they are spooled in the order they end)."""
+        self._tracks.flush()
+        for _, offset, length in sorted(self._track_at):
+            self._tracks.seek(offset)
+            yield self._tracks.read(length)
+
+    def close(self) -> None:
+        self._frames.close()
+        self._tracks.close()
 
     def add_tracks(self, tracks: list[Track]) -> None:
         for t in tracks:
-            self.tracks.append(
+            self._spool_track(
                 {
                     "id": t.id,
                     "kind": t.kind,
@@ -59,6 +100,15 @@ class RegionLog:
                     ],
                 }
             )
+
+    def _spool_track(self, track: dict) -> None:
+        data = dumps(track)
+        self._tracks.seek(0, 2)
+        self._track_at.append((track["id"], self._tracks.tell(), len(data)))
+        self._tracks.write(data)
+
+
+STREAMED = object()  # placeholder for an array written from a RegionLog spool
 
 
 def build_log(
@@ -91,15 +141,58 @@ def build_log(
         # candidate regions a detector read and then left unmasked, counted by reason
         "not_masked": dropped,
         "parameters": parameters,
-        "tracks": sorted(regions.tracks, key=lambda t: t["id"]),
+        "tracks": STREAMED,
         "regions": {
             "fields": REGION_FIELDS,
             "reasons": REASONS,
             "coordinates": "pixels of the stored frame, xyxy, after snapping to even numbers",
-            "frames_with_regions": len(regions.frames),
+            "frames_with_regions": regions.frames_with_regions,
             "total": regions.count,
-            "frames": regions.frames,
+            "frames": STREAMED,
         },
         "run": run,  # how the work was spread (changes speed, never the derivative)
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
+
+
+def _write(out, value, path: tuple, streams: dict) -> None:
+    """Write ``value`` as canonical JSON through ``out``; STREAMED arrays come from ``streams``."""
+    if value is STREAMED:
+        out(b"[")
+        for n, item in enumerate(streams[path]):
+            if n:
+                out(b",")
+            out(item)
+        out(b"]")
+    elif isinstance(value, dict) and any(len(k) > len(path) and k[: len(path)] == path for k in streams):
+        out(b"{")
+        for n, key in enumerate(sorted(value)):
+            if n:
+                out(b",")
+            out(dumps(str(key)) + b":")
+            _write(out, value[key], (*path, key), streams)
+        out(b"}")
+    else:
+        out(dumps(value))
+
+
+def write_log(path: Path, log: dict, regions: RegionLog, key) -> str:
+    """Write the signed log to ``path`` without holding its regions in memory; its SHA-256.
+
+    The file is the canonical JSON of the log (what ``signing.canonical`` would produce from
+    the parsed file) with the ``signature`` member last. The signature covers the SHA-256 of
+    those canonical bytes, computed while they are written.
+    """
+    streams = {("tracks",): regions.track_lines(), ("regions", "frames"): regions.frame_lines()}
+    content = hashlib.sha256()
+    with open(path, "wb") as f:
+
+        def out(data: bytes) -> None:
+            f.write(data)
+            content.update(data)
+
+        _write(out, {k: v for k, v in log.items() if k != "signature"}, (), streams)
+        f.seek(-1, 1)  # back over the closing brace: the signature member goes before it
+        f.truncate()
+        f.write(b',"signature":' + dumps(sign_digest(content.digest(), key)) + b"}\n")
+    return hash_path(path)

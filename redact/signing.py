@@ -7,6 +7,7 @@ values, changes these bytes; key order and indentation of the stored file do not
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from .keys import StationKey, verify
@@ -17,6 +18,19 @@ UNSIGNED = {"signed": False, "reason": "no station key (run `redact keys init`)"
 def canonical(document: dict) -> bytes:
     body = {k: v for k, v in document.items() if k != "signature"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+DIGEST_MESSAGE = "sha256(canonical)"  # a signature over the SHA-256 of the canonical bytes
+
+
+def sign_digest(digest: bytes, key: StationKey | None) -> dict:
+    """A signature member for a document too large to hold: over SHA-256(canonical form).
+
+    Used for redaction logs, which are written as a stream; ``check`` verifies both kinds.
+    """
+    if key is None:
+        return dict(UNSIGNED)
+    return {**key.sign(digest), "message": DIGEST_MESSAGE}
 
 
 def sign(document: dict, key: StationKey | None) -> dict:
@@ -33,7 +47,10 @@ def check(document: dict, trusted: set[str] | None = None) -> tuple[str, str | N
         return "invalid", "no signature member"
     if signature.get("signed") is False and set(signature) <= {"signed", "reason"}:
         return "unsigned", None
-    problem = verify(signature, canonical(document))
+    message = canonical(document)
+    if signature.get("message") == DIGEST_MESSAGE:
+        message = hashlib.sha256(message).digest()
+    problem = verify(signature, message)
     if problem:
         return "invalid", problem
     if trusted is not None and signature["fingerprint"] not in trusted:

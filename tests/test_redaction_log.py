@@ -1,0 +1,67 @@
+"""The redaction log is streamed to disk (flat memory) and still verifies as one signed document."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from redact import keys
+from redact.redaction_log import RegionLog, build_log, write_log
+from redact.signing import canonical, check
+from redact.track import Region, Track
+
+
+def small_log(regions: RegionLog) -> dict:
+    return build_log(
+        original={"file": "a.mp4", "sha256": "0" * 64, "seal": "a.seal.json"},
+        derivative={"file": "a.redacted.mp4", "sha256": "1" * 64, "frames": 3},
+        input_info={},
+        decode={},
+        detectors=[],
+        parameters={"x": 1},
+        dropped={},
+        regions=regions,
+        timings={"total": 1.0},
+        run={"workers": 2},
+        operator="tester",
+        started_at="t0",
+        finished_at="t1",
+    )
+
+
+def filled() -> RegionLog:
+    regions = RegionLog()
+    for i in range(3):
+        found = [Region(track=7, kind="face", box=(10.0, 10.0, 50.0, 60.0), score=0.9, reason="detected")]
+        regions.add(i, i / 30, found, np.array([[10 + i, 10, 50, 60]]))
+    regions.add(3, 0.1, [], np.zeros((0, 4)))  # a frame without regions is not listed
+    for track_id in (9, 7):  # spooled in the order tracks end, listed by id
+        regions.add_tracks(
+            [Track(id=track_id, kind="face", frames=[0], boxes=[np.array([1, 2, 3, 4.0])], scores=[0.5])]
+        )
+    return regions
+
+
+def test_streamed_log_is_one_signed_canonical_document(tmp_path):
+    key = keys.create(tmp_path / "keys")
+    regions = filled()
+    path = tmp_path / "a.redacted.json"
+    write_log(path, small_log(regions), regions, key)
+    raw = path.read_bytes()
+    log = json.loads(raw)
+    assert check(log) == ("signed", key.fingerprint)
+    assert raw.startswith(canonical(log)[:-1])  # the file is the canonical form, signature last
+    assert [f[0] for f in log["regions"]["frames"]] == [0, 1, 2] and log["regions"]["total"] == 3
+    assert log["regions"]["frames"][2][2][0] == ["face", 12, 10, 50, 60, 0.9, "detected", 7]
+    assert [t["id"] for t in log["tracks"]] == [7, 9]
+
+    log["regions"]["frames"][1][2][0][1] += 2  # move one masked box after the fact
+    assert check(log)[0] == "invalid"
+
+
+def test_unsigned_streamed_log_says_so(tmp_path):
+    regions = filled()
+    path = tmp_path / "a.redacted.json"
+    write_log(path, small_log(regions), regions, None)
+    assert check(json.loads(path.read_text())) == ("unsigned", None)
