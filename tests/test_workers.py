@@ -146,12 +146,3 @@ def test_a_script_without_a_main_guard_can_call_redact_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("done once") == 1  # the workers did not run the script again
     assert derivative_path(clip).exists()
-
-
-def test_lanes_give_each_kind_its_own_workers_when_there_are_enough():
-    from redact.detect.workers import plan_lanes
-
-    assert plan_lanes(("face", "plate"), 1) == [(("face", "plate"), 1)]
-    assert plan_lanes(("face", "plate"), 2) == [(("face",), 1), (("plate",), 1)]
-    assert plan_lanes(("face", "plate"), 5) == [(("face",), 3), (("plate",), 2)]
-    assert plan_lanes(("face",), 4) == [(("face",), 4)]

@@ -83,7 +83,7 @@ class InlineDetection:
         pass
 
 
-def _worker_main(shm_name, slot_shape, options, rotation, lane: int, jobs, results, parent: int) -> None:
+def _worker_main(shm_name, slot_shape, options, rotation, jobs, results, parent: int) -> None:
     """A detection worker: load the models once, then detect frames from shared-memory slots."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     import cv2
@@ -101,7 +101,7 @@ def _worker_main(shm_name, slot_shape, options, rotation, lane: int, jobs, resul
         except RedactError as error:
             results.put(("error", type(error).__name__, error.message, str(error.path or ""), error.hint))
             return
-        results.put(("ready", lane, [d.info for d in detectors]))
+        results.put(("ready", [d.info for d in detectors]))
         while True:
             if os.getppid() != parent:  # the main process was killed (kill -9): stop too
                 return
@@ -119,7 +119,7 @@ def _worker_main(shm_name, slot_shape, options, rotation, lane: int, jobs, resul
                 found = detect_frame(detectors, buf, rotation)
                 seconds = time.perf_counter() - start
                 dropped = _delta(before, _dropped_counts(detectors))
-                results.put(("done", slot, lane, index, found.boxes, found.scores, found.kinds, seconds, dropped))
+                results.put(("done", slot, index, found.boxes, found.scores, found.kinds, seconds, dropped))
             except Exception:
                 results.put(("crash", traceback.format_exc()))
                 return
@@ -151,67 +151,45 @@ def _caller_script_hidden():
             main.__dict__.update(saved)
 
 
-def plan_lanes(kinds: tuple[str, ...], workers: int) -> list[tuple[tuple[str, ...], int]]:
-    """Split detection into lanes of (kinds, worker count).
-
-    With at least one worker per kind, each kind gets its own lane: a worker then loads one
-    model only (half the memory) and a frame's kinds are detected side by side. Fewer
-    workers than kinds share one lane that runs every detector.
-    """
-    if workers < len(kinds) or len(kinds) == 1:
-        return [(tuple(kinds), workers)]
-    share, extra = divmod(workers, len(kinds))
-    return [((kind,), share + (n < extra)) for n, kind in enumerate(kinds)]
-
-
 class DetectionPool:
-    """Detection processes fed through a ring of shared-memory frame slots, one lane per kind."""
+    """``workers`` detection processes fed through a ring of shared-memory frame slots."""
 
     def __init__(self, options: DetectOptions, rotation: int, frame_bytes: int, workers: int, slots: int = 0):
-        import dataclasses
-
         import multiprocess as mp
         from multiprocess import shared_memory
 
         ctx = mp.get_context("spawn")  # a clean interpreter: no inherited FFmpeg/onnx threads or locks
-        self.lanes = plan_lanes(tuple(options.kinds), workers)
         self.slots = slots or 2 * workers + 1
         self.frame_bytes = frame_bytes
         self.shm = shared_memory.SharedMemory(create=True, size=self.slots * frame_bytes)
         self.ring = np.ndarray((self.slots, frame_bytes), np.uint8, buffer=self.shm.buf)
         self.closed = False
         self.free = list(range(self.slots))
-        self.ready: list[Result] = []  # frames whose every lane has answered, not yet collected
-        self.partial: dict[int, list] = {}  # slot -> per-lane answers so far
-        self.jobs = [ctx.Queue() for _ in self.lanes]
+        self.ready: list[Result] = []  # arrived while waiting for a free slot
+        self.jobs = ctx.Queue()
         self.results = ctx.Queue()
         self.procs = []
-        lane_infos: dict[int, list] = {}
-        ring = (self.shm.name, (self.slots, frame_bytes))
+        self.infos: list = []
         try:
+            queues = (self.jobs, self.results)
             with _caller_script_hidden():
-                for lane, (kinds, count) in enumerate(self.lanes):
-                    lane_options = dataclasses.replace(options, kinds=kinds)
-                    for n in range(count):
-                        proc = ctx.Process(
-                            target=_worker_main,
-                            args=(*ring, lane_options, rotation, lane, self.jobs[lane], self.results, os.getpid()),
-                            name=f"redact-detect-{'+'.join(kinds)}-{n}",
-                            daemon=True,
-                        )
-                        proc.start()
-                        self.procs.append(proc)
+                for n in range(workers):
+                    proc = ctx.Process(
+                        target=_worker_main,
+                        args=(self.shm.name, (self.slots, frame_bytes), options, rotation, *queues, os.getpid()),
+                        name=f"redact-detect-{n}",
+                        daemon=True,
+                    )
+                    proc.start()
+                    self.procs.append(proc)
             for _ in range(workers):
-                _, lane, infos = self._get(START_TIMEOUT_S, "loading the detectors")
-                lane_infos[lane] = infos
+                self.infos = self._get(START_TIMEOUT_S, "loading the detectors")[1]
         except BaseException:
             self.close()
             raise
-        self.infos = [info for lane in sorted(lane_infos) for info in lane_infos[lane]]
 
     @property
     def pending(self) -> int:
-        """Frames in flight (submitted, not yet collected as a whole result)."""
         return self.slots - len(self.free)
 
     def _get(self, timeout: float | None, doing: str):
@@ -244,39 +222,30 @@ class DetectionPool:
             raise WorkerError(f"a detection worker failed: {message[1].strip().splitlines()[-1]}")
         return message
 
-    def _take(self, message) -> None:
-        """File one lane's answer; a frame every lane has answered becomes a ``Result``."""
-        _, slot, lane, index, boxes, scores, kinds, seconds, dropped = message
-        answers = self.partial.setdefault(slot, [None] * len(self.lanes))
-        answers[lane] = (Detections(boxes, scores, kinds), seconds, dropped)
-        if all(a is not None for a in answers):
-            del self.partial[slot]
-            merged: dict = {}
-            for _, _, lane_dropped in answers:
-                merged.update(lane_dropped)
-            found = Detections.concat([a[0] for a in answers])  # lane order = detector order
-            self.ready.append(Result(index, found, sum(a[1] for a in answers), merged))
-            self.free.append(slot)
+    def _result(self, message) -> Result:
+        _, slot, index, boxes, scores, kinds, seconds, dropped = message
+        self.free.append(slot)
+        return Result(index, Detections(boxes, scores, kinds), seconds, dropped)
 
     def submit(self, index: int, buf: np.ndarray) -> None:
         """Queue a frame for detection, first waiting for a free slot if all are in flight."""
-        while not self.free:
-            self._take(self._get(None, "detecting"))
+        if not self.free:
+            self.ready.append(self._result(self._get(None, "detecting")))
         slot = self.free.pop()
         self.ring[slot, : buf.size] = buf.reshape(-1)
-        for jobs in self.jobs:
-            jobs.put((slot, index, buf.shape))
+        self.jobs.put((slot, index, buf.shape))
 
     def collect(self, block: bool = False) -> list[Result]:
         """Results that have arrived; with ``block``, wait for at least one if any is pending."""
-        while True:
+        out, self.ready = self.ready, []
+        if block and not out and self.pending:
+            out.append(self._result(self._get(None, "detecting")))
+        while self.pending:
             try:
-                self._take(self._checked(self.results.get_nowait()))
+                message = self.results.get_nowait()
             except queue.Empty:
                 break
-        while block and not self.ready and self.pending:
-            self._take(self._get(None, "detecting"))
-        out, self.ready = self.ready, []
+            out.append(self._result(self._checked(message)))
         return out
 
     def close(self) -> None:
@@ -284,10 +253,9 @@ class DetectionPool:
         if self.closed:
             return
         self.closed = True
-        for (_, count), jobs in zip(self.lanes, self.jobs, strict=True):
-            for _ in range(count):
-                with contextlib.suppress(Exception):
-                    jobs.put(None)
+        for _ in self.procs:
+            with contextlib.suppress(Exception):
+                self.jobs.put(None)
         for proc in self.procs:
             proc.join(timeout=2)
             if proc.is_alive():
@@ -296,7 +264,7 @@ class DetectionPool:
             if proc.is_alive():
                 proc.kill()
         self.procs = []
-        for q in (*self.jobs, self.results):
+        for q in (self.jobs, self.results):
             q.close()
             q.cancel_join_thread()
         with contextlib.suppress(Exception):
