@@ -145,6 +145,16 @@ def test_a_bad_manifest_reports_every_bad_row_and_touches_nothing(tmp_path):
     assert proc.returncode == 2 and "5 bad manifest row(s)" in proc.stderr
 
 
+def test_a_worker_with_another_release_refuses_the_clip(tmp_path):
+    from redact.batch.clip_task import run_job
+    from redact.batch.source import Job
+
+    (clip,) = clip_folder(tmp_path, clips=1)
+    outcome = run_job(Job(path=clip).as_dict(), {"version": "0.0.1", "preset": "fast"})
+    assert outcome["status"] == "failed" and "the batch 0.0.1" in outcome["error"]
+    assert not (tmp_path / "c0.seal.json").exists()  # refused before touching anything
+
+
 def test_time_ranges_parse_like_people_write_them():
     assert parse_ranges("12-20; 1:02-1:10.5") == ((12.0, 20.0), (62.0, 70.5))
     assert parse_ranges([[0, 1.5]]) == ((0.0, 1.5),)

@@ -12,6 +12,7 @@ import os
 import socket
 from pathlib import Path
 
+from .. import __version__
 from ..custody import read_chain
 from ..errors import RedactError
 from ..options import RedactOptions
@@ -89,6 +90,10 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     """Redact one clip; the outcome is a dict (status 'done' or 'failed', hashes, timings, error)."""
     job = Job.from_dict(job_data)
     outcome: dict = {"status": "failed", "worker": worker_name()}
+    wanted = defaults.get("version")
+    if wanted and wanted != __version__:  # a cluster PC with another release would redact differently
+        outcome.update(error=f"{job.path}: this worker runs redact {__version__}, the batch {wanted}", exit_code=1)
+        return outcome
     try:
         options = job_options(job, defaults)
         remove_stale_temporaries(job)

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
 from ..media import probe
 from ..options import usable_cores
 from .clip_task import job_options, run_job, verified_result
@@ -103,6 +104,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     source = source.absolute()
     jobs = jobs_from(source)
     defaults = {
+        "version": __version__,
         "preset": settings.preset,
         "operator": settings.operator,
         "mute": settings.mute,
