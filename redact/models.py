@@ -7,14 +7,13 @@ not the one written here (and in its model card under ``models/``).
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from .errors import ModelError
 from .hashing import hash_file
+from .resources import resource_dirs
 
 
 @dataclass(frozen=True)
@@ -36,12 +35,7 @@ CENTERFACE = ModelFile(
 
 
 def search_dirs() -> list[Path]:
-    dirs = []
-    if env := os.environ.get("REDACT_MODELS_DIR"):
-        dirs.append(Path(env))
-    dirs.append(Path(__file__).resolve().parent.parent / "models")
-    dirs.append(Path(sys.prefix) / "share" / "redact" / "models")
-    return dirs
+    return resource_dirs("REDACT_MODELS_DIR", "models")
 
 
 @cache

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import tomllib
 from pathlib import Path
 
 from .errors import BadInputError
 from .options import DetectOptions, EncodeOptions, MaskOptions, RedactOptions
+from .resources import resource_dirs
 from .track import TrackOptions
 
 DEFAULT_PRESET = "disclosure"
@@ -25,12 +25,7 @@ TUPLES = {"kinds", "scales"}
 
 def preset_dirs() -> list[Path]:
     """Where named presets are looked up: $REDACT_PIPELINES_DIR, the checkout, the install."""
-    dirs = []
-    if env := os.environ.get("REDACT_PIPELINES_DIR"):
-        dirs.append(Path(env))
-    dirs.append(Path(__file__).resolve().parent.parent / "pipelines")
-    dirs.append(Path(sys.prefix) / "share" / "redact" / "pipelines")
-    return dirs
+    return resource_dirs("REDACT_PIPELINES_DIR", "pipelines")
 
 
 def available() -> dict[str, Path]:

@@ -64,10 +64,6 @@ class InlineDetection:
         self.rotation = rotation
         self.ready: list[Result] = []
 
-    @property
-    def pending(self) -> int:
-        return 0
-
     def submit(self, index: int, buf: np.ndarray) -> None:
         before = _dropped_counts(self.detectors)
         start = time.perf_counter()
