@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -117,8 +118,10 @@ class RedactOptions:
 
     @property
     def worker_count(self) -> int:
-        """Detection processes to start: ``workers``, or the cores this process may use."""
-        return usable_cores() if self.workers is None else self.workers
+        """Detection processes to start: ``workers``, or every usable core that memory allows."""
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(usable_cores(), available_memory() // WORKER_MEMORY))
 
     @property
     def lookahead(self) -> int:
@@ -133,6 +136,23 @@ class RedactOptions:
         data.pop("operator")
         data.pop("workers")  # changes speed, not the derivative
         return data
+
+
+# Resident memory of one detection worker with face + plate models on a 1080p frame, measured
+# at 0.65-0.75 GB (benchmarks/RESULTS.md), rounded up: a 16-core PC with 8 GB free gets 9 workers,
+# not 16 and an out-of-memory kill.
+WORKER_MEMORY = 900 * 2**20
+
+
+def available_memory() -> int:
+    """Bytes of memory available to new processes (Linux MemAvailable; unlimited elsewhere)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 1 << 62
 
 
 def usable_cores() -> int:

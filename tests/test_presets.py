@@ -56,3 +56,15 @@ def test_a_preset_file_of_ones_own_is_accepted(tmp_path):
     mine.write_text('description = "ours"\n[detect]\nkinds = ["face"]\nevery = 2\n[mask]\nstyle = "solid"\n')
     options = options_from_preset(str(mine))
     assert options.detect.kinds == ("face",) and options.mask.style == "solid" and options.preset == str(mine)
+
+
+def test_default_workers_are_the_cores_that_memory_allows(monkeypatch):
+    from redact import options
+
+    monkeypatch.setattr(options, "usable_cores", lambda: 16)
+    monkeypatch.setattr(options, "available_memory", lambda: 8 * 2**30)
+    assert RedactOptions().worker_count == 9  # 8 GB / 0.9 GB, not 16
+    monkeypatch.setattr(options, "available_memory", lambda: 2**29)
+    assert RedactOptions().worker_count == 1  # never fewer than one
+    monkeypatch.setattr(options, "available_memory", lambda: 64 * 2**30)
+    assert RedactOptions().worker_count == 16 and RedactOptions(workers=3).worker_count == 3
