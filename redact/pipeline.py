@@ -192,9 +192,8 @@ def audio_note(options: RedactOptions, streams: int) -> str:
     return f"{streams} stream(s) copied packet for packet"
 
 
-def start_detection(options: RedactOptions, info: VideoInfo):
-    """Detection for one clip: worker processes, or inline when ``workers`` is 0."""
-    workers = options.worker_count
+def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
+    """Detection for one clip: ``workers`` processes, or inline when it is 0."""
     if workers == 0:
         return InlineDetection(options.detect, info.rotation)
     width, height = info.padded_size
@@ -279,10 +278,11 @@ def redact_file(
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
     writer = detection = None
-    threads = options.worker_count if options.workers is not None else 0  # decoder; 0: FFmpeg decides
+    workers = options.worker_count  # reads the cores and free memory: once per clip
+    threads = workers if options.workers is not None else 0  # decoder; 0: FFmpeg decides
     try:
         with timer("start_workers"):
-            detection = start_detection(options, info)
+            detection = start_detection(options, info, workers)
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
@@ -347,7 +347,7 @@ def redact_file(
             parameters=options.as_log(),
             regions=regions,
             timings=timer.totals,
-            run={"workers": options.worker_count, "decoder_threads": threads or "auto"},
+            run={"workers": workers, "decoder_threads": threads or "auto"},
             operator=operator,
             started_at=started_at,
             finished_at=utc_iso(),

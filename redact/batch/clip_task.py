@@ -70,6 +70,11 @@ def verified_result(job: Job, parameters: dict) -> dict | None:
     finding = verify_derivative(log_file, read_chain(log_file.parent, None), None)
     if finding.status == "fail":
         return None
+    return outcome_from_log(log, derivative, log_file)
+
+
+def outcome_from_log(log: dict, derivative: Path, log_file: Path) -> dict:
+    """A 'done' outcome as the batch state records it, from a clip's redaction log."""
     return {
         "status": "done",
         "original_sha256": log["original"]["sha256"],
@@ -98,15 +103,8 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
         options = job_options(job, defaults)
         remove_stale_temporaries(job)
         result = redact_file(job.path, options, output_dir=job.output, progress=progress)
-        log = json.loads(result.log.read_text())
         outcome.update(
-            status="done",
-            original_sha256=log["original"]["sha256"],
-            derivative=str(result.derivative),
-            derivative_sha256=log["derivative"]["sha256"],
-            log=str(result.log),
-            frames=result.frames,
-            regions=result.regions,
+            outcome_from_log(json.loads(result.log.read_text()), result.derivative, result.log),
             seconds=round(result.seconds, 3),
             error="input ended early; see log" if result.stopped_early else None,
         )

@@ -98,6 +98,14 @@ class Progress:
             self.bar.stop()
 
 
+def per_clip_workers(settings: BatchSettings) -> int | None:
+    """Detection workers per clip: as asked; else every core of whichever PC runs it (None),
+    shared among the clips running side by side on this one."""
+    if settings.workers is not None or settings.cluster or settings.parallel <= 1:
+        return settings.workers
+    return max(1, usable_cores() // settings.parallel)
+
+
 def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSummary:
     """Redact every clip of ``source``; raises ``BadInputError`` (e.g. a bad manifest) before starting."""
     settings = settings or BatchSettings()
@@ -108,12 +116,8 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
         "preset": settings.preset,
         "operator": settings.operator,
         "mute": settings.mute,
-        "workers": settings.workers
-        if settings.workers is not None
-        else (None if settings.parallel <= 1 and not settings.cluster else max(1, usable_cores() // settings.parallel)),
+        "workers": per_clip_workers(settings),
     }
-    if settings.cluster:
-        defaults["workers"] = settings.workers  # each worker machine uses its own cores
     options = {job.key: job_options(job, defaults) for job in jobs}  # validates every job first
     state_path = settings.state or batch_folder(source) / STATE_NAME
     state = BatchState(state_path)
