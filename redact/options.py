@@ -139,9 +139,10 @@ class RedactOptions:
 
 
 # Resident memory of one detection worker with face + plate models on a 1080p frame, measured
-# at 0.65-0.75 GB (benchmarks/RESULTS.md), rounded up: a 16-core PC with 8 GB free gets 9 workers,
-# not 16 and an out-of-memory kill.
-WORKER_MEMORY = 900 * 2**20
+# at 0.50-0.53 GB with one onnxruntime arena per worker (benchmarks/RESULTS.md), rounded up with
+# room for larger frames: a 16-core PC with 8 GB free gets 11 workers, not 16 and an
+# out-of-memory kill.
+WORKER_MEMORY = 700 * 2**20
 
 
 def available_memory() -> int:

@@ -63,7 +63,7 @@ def test_default_workers_are_the_cores_that_memory_allows(monkeypatch):
 
     monkeypatch.setattr(options, "usable_cores", lambda: 16)
     monkeypatch.setattr(options, "available_memory", lambda: 8 * 2**30)
-    assert RedactOptions().worker_count == 9  # 8 GB / 0.9 GB, not 16
+    assert RedactOptions().worker_count == 11  # 8 GB / 0.7 GB, not 16
     monkeypatch.setattr(options, "available_memory", lambda: 2**29)
     assert RedactOptions().worker_count == 1  # never fewer than one
     monkeypatch.setattr(options, "available_memory", lambda: 64 * 2**30)
