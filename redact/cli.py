@@ -309,7 +309,10 @@ def bench(
         typer.echo(f"pure transcode: {result['transcode_fps']} fps; redact: {result['redact_fps']} fps")
         typer.echo(f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time")
         typer.echo("ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["ms_per_frame"].items()))
-        typer.echo(f"peak memory {result['peak_memory_mb']} MB")
+        typer.echo(
+            f"peak memory {result['peak_memory_mb']} MB (whole process tree, shared pages counted once;"
+            f" {result['peak_rss_sum_mb']} MB summing each process's resident memory)"
+        )
     if png is not None and not chart(result, png):
         typer.echo("matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
 
