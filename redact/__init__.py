@@ -5,6 +5,7 @@ settings and calls it.
 """
 
 import os
+import sys
 
 __version__ = "0.1.0"
 
@@ -12,6 +13,9 @@ __version__ = "0.1.0"
 # default (it writes a device id and an event cache under ~/.cache/Microsoft and uploads
 # them). ORT_DISABLE_TELEMETRY=1 turns all of it off when set before onnxruntime starts; it
 # is set here, on import of the package, so every process (workers inherit it) has it.
+# Importing onnxruntime already starts it: a host program that imported onnxruntime before
+# redact, without this variable, has it on; detect/runtime.py warns when sessions start.
+ORT_TELEMETRY_STARTED = "onnxruntime" in sys.modules and os.environ.get("ORT_DISABLE_TELEMETRY") != "1"
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 __all__ = ["__version__", "redact_file"]

@@ -230,3 +230,29 @@ def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "redact", *args], capture_output=True, text=True, env=env)
         assert proc.returncode == 0, proc.stderr
     assert not (home / ".cache" / "Microsoft").exists(), sorted(str(p) for p in home.rglob("*"))
+
+
+def test_a_program_that_started_onnxruntime_telemetry_first_is_warned(tmp_path):
+    # Importing onnxruntime starts its telemetry; redact cannot stop it afterwards, so it says so.
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    script = (
+        "import {first}\nimport {second}\n"
+        "from redact.detect.runtime import make_session\nfrom redact.models import CENTERFACE, locate\n"
+        "make_session(str(locate(CENTERFACE)))\n"
+    )
+    late = subprocess.run(
+        [sys.executable, "-c", script.format(first="onnxruntime", second="redact")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert late.returncode == 0, late.stderr
+    assert "RuntimeWarning" in late.stderr and "ORT_DISABLE_TELEMETRY=1" in late.stderr
+    early = subprocess.run(
+        [sys.executable, "-c", script.format(first="redact", second="onnxruntime")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert early.returncode == 0 and "telemetry" not in early.stderr, early.stderr

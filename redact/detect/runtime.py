@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 _shared_arena = False
 
@@ -28,6 +29,16 @@ def make_session(path: str, threads: int | None = None):
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # also set on `import redact`; see redact/__init__.py
     import onnxruntime as ort
 
+    from .. import ORT_TELEMETRY_STARTED
+
+    if ORT_TELEMETRY_STARTED:
+        warnings.warn(
+            "onnxruntime was imported before redact without ORT_DISABLE_TELEMETRY=1, so its telemetry"
+            " (a device id and events sent to Microsoft) started in this process; set"
+            " ORT_DISABLE_TELEMETRY=1 in the environment or import redact first",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     ort.disable_telemetry_events()
     options = ort.SessionOptions()
     options.log_severity_level = 3
