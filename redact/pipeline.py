@@ -273,7 +273,7 @@ def redact_file(
             seal, _ = seal_original(original, operator, key)
         custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())
     report = DecodeReport()
-    regions = RegionLog()
+    regions = RegionLog(beside=out)
     width, height = info.padded_size
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)

@@ -47,12 +47,17 @@ class RegionLog:
     """Collects the masked rectangles frame by frame, and the tracks they belong to.
 
     Both are spooled to anonymous temporary files as canonical JSON as they happen, so memory
-    stays flat however long the clip; ``write_log`` streams them into the final log.
+    stays flat however long the clip; ``write_log`` streams them into the final log. With
+    ``beside`` (the derivative) they are spooled in its folder rather than the system's temp
+    folder, which is RAM on many Linux systems (tmpfs): a crowded hour is ~1.4 GB of spool.
+    Unnamed where the OS allows; elsewhere named like the derivative's other partial files,
+    so a killed run's leftovers are found and removed with them.
     """
 
-    def __init__(self) -> None:
-        self._frames = tempfile.TemporaryFile()
-        self._tracks = tempfile.TemporaryFile()
+    def __init__(self, beside: Path | None = None) -> None:
+        where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
+        self._frames = tempfile.TemporaryFile(**where)
+        self._tracks = tempfile.TemporaryFile(**where)
         self._track_at: list[tuple[int, int, int]] = []  # (track id, offset, length) in _tracks
         self.count = 0
         self.frames_with_regions = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 
@@ -65,3 +66,23 @@ def test_unsigned_streamed_log_says_so(tmp_path):
     path = tmp_path / "a.redacted.json"
     write_log(path, small_log(regions), regions, None)
     assert check(json.loads(path.read_text())) == ("unsigned", None)
+
+
+def test_regions_are_spooled_beside_the_derivative_not_in_the_system_temp_folder(tmp_path, monkeypatch):
+    # /tmp is RAM (tmpfs) on many stations: an hour of a crowded scene is ~1.4 GB of spool.
+    ram = tmp_path / "tmpfs"
+    ram.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(ram))
+    out = tmp_path / "evidence" / "clip.redacted.mp4"
+    out.parent.mkdir()
+    regions = RegionLog(beside=out)
+    try:
+        region = Region(track=7, kind="face", box=(1.0, 2.0, 30.0, 40.0), score=0.9, reason="detected")
+        regions.add(0, 0.0, [region], np.array([[1, 2, 30, 40]]))
+        for spool in (regions._frames, regions._tracks):
+            where = os.readlink(f"/proc/self/fd/{spool.fileno()}")
+            assert where.startswith(str(out.parent)), where
+        assert list(ram.iterdir()) == []
+    finally:
+        regions.close()
+    assert [p.name for p in out.parent.iterdir()] == []  # nothing left once closed
