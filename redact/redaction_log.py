@@ -15,7 +15,6 @@ canonical bytes (``signing.sign_digest``), computed while writing.
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -25,6 +24,7 @@ import numpy as np
 
 from . import __version__
 from .hashing import hash_file as hash_path
+from .signing import canonical_json as dumps
 from .signing import sign_digest
 from .track import Region, Track
 
@@ -36,11 +36,6 @@ REASONS = {
     "coasted": "track lost: kept masked along its last motion",
     "back-filled": "before the track's first detection",
 }
-
-
-def dumps(value) -> bytes:
-    """Canonical JSON (sorted keys, no whitespace, UTF-8): the bytes a signature covers."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class RegionLog:

@@ -15,9 +15,14 @@ from .keys import StationKey, verify
 UNSIGNED = {"signed": False, "reason": "no station key (run `redact keys init`)"}
 
 
+def canonical_json(value) -> bytes:
+    """Canonical JSON of any value (sorted keys, no whitespace, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def canonical(document: dict) -> bytes:
-    body = {k: v for k, v in document.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The bytes a document's signature covers: its canonical JSON without ``signature``."""
+    return canonical_json({k: v for k, v in document.items() if k != "signature"})
 
 
 DIGEST_MESSAGE = "sha256(canonical)"  # a signature over the SHA-256 of the canonical bytes

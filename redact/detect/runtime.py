@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import cache
 
-_shared_arena = False
+from .. import ORT_TELEMETRY_STARTED
 
 
-def _share_one_arena(ort) -> None:
-    """Register one CPU arena that every session of this process draws from.
+@cache
+def _share_one_arena() -> None:
+    """Register one CPU arena that every session of this process draws from (once per process).
 
     Each session otherwise grows its own arena to its own peak: face + plate models on a
     1080p frame held 669 MB per process, one shared arena 525 MB (the models run one after
     the other, so the second reuses the first's buffers), same boxes, same speed (measured;
     benchmarks/RESULTS.md).
     """
-    global _shared_arena
-    if not _shared_arena:
-        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
-        # max_mem 0 = unbounded; extend by what is asked (1), not the next power of two.
-        ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, 1, -1, -1))
-        _shared_arena = True
+    import onnxruntime as ort
+
+    info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    # max_mem 0 = unbounded; extend by what is asked (1), not the next power of two.
+    ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, 1, -1, -1))
 
 
 def make_session(path: str, threads: int | None = None):
     """An onnxruntime session on the best local provider, with bounded CPU threads."""
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # also set on `import redact`; see redact/__init__.py
-    import onnxruntime as ort
-
-    from .. import ORT_TELEMETRY_STARTED
+    import onnxruntime as ort  # after `import redact` has set ORT_DISABLE_TELEMETRY=1
 
     if ORT_TELEMETRY_STARTED:
         warnings.warn(
@@ -46,7 +44,7 @@ def make_session(path: str, threads: int | None = None):
     # per process for face + plate models on a 1080p frame, vs 0.65 GB without, at the same
     # speed (measured; benchmarks/RESULTS.md). Each detection worker holds its own sessions.
     options.enable_mem_pattern = False
-    _share_one_arena(ort)
+    _share_one_arena()
     options.add_session_config_entry("session.use_env_allocators", "1")
     threads = threads or int(os.environ.get("REDACT_DETECT_THREADS", "0")) or None
     if threads:
