@@ -59,9 +59,12 @@ def locate(model: ModelFile) -> Path:
 PPOCR_DET = ModelFile(
     name="ppocrv4-det",
     filename="ppocrv4_det.onnx",
-    sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+    sha256="0fa9022c4d10047807b4a94937ee907be8320afeb3d709ebbecb8474b0141994",
     licence="Apache-2.0",
-    source="rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_det_infer.onnx (PaddleOCR PP-OCRv4 det)",
+    source=(
+        "rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_det_infer.onnx (PaddleOCR PP-OCRv4 det),"
+        " element-wise chains fused into its convolutions"
+    ),
 )
 
 
