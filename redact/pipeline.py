@@ -168,6 +168,7 @@ class FrameRedactor:
         with self.timer("track"):
             regions = self.tracker.regions(index)
             self.regions.add_tracks(self.tracker.forget_before(index))
+            self.regions.add_parts(self.tracker.settle(index))
         if self.keep:
             for r in regions:
                 if r.track in self.keep:

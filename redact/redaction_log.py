@@ -53,7 +53,9 @@ class RegionLog:
         where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
         self._frames = tempfile.TemporaryFile(**where)
         self._tracks = tempfile.TemporaryFile(**where)
+        self._parts = tempfile.TemporaryFile(**where)  # settled detections of tracks still live
         self._track_at: list[tuple[int, int, int]] = []  # (track id, offset, length) in _tracks
+        self._parts_at: dict[int, tuple[int, int, list[tuple[int, int]]]] = {}  # id -> first, count, pieces
         self.count = 0
         self.frames_with_regions = 0
 
@@ -74,38 +76,69 @@ class RegionLog:
         for line in self._frames:
             yield line.rstrip(b"\n")
 
-    def track_lines(self) -> Iterator[bytes]:
-        """Tracks in id order (they are spooled in the order they end)."""
+    def track_lines(self) -> Iterator[Iterator[bytes]]:
+        """Each track's canonical JSON in pieces of at most ``BLOCK`` bytes, in id order.
+
+        Tracks are spooled in the order they end; an hour-long track is megabytes, so it is
+        never read back whole.
+        """
         self._tracks.flush()
         for _, offset, length in sorted(self._track_at):
-            self._tracks.seek(offset)
-            yield self._tracks.read(length)
+            yield _read(self._tracks, offset, length)
 
     def close(self) -> None:
         self._frames.close()
         self._tracks.close()
+        self._parts.close()
+
+    def add_parts(self, parts: list[Track]) -> None:
+        """Spool detections that ``Tracker.settle`` took from tracks still in view."""
+        for part in parts:
+            data = b",".join(_boxes(part))
+            self._parts.seek(0, 2)
+            first, count, pieces = self._parts_at.get(part.id, (part.first, 0, []))
+            pieces.append((self._parts.tell(), len(data)))
+            self._parts_at[part.id] = (first, count + len(part.frames), pieces)
+            self._parts.write(data)
 
     def add_tracks(self, tracks: list[Track]) -> None:
+        """Spool ended tracks, joined to their settled detections, as canonical JSON."""
         for t in tracks:
-            self._spool_track(
-                {
-                    "id": t.id,
-                    "kind": t.kind,
-                    "first_frame": t.first,
-                    "last_frame": t.last,
-                    "detections": len(t.frames),
-                    "boxes": [
-                        [i, *(round(float(v), 1) for v in b), round(s, 3)]
-                        for i, b, s in zip(t.frames, t.boxes, t.scores, strict=True)
-                    ],
-                }
-            )
+            first, count, pieces = self._parts_at.pop(t.id, (t.first, 0, []))
+            head = {"detections": count + len(t.frames), "first_frame": first, "id": t.id, "kind": t.kind}
+            self._tracks.seek(0, 2)
+            start = self._tracks.tell()
+            # canonical key order: "boxes" sorts first, so the rest follows its closing bracket
+            self._tracks.write(b'{"boxes":[')
+            for offset, length in pieces:
+                for block in _read(self._parts, offset, length):
+                    self._tracks.write(block)
+                self._tracks.write(b",")
+            self._tracks.write(b",".join(_boxes(t)) + b"],")
+            self._tracks.write(dumps({**head, "last_frame": t.last})[1:])
+            self._track_at.append((t.id, start, self._tracks.tell() - start))
 
-    def _spool_track(self, track: dict) -> None:
-        data = dumps(track)
-        self._tracks.seek(0, 2)
-        self._track_at.append((track["id"], self._tracks.tell(), len(data)))
-        self._tracks.write(data)
+
+BLOCK = 1 << 20
+
+
+def _boxes(track: Track) -> list[bytes]:
+    """A track's detections as the log writes them: ``[frame, x0, y0, x1, y1, score]``."""
+    return [
+        dumps([i, *(round(float(v), 1) for v in b), round(s, 3)])
+        for i, b, s in zip(track.frames, track.boxes, track.scores, strict=True)
+    ]
+
+
+def _read(f, offset: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of ``f`` from ``offset``, in blocks of at most ``BLOCK``."""
+    f.flush()
+    end = offset + length
+    while offset < end:
+        f.seek(offset)
+        block = f.read(min(BLOCK, end - offset))
+        offset += len(block)
+        yield block
 
 
 STREAMED = object()  # placeholder for an array written from a RegionLog spool
@@ -162,7 +195,8 @@ def _write(out, value, path: tuple, streams: dict) -> None:
         for n, item in enumerate(streams[path]):
             if n:
                 out(b",")
-            out(item)
+            for piece in [item] if isinstance(item, bytes) else item:
+                out(piece)
         out(b"]")
     elif isinstance(value, dict) and any(len(k) > len(path) and k[: len(path)] == path for k in streams):
         out(b"{")

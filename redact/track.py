@@ -19,6 +19,7 @@ Pure logic: no IO, no frames, testable with plain boxes.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,8 @@ class Region:
 
 @dataclass
 class Track:
+    """A tracked object's detections: all of them, or those after its last ``settle``."""
+
     id: int
     kind: str
     frames: list[int] = field(default_factory=list)
@@ -176,6 +179,25 @@ class Tracker:
             box = grow(track.boxes[0] - track.velocity(at_end=False) * steps, o.growth * steps)
             return Region(track.id, track.kind, box, track.scores[0], "back-filled")
         return None
+
+    def settle(self, index: int, batch: int = 512) -> list[Track]:
+        """Hand over the old detections of long tracks, which frame ``index`` or later no longer need.
+
+        Called once frame ``index`` is masked. Later frames use only a track's last detection at
+        or before ``index`` (interpolation) and its last two (velocity, prediction), so the
+        detections before those can go to the log. Without this a face in view for an hour
+        holds ~100,000 detections, and every frame searches them all. Returns one part per
+        trimmed track (same id and kind, the detections removed), in at least ``batch``-long
+        pieces so that the log's index of pieces stays small.
+        """
+        parts = []
+        for track in self.tracks:
+            cut = min(bisect.bisect_right(track.frames, index) - 1, len(track.frames) - 2)
+            if cut < batch:
+                continue
+            parts.append(Track(track.id, track.kind, track.frames[:cut], track.boxes[:cut], track.scores[:cut]))
+            del track.frames[:cut], track.boxes[:cut], track.scores[:cut]
+        return parts
 
     def forget_before(self, index: int) -> list[Track]:
         """Drop tracks that can no longer affect frame ``index`` or later; returns them."""

@@ -79,10 +79,34 @@ def test_regions_are_spooled_beside_the_derivative_not_in_the_system_temp_folder
     try:
         region = Region(track=7, kind="face", box=(1.0, 2.0, 30.0, 40.0), score=0.9, reason="detected")
         regions.add(0, 0.0, [region], np.array([[1, 2, 30, 40]]))
-        for spool in (regions._frames, regions._tracks):
+        for spool in (regions._frames, regions._tracks, regions._parts):
             where = os.readlink(f"/proc/self/fd/{spool.fileno()}")
             assert where.startswith(str(out.parent)), where
         assert list(ram.iterdir()) == []
     finally:
         regions.close()
     assert [p.name for p in out.parent.iterdir()] == []  # nothing left once closed
+
+
+def test_a_track_settled_in_parts_is_logged_exactly_as_if_held_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("redact.redaction_log.BLOCK", 100)  # also read the spool back in small blocks
+    rng = np.random.default_rng(0)
+    frames = list(range(0, 4000, 4))
+    boxes = [rng.uniform(0, 500, 4).astype(np.float32) for _ in frames]
+    scores = [float(s) for s in rng.uniform(0.2, 1, len(frames))]
+
+    def track(lo: int, hi: int, track_id: int = 5) -> Track:
+        return Track(track_id, "face", frames[lo:hi], boxes[lo:hi], scores[lo:hi])
+
+    whole, parted = RegionLog(), RegionLog()
+    whole.add_tracks([track(0, 1000), track(0, 3, track_id=2)])
+    parted.add_parts([track(0, 300)])
+    parted.add_tracks([track(0, 3, track_id=2)])  # another track ends in between
+    parted.add_parts([track(300, 700)])
+    parted.add_tracks([track(700, 1000)])
+    for regions, name in ((whole, "whole"), (parted, "parted")):
+        write_log(tmp_path / f"{name}.json", small_log(regions), regions, None)
+    assert (tmp_path / "parted.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    (_, logged) = json.loads((tmp_path / "parted.json").read_bytes())["tracks"]
+    assert logged["detections"] == 1000 and logged["first_frame"] == 0 and logged["last_frame"] == 3996
+    assert len(logged["boxes"]) == 1000 and logged["boxes"][300][0] == 1200

@@ -69,3 +69,40 @@ def test_finished_tracks_are_forgotten():
     assert tracker.forget_before(5) == []
     (done,) = tracker.forget_before(7)
     assert done.frames == [0, 1] and tracker.tracks == []
+
+
+def run_like_the_pipeline(settle: bool, frames: int = 3000, lookahead: int = 15):
+    """Detect every 4th frame (with a few misses), mask each frame ``lookahead`` frames later."""
+    tracker = Tracker()
+    masked, parts = {}, []
+    for index in range(frames + lookahead):
+        if index < frames and index % 4 == 0 and index % 44 != 0:  # every 11th detection missed
+            box = np.array([[100 + index * 0.1, 50, 140 + index * 0.1, 100]], np.float32)
+            tracker.update(index, box, np.array([0.9]), np.array(["face"]))
+        shown = index - lookahead
+        if shown >= 0:
+            masked[shown] = [(r.track, r.reason, tuple(np.round(r.box, 3))) for r in tracker.regions(shown)]
+            tracker.forget_before(shown)
+            if settle:
+                parts += tracker.settle(shown, batch=64)
+    return tracker, masked, parts
+
+
+def test_settling_a_long_track_changes_no_region_and_bounds_its_memory():
+    # A face in view for a whole interview must not grow the tracker (nor slow every frame).
+    kept, expected, _ = run_like_the_pipeline(settle=False)
+    tracker, masked, parts = run_like_the_pipeline(settle=True)
+    assert masked == expected
+    (track,) = tracker.tracks
+    assert len(track.frames) < 64 + 10 and len(kept.tracks[0].frames) > 600
+    settled = [f for p in parts for f in p.frames] + track.frames
+    assert settled == kept.tracks[0].frames  # every detection handed over once, in order
+    assert {p.id for p in parts} == {track.id} and all(len(p.frames) >= 64 for p in parts)
+
+
+def test_a_young_track_is_not_settled():
+    tracker = Tracker()
+    feed(tracker, {i: [moving_box(i)] for i in range(20, 30)})
+    assert tracker.settle(10, batch=1) == []  # still back-filling before its first detection
+    assert tracker.settle(25, batch=1)[0].frames == [20, 21, 22, 23, 24]
+    assert tracker.tracks[0].frames == [25, 26, 27, 28, 29]
