@@ -127,10 +127,12 @@ def fold_affine_into_next_conv(graph) -> int:
     for mul in graph.node:
         if mul.op_type != "Mul" or mul.output[0] in outputs or len(consumers[mul.output[0]]) != 1:
             continue
-        x = next((i for i in mul.input if scalar(values, i) is None), None)
-        a = next((scalar(values, i) for i in mul.input if scalar(values, i) is not None), None)
+        scalars = [scalar(values, i) for i in mul.input]  # one tensor times one scalar
+        if sorted(v is None for v in scalars) != [False, True]:
+            continue
+        x, a = mul.input[scalars.index(None)], next(v for v in scalars if v is not None)
         add = consumers[mul.output[0]][0]
-        if x is None or a is None or add.op_type != "Add" or add.output[0] in outputs:
+        if add.op_type != "Add" or add.output[0] in outputs:
             continue
         b = scalar(values, next(i for i in add.input if i != mul.output[0]))
         convs = consumers[add.output[0]]
