@@ -5,6 +5,8 @@
                                                       # disclosure (default) and fast
     python benchmarks/speed.py FILE                   # any clip instead
     python benchmarks/speed.py --presets fast --scaling   # + throughput with 1 vs N workers
+    python benchmarks/speed.py --presets fast --workers 1,2,4,8   # + these worker counts: how
+                                                      # throughput scales on a many-core station
     python benchmarks/speed.py --deface               # + deface at its defaults on the same clips
     python benchmarks/speed.py --long 120 --presets fast  # + a 120-s 1080p clip: peak memory
                                                       # must not grow with the clip's length
@@ -104,6 +106,9 @@ def main() -> None:
     parser.add_argument("--presets", default="disclosure,fast")
     parser.add_argument("--kinds", default=None, help="override the presets' kinds (e.g. face)")
     parser.add_argument("--scaling", action="store_true", help="also run each preset with 1 worker")
+    parser.add_argument(
+        "--workers", default="", help="also run each preset with these worker counts (comma-separated, e.g. 1,2,4,8)"
+    )
     parser.add_argument("--deface", action="store_true", help="also time deface at its defaults")
     parser.add_argument("--long", type=int, default=0, help="also a 1080p clip this many seconds long")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
@@ -120,12 +125,13 @@ def main() -> None:
     if args.long:
         clips.append(make_clip(VTEST, args.out / f"vtest_1080p30_{args.long}s.mp4", 1920, 1080, args.long))
     cores = usable_cores()
+    extra = sorted({int(n) for n in args.workers.split(",") if n} | ({1} if args.scaling and cores > 1 else set()))
     print(f"{cpu_model()}, {cores} cores; presets {args.presets}", flush=True)
     results = []
     lines = [
         "| clip | preset | workers | transcode fps | redact fps | real time | ratio to transcode"
-        " | detect ms/frame (all workers) | encode ms/frame | peak MB (tree) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " | detect ms/frame (all workers) | encode ms/frame | peak MB (tree PSS) | peak MB (resident sum) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for clip in clips:
         for name in args.presets.split(","):
@@ -134,24 +140,26 @@ def main() -> None:
                 options = dataclasses.replace(
                     options, detect=dataclasses.replace(options.detect, kinds=tuple(args.kinds.split(",")))
                 )
-            for workers in [None, 1] if args.scaling and cores > 1 else [None]:  # None: the default, every core
+            for workers in [None, *extra]:  # None: the default, every core
                 result = run_bench(clip, dataclasses.replace(options, workers=workers))
                 results.append(result)
                 lines.append(row(clip, result))
                 print(lines[-1], flush=True)
+                (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")  # a stopped run keeps these
         if args.deface:
             fps = deface_fps(clip)
             results.append({"clip": str(clip), "deface_fps": fps})
-    if args.scaling:
-        for clip in clips:
-            for name in args.presets.split(","):
-                by_workers = {
-                    r["workers"]: r["redact_fps"]
-                    for r in results
-                    if r.get("clip") == str(clip.absolute()) and r.get("preset") == name
-                }
-                if 1 in by_workers and cores in by_workers:
-                    print(f"{clip.name} {name}: {cores} workers / 1 worker = {by_workers[cores] / by_workers[1]:.2f}x")
+    for clip in clips:
+        for name in args.presets.split(","):
+            by_workers = {
+                r["workers"]: r["redact_fps"]
+                for r in results
+                if r.get("clip") == str(clip.absolute()) and r.get("preset") == name
+            }
+            if 1 in by_workers:
+                for n, fps in sorted(by_workers.items()):
+                    if n > 1:
+                        print(f"{clip.name} {name}: {n} workers / 1 worker = {fps / by_workers[1]:.2f}x")
     print("\n".join(["", *lines]))
     (args.out / "speed.json").write_text(json.dumps(results, indent=2) + "\n")
 
