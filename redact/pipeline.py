@@ -18,6 +18,7 @@ import numpy as np
 
 from . import content_credentials, custody, keys
 from .atomic import temp_path_for
+from .background_writer import BackgroundWriter
 from .detect.workers import DetectionPool, InlineDetection, Result
 from .encode import DerivativeWriter
 from .errors import EncodeError, OutputExistsError, SealMismatchError
@@ -179,7 +180,7 @@ class FrameRedactor:
             boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
             rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
         self.regions.add(index, float(pts * self.info.time_base), regions, rects)
-        with self.timer("encode"):
+        with self.timer("encode_wait"):  # the encoding itself runs on the writer's thread
             self.writer.write_i420(buf, pts, duration)
         self.written += 1
 
@@ -287,7 +288,7 @@ def redact_file(
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
-            writer = DerivativeWriter(tmp_video, info, audio, options.encode, options.mute_ranges)
+            writer = BackgroundWriter(DerivativeWriter(tmp_video, info, audio, options.encode, options.mute_ranges))
             frames = FrameRedactor(writer, detection, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
@@ -298,7 +299,7 @@ def redact_file(
                         break
                     kind, payload = item
                     if kind == "audio":
-                        with timer("encode"):
+                        with timer("encode_wait"):
                             writer.write_audio(payload)
                     else:
                         done = frames.push(payload)
@@ -309,8 +310,9 @@ def redact_file(
                 bar.advance(done)
                 if progress is not None and done:
                     progress(done)
-            with timer("encode"):
+            with timer("encode_wait"):
                 writer.finish()
+            timer.totals["encode"] = writer.busy_seconds
         detection.close()
         with timer("c2pa"):
             credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options)
