@@ -2,7 +2,7 @@
 
 The main loop (decode, convert, track, mask) and the encoder are both serial; once the
 detection workers keep up, the main loop is the limit (benchmarks/RESULTS.md: on 16 cores,
-``fast`` at 1080p spent ~7 of its ~16 ms per frame in x264's calls). PyAV releases the GIL
+``fast`` at 1080p spent ~7 of its ~16 ms per frame encoding and muxing). PyAV releases the GIL
 inside ``avcodec_send_frame``/``receive_packet``, so the two overlap. Every call on the output
 container happens on the writer thread, in the order the main loop made them: the same
 frames, timestamps and packets as when written inline.
