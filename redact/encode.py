@@ -68,6 +68,8 @@ class DerivativeWriter:
         self.frames = 0
 
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
+        if buf.shape != (self.height * 3 // 2, self.width):  # libx264 would take it without a word
+            raise EncodeError(f"frame buffer {buf.shape} is not I420 at {self.width}x{self.height}", self.path)
         frame = av.VideoFrame.from_ndarray(buf, format="yuv420p")
         frame.pts = pts
         frame.time_base = self.time_base

@@ -12,6 +12,7 @@ from clips import pattern, video_facts
 
 from redact.background_writer import BackgroundWriter
 from redact.encode import DerivativeWriter
+from redact.errors import EncodeError
 from redact.media import VideoInfo
 from redact.options import EncodeOptions
 
@@ -62,8 +63,8 @@ def test_frames_and_variable_timestamps_pass_through(tmp_path):
 def test_an_error_on_the_encoder_thread_is_raised_in_the_caller(tmp_path):
     w = writer(tmp_path / "o.mp4")
     w.write_i420(i420(0), 0, 3000)
-    w.write_i420(np.zeros((7, 10), np.uint8), 3000, 3000)  # no I420 frame has 7 rows
-    with pytest.raises(ValueError):
+    w.write_i420(np.zeros((9, 10), np.uint8), 3000, 3000)  # I420 of 10x6, not of 320x240
+    with pytest.raises(EncodeError, match="not I420 at 320x240"):
         for i in range(2, 50):  # raised by a later call, at the latest by finish()
             w.write_i420(i420(i), 3000 * i, 3000)
         w.finish()
