@@ -147,6 +147,8 @@ def run(
             worst = max(worst, crash(path, error))
             continue
         note = " (input ended early; see log)" if result.stopped_early else ""
+        if result.rescaled_frames:
+            note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
         typer.echo(
             f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
         )

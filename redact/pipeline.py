@@ -42,6 +42,7 @@ class RedactResult:
     regions: int
     stopped_early: bool
     seconds: float
+    rescaled_frames: int = 0  # frames whose size differed from the stream's first, scaled to it
 
 
 def derivative_path(original: Path) -> Path:
@@ -94,6 +95,7 @@ class FrameRedactor:
         self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
         self.last_in: int | None = None
         self.retimed = 0
+        self.rescaled = 0  # frames of another size than the stream's first, scaled to it
         self.detected = 0  # frames that went through the detectors
         self.staged = 0  # frames converted (and sent to detection when due)
         self.written = 0
@@ -136,6 +138,10 @@ class FrameRedactor:
     def _stage(self, frame, pts: int, duration: int) -> None:
         index = self.staged
         with self.timer("convert"):
+            if (frame.width, frame.height) != (self.info.width, self.info.height):
+                # the stream changed size mid-way (spliced recordings): one size out, as ffmpeg does
+                frame = frame.reformat(width=self.info.width, height=self.info.height)
+                self.rescaled += 1
             buf = frame_to_i420(frame)
         if index % self.options.detect.every == 0:
             with self.timer("detect_wait"):
@@ -344,7 +350,12 @@ def redact_file(
                 "time_base": str(info.time_base),
                 "rate": str(info.rate) if info.rate else None,
             },
-            decode={**asdict(report), "retimed_frames": frames.retimed, "detected_frames": frames.detected},
+            decode={
+                **asdict(report),
+                "retimed_frames": frames.retimed,
+                "rescaled_frames": frames.rescaled,
+                "detected_frames": frames.detected,
+            },
             detectors=detection.infos,
             dropped=frames.dropped,
             parameters=options.as_log(),
@@ -393,4 +404,5 @@ def redact_file(
         regions=regions.count,
         stopped_early=report.stopped_early,
         seconds=time.perf_counter() - started,
+        rescaled_frames=frames.rescaled,
     )

@@ -208,6 +208,21 @@ def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "c.seal.json", "custody.jsonl"]
 
 
+def test_a_stream_that_changes_size_midway_is_scaled_to_its_first_size(tmp_path):
+    """Spliced recordings: every frame is kept, at one size, and the log counts the scaled ones."""
+    first = write_clip(tmp_path / "a.ts", count=10, size=(160, 120), fmt="mpegts")
+    second = write_clip(tmp_path / "b.ts", count=10, size=(320, 240), fmt="mpegts", pts=list(range(10, 20)))
+    clip = tmp_path / "spliced.ts"
+    clip.write_bytes(first.read_bytes() + second.read_bytes())
+    before = hash_file(clip)
+    result = redact_file(clip, QUIET)
+    facts = video_facts(result.derivative)
+    assert facts["frames"] == 20 and facts["size"] == (160, 120)
+    assert result.rescaled_frames == 10
+    assert json.loads(log_path(clip).read_text())["decode"]["rescaled_frames"] == 10
+    assert hash_file(clip) == before
+
+
 def test_truncated_file_is_redacted_up_to_last_good_frame(tmp_path):
     clip = write_clip(tmp_path / "full.mp4", count=40, size=(320, 240))
     cut = tmp_path / "cut.mp4"
