@@ -155,6 +155,21 @@ def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
     assert clip.read_bytes() == before and not (tmp_path / "b.seal.json").exists()  # measured on a copy
 
 
+def test_bench_measures_each_worker_count_of_a_list(tmp_path):
+    clip = write_clip(tmp_path / "b.mp4", count=8, size=(160, 96))
+    proc = redact("bench", "--kinds", "face", "--workers", "0,1", "--json", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert [r["workers"] for r in result["runs"]] == [0, 1]
+    assert all(r["frames"] == 8 and r["redact_fps"] > 0 for r in result["runs"])
+    fastest = max(result["runs"], key=lambda r: r["redact_fps"])
+    assert result["best_workers"] == fastest["workers"]
+    table = redact("bench", "--kinds", "face", "--workers", "1,0", str(clip))
+    assert table.returncode == 0 and "fastest:" in table.stdout and "workers  redact fps" in table.stdout
+    bad = redact("bench", "--workers", "two", str(clip))
+    assert bad.returncode == 2 and "--workers takes a number or a list" in bad.stderr
+
+
 def test_bad_options_are_refused_before_anything_is_touched(tmp_path):
     clip = write_clip(tmp_path / "o.mp4")
     for args, said in (
