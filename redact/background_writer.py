@@ -31,11 +31,9 @@ class BackgroundWriter:
 
     def __init__(self, writer: DerivativeWriter, depth: int = 8):
         self.writer = writer
-        self.path = writer.path
         self.busy_seconds = 0.0
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
-        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="redact-encoder", daemon=True)
         self._thread.start()
 
@@ -58,8 +56,7 @@ class BackgroundWriter:
 
     def abort(self) -> None:
         """Stop without flushing (queued frames are dropped) and close the container."""
-        self._stop.set()
-        while True:  # only this thread puts, so once drained there is room for _STOP
+        while True:  # only this thread puts, so once drained _STOP is the next item taken
             try:
                 self._queue.get_nowait()
             except queue.Empty:
@@ -85,7 +82,7 @@ class BackgroundWriter:
 
     def _run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while True:
                 item = self._queue.get()
                 if item is _STOP:
                     return
