@@ -107,7 +107,10 @@ class RedactOptions:
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
-            raise ValueError(f"detecting every {self.detect.every} frames needs max_gap >= {self.detect.every}")
+            raise ValueError(
+                f"detect every {self.detect.every} frames leaves gaps longer than tracking bridges"
+                f" ({self.track.max_gap} frames); choose {self.track.max_gap} or fewer"
+            )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")

@@ -46,6 +46,8 @@ def test_typos_and_unknown_presets_are_refused(tmp_path):
     bad.write_text("[detect]\nevery = 0\n")
     with pytest.raises(ValueError, match="N >= 1"):
         options_from_preset(str(bad))
+    with pytest.raises(ValueError, match=r"tracking bridges \(15 frames\); choose 15 or fewer"):
+        options_from_preset("fast", {"detect": {"every": 30}})  # says what to do, not an internal name
     bad.write_text("[detect\n")
     with pytest.raises(BadInputError, match="not valid TOML"):
         options_from_preset(str(bad))
