@@ -13,7 +13,7 @@ import typer
 
 from . import __version__
 from .errors import RedactError
-from .options import STYLES, X264_PRESETS, DetectOptions, RedactOptions
+from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 
 D = DetectOptions()
@@ -369,6 +369,14 @@ def batch(
     mute: Annotated[bool, typer.Option(help="Leave audio out of every derivative.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seals and logs (default: OS user).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    stall_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Stop and fail a clip that writes no frame and reads or writes no data for this many seconds"
+            " (a hung decoder or storage); 0: wait forever.",
+        ),
+    ] = STALL_S,
 ) -> None:
     """Redact every clip of SOURCE; rerun to resume. Writes batch-report.json/.html beside it."""
     from .batch import BatchSettings, run_batch
@@ -376,7 +384,14 @@ def batch(
     if preset is not None:
         options_or_exit(preset, {})  # an unknown preset fails before anything starts
     settings = BatchSettings(
-        preset=preset, workers=workers, parallel=parallel, cluster=cluster, operator=operator, mute=mute, quiet=quiet
+        preset=preset,
+        workers=workers,
+        parallel=parallel,
+        cluster=cluster,
+        operator=operator,
+        mute=mute,
+        quiet=quiet,
+        stall_timeout=stall_timeout,
     )
     try:
         result = run_batch(source, settings)

@@ -15,6 +15,7 @@ from .track import TrackOptions
 STYLES = ("blur", "pixelate", "solid")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
+STALL_S = 600.0  # batch: a clip with no frame and no I/O this long is hung, not slow (batch/supervise.py)
 
 
 @dataclass(frozen=True)

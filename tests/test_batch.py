@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -185,11 +186,11 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_derivatives(tmp_path):
             continue
         if "done" in seen.values() and "running" in seen.values():
             break
-    workers = children(proc.pid)
+    workers = descendants(proc.pid)  # the clip's process and its detection workers
     os.kill(proc.pid, signal.SIGKILL)  # mid-clip: one done, one running
     proc.wait()
     assert "done" in seen.values() and "running" in seen.values(), seen
-    deadline = time.time() + 15  # detection workers notice their parent is gone within a job or a second
+    deadline = time.time() + 20  # each process notices its parent is gone within a job or a second
     while [pid for pid in workers if alive(pid)] and time.time() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in workers if alive(pid)], "workers outlived the killed batch"
@@ -198,6 +199,96 @@ def test_kill_9_mid_batch_then_resume_gives_the_same_derivatives(tmp_path):
     assert resumed.failed == 0 and resumed.skipped >= 1 and resumed.skipped + resumed.done == 3
     assert derivative_hashes(interrupted) == derivative_hashes(reference)
     assert not [p for p in interrupted.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def descendants(pid: int) -> list[int]:
+    found = children(pid)
+    return found + [d for c in found for d in descendants(c)]
+
+
+def clip_processes_left() -> list[int]:
+    """Live processes under this one, except multiprocess's resource tracker (it lives on)."""
+    left = []
+    for pid in descendants(os.getpid()):
+        try:
+            if alive(pid) and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                left.append(pid)
+        except OSError:
+            continue
+    return left
+
+
+def test_a_clip_that_stalls_or_crashes_fails_alone_and_a_rerun_redoes_it(tmp_path):
+    """A hung detector (here: stopped) and a crash (here: SIGSEGV) each fail their clip only."""
+    src = tmp_path / "request"
+    clips = clip_folder(src, clips=3, frames=30)
+    before = {p.name: hash_file(p) for p in clips}
+    done: list[str] = []
+
+    def sabotage() -> None:
+        """First clip: stop its detection worker. Second clip: crash its process mid-clip."""
+        deadline = time.time() + 120
+        while len(done) < 2 and time.time() < deadline:
+            for clip in children(os.getpid()):
+                workers = children(clip)
+                if clip in done or not workers:
+                    continue
+                if not done:
+                    os.kill(workers[0], signal.SIGSTOP)
+                else:
+                    os.kill(clip, signal.SIGSEGV)
+                done.append(clip)
+            time.sleep(0.05)
+
+    saboteur = threading.Thread(target=sabotage)
+    saboteur.start()
+    started = time.monotonic()
+    result = run_batch(src, BatchSettings(preset="fast", quiet=True, workers=1, stall_timeout=5))
+    saboteur.join()
+    assert len(done) == 2 and time.monotonic() - started < 120
+    errors = dict(result.failures)
+    assert (result.done, result.failed) == (1, 2), errors
+    assert "stalled" in errors[str(src / "c0.mp4")] and "5 s" in errors[str(src / "c0.mp4")]
+    assert "SIGSEGV" in errors[str(src / "c1.mp4")]
+    assert statuses(src / "redact-batch.sqlite") == {"c0.mp4": "failed", "c1.mp4": "failed", "c2.mp4": "done"}
+    deadline = time.time() + 5  # SIGKILL takes a moment to land
+    while clip_processes_left() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not clip_processes_left()  # the stopped worker was killed too
+    assert {p.name: hash_file(p) for p in clips} == before  # originals untouched
+
+    again = run_batch(src, FAST)
+    assert (again.skipped, again.done, again.failed) == (1, 2, 0)
+    assert not [p for p in src.iterdir() if p.name.startswith(".")]  # the stopped attempts' temporaries removed
+
+
+def test_ctrl_c_mid_batch_stops_the_clip_cleanly_and_a_rerun_finishes(tmp_path):
+    """Ctrl-C reaches the terminal's process group; the clip's own group gets it from the batch."""
+    src = tmp_path / "request"
+    clip_folder(src, clips=2, frames=30)
+    proc = subprocess.Popen(
+        [*PY, "redact", "batch", "-q", "--preset", "fast", "--workers", "1", str(src)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+        start_new_session=True,  # its own group, as a shell gives a foreground job
+    )
+    deadline = time.time() + 120
+    while not list(src.glob(".*.partial.mp4")) and time.time() < deadline:
+        time.sleep(0.05)  # the first clip is writing its derivative
+    everything = descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "rerun the same command to resume" in err, err
+    deadline = time.time() + 10
+    while [pid for pid in everything if alive(pid)] and time.time() < deadline:
+        time.sleep(0.1)
+    assert everything and not [pid for pid in everything if alive(pid)]  # clip process, workers, tracker
+    assert not [p for p in src.iterdir() if p.name.startswith(".")]  # the clip removed its temporaries
+    assert not list(src.glob("*.redacted.mp4"))
+    again = run_batch(src, FAST)
+    assert (again.done, again.failed) == (2, 0)
 
 
 def test_parallel_clips_on_a_local_dask_cluster_match_one_by_one(tmp_path):

@@ -1,7 +1,8 @@
 """``redact batch``: every clip of a folder or manifest, resumable, one failure never stops it.
 
 Locally, clips run one after another, each using every core through the pipeline's
-detection workers; ``parallel`` > 1 or a ``cluster`` address hands the clips to Dask
+detection workers, each in a watched process of its own (``supervise.py``: a clip that
+crashes or stalls fails alone); ``parallel`` > 1 or a ``cluster`` address hands the clips to Dask
 distributed (a ``LocalCluster`` of processes, or an existing scheduler whose workers see the
 same storage). Dask reschedules a clip whose worker died; the retry removes the hidden
 temporary files of the lost attempt, and outputs only ever appear by atomic rename.
@@ -16,10 +17,11 @@ from pathlib import Path
 from .. import __version__
 from ..media import probe
 from ..options import usable_cores
-from .clip_task import job_options, run_job, verified_result
+from .clip_task import job_options, verified_result
 from .report import write_reports
 from .source import Job, jobs_from
 from .state import BatchState
+from .supervise import STALL_S, run_job_supervised
 
 STATE_NAME = "redact-batch.sqlite"
 
@@ -34,6 +36,7 @@ class BatchSettings:
     mute: bool = False
     quiet: bool = False
     state: Path | None = None  # default: redact-batch.sqlite in the batch folder
+    stall_timeout: float = STALL_S  # a clip with no progress this long is stopped and failed (0: never)
 
 
 @dataclass
@@ -143,7 +146,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
             if settings.cluster or settings.parallel > 1:
                 _run_dask(todo, defaults, settings, state, progress, sizes)
             else:
-                _run_here(todo, defaults, state, progress, sizes)
+                _run_here(todo, defaults, settings, state, progress, sizes)
         finally:
             progress.stop()
     finally:
@@ -164,7 +167,9 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     )
 
 
-def _run_here(todo: list[Job], defaults: dict, state: BatchState, progress: Progress, sizes: dict) -> None:
+def _run_here(
+    todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress, sizes: dict
+) -> None:
     for job in todo:
         state.mark_running(job.key, "local")
         seen = [0]
@@ -173,7 +178,7 @@ def _run_here(todo: list[Job], defaults: dict, state: BatchState, progress: Prog
             seen[0] += n
             progress.frames(n)
 
-        outcome = run_job(job.as_dict(), defaults, progress=advance)
+        outcome = run_job_supervised(job.as_dict(), defaults, advance, settings.stall_timeout)
         state.record(job.key, outcome)
         progress.clip(max(0, sizes[job.key] - seen[0]))
 
@@ -208,7 +213,9 @@ def _run_dask(
             # pure=False: a rerun must really run. A worker lost mid-clip makes the scheduler
             # run the clip again elsewhere (distributed.scheduler.allowed-failures, default 3).
             key = f"redact-{job.path.name}-{time.time_ns()}"
-            future = client.submit(run_job, job.as_dict(), defaults, key=key, pure=False)
+            future = client.submit(
+                run_job_supervised, job.as_dict(), defaults, None, settings.stall_timeout, key=key, pure=False
+            )
             futures[future] = job
         for future in as_completed(futures):
             job = futures[future]

@@ -128,7 +128,7 @@ _MAIN_LOCK = threading.Lock()  # two pools starting at once (threads of one proc
 
 
 @contextlib.contextmanager
-def _caller_script_hidden():
+def caller_script_hidden():
     """Stop spawned workers from re-running the caller's script as their ``__main__``.
 
     A spawned child normally re-imports the parent's main script, which breaks any script
@@ -168,7 +168,7 @@ class DetectionPool:
         self.infos: list = []
         try:
             queues = (self.jobs, self.results)
-            with _caller_script_hidden():
+            with caller_script_hidden():
                 for n in range(workers):
                     proc = ctx.Process(
                         target=_worker_main,
