@@ -287,8 +287,31 @@ def test_ctrl_c_mid_batch_stops_the_clip_cleanly_and_a_rerun_finishes(tmp_path):
     assert everything and not [pid for pid in everything if alive(pid)]  # clip process, workers, tracker
     assert not [p for p in src.iterdir() if p.name.startswith(".")]  # the clip removed its temporaries
     assert not list(src.glob("*.redacted.mp4"))
-    again = run_batch(src, FAST)
+    again = run_batch(src, BatchSettings(preset="fast", workers=1))  # with the progress bar, this time
     assert (again.done, again.failed) == (2, 0)
+
+
+def test_progress_bar_totals_add_up_whatever_order_probes_and_clips_finish_in():
+    from redact.batch.runner import Progress
+
+    bar = Progress(clips=3, quiet=False)
+    bar.expect("a", 10)
+    bar.frames(10)
+    bar.clip("a", 10)
+    bar.frames(5)
+    bar.clip("b", 5)  # finished before its probe came back
+    bar.expect("b", 8)  # the probe says 8 (it stopped early): it counts as 8
+    bar.expect("c", 4)
+    bar.frames(2)
+    bar.clip("c", 2)  # failed after 2 frames: the rest are skipped over
+    task = bar.bar.tasks[0]
+    bar.stop()
+    assert task.total == task.completed == 22 and task.fields["clips"] == "3/3"
+    silent = Progress(clips=1, quiet=True)
+    silent.count_frames([])  # quiet: no probing, no bar
+    silent.expect("a", 3)
+    silent.clip("a", 3)
+    assert silent.bar is None and not silent.probed
 
 
 def test_parallel_clips_on_a_local_dask_cluster_match_one_by_one(tmp_path):

@@ -10,6 +10,7 @@ temporary files of the lost attempt, and outputs only ever appear by atomic rena
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,19 @@ def frames_of(path: Path) -> int:
 
 
 class Progress:
-    """Overall bar: frames (with ETA) and clips done; silent when quiet."""
+    """Overall bar: frames (with ETA) and clips done; silent when quiet.
 
-    def __init__(self, clips: int, frames: int, quiet: bool):
+    Each clip's frame count comes from probing it on a background thread (``count_frames``):
+    hundreds of clips on a share would delay the start, and a file whose probe hangs (dead
+    storage) must not hold up the batch, whose clips are each watched for stalls. Until a
+    clip is probed it adds nothing to the total; a finished clip counts what it wrote.
+    """
+
+    def __init__(self, clips: int, quiet: bool):
         self.bar = None
+        self.lock = threading.Lock()
+        self.probed: dict[str, int] = {}
+        self.finished: dict[str, int] = {}  # key -> frames it counts for, once done
         if quiet:
             return
         import sys
@@ -83,18 +93,50 @@ class Progress:
             console=Console(file=sys.stderr),
         )
         self.clips_total = clips
-        self.clips_done = 0
-        self.task = self.bar.add_task("batch", total=frames or None, clips=f"0/{clips}")
+        self.task = self.bar.add_task("batch", total=None, clips=f"0/{clips}")
         self.bar.start()
+
+    def _total(self) -> int:
+        return sum(self.finished.get(k, n) for k, n in self.probed.items()) + sum(
+            n for k, n in self.finished.items() if k not in self.probed
+        )
+
+    def count_frames(self, jobs: list[Job]) -> None:
+        """Probe every clip's frame count on a daemon thread (nothing to do when quiet)."""
+        if self.bar is None:
+            return
+
+        def probe_all() -> None:
+            for job in jobs:
+                self.expect(job.key, frames_of(job.path))
+
+        threading.Thread(target=probe_all, daemon=True, name="redact-batch-probe").start()
+
+    def expect(self, key: str, frames: int) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            self.probed[key] = frames
+            if key in self.finished:  # probed after it finished: it counts the larger figure
+                grown = max(frames, self.finished[key]) - self.finished[key]
+                self.finished[key] += grown
+                self.bar.advance(self.task, grown)
+            self.bar.update(self.task, total=self._total() or None)
 
     def frames(self, n: int) -> None:
         if self.bar:
             self.bar.advance(self.task, n)
 
-    def clip(self, frames_left: int = 0) -> None:
-        if self.bar:
-            self.clips_done += 1
-            self.bar.update(self.task, advance=frames_left, clips=f"{self.clips_done}/{self.clips_total}")
+    def clip(self, key: str, seen: int) -> None:
+        """A clip ended (done or failed) after ``seen`` frames were counted for it."""
+        if self.bar is None:
+            return
+        with self.lock:
+            counted = max(seen, self.probed.get(key, 0))
+            self.finished[key] = counted
+            self.bar.advance(self.task, counted - seen)
+            done = len(self.finished)
+            self.bar.update(self.task, total=self._total() or None, clips=f"{done}/{self.clips_total}")
 
     def stop(self) -> None:
         if self.bar:
@@ -140,13 +182,13 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
             else:
                 state.mark_pending(job.key)
                 todo.append(job)
-        sizes = {job.key: frames_of(job.path) for job in todo}
-        progress = Progress(len(todo), sum(sizes.values()), settings.quiet)
+        progress = Progress(len(todo), settings.quiet)
+        progress.count_frames(todo)
         try:
             if settings.cluster or settings.parallel > 1:
-                _run_dask(todo, defaults, settings, state, progress, sizes)
+                _run_dask(todo, defaults, settings, state, progress)
             else:
-                _run_here(todo, defaults, settings, state, progress, sizes)
+                _run_here(todo, defaults, settings, state, progress)
         finally:
             progress.stop()
     finally:
@@ -167,9 +209,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     )
 
 
-def _run_here(
-    todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress, sizes: dict
-) -> None:
+def _run_here(todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress) -> None:
     for job in todo:
         state.mark_running(job.key, "local")
         seen = [0]
@@ -180,12 +220,10 @@ def _run_here(
 
         outcome = run_job_supervised(job.as_dict(), defaults, advance, settings.stall_timeout)
         state.record(job.key, outcome)
-        progress.clip(max(0, sizes[job.key] - seen[0]))
+        progress.clip(job.key, seen[0])
 
 
-def _run_dask(
-    todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress, sizes: dict
-) -> None:
+def _run_dask(todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress) -> None:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
@@ -228,7 +266,7 @@ def _run_dask(
                     "exit_code": 1,
                 }
             state.record(job.key, outcome)
-            progress.clip(sizes[job.key])
+            progress.clip(job.key, 0)
     finally:
         client.close()
         if cluster is not None:
