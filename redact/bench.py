@@ -7,7 +7,6 @@ real-time factor, the ratio to the transcode, peak memory of the process tree, a
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -140,7 +139,7 @@ def transcode(src: Path, dst: Path, options: EncodeOptions) -> tuple[float, int]
 
 
 def run_bench(clip: Path | None = None, options: RedactOptions | None = None) -> dict:
-
+    from .log_reader import LogReader
     from .pipeline import log_path, redact_file
 
     clip = (clip or SAMPLE).absolute()
@@ -157,7 +156,7 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         with TreeMemory() as memory:
             redact_file(work, options)
         wall = time.perf_counter() - start
-        log = json.loads(log_path(work).read_text())
+        log = LogReader(log_path(work)).head
     stages = {k: round(1000 * v / max(1, frames), 2) for k, v in log["timings_s"].items() if k != "total"}
     return {
         "clip": str(clip),

@@ -9,7 +9,8 @@ from pathlib import Path
 from . import custody, keys
 from .atomic import atomic_output
 from .errors import BadInputError
-from .report import contact_sheet, render
+from .log_reader import LogReader
+from .report import contact_sheet, render, track_rows
 from .seal import current_operator, hash_file, utc_iso
 from .verify import verify_paths
 
@@ -34,13 +35,19 @@ def find_logs(paths: list[Path]) -> list[Path]:
 def write_report(log_path: Path, reviewer: str) -> Path:
     if not log_path.exists():
         raise BadInputError("no redaction log beside it", log_path)
-    log = json.loads(log_path.read_text())
+    try:
+        reader = LogReader(log_path)  # a long clip's log is never held whole
+    except ValueError as exc:
+        raise BadInputError(f"not a readable redaction log ({exc})", log_path) from exc
+    log = reader.head
     folder = log_path.parent
     derivative = folder / log["derivative"]["file"]
     seal = json.loads((folder / log["original"]["seal"]).read_text())
     findings = verify_paths([derivative, folder / log["original"]["file"]])
     reviewed_at = utc_iso()
-    page = render(log, seal, findings, contact_sheet(derivative, log["derivative"]["frames"]), reviewer, reviewed_at)
+    tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)))
+    sheet = contact_sheet(derivative, log["derivative"]["frames"])
+    page = render(log, tracks, seal, findings, sheet, reviewer, reviewed_at)
     out = folder / (log["derivative"]["file"][: -len(".redacted.mp4")] + REPORT_SUFFIX)
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")

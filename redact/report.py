@@ -13,6 +13,7 @@ import base64
 import html
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
@@ -45,25 +46,28 @@ def contact_sheet(derivative: Path, total: int, count: int = 12) -> list[tuple[f
     return out
 
 
-def track_rows(log: dict) -> list[dict]:
-    """Per track: id, kind, time range (s), frames masked, reasons, from the log."""
-    times = {index: pts for index, pts, _ in log["regions"]["frames"]}
+def track_rows(frames: Iterable, tracks: Iterable) -> list[dict]:
+    """Per track: id, kind, time range (s), frames masked, reasons, from a log's
+    ``regions.frames`` and ``tracks`` (streamed: memory grows with tracks, not frames)."""
     masked: dict[int, Counter] = {}
-    span: dict[int, list[int]] = {}
-    for index, _, entries in log["regions"]["frames"]:
+    span: dict[int, list] = {}  # track -> [first index, its pts, last index, its pts]
+    for index, pts, entries in frames:
         for entry in entries:
             track = entry[7]
             masked.setdefault(track, Counter())[entry[6]] += 1
-            span.setdefault(track, [index, index])[1] = index
+            if track in span:
+                span[track][2:] = [index, pts]
+            else:
+                span[track] = [index, pts, index, pts]
     rows = []
-    for track in log.get("tracks", []):
-        first, last = span.get(track["id"], [track["first_frame"], track["last_frame"]])
+    for track in tracks:
+        _, from_s, _, to_s = span.get(track["id"], [None, None, None, None])
         rows.append(
             {
                 "id": track["id"],
                 "kind": track["kind"],
-                "from_s": times.get(first),
-                "to_s": times.get(last),
+                "from_s": from_s,
+                "to_s": to_s,
                 "frames": sum(masked.get(track["id"], Counter()).values()),
                 "reasons": dict(masked.get(track["id"], Counter())),
             }
@@ -82,14 +86,17 @@ def _time(seconds) -> str:
     return f"{int(minutes):02d}:{rest:06.3f}"
 
 
-def render(log: dict, seal: dict, findings: list[Finding], sheet: list, reviewer: str, reviewed_at: str) -> str:
+def render(
+    log: dict, tracks: list[dict], seal: dict, findings: list[Finding], sheet: list, reviewer: str, reviewed_at: str
+) -> str:
+    """The report page; ``log`` is the log's head (``LogReader``), ``tracks`` its ``track_rows``."""
     signature = log.get("signature", {})
     signer = signature.get("fingerprint") or "UNSIGNED (no station key)"
     verdict = "VERIFIED" if all(f.status != "fail" for f in findings) else "VERIFICATION FAILED"
     rows = "".join(
         f"<tr><td>{t['id']}</td><td>{_e(t['kind'])}</td><td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td>"
         f"<td>{t['frames']}</td><td>{_e(', '.join(f'{k}: {v}' for k, v in sorted(t['reasons'].items())))}</td></tr>"
-        for t in track_rows(log)
+        for t in tracks
     )
     checks = "".join(
         f"<tr class='{f.status}'><td>{f.status.upper()}</td><td>{_e(f.kind)}</td><td>{_e(Path(f.path).name)}</td>"
@@ -136,7 +143,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <h2>Verification</h2>
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
 <h2>What was redacted</h2>
-<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {len(log.get("tracks", []))} tracks.
+<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {len(tracks)} tracks.
 Reasons: {_e("; ".join(f"{k}: {v}" for k, v in log["regions"]["reasons"].items()))}.</p>
 <table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th></tr>{rows}</table>
 <h2>Tools and models</h2>

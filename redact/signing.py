@@ -45,16 +45,28 @@ def sign(document: dict, key: StationKey | None) -> dict:
     return signed
 
 
-def check(document: dict, trusted: set[str] | None = None) -> tuple[str, str | None]:
-    """("signed", fingerprint) | ("unsigned", None) | ("invalid", reason)."""
+def is_digest_signature(signature) -> bool:
+    return isinstance(signature, dict) and signature.get("message") == DIGEST_MESSAGE
+
+
+def check(document: dict, trusted: set[str] | None = None, digest: bytes | None = None) -> tuple[str, str | None]:
+    """("signed", fingerprint) | ("unsigned", None) | ("invalid", reason).
+
+    ``digest``: the SHA-256 of the document's canonical form, when the caller computed it while
+    streaming a document too large to hold (``log_reader.LogReader``); only a digest signature
+    can be checked that way.
+    """
     signature = document.get("signature")
     if not isinstance(signature, dict):
         return "invalid", "no signature member"
     if signature.get("signed") is False and set(signature) <= {"signed", "reason"}:
         return "unsigned", None
-    message = canonical(document)
-    if signature.get("message") == DIGEST_MESSAGE:
-        message = hashlib.sha256(message).digest()
+    if is_digest_signature(signature):
+        message = digest if digest is not None else hashlib.sha256(canonical(document)).digest()
+    elif digest is not None:
+        raise ValueError("a signature over the whole canonical text needs the whole document")
+    else:
+        message = canonical(document)
     problem = verify(signature, message)
     if problem:
         return "invalid", problem

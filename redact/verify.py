@@ -12,8 +12,9 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
+from .log_reader import LogReader
 from .seal import hash_file, is_read_only
-from .signing import check
+from .signing import check, is_digest_signature
 
 SEAL_SUFFIX, LOG_SUFFIX = ".seal.json", ".redacted.json"
 
@@ -27,8 +28,29 @@ class Finding:
     signer: str | None = None
 
 
-def _signature(document: dict, trusted: set[str] | None, what: str) -> tuple[str, str, str | None]:
-    status, detail = check(document, trusted)
+WHOLE_LOG_MAX = 64 << 20  # a log not laid out as redact writes it is parsed whole only up to this size
+
+
+def read_log(log_file: Path) -> tuple[dict, bytes | None]:
+    """A redaction log's members (long arrays left empty) and its canonical digest, in constant
+    memory. A log signed over its whole text (before logs were streamed) or re-saved in
+    another key order is parsed whole, if small enough."""
+    try:
+        reader = LogReader(log_file)
+    except ValueError:
+        if log_file.stat().st_size > WHOLE_LOG_MAX:
+            raise
+        return json.loads(log_file.read_text()), None
+    signature = reader.head.get("signature")
+    if isinstance(signature, dict) and signature.get("signed") is not False and not is_digest_signature(signature):
+        return json.loads(log_file.read_text()), None
+    return reader.head, reader.digest
+
+
+def _signature(
+    document: dict, trusted: set[str] | None, what: str, digest: bytes | None = None
+) -> tuple[str, str, str | None]:
+    status, detail = check(document, trusted, digest)
     if status == "invalid":
         return "fail", f"{what} signature invalid: {detail}", None
     if status == "unsigned":
@@ -68,9 +90,9 @@ def verify_original(seal_file: Path, chain, trusted) -> Finding:
 
 def verify_derivative(log_file: Path, chain, trusted) -> Finding:
     try:
-        log = json.loads(log_file.read_text())
+        log, digest = read_log(log_file)
         derivative = log_file.with_name(log["derivative"]["file"])
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         return Finding("fail", "derivative", str(log_file), f"redaction log unreadable ({exc})")
     if not derivative.exists():
         return Finding("fail", "derivative", str(derivative), "derivative file is missing")
@@ -88,7 +110,7 @@ def verify_derivative(log_file: Path, chain, trusted) -> Finding:
     except (OSError, ValueError):
         statuses.append("fail")
         reasons.append(f"seal {seal_file.name} of its original is missing or unreadable")
-    status, detail, signer = _signature(log, trusted, "log")
+    status, detail, signer = _signature(log, trusted, "log", digest)
     statuses.append(status)
     reasons.append(detail)
     claimed = log["derivative"].get("content_credentials") or {}

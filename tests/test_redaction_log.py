@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import tracemalloc
 
 import numpy as np
+import pytest
 
 from redact import keys
+from redact.log_reader import LogReader
 from redact.redaction_log import RegionLog, build_log, write_log
 from redact.signing import canonical, check
 from redact.track import Region, Track
@@ -59,6 +62,50 @@ def test_streamed_log_is_one_signed_canonical_document(tmp_path):
 
     log["regions"]["frames"][1][2][0][1] += 2  # move one masked box after the fact
     assert check(log)[0] == "invalid"
+
+
+def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_path):
+    key = keys.create(tmp_path / "keys")
+    regions = filled()
+    path = tmp_path / "a.redacted.json"
+    write_log(path, small_log(regions), regions, key)
+    whole = json.loads(path.read_text())
+    reader = LogReader(path)
+    assert list(reader.items(("regions", "frames"))) == whole["regions"]["frames"]
+    assert list(reader.items(("tracks",))) == whole["tracks"]
+    assert reader.counts == {("regions", "frames"): 3, ("tracks",): 2}
+    whole["regions"]["frames"], whole["tracks"] = [], []
+    assert reader.head == whole  # every other member, as parsed whole
+    assert check(reader.head, None, reader.digest) == ("signed", key.fingerprint)
+
+    spaced = tmp_path / "b.redacted.json"
+    spaced.write_text(json.dumps(json.loads(path.read_text()), indent=1))  # same document, laid out anew
+    assert LogReader(spaced).digest == reader.digest
+    moved = path.read_text().replace('["face",11,10,50,60,', '["face",13,10,50,60,')  # a box moved afterwards
+    spaced.write_text(moved)
+    assert check(LogReader(spaced).head, None, LogReader(spaced).digest)[0] == "invalid"
+    for broken in (path.read_text()[:-40], path.read_text() + "{}", '{"b":1,"a":2}'):
+        spaced.write_text(broken)
+        with pytest.raises(ValueError):
+            LogReader(spaced)
+
+
+def test_reading_a_long_log_holds_one_item_at_a_time(tmp_path):
+    """A crowded hour is hundreds of MB of log; verifying it must not need ten times that."""
+    regions = RegionLog()
+    crowd = [Region(track=t, kind="face", box=(1.0, 2.0, 30.0, 40.0), score=0.9, reason="detected") for t in range(20)]
+    rects = np.tile(np.array([[100, 200, 130, 240]]), (20, 1))
+    for i in range(6_000):
+        regions.add(i, i / 30, crowd, rects)
+    path = tmp_path / "long.redacted.json"
+    write_log(path, small_log(regions), regions, None)
+    assert path.stat().st_size > 5e6
+    tracemalloc.start()
+    reader = LogReader(path)  # one whole pass: every member parsed, the digest computed
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2e6, peak  # json.loads of the same file peaks at ~7x its size (measured: 127 MB for 17 MB)
+    assert reader.head["regions"]["total"] == 120_000 and reader.counts[("regions", "frames")] == 6_000
 
 
 def test_unsigned_streamed_log_says_so(tmp_path):

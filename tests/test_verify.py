@@ -101,6 +101,19 @@ def test_edited_json_field_breaks_the_signature(case, file, field):
     assert code == 1 and any("signature invalid" in detail for _, detail in failures(report))
 
 
+def test_a_log_saved_again_in_another_layout_still_verifies_and_an_edited_one_does_not(case):
+    log_file = writable(case / "a.redacted.json")
+    doc = json.loads(log_file.read_text())
+    resaved = {"signature": doc.pop("signature"), **dict(reversed(doc.items()))}  # same document, new order
+    log_file.write_text(json.dumps(resaved, indent=2))
+    code, report = run_verify(case)
+    assert code == 0 and not failures(report)
+    doc["regions"]["total"] += 1  # one region more than was masked
+    log_file.write_text(json.dumps({**doc, "signature": resaved["signature"]}))
+    code, report = run_verify(case)
+    assert code == 1 and any(name == "a.redacted.mp4" and "log signature invalid" in d for name, d in failures(report))
+
+
 def test_seal_hash_rewritten_to_match_a_changed_original_is_caught(case):
     seal = json.loads((case / "a.seal.json").read_text())
     seal["sha256"] = "0" * 64

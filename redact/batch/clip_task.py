@@ -15,6 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..custody import read_chain
 from ..errors import RedactError
+from ..log_reader import LogReader
 from ..options import RedactOptions
 from ..pipeline import derivative_path, log_path, redact_file
 from ..presets import DEFAULT_PRESET, options_from_preset
@@ -62,7 +63,7 @@ def verified_result(job: Job, parameters: dict) -> dict | None:
     if not (derivative.is_file() and log_file.is_file()):
         return None
     try:
-        log = json.loads(log_file.read_text())
+        log = LogReader(log_file).head  # constant memory, however long the clip
     except (OSError, ValueError):
         return None
     if json.dumps(log.get("parameters"), sort_keys=True) != json.dumps(parameters, sort_keys=True):
@@ -104,7 +105,7 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
         remove_stale_temporaries(job)
         result = redact_file(job.path, options, output_dir=job.output, progress=progress)
         outcome.update(
-            outcome_from_log(json.loads(result.log.read_text()), result.derivative, result.log),
+            outcome_from_log(LogReader(result.log).head, result.derivative, result.log),
             seconds=round(result.seconds, 3),
             error="input ended early; see log" if result.stopped_early else None,
         )

@@ -1,0 +1,168 @@
+"""Read a redaction log in constant memory: its small members at once, its long arrays as streams.
+
+A log holds one entry per frame with regions and every track's detections: a crowded hour is
+hundreds of megabytes of JSON, ten times that once parsed into Python objects, and verifying
+or reporting on a long recording must not need a server's memory. ``LogReader`` parses the
+file one value at a time (``json.JSONDecoder.raw_decode`` over a sliding window of text) and
+never holds more than one element of ``regions.frames`` or ``tracks``. While reading, it
+re-serialises every member canonically (``signing.canonical_json``), so the SHA-256 of the
+log's canonical form, which its signature covers, comes out of the same pass.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+from .signing import canonical_json
+
+BLOCK = 256 << 10
+LONG = {("regions", "frames"), ("tracks",)}  # the arrays that grow with the clip
+_WHITESPACE = " \t\n\r"
+
+
+class _Text:
+    """A file's text read forward in blocks; values are decoded one at a time from the window."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "rb")  # closed by close(), when the walk over the file ends
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.json = json.JSONDecoder()
+
+    def _more(self, at_least: int = BLOCK) -> bool:
+        if self.eof:
+            return False
+        data = self.file.read(max(BLOCK, at_least))
+        self.buf = self.buf[self.pos :] + self.decoder.decode(data, final=not data)
+        self.pos = 0
+        self.eof = not data
+        return bool(data)
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ('' at the end)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _WHITESPACE:
+                self.pos += 1
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def expect(self, char: str) -> None:
+        found = self.peek()
+        if found != char:
+            raise ValueError(f"expected {char!r}, found {found or 'the end'!r}")
+        self.pos += 1
+
+    def value(self):
+        """The next JSON value; the window grows until it holds the whole value."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if not self._more(2 * (len(self.buf) - self.pos)):  # doubling: a huge value costs O(n log n)
+                    raise
+                continue
+            if end == len(self.buf) and not self.eof and self._more():
+                continue  # a number at the window's edge may go on in the next block
+            self.pos = end
+            return value
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class LogReader:
+    """A redaction log: ``head`` (every member, the long arrays left empty), ``digest`` (SHA-256
+    of its canonical form without the signature, what a digest signature covers), ``counts``
+    (items in each long array), and the long arrays' items on demand (``items``).
+
+    Members must come in sorted order, as redact writes them (canonical JSON, then the
+    signature); anything else raises ``ValueError``, as does a file that is not JSON.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.counts: dict[tuple, int] = {}
+        content = hashlib.sha256()
+        for _ in self._walk(content.update):
+            pass
+        self.digest = content.digest()
+
+    def items(self, where: tuple) -> Iterator:
+        """The items of one long array, ``("regions", "frames")`` or ``("tracks",)``, in order."""
+        for path, item in self._walk(None):
+            if path == where:
+                yield item
+
+    def _walk(self, out: Callable[[bytes], None] | None) -> Iterator[tuple[tuple, object]]:
+        text = _Text(self.path)
+        try:
+            self.head = yield from self._object(text, (), out)
+            if text.peek():
+                raise ValueError("data after the log's closing brace")
+        finally:
+            text.close()
+
+    def _object(self, text: _Text, where: tuple, out) -> Generator[tuple[tuple, object], None, dict]:
+        text.expect("{")
+        if out:
+            out(b"{")
+        result: dict = {}
+        last = None
+        while text.peek() != "}":
+            if result:
+                text.expect(",")
+            key = text.value()
+            if not isinstance(key, str):
+                raise ValueError("an object key is not a string")
+            text.expect(":")
+            if key == "signature" and not where:  # last, and outside what it signs
+                result[key] = text.value()
+                if text.peek() != "}":
+                    raise ValueError("members after the signature")
+                continue
+            if last is not None and key <= last:
+                raise ValueError("members not in canonical order")
+            if out:
+                out((b"," if last is not None else b"") + canonical_json(key) + b":")
+            last = key
+            inner = (*where, key)
+            if inner in LONG:
+                result[key] = []
+                self.counts[inner] = yield from self._array(text, inner, out)
+            elif any(len(w) > len(inner) and w[: len(inner)] == inner for w in LONG):
+                result[key] = yield from self._object(text, inner, out)
+            else:
+                result[key] = text.value()
+                if out:
+                    out(canonical_json(result[key]))
+        text.pos += 1
+        if out:
+            out(b"}")
+        return result
+
+    def _array(self, text: _Text, where: tuple, out) -> Generator[tuple[tuple, object], None, int]:
+        text.expect("[")
+        if out:
+            out(b"[")
+        count = 0
+        while text.peek() != "]":
+            if count:
+                text.expect(",")
+                if out:
+                    out(b",")
+            item = text.value()
+            if out:
+                out(canonical_json(item))
+            yield where, item
+            count += 1
+        text.pos += 1
+        if out:
+            out(b"]")
+        return count
