@@ -365,7 +365,13 @@ def batch(
     preset: Annotated[str | None, typer.Option(help="Preset for clips whose manifest row names none.")] = None,
     workers: Annotated[int | None, typer.Option(help="Detection workers per clip (default: cores / parallel).")] = None,
     parallel: Annotated[int, typer.Option(min=1, help="Clips at a time on this machine (Dask LocalCluster).")] = 1,
-    cluster: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tls://host:8786.")] = None,
+    cluster_certs: Annotated[
+        Path | None, typer.Option(help="Folder made by `redact cluster-certs`: this PC's member certificate.")
+    ] = None,
+    insecure_cluster: Annotated[
+        bool, typer.Option(help="Allow a plain tcp:// scheduler on another PC (anyone reaching it can run code).")
+    ] = False,
     mute: Annotated[bool, typer.Option(help="Leave audio out of every derivative.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seals and logs (default: OS user).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -388,6 +394,8 @@ def batch(
         workers=workers,
         parallel=parallel,
         cluster=cluster,
+        cluster_certs=cluster_certs,
+        insecure_cluster=insecure_cluster,
         operator=operator,
         mute=mute,
         quiet=quiet,
@@ -416,6 +424,27 @@ def batch(
     for report in result.reports:
         typer.echo(f"report: {report}")
     raise typer.Exit(result.exit_code)
+
+
+@app.command("cluster-certs")
+def cluster_certs_command(
+    folder: Annotated[Path, typer.Argument(help="Empty folder for the certificates and keys.")],
+) -> None:
+    """Make a cluster CA and a member certificate for batches across station PCs (Dask over TLS)."""
+    from .batch.cluster_tls import CA_KEY, make_certificates
+
+    try:
+        paths = make_certificates(folder)
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    for path in paths.values():
+        typer.echo(str(path))
+    typer.echo(
+        f"Copy all but {CA_KEY} to every station PC of the cluster (keep the member key readable by the"
+        f" batch's user only), then keep {CA_KEY} offline: it can admit new members.",
+        err=True,
+    )
 
 
 @app.command()

@@ -413,6 +413,76 @@ def test_dask_cluster_batch_matches_a_local_run_even_when_a_worker_dies(tmp_path
     assert not [p for p in remote.iterdir() if p.name.startswith(".")]  # the lost attempt left nothing
 
 
+def test_a_cluster_that_anyone_could_use_is_refused_before_anything_is_touched(tmp_path):
+    from redact.errors import BadInputError
+
+    src = tmp_path / "request"
+    clip_folder(src, clips=1)
+    before = sorted(p.name for p in src.iterdir())
+    for address, certs, expected in [
+        ("tcp://10.0.0.5:8786", None, "plain-TCP"),
+        ("10.0.0.5:8786", None, "plain-TCP"),
+        ("tls://10.0.0.5:8786", None, "needs its member certificate"),
+        ("tls://10.0.0.5:8786", tmp_path, "no cluster-ca.pem, member.pem, member-key.pem"),
+    ]:
+        settings = BatchSettings(preset="fast", quiet=True, cluster=address, cluster_certs=certs)
+        with pytest.raises(BadInputError, match=expected):
+            run_batch(src, settings)
+    assert sorted(p.name for p in src.iterdir()) == before  # nothing sealed, no state
+
+
+def test_a_tls_cluster_admits_only_holders_of_a_member_certificate(tmp_path):
+    """What the README tells a force to run across station PCs, on 127.0.0.1."""
+    certs = tmp_path / "certs"
+    made = redact_cli("cluster-certs", str(certs))
+    assert made.returncode == 0, made.stderr
+    assert oct((certs / "member-key.pem").stat().st_mode & 0o777) == "0o600"
+    again = redact_cli("cluster-certs", str(certs))
+    assert again.returncode == 2 and "already holds" in again.stderr  # never overwrites a CA
+    tls = ["--tls-ca-file", str(certs / "cluster-ca.pem"), "--tls-cert", str(certs / "member.pem")]
+    tls += ["--tls-key", str(certs / "member-key.pem")]
+    port = free_port()
+    address = f"tls://127.0.0.1:{port}"
+    scheduler = [*PY, "distributed.cli.dask_scheduler", "--protocol", "tls", "--host", "127.0.0.1"]
+    scheduler += ["--port", str(port), "--no-dashboard", *tls]
+    worker = [*PY, "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1"]
+    worker += ["--host", "127.0.0.1", "--no-dashboard", *tls]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for cmd in (scheduler, worker)]
+    try:
+        src = tmp_path / "request"
+        clip_folder(src, clips=2)
+        proc = redact_cli(
+            "batch",
+            "-q",
+            "--preset",
+            "fast",
+            "--workers",
+            "1",
+            "--cluster",
+            address,
+            "--cluster-certs",
+            str(certs),
+            str(src),
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert set(derivative_hashes(src)) == {"c0.redacted.mp4", "c1.redacted.mp4"}
+        from distributed import Client
+
+        from redact.batch.cluster_tls import cluster_security, make_certificates
+
+        stranger = make_certificates(tmp_path / "other-ca")  # valid certificates, from another CA
+        with pytest.raises((OSError, TimeoutError)):
+            Client(address, timeout="5s", security=cluster_security(address, stranger["member.pem"].parent))
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 def test_sockets_to_other_machines_stay_blocked_in_tests():
     with pytest.raises(OSError, match="network access blocked"):
         socket.create_connection(("198.51.100.7", 80), timeout=1)

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..errors import BadInputError
 from ..media import probe
 from ..options import usable_cores
 from .clip_task import job_options, verified_result
+from .cluster_tls import cluster_security
 from .report import write_reports
 from .source import Job, jobs_from
 from .state import BatchState
@@ -32,7 +34,9 @@ class BatchSettings:
     preset: str | None = None  # default preset for clips whose row names none
     workers: int | None = None  # detection workers per clip (None: every core / cores per parallel clip)
     parallel: int = 1  # clips at a time on this machine
-    cluster: str | None = None  # Dask scheduler address, e.g. tcp://10.0.0.5:8786
+    cluster: str | None = None  # Dask scheduler address, e.g. tls://10.0.0.5:8786
+    cluster_certs: Path | None = None  # folder made by `redact cluster-certs`, for a tls:// cluster
+    insecure_cluster: bool = False  # allow a plain tcp:// scheduler on another PC
     operator: str | None = None
     mute: bool = False
     quiet: bool = False
@@ -164,6 +168,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
         "workers": per_clip_workers(settings),
     }
     options = {job.key: job_options(job, defaults) for job in jobs}  # validates every job first
+    security = dask_security(settings) if settings.cluster or settings.parallel > 1 else None
     state_path = settings.state or batch_folder(source) / STATE_NAME
     state = BatchState(state_path)
     mode = f"dask {settings.cluster}" if settings.cluster else f"local x{settings.parallel}"
@@ -186,7 +191,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
         progress.count_frames(todo)
         try:
             if settings.cluster or settings.parallel > 1:
-                _run_dask(todo, defaults, settings, state, progress)
+                _run_dask(todo, settings, security, defaults, state, progress)
             else:
                 _run_here(todo, defaults, settings, state, progress)
         finally:
@@ -223,17 +228,28 @@ def _run_here(todo: list[Job], defaults: dict, settings: BatchSettings, state: B
         progress.clip(job.key, seen[0])
 
 
-def _run_dask(todo: list[Job], defaults: dict, settings: BatchSettings, state: BatchState, progress: Progress) -> None:
+def dask_security(settings: BatchSettings):
+    """How to reach the batch's Dask cluster safely; raises ``BadInputError`` before anything runs."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Security
     except ImportError as exc:
-        from ..errors import BadInputError
-
         raise BadInputError(
             "parallel and cluster batches need Dask distributed", hint="pip install 'redact[cluster]'"
         ) from exc
     if settings.cluster:
-        client = Client(settings.cluster, timeout="30s")
+        return cluster_security(settings.cluster, settings.cluster_certs, settings.insecure_cluster)
+    # Our own cluster listens on loopback only, and over TLS with throw-away certificates, so
+    # another user of this PC cannot submit work to it either.
+    return Security.temporary()
+
+
+def _run_dask(
+    todo: list[Job], settings: BatchSettings, security, defaults: dict, state: BatchState, progress: Progress
+) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    if settings.cluster:
+        client = Client(settings.cluster, timeout="30s", security=security)
         cluster = None
     else:
         cluster = LocalCluster(
@@ -241,9 +257,11 @@ def _run_dask(todo: list[Job], defaults: dict, settings: BatchSettings, state: B
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
+            protocol="tls://",
+            security=security,
             dashboard_address=None,
         )
-        client = Client(cluster)
+        client = Client(cluster, security=security)
     try:
         futures = {}
         for job in todo:

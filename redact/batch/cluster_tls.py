@@ -1,0 +1,137 @@
+"""Station PCs batch together only over mutual TLS: who may join, and who may submit work.
+
+A Dask scheduler on plain ``tcp://`` runs whatever task any host that reaches its port sends
+it, on every station PC that works for it, and carries evidence paths and hashes in the
+clear. So ``redact batch --cluster`` refuses a ``tcp://`` address that is not this PC's
+loopback unless told ``--insecure-cluster``; a ``tls://`` cluster needs the certificates
+``redact cluster-certs`` makes: a cluster CA, and one member certificate it signed, which the
+scheduler, every worker and the batch present to each other (Dask's mutual TLS). Only a
+holder of a member certificate and key can join or submit work. The CA's private key signs
+nothing else and belongs offline once the members are made.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import BadInputError
+
+CA_CERT, CA_KEY = "cluster-ca.pem", "cluster-ca-key.pem"
+MEMBER_CERT, MEMBER_KEY = "member.pem", "member-key.pem"
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def _write(path: Path, data: bytes, private: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    fd = os.open(path, flags, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _key_usage(**wanted: bool):
+    from cryptography import x509
+
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
+    names += ("key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{name: wanted.get(name, False) for name in names})
+
+
+def make_certificates(folder: Path, days: int = 825) -> dict[str, Path]:
+    """A new cluster CA and one member certificate + key it signed, in ``folder`` (never overwritten)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: folder / name for name in (CA_CERT, CA_KEY, MEMBER_CERT, MEMBER_KEY)}
+    existing = [p.name for p in paths.values() if p.exists()]
+    if existing:
+        raise BadInputError(f"already holds {', '.join(existing)}", folder, hint="choose an empty folder")
+    now = datetime.datetime.now(datetime.UTC)
+    until = now + datetime.timedelta(days=days)
+    ca_key, member_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(until)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    member = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster member")]))
+        .issuer_name(ca_name)
+        .public_key(member_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(until)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, key_agreement=True), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(member_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    private = {"encoding": pem, "format": serialization.PrivateFormat.PKCS8}
+    none = serialization.NoEncryption()
+    _write(paths[CA_CERT], ca.public_bytes(pem), private=False)
+    _write(paths[CA_KEY], ca_key.private_bytes(**private, encryption_algorithm=none), private=True)
+    _write(paths[MEMBER_CERT], member.public_bytes(pem), private=False)
+    _write(paths[MEMBER_KEY], member_key.private_bytes(**private, encryption_algorithm=none), private=True)
+    return paths
+
+
+def is_loopback(address: str) -> bool:
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cluster_security(address: str, certs: Path | None, insecure: bool = False):
+    """The ``distributed.Security`` to reach ``address`` with; refuses what would be unsafe."""
+    from distributed import Security
+
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+    if scheme == "tls":
+        if certs is None:
+            raise BadInputError(
+                f"{address}: a TLS cluster needs its member certificate",
+                hint="pass --cluster-certs DIR (made by `redact cluster-certs`)",
+            )
+        missing = [name for name in (CA_CERT, MEMBER_CERT, MEMBER_KEY) if not (certs / name).is_file()]
+        if missing:
+            raise BadInputError(f"no {', '.join(missing)} here", certs, hint="made by `redact cluster-certs`")
+        return Security(
+            tls_ca_file=str(certs / CA_CERT),
+            tls_client_cert=str(certs / MEMBER_CERT),
+            tls_client_key=str(certs / MEMBER_KEY),
+            require_encryption=True,
+        )
+    if scheme == "tcp" and (insecure or is_loopback(address)):
+        return Security()
+    raise BadInputError(
+        f"{address}: a plain-TCP Dask cluster runs any task from anyone who reaches its port and"
+        " carries evidence paths and hashes in the clear",
+        hint="use tls:// with certificates from `redact cluster-certs` (README), or --insecure-cluster"
+        " on a network nobody else can reach",
+    )
