@@ -36,7 +36,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     if not log_path.exists():
         raise BadInputError("no redaction log beside it", log_path)
     try:
-        reader = LogReader(log_path)  # a long clip's log is never held whole
+        reader = LogReader(log_path, digest=False)  # never held whole; verify_paths checks it
     except ValueError as exc:
         raise BadInputError(f"not a readable redaction log ({exc})", log_path) from exc
     log = reader.head

@@ -77,6 +77,8 @@ def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_
     whole["regions"]["frames"], whole["tracks"] = [], []
     assert reader.head == whole  # every other member, as parsed whole
     assert check(reader.head, None, reader.digest) == ("signed", key.fingerprint)
+    members_only = LogReader(path, digest=False)
+    assert members_only.head == reader.head and members_only.digest is None
 
     spaced = tmp_path / "b.redacted.json"
     spaced.write_text(json.dumps(json.loads(path.read_text()), indent=1))  # same document, laid out anew
