@@ -19,11 +19,12 @@ import json
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from . import __version__
+from .certificates import end_entity, key_usage, local_ca
 from .keys import StationKey, key_dir
 
 CHAIN_NAME = "c2pa-chain.pem"
@@ -39,38 +40,17 @@ def _name(common: str, organisation: str) -> x509.Name:
 def issue_certificate(key: StationKey, folder: Path, organisation: str = "redact station", years: int = 10) -> Path:
     """Write ``c2pa-chain.pem``: a leaf for the station key, signed by a one-off local CA."""
     now = datetime.datetime.now(datetime.UTC)
+    valid = (now - datetime.timedelta(days=1), now + datetime.timedelta(days=365 * years))
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name(f"{organisation} local CA", organisation)
-    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False)
-    usage |= dict(encipher_only=False, decipher_only=False)
-    ca_usage = x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage)
-    leaf_usage = x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(ca_usage, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"redact station {key.fingerprint}", organisation))
-        .issuer_name(ca_name)
-        .public_key(key.public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(leaf_usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    ca = local_ca(_name(f"{organisation} local CA", organisation), ca_key, *valid)
+    leaf = end_entity(
+        _name(f"redact station {key.fingerprint}", organisation),
+        key.public,
+        ca,
+        ca_key,
+        key_usage(digital_signature=True),
+        [ExtendedKeyUsageOID.EMAIL_PROTECTION],
+        *valid,
     )
     path = folder / CHAIN_NAME
     path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))

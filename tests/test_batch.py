@@ -332,6 +332,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Ctrl-C each Dask process, last started first; kill what does not stop."""
+    for proc in reversed(procs):
+        proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture
 def dask_cluster():
     """A real scheduler and two worker processes on 127.0.0.1 (what a station PC would run)."""
@@ -367,13 +378,7 @@ def dask_cluster():
                 raise
             time.sleep(0.5)
     yield address, procs[1]
-    for proc in reversed(procs):
-        proc.send_signal(signal.SIGINT)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop(procs)
 
 
 def test_dask_cluster_batch_matches_a_local_run_even_when_a_worker_dies(tmp_path, dask_cluster):
@@ -474,13 +479,7 @@ def test_a_tls_cluster_admits_only_holders_of_a_member_certificate(tmp_path):
         with pytest.raises((OSError, TimeoutError)):
             Client(address, timeout="5s", security=cluster_security(address, stranger["member.pem"].parent))
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 def test_sockets_to_other_machines_stay_blocked_in_tests():

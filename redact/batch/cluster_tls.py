@@ -32,20 +32,14 @@ def _write(path: Path, data: bytes, private: bool) -> None:
         f.write(data)
 
 
-def _key_usage(**wanted: bool):
-    from cryptography import x509
-
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
-    names += ("key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
-    return x509.KeyUsage(**{name: wanted.get(name, False) for name in names})
-
-
 def make_certificates(folder: Path, days: int = 825) -> dict[str, Path]:
     """A new cluster CA and one member certificate + key it signed, in ``folder`` (never overwritten)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from ..certificates import end_entity, key_usage, local_ca
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in (CA_CERT, CA_KEY, MEMBER_CERT, MEMBER_KEY)}
@@ -53,39 +47,17 @@ def make_certificates(folder: Path, days: int = 825) -> dict[str, Path]:
     if existing:
         raise BadInputError(f"already holds {', '.join(existing)}", folder, hint="choose an empty folder")
     now = datetime.datetime.now(datetime.UTC)
-    until = now + datetime.timedelta(days=days)
+    valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days))  # clocks differ a little
     ca_key, member_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster CA")])
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(until)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    member = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster member")]))
-        .issuer_name(ca_name)
-        .public_key(member_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(until)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, key_agreement=True), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(member_key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    ca = local_ca(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster CA")]), ca_key, *valid)
+    member = end_entity(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redact cluster member")]),
+        member_key.public_key(),
+        ca,
+        ca_key,
+        key_usage(digital_signature=True, key_agreement=True),  # TLS with an EC key
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],  # scheduler, worker and batch alike
+        *valid,
     )
     pem = serialization.Encoding.PEM
     private = {"encoding": pem, "format": serialization.PrivateFormat.PKCS8}
