@@ -61,7 +61,7 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.5)
     os.kill(os.getpid(), signal.SIGINT)  # KeyboardInterrupt: temporary files removed, workers ended
     time.sleep(CLEANUP_S)
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
 
 
 def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
@@ -91,7 +91,7 @@ def _signal_name(exitcode: int | None) -> str:
 def _kill_group(proc) -> None:
     """Kill the clip's process and every process of its group (its detection workers)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        if hasattr(os, "killpg"):
+        if hasattr(os, "killpg"):  # POSIX: the clip's process group, detection workers included
             os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
         proc.kill()
