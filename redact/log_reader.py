@@ -168,3 +168,40 @@ class LogReader:
         if out:
             out(b"]")
         return count
+
+
+SIGNATURE_MEMBER = b',"signature":'
+
+
+def raw_digest(path: Path) -> bytes | None:
+    """SHA-256 of the file's bytes before its last member, ``signature``, plus the closing brace.
+
+    For a log exactly as redact writes it (canonical JSON, then the signature), this is the
+    canonical digest at the speed of reading the file; for any other layout it is None or
+    simply a digest no signature matches, and the caller re-serialises (``LogReader``).
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        start = max(0, size - (64 << 10))
+        f.seek(start)
+        tail = f.read()
+        at = tail.rfind(SIGNATURE_MEMBER)
+        rest = tail[at + len(SIGNATURE_MEMBER) :].rstrip() if at >= 0 else b""
+        if not rest.endswith(b"}"):
+            return None
+        try:
+            if not isinstance(json.loads(rest[:-1]), dict):
+                return None
+        except ValueError:
+            return None
+        content = hashlib.sha256()
+        f.seek(0)
+        left = start + at
+        while left:
+            block = f.read(min(4 * BLOCK, left))
+            if not block:
+                return None
+            content.update(block)
+            left -= len(block)
+    content.update(b"}")
+    return content.digest()

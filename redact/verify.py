@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
-from .log_reader import LogReader
+from .log_reader import LogReader, raw_digest
 from .seal import hash_file, is_read_only
 from .signing import check, is_digest_signature
 
@@ -36,15 +36,20 @@ def read_log(log_file: Path) -> tuple[dict, bytes | None]:
     memory. A log signed over its whole text (before logs were streamed) or re-saved in
     another key order is parsed whole, if small enough."""
     try:
-        reader = LogReader(log_file)
+        reader = LogReader(log_file, digest=False)
     except ValueError:
         if log_file.stat().st_size > WHOLE_LOG_MAX:
             raise
         return json.loads(log_file.read_text()), None
     signature = reader.head.get("signature")
-    if isinstance(signature, dict) and signature.get("signed") is not False and not is_digest_signature(signature):
+    if not isinstance(signature, dict) or signature.get("signed") is False:
+        return reader.head, None  # unsigned (or no signature): there is no digest to check
+    if not is_digest_signature(signature):
         return json.loads(log_file.read_text()), None
-    return reader.head, reader.digest
+    digest = raw_digest(log_file)  # the file as written: its bytes are the canonical form
+    if digest is None or check(reader.head, None, digest)[0] == "invalid":
+        digest = LogReader(log_file).digest  # laid out anew, or altered: re-serialise to know which
+    return reader.head, digest
 
 
 def _signature(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from redact import keys
-from redact.log_reader import LogReader
+from redact.log_reader import LogReader, raw_digest
 from redact.redaction_log import RegionLog, build_log, write_log
 from redact.signing import canonical, check
 from redact.track import Region, Track
@@ -80,9 +80,10 @@ def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_
     members_only = LogReader(path, digest=False)
     assert members_only.head == reader.head and members_only.digest is None
 
+    assert raw_digest(path) == reader.digest  # as written, the file's bytes are the canonical form
     spaced = tmp_path / "b.redacted.json"
     spaced.write_text(json.dumps(json.loads(path.read_text()), indent=1))  # same document, laid out anew
-    assert LogReader(spaced).digest == reader.digest
+    assert LogReader(spaced).digest == reader.digest and raw_digest(spaced) is None
     moved = path.read_text().replace('["face",11,10,50,60,', '["face",13,10,50,60,')  # a box moved afterwards
     spaced.write_text(moved)
     assert check(LogReader(spaced).head, None, LogReader(spaced).digest)[0] == "invalid"
