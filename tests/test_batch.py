@@ -262,6 +262,32 @@ def test_a_clip_that_stalls_or_crashes_fails_alone_and_a_rerun_redoes_it(tmp_pat
     assert not [p for p in src.iterdir() if p.name.startswith(".")]  # the stopped attempts' temporaries removed
 
 
+def test_a_resume_check_that_stalls_is_stopped_and_the_clips_are_redone(tmp_path):
+    """Rerunning a batch hashes every earlier derivative; a share that hangs there is a stall too."""
+    src = tmp_path / "request"
+    clip_folder(src)
+    run_batch(src, FAST)
+    before = derivative_hashes(src)
+    stopped: list[int] = []
+
+    def stop_the_checker() -> None:
+        deadline = time.time() + 60
+        while not stopped and time.time() < deadline:
+            for child in children(os.getpid()):
+                if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    os.kill(child, signal.SIGSTOP)
+                    stopped.append(child)
+                    break
+            time.sleep(0.01)
+
+    saboteur = threading.Thread(target=stop_the_checker)
+    saboteur.start()
+    again = run_batch(src, BatchSettings(preset="fast", quiet=True, workers=1, stall_timeout=3))
+    saboteur.join()
+    assert stopped and (again.skipped, again.done, again.failed) == (0, 2, 0)  # not trusted unchecked: redone
+    assert derivative_hashes(src) == before
+
+
 def test_ctrl_c_mid_batch_stops_the_clip_cleanly_and_a_rerun_finishes(tmp_path):
     """Ctrl-C reaches the terminal's process group; the clip's own group gets it from the batch."""
     src = tmp_path / "request"

@@ -19,12 +19,12 @@ from .. import __version__
 from ..errors import BadInputError
 from ..media import probe
 from ..options import usable_cores
-from .clip_task import job_options, verified_result
+from .clip_task import job_options, outputs_of
 from .cluster_tls import cluster_security
 from .report import write_reports
 from .source import Job, jobs_from
 from .state import BatchState
-from .supervise import STALL_S, run_job_supervised
+from .supervise import STALL_S, run_job_supervised, verified_results_supervised
 
 STATE_NAME = "redact-batch.sqlite"
 
@@ -175,10 +175,16 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     run_id = state.begin_run(str(source), mode)
     try:
         skipped, todo = 0, []
+        parameters_of = {job.key: options[job.key].as_log() for job in jobs}
         for position, job in enumerate(jobs):
-            parameters = options[job.key].as_log()
-            state.register(job.key, position, str(job.path), job.as_dict(), parameters)
-            earlier = verified_result(job, parameters)
+            state.register(job.key, position, str(job.path), job.as_dict(), parameters_of[job.key])
+        # only clips with outputs from an earlier run need checking (none on a first run)
+        earlier_runs = [
+            (job.as_dict(), parameters_of[job.key]) for job in jobs if all(p.exists() for p in outputs_of(job))
+        ]
+        verified = verified_results_supervised(earlier_runs, settings.stall_timeout)
+        for job in jobs:
+            earlier = verified.get(job.key)
             if earlier is not None:
                 row = state.get(job.key)
                 if row is None or row.status != "done":

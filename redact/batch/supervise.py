@@ -64,11 +64,15 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
 
 
-def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
-    """The child: one clip through ``run_job``, frames and the outcome sent back on ``conn``."""
+def _child_start(parent: int) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # a group of its own: the batch can stop it and its workers at once
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="redact-parent-watch").start()
+
+
+def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
+    """The child: one clip through ``run_job``, frames and the outcome sent back on ``conn``."""
+    _child_start(parent)
     from .clip_task import run_job
 
     try:
@@ -77,6 +81,21 @@ def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
         conn.send(("interrupted", None))
         sys.exit(130)
     conn.send(("outcome", outcome))
+
+
+def _check_main(items: list[tuple[dict, dict]], conn, parent: int) -> None:
+    """The child of a resumed batch: which earlier derivatives still verify, one message per clip."""
+    _child_start(parent)
+    from .clip_task import verified_result
+    from .source import Job
+
+    try:
+        for job_data, parameters in items:
+            job = Job.from_dict(job_data)
+            conn.send(("checked", (job.key, verified_result(job, parameters))))
+    except KeyboardInterrupt:
+        conn.send(("interrupted", None))
+        sys.exit(130)
 
 
 def _signal_name(exitcode: int | None) -> str:
@@ -98,6 +117,60 @@ def _kill_group(proc) -> None:
     proc.join(timeout=10)  # a process stuck on dead storage may not die at all: do not wait on it
 
 
+def _supervise(target, args: tuple, on_message: Callable[[str, object], None], stall_s: float) -> tuple[str, str]:
+    """Run ``target(*args, conn, parent_pid)`` in a watched child until it ends.
+
+    Returns ("ended", "") when it closed its end after its work, ("stalled", "") when it was
+    killed for making no progress for ``stall_s`` s, or ("died", how) when it exited abnormally.
+    Every message counts as progress and goes to ``on_message(kind, payload)``.
+    """
+    import multiprocess as mp
+
+    from ..detect.workers import caller_script_hidden
+
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    with caller_script_hidden():
+        proc = ctx.Process(target=target, args=(*args, send, os.getpid()), name="redact-batch-child", daemon=False)
+        proc.start()
+    send.close()  # only the child writes: EOF here means it is gone
+    last_io = None
+    last_progress = time.monotonic()
+    try:
+        while True:
+            if receive.poll(POLL_S):
+                try:
+                    kind, payload = receive.recv()
+                except EOFError:
+                    break
+                last_progress = time.monotonic()
+                if kind == "interrupted":
+                    raise KeyboardInterrupt
+                on_message(kind, payload)
+                continue
+            io = group_io(proc.pid)
+            if io is not None and io != last_io:
+                last_io, last_progress = io, time.monotonic()
+            elif not proc.is_alive():
+                break
+            elif stall_s > 0 and time.monotonic() - last_progress > stall_s:
+                _kill_group(proc)
+                return "stalled", ""
+    except KeyboardInterrupt:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGINT)  # its own group does not get the terminal's Ctrl-C
+        proc.join(timeout=CLEANUP_S)
+        _kill_group(proc)
+        raise
+    finally:
+        receive.close()
+    proc.join(timeout=CLEANUP_S)
+    if proc.is_alive() or proc.exitcode != 0:
+        _kill_group(proc)  # a crashed child's detection workers are orphans: end them now
+        return "died", _signal_name(proc.exitcode)
+    return "ended", ""
+
+
 def _failed(job_data: dict, message: str) -> dict:
     return {"status": "failed", "error": f"{job_data['path']}: {message}", "exit_code": WorkerError.exit_code}
 
@@ -112,63 +185,40 @@ def run_job_supervised(
 
     ``stall_s`` <= 0 waits forever (crashes are still caught).
     """
-    import multiprocess as mp
+    got: dict = {}
 
-    from ..detect.workers import caller_script_hidden
+    def on_message(kind: str, payload) -> None:
+        if kind == "frames" and progress is not None:
+            progress(payload)
+        elif kind == "outcome":
+            got["outcome"] = payload
 
-    ctx = mp.get_context("spawn")
-    receive, send = ctx.Pipe(duplex=False)
-    with caller_script_hidden():
-        proc = ctx.Process(
-            target=_clip_main, args=(job_data, defaults, send, os.getpid()), name="redact-clip", daemon=False
-        )
-        proc.start()
-    send.close()  # only the child writes: EOF here means it is gone
-    outcome: dict | None = None
-    last_io = None
-    last_progress = time.monotonic()
-    try:
-        while outcome is None:
-            if receive.poll(POLL_S):
-                try:
-                    kind, payload = receive.recv()
-                except EOFError:
-                    break
-                last_progress = time.monotonic()
-                if kind == "frames" and progress is not None:
-                    progress(payload)
-                elif kind == "outcome":
-                    outcome = payload
-                elif kind == "interrupted":
-                    raise KeyboardInterrupt
-                continue
-            io = group_io(proc.pid)
-            if io is not None and io != last_io:
-                last_io, last_progress = io, time.monotonic()
-            elif not proc.is_alive():
-                break
-            elif stall_s > 0 and time.monotonic() - last_progress > stall_s:
-                _kill_group(proc)
-                return _failed(
-                    job_data,
-                    f"stalled: no frame written and no data read or written for {stall_s:g} s"
-                    " (a hung decoder, detector or storage?); stopped. Rerun the batch to try it again",
-                )
-    except KeyboardInterrupt:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGINT)  # its own group does not get the terminal's Ctrl-C
-        proc.join(timeout=CLEANUP_S)
-        _kill_group(proc)
-        raise
-    finally:
-        receive.close()
-    proc.join(timeout=CLEANUP_S)
-    if proc.is_alive() or outcome is None:
-        _kill_group(proc)  # a crashed clip's detection workers are orphans: end them now
-    if outcome is None:
+    status, how = _supervise(_clip_main, (job_data, defaults), on_message, stall_s)
+    if "outcome" in got:
+        return got["outcome"]
+    if status == "stalled":
         return _failed(
             job_data,
-            f"the clip's process died ({_signal_name(proc.exitcode)}: a crash in a decoder or out of memory?);"
-            " nothing was written",
+            f"stalled: no frame written and no data read or written for {stall_s:g} s"
+            " (a hung decoder, detector or storage?); stopped. Rerun the batch to try it again",
         )
-    return outcome
+    return _failed(
+        job_data, f"the clip's process died ({how}: a crash in a decoder or out of memory?); nothing was written"
+    )
+
+
+def verified_results_supervised(items: list[tuple[dict, dict]], stall_s: float = STALL_S) -> dict[str, dict | None]:
+    """For each (job, parameters): the outcome of an earlier run whose derivative still
+    verifies, else None, by job key; checked in a watched child, since hashing every earlier
+    derivative reads the share. Clips it did not get to (it stalled or died) are left out:
+    the batch redoes them, under the same watch."""
+    found: dict[str, dict | None] = {}
+
+    def on_message(kind: str, payload) -> None:
+        if kind == "checked":
+            key, outcome = payload
+            found[key] = outcome
+
+    if items:
+        _supervise(_check_main, (items,), on_message, stall_s)
+    return found
