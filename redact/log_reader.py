@@ -20,6 +20,7 @@ from pathlib import Path
 from .signing import canonical_json
 
 BLOCK = 256 << 10
+MAX_VALUE = 256 << 20  # the largest single item read (a track detected on every frame for 10 h is ~40 MB)
 LONG = {("regions", "frames"), ("tracks",)}  # the arrays that grow with the clip
 _WHITESPACE = " \t\n\r"
 
@@ -65,7 +66,10 @@ class _Text:
             try:
                 value, end = self.json.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError:
-                if not self._more(2 * (len(self.buf) - self.pos)):  # doubling: a huge value costs O(n log n)
+                held = len(self.buf) - self.pos
+                if held > MAX_VALUE:  # a corrupt log must not be read into memory whole
+                    raise ValueError(f"a value of more than {MAX_VALUE >> 20} MB: damaged or not a log") from None
+                if not self._more(2 * held):  # doubling: a huge value costs O(n log n)
                     raise
                 continue
             if end == len(self.buf) and not self.eof and self._more():

@@ -49,27 +49,30 @@ def contact_sheet(derivative: Path, total: int, count: int = 12) -> list[tuple[f
 def track_rows(frames: Iterable, tracks: Iterable) -> list[dict]:
     """Per track: id, kind, time range (s), frames masked, reasons, from a log's
     ``regions.frames`` and ``tracks`` (streamed: memory grows with tracks, not frames)."""
+    listed = [(t["id"], t["kind"], t["first_frame"], t["last_frame"]) for t in tracks]
+    wanted = {index for *_, first, last in listed for index in (first, last)}
+    times: dict[int, float] = {}  # pts of those frames, where they have regions
     masked: dict[int, Counter] = {}
-    span: dict[int, list] = {}  # track -> [first index, its pts, last index, its pts]
+    span: dict[int, list] = {}  # track -> [pts of its first masked frame, pts of its last]
     for index, pts, entries in frames:
+        if index in wanted:
+            times[index] = pts
         for entry in entries:
             track = entry[7]
             masked.setdefault(track, Counter())[entry[6]] += 1
-            if track in span:
-                span[track][2:] = [index, pts]
-            else:
-                span[track] = [index, pts, index, pts]
+            span.setdefault(track, [pts, pts])[1] = pts
     rows = []
-    for track in tracks:
-        _, from_s, _, to_s = span.get(track["id"], [None, None, None, None])
+    for track_id, kind, first_frame, last_frame in listed:
+        from_s, to_s = span.get(track_id, [times.get(first_frame), times.get(last_frame)])
+        counts = masked.get(track_id, Counter())
         rows.append(
             {
-                "id": track["id"],
-                "kind": track["kind"],
+                "id": track_id,
+                "kind": kind,
                 "from_s": from_s,
                 "to_s": to_s,
-                "frames": sum(masked.get(track["id"], Counter()).values()),
-                "reasons": dict(masked.get(track["id"], Counter())),
+                "frames": sum(counts.values()),
+                "reasons": dict(counts),
             }
         )
     return rows

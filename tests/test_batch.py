@@ -337,7 +337,7 @@ def test_progress_bar_totals_add_up_whatever_order_probes_and_clips_finish_in():
     silent.count_frames([])  # quiet: no probing, no bar
     silent.expect("a", 3)
     silent.clip("a", 3)
-    assert silent.bar is None and not silent.probed
+    assert silent.bar is None and not silent.counted
 
 
 def test_parallel_clips_on_a_local_dask_cluster_match_one_by_one(tmp_path):

@@ -64,7 +64,7 @@ def test_streamed_log_is_one_signed_canonical_document(tmp_path):
     assert check(log)[0] == "invalid"
 
 
-def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_path):
+def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_path, monkeypatch):
     key = keys.create(tmp_path / "keys")
     regions = filled()
     path = tmp_path / "a.redacted.json"
@@ -91,6 +91,10 @@ def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_
         spaced.write_text(broken)
         with pytest.raises(ValueError):
             LogReader(spaced)
+    monkeypatch.setattr("redact.log_reader.MAX_VALUE", 100)
+    spaced.write_text(path.read_text().replace('"tracks":[', '"tracks":[{"id":' + "9" * 500 + "x", 1))
+    with pytest.raises(ValueError, match="damaged or not a log"):  # a damaged log is not read whole
+        LogReader(spaced)
 
 
 def test_reading_a_long_log_holds_one_item_at_a_time(tmp_path):

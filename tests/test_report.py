@@ -71,3 +71,25 @@ def test_report_refuses_a_file_that_is_not_a_derivative(tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "not a derivative" in proc.stderr
+
+
+def test_track_rows_come_from_streamed_frames_and_tracks_with_every_time_range():
+    from redact.report import track_rows
+
+    frames = [
+        [0, 0.0, [["face", 1, 1, 9, 9, 0.9, "detected", 1]]],
+        [1, 0.04, [["face", 1, 1, 9, 9, 0.9, "interpolated", 1], ["plate", 5, 5, 20, 9, 0.7, "detected", 2]]],
+        [2, 0.08, [["plate", 5, 5, 20, 9, 0.7, "coasted", 2]]],
+    ]
+    tracks = [
+        {"id": 1, "kind": "face", "first_frame": 0, "last_frame": 1},
+        {"id": 2, "kind": "plate", "first_frame": 1, "last_frame": 2},
+        {"id": 3, "kind": "face", "first_frame": 1, "last_frame": 2},  # left visible on request: never masked
+    ]
+    rows = track_rows(iter(frames), iter(tracks))  # one pass over each, as from a LogReader
+    assert [(r["id"], r["from_s"], r["to_s"], r["frames"]) for r in rows] == [
+        (1, 0.0, 0.04, 2),
+        (2, 0.04, 0.08, 2),
+        (3, 0.04, 0.08, 0),
+    ]
+    assert rows[0]["reasons"] == {"detected": 1, "interpolated": 1} and rows[2]["reasons"] == {}

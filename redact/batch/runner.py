@@ -73,14 +73,15 @@ class Progress:
     Each clip's frame count comes from probing it on a background thread (``count_frames``):
     hundreds of clips on a share would delay the start, and a file whose probe hangs (dead
     storage) must not hold up the batch, whose clips are each watched for stalls. Until a
-    clip is probed it adds nothing to the total; a finished clip counts what it wrote.
+    clip is probed it adds nothing to the total; a finished clip counts the larger of its probe
+    and what it wrote.
     """
 
     def __init__(self, clips: int, quiet: bool):
         self.bar = None
         self.lock = threading.Lock()
-        self.probed: dict[str, int] = {}
-        self.finished: dict[str, int] = {}  # key -> frames it counts for, once done
+        self.counted: dict[str, int] = {}  # frames each clip adds to the total: probed, or what it wrote
+        self.finished: set[str] = set()
         if quiet:
             return
         import sys
@@ -100,11 +101,6 @@ class Progress:
         self.task = self.bar.add_task("batch", total=None, clips=f"0/{clips}")
         self.bar.start()
 
-    def _total(self) -> int:
-        return sum(self.finished.get(k, n) for k, n in self.probed.items()) + sum(
-            n for k, n in self.finished.items() if k not in self.probed
-        )
-
     def count_frames(self, jobs: list[Job]) -> None:
         """Probe every clip's frame count on a daemon thread (nothing to do when quiet)."""
         if self.bar is None:
@@ -116,31 +112,37 @@ class Progress:
 
         threading.Thread(target=probe_all, daemon=True, name="redact-batch-probe").start()
 
+    def _count(self, key: str, frames: int) -> None:
+        """Count ``key`` for at least ``frames``; what a finished clip grows by is done work."""
+        grown = max(0, frames - self.counted.get(key, 0))
+        self.counted[key] = self.counted.get(key, 0) + grown
+        if key in self.finished:
+            self.bar.advance(self.task, grown)
+
+    def _show(self) -> None:
+        total = sum(self.counted.values())
+        self.bar.update(self.task, total=total or None, clips=f"{len(self.finished)}/{self.clips_total}")
+
     def expect(self, key: str, frames: int) -> None:
-        if self.bar is None:
-            return
-        with self.lock:
-            self.probed[key] = frames
-            if key in self.finished:  # probed after it finished: it counts the larger figure
-                grown = max(frames, self.finished[key]) - self.finished[key]
-                self.finished[key] += grown
-                self.bar.advance(self.task, grown)
-            self.bar.update(self.task, total=self._total() or None)
+        if self.bar is not None:
+            with self.lock:
+                self._count(key, frames)
+                self._show()
 
     def frames(self, n: int) -> None:
         if self.bar:
             self.bar.advance(self.task, n)
 
     def clip(self, key: str, seen: int) -> None:
-        """A clip ended (done or failed) after ``seen`` frames were counted for it."""
+        """A clip ended (done or failed) after ``seen`` frames were counted for it: the rest of its
+        probed frames are skipped over."""
         if self.bar is None:
             return
         with self.lock:
-            counted = max(seen, self.probed.get(key, 0))
-            self.finished[key] = counted
-            self.bar.advance(self.task, counted - seen)
-            done = len(self.finished)
-            self.bar.update(self.task, total=self._total() or None, clips=f"{done}/{self.clips_total}")
+            self.bar.advance(self.task, max(0, self.counted.get(key, 0) - seen))
+            self._count(key, seen)
+            self.finished.add(key)
+            self._show()
 
     def stop(self) -> None:
         if self.bar:
