@@ -77,13 +77,13 @@ def test_court_copy_preset_is_faithful(tmp_path):
     assert video_facts(derivative_path(clip))["frames"] == 12
 
 
-def run_until_writing(clip: Path) -> tuple[subprocess.Popen, list[int]]:
+def run_until_writing(clip: Path, **env: str) -> tuple[subprocess.Popen, list[int]]:
     """Start `redact run` on ``clip``; return once it is writing, with its worker pids."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "redact", "run", "-q", "--workers", "2", str(clip)],
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ.copy(),
+        env={**os.environ, **env},
     )
     deadline = time.time() + 90
     while not list(clip.parent.glob(".*.partial.mp4")) and time.time() < deadline:
@@ -105,6 +105,21 @@ def test_a_killed_worker_fails_the_job_with_a_clear_message(sample_copy):
     assert hash_file(sample_copy) == before
     time.sleep(0.5)
     assert not [pid for pid in workers if alive(pid)], "workers outlived the failed job"
+
+
+def test_a_hung_worker_fails_the_job_instead_of_waiting_forever(sample_copy):
+    before = hash_file(sample_copy)
+    proc, workers = run_until_writing(sample_copy, REDACT_DETECT_TIMEOUT_S="3")
+    assert workers
+    os.kill(workers[0], signal.SIGSTOP)  # alive, silent: a driver hang looks like this
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 8, stderr
+    assert "did not answer within 3 s while detecting" in stderr
+    names = sorted(p.name for p in sample_copy.parent.iterdir())
+    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.seal.json"]
+    assert hash_file(sample_copy) == before
+    time.sleep(0.5)
+    assert not [pid for pid in workers if alive(pid)], "a stopped worker outlived the failed job"
 
 
 def test_ctrl_c_ends_the_workers_too(sample_copy):

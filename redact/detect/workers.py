@@ -32,6 +32,14 @@ from .upright import detect_frame
 
 POLL_S = 0.2  # how often a waiting main process checks that its workers are alive
 START_TIMEOUT_S = 120.0  # loading the models takes ~1 s; a worker silent this long is stuck
+# A frame takes well under 10 s even at 4K on one slow core; no result for this long means a
+# worker hangs (a driver, a deadlock), and the clip fails rather than waiting forever.
+DETECT_TIMEOUT_S = 600.0
+
+
+def detect_timeout() -> float:
+    """Seconds to wait for a detection result ($REDACT_DETECT_TIMEOUT_S, default 600)."""
+    return float(os.environ.get("REDACT_DETECT_TIMEOUT_S") or DETECT_TIMEOUT_S)
 
 
 @dataclass
@@ -202,8 +210,8 @@ class DetectionPool:
                         hint="killed or out of memory? nothing was written; run again",
                     ) from None
                 if deadline is not None and time.monotonic() > deadline:
-                    silent = f"detection workers did not answer within {timeout:.0f} s while {doing}"
-                    raise WorkerError(silent) from None
+                    silent = f"detection workers did not answer within {timeout:g} s while {doing}"
+                    raise WorkerError(silent, hint="a worker hangs (a GPU driver?); nothing was written") from None
                 continue
             return self._checked(message)
 
@@ -226,7 +234,7 @@ class DetectionPool:
     def submit(self, index: int, buf: np.ndarray) -> None:
         """Queue a frame for detection, first waiting for a free slot if all are in flight."""
         if not self.free:
-            self.ready.append(self._result(self._get(None, "detecting")))
+            self.ready.append(self._result(self._get(detect_timeout(), "detecting")))
         slot = self.free.pop()
         self.ring[slot, : buf.size] = buf.reshape(-1)
         self.jobs.put((slot, index, buf.shape))
@@ -235,7 +243,7 @@ class DetectionPool:
         """Results that have arrived; with ``block``, wait for at least one if any is pending."""
         out, self.ready = self.ready, []
         if block and not out and self.pending:
-            out.append(self._result(self._get(None, "detecting")))
+            out.append(self._result(self._get(detect_timeout(), "detecting")))
         while self.pending:
             try:
                 message = self.results.get_nowait()
