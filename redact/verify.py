@@ -93,9 +93,10 @@ def verify_original(seal_file: Path, chain, trusted) -> Finding:
     return Finding(_worst(statuses), "original", str(original), "; ".join(reasons), signer)
 
 
-def verify_derivative(log_file: Path, chain, trusted) -> Finding:
+def verify_derivative(log_file: Path, chain, trusted, read: tuple[dict, bytes | None] | None = None) -> Finding:
+    """``read``: the log as ``read_log`` gave it, when the caller has already read it."""
     try:
-        log, digest = read_log(log_file)
+        log, digest = read if read is not None else read_log(log_file)
         derivative = log_file.with_name(log["derivative"]["file"])
     except (ValueError, KeyError, TypeError) as exc:
         return Finding("fail", "derivative", str(log_file), f"redaction log unreadable ({exc})")

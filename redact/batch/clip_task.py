@@ -19,7 +19,7 @@ from ..log_reader import LogReader
 from ..options import RedactOptions
 from ..pipeline import derivative_path, log_path, redact_file
 from ..presets import DEFAULT_PRESET, options_from_preset
-from ..verify import verify_derivative
+from ..verify import read_log, verify_derivative
 from .source import Job
 
 
@@ -63,12 +63,13 @@ def verified_result(job: Job, parameters: dict) -> dict | None:
     if not (derivative.is_file() and log_file.is_file()):
         return None
     try:
-        log = LogReader(log_file, digest=False).head  # constant memory, however long the clip
+        read = read_log(log_file)  # constant memory, however long the clip; read once for both uses
     except (OSError, ValueError):
         return None
+    log = read[0]
     if json.dumps(log.get("parameters"), sort_keys=True) != json.dumps(parameters, sort_keys=True):
         return None
-    finding = verify_derivative(log_file, read_chain(log_file.parent, None), None)
+    finding = verify_derivative(log_file, read_chain(log_file.parent, None), None, read)
     if finding.status == "fail":
         return None
     return outcome_from_log(log, derivative, log_file)

@@ -168,6 +168,7 @@ class DetectionPool:
         self.shm = shared_memory.SharedMemory(create=True, size=self.slots * frame_bytes)
         self.ring = np.ndarray((self.slots, frame_bytes), np.uint8, buffer=self.shm.buf)
         self.closed = False
+        self.detect_timeout = detect_timeout()  # read once, not on every frame
         self.free = list(range(self.slots))
         self.ready: list[Result] = []  # arrived while waiting for a free slot
         self.jobs = ctx.Queue()
@@ -234,7 +235,7 @@ class DetectionPool:
     def submit(self, index: int, buf: np.ndarray) -> None:
         """Queue a frame for detection, first waiting for a free slot if all are in flight."""
         if not self.free:
-            self.ready.append(self._result(self._get(detect_timeout(), "detecting")))
+            self.ready.append(self._result(self._get(self.detect_timeout, "detecting")))
         slot = self.free.pop()
         self.ring[slot, : buf.size] = buf.reshape(-1)
         self.jobs.put((slot, index, buf.shape))
@@ -243,7 +244,7 @@ class DetectionPool:
         """Results that have arrived; with ``block``, wait for at least one if any is pending."""
         out, self.ready = self.ready, []
         if block and not out and self.pending:
-            out.append(self._result(self._get(detect_timeout(), "detecting")))
+            out.append(self._result(self._get(self.detect_timeout, "detecting")))
         while self.pending:
             try:
                 message = self.results.get_nowait()
