@@ -1,5 +1,7 @@
 """Output side: write the derivative with libx264 and copy audio packets untouched.
 
+Audio MP4 cannot hold, or with ranges to silence, is encoded again (``audio_reencode.py``).
+
 Frames keep their source timestamps (same time base, same pts), so frame count, timing,
 variable frame rate and duration carry over; the source's display matrix (rotation) and
 colour description are written to the new stream.
@@ -13,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .audio_silence import SilencedAudio
+from .audio_reencode import AudioPlan, ReencodedAudio, reencode_codec
 from .errors import EncodeError
 from .media import VideoInfo
 from .options import EncodeOptions
@@ -52,20 +54,47 @@ class DerivativeWriter:
         if info.display_matrix is not None:
             self.video.set_display_matrix(list(info.display_matrix))
         self.audio_map = {}
-        self.silenced: dict[int, SilencedAudio] = {}
+        self.reencoded: dict[int, ReencodedAudio] = {}
+        self.audio_plans: list[AudioPlan] = []
         for stream in audio_streams:
-            try:
-                if silence:
-                    self.silenced[stream.index] = SilencedAudio(self.container, stream, silence)
-                    continue
-                self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
-            except (av.FFmpegError, ValueError) as exc:
-                raise EncodeError(
-                    f"audio stream {stream.index} ({stream.codec_context.name}) cannot be copied into MP4 ({exc})",
-                    path,
-                    hint="use --mute to leave audio out",
-                ) from exc
+            self.audio_plans.append(self._add_audio(stream, silence))
+
         self.frames = 0
+
+    def _add_audio(self, stream, silence: tuple[tuple[float, float], ...]) -> AudioPlan:
+        """Copy ``stream`` when MP4 holds its codec and nothing is silenced; else encode it again."""
+        ctx = stream.codec_context
+        name = ctx.name
+        if silence:
+            reason = ", ".join(f"{a:g}-{b:g} s" for a, b in silence) + " silenced"
+        elif name not in self.container.supported_codecs:
+            reason = f"MP4 cannot hold {name}"
+        else:
+            reason = ""
+        try:
+            if not reason:
+                self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
+                return AudioPlan(stream.index, name, None, "")
+            codec = reencode_codec(ctx.format.name if ctx.format else "")
+            self.reencoded[stream.index] = ReencodedAudio(self.container, stream, silence, codec)
+            return AudioPlan(stream.index, name, codec, reason)
+        except (av.FFmpegError, ValueError) as exc:
+            raise EncodeError(
+                f"audio stream {stream.index} ({name}) can be neither copied nor re-encoded into MP4 ({exc})",
+                self.path,
+                hint="use --mute to leave audio out",
+            ) from exc
+
+    def audio_notes(self) -> list[str]:
+        """What became of each audio stream, for the redaction log (after ``finish``)."""
+        notes = []
+        for plan in self.audio_plans:
+            reencoded = self.reencoded.get(plan.index)
+            if reencoded is None:
+                notes.append(plan.describe())
+            else:
+                notes.append(plan.describe(reencoded.gap_samples / reencoded.rate, reencoded.undecodable))
+        return notes
 
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
         if buf.shape != (self.height * 3 // 2, self.width):  # libx264 would take it without a word
@@ -80,8 +109,8 @@ class DerivativeWriter:
         self.frames += 1
 
     def write_audio(self, packet: av.Packet) -> None:
-        if packet.stream.index in self.silenced:
-            self._mux(self.silenced[packet.stream.index].packets_for(packet))
+        if packet.stream.index in self.reencoded:
+            self._mux(self.reencoded[packet.stream.index].packets_for(packet))
             return
         out = self.audio_map.get(packet.stream.index)
         if out is None:
@@ -97,8 +126,8 @@ class DerivativeWriter:
 
     def finish(self) -> None:
         self._mux(self.video.encode(None))
-        for silenced in self.silenced.values():
-            self._mux(silenced.flush())
+        for reencoded in self.reencoded.values():
+            self._mux(reencoded.flush())
         self.container.close()
 
     def abort(self) -> None:

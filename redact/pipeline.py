@@ -191,13 +191,15 @@ class FrameRedactor:
         self.written += 1
 
 
-def audio_note(options: RedactOptions, streams: int) -> str:
+def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
+    """What became of the audio, for the log: muted, or each stream copied or re-encoded and why."""
     if options.mute:
         return "muted"
-    if options.mute_ranges and streams:
-        ranges = ", ".join(f"{a:g}-{b:g} s" for a, b in options.mute_ranges)
-        return f"{streams} stream(s) re-encoded as AAC with {ranges} silenced"
-    return f"{streams} stream(s) copied packet for packet"
+    if not writer.audio_plans:
+        return "none"
+    if all(plan.codec is None for plan in writer.audio_plans):
+        return f"{len(writer.audio_plans)} stream(s) copied packet for packet"
+    return "; ".join(writer.audio_notes())
 
 
 def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
@@ -294,7 +296,8 @@ def redact_file(
         container = open_input(original)
         with contextlib.closing(container):
             audio = [] if options.mute else list(container.streams.audio)
-            writer = BackgroundWriter(DerivativeWriter(tmp_video, info, audio, options.encode, options.mute_ranges))
+            derivative_writer = DerivativeWriter(tmp_video, info, audio, options.encode, options.mute_ranges)
+            writer = BackgroundWriter(derivative_writer)
             frames = FrameRedactor(writer, detection, info, options, timer, regions, report)
             with FrameProgress(original.name, info.frames, options.quiet) as bar:
                 media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
@@ -341,7 +344,7 @@ def redact_file(
                 "width": width,
                 "height": height,
                 "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
-                "audio": audio_note(options, len(audio)),
+                "audio": audio_note(options, derivative_writer),
                 "kept_tracks": {str(k): v for k, v in sorted(frames.kept.items())},
                 "content_credentials": credentials,
             },

@@ -96,6 +96,66 @@ def write_tone(out, stream, seconds: float, hz: float) -> None:
     out.mux(stream.encode(None))
 
 
+def write_burst_clip(
+    path: Path,
+    audio_codec: str,
+    video_codec: str = "mpeg4",
+    rate: int = 48000,
+    layout: str = "mono",
+    gap: tuple[float, float] | None = None,
+) -> Path:
+    """2 s of video with a 20 ms 1 kHz burst in the audio at exactly 1 s: where it lands in a
+    derivative shows whether sound and picture are still in sync. ``gap``: audio frames starting
+    in this range (seconds) are left out, as when a camera drops audio."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(video_codec, rate=25)
+        video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
+        audio = out.add_stream(audio_codec, rate=rate, layout=layout)
+        if audio_codec.startswith("wma"):
+            audio.codec_context.bit_rate = 128000
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(pattern(i, 160, 120), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        fmt, channels = audio.codec_context.format, audio.codec_context.layout.nb_channels
+        size = audio.codec_context.frame_size or 1024
+        for start in range(0, 2 * rate, size):
+            if gap and gap[0] <= start / rate < gap[1]:
+                continue
+            n = np.arange(start, min(2 * rate, start + size))
+            wave = np.where((n >= rate) & (n < rate + rate // 50), 0.5 * np.sin(2 * np.pi * 1000 * n / rate), 0.0)
+            samples = (wave * 32767).astype(np.int16) if fmt.name.startswith("s16") else wave.astype(np.float32)
+            samples = np.stack([samples] * channels) if fmt.is_planar else np.repeat(samples, channels)[None]
+            af = av.AudioFrame.from_ndarray(samples, format=fmt.name, layout=layout)
+            af.sample_rate, af.pts = rate, start
+            out.mux(audio.encode(af))
+        out.mux(audio.encode(None))
+    return path
+
+
+def decoded_audio(path: Path) -> np.ndarray:
+    """The first audio stream's decoded samples, (samples, channels), in its decoder's format."""
+    with av.open(str(path)) as c:
+        frames = list(c.decode(audio=0))
+    chunks = [f.to_ndarray().T if f.format.is_planar else f.to_ndarray().reshape(f.samples, -1) for f in frames]
+    return np.concatenate(chunks)
+
+
+def burst_onset_s(path: Path) -> float:
+    """When the first loud sample of the first audio stream plays, in seconds on the file's clock."""
+    with av.open(str(path)) as c:
+        for f in c.decode(audio=0):
+            samples = np.abs(f.to_ndarray().astype(np.float64))
+            if f.format.name.startswith("s16"):
+                samples /= 32767
+            loudest = samples.max(axis=0) if f.format.is_planar else samples.reshape(f.samples, -1).max(axis=1)
+            hits = np.nonzero(loudest > 0.2)[0]
+            if hits.size:
+                return float(f.pts * f.time_base) + hits[0] / f.sample_rate
+    raise AssertionError(f"no burst in {path}")
+
+
 def write_audio_only(path: Path) -> Path:
     with av.open(str(path), "w") as out:
         stream = out.add_stream("aac", rate=48000, layout="mono")
@@ -145,9 +205,10 @@ def video_facts(path: Path) -> dict:
                 ends[p.stream.type] = max(ends.get(p.stream.type, end), end)
         facts["audio_end_s"] = ends.get("audio")
         # MP4 stores sample durations in decode order, so with B-frames max(pts + duration) is
-        # not the end; the track's own duration is, where the container records one.
+        # not the end; the track's own duration is, where the container records one (ASF's
+        # stream duration counts from 0, not from the stream's start: its packets tell the end).
         video = c.streams.video[0]
-        if video.duration:
+        if video.duration and c.format.name != "asf":
             facts["video_end_s"] = float(((video.start_time or 0) + video.duration) * video.time_base)
         else:
             facts["video_end_s"] = ends.get("video")

@@ -7,7 +7,17 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from clips import SAMPLE, decoded_rgb, sample_frames, sample_truth, video_facts, write_clip
+from clips import (
+    SAMPLE,
+    burst_onset_s,
+    decoded_audio,
+    decoded_rgb,
+    sample_frames,
+    sample_truth,
+    video_facts,
+    write_burst_clip,
+    write_clip,
+)
 
 from redact import redact_file
 from redact.errors import OutputExistsError, SealMismatchError
@@ -156,6 +166,41 @@ def test_common_camera_formats_keep_frames_and_every_audio_track(tmp_path, name,
     redact_file(clip, QUIET)
     assert_faithful(clip, derivative_path(clip))
     assert len(video_facts(derivative_path(clip))["audio_packets"]) == len(audio)
+
+
+@pytest.mark.parametrize(
+    ("name", "audio", "video", "stored_as"),
+    [
+        ("dvr.avi", "adpcm_ima_wav", "mpeg4", "FLAC (lossless)"),  # cheap cameras and DVRs
+        ("cam.mov", "pcm_mulaw", "mpeg4", "FLAC (lossless)"),
+        ("office.wmv", "wmav2", "wmv2", "AAC"),  # decodes to floats: no lossless home in FLAC
+    ],
+)
+def test_audio_mp4_cannot_hold_is_reencoded_in_sync_not_lost(tmp_path, name, audio, video, stored_as):
+    clip = write_burst_clip(tmp_path / name, audio, video, rate=44100 if audio == "wmav2" else 48000)
+    redact_file(clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",))))
+    derivative = derivative_path(clip)
+    assert_faithful(clip, derivative, audio=False)
+    # sound and picture stay in sync: the burst plays when it did in the original
+    assert burst_onset_s(derivative) == pytest.approx(burst_onset_s(clip), abs=0.002)
+    before, after = decoded_audio(clip), decoded_audio(derivative)
+    if stored_as.startswith("FLAC"):
+        assert after.dtype == before.dtype and np.array_equal(after, before)  # every sample as it was
+        assert video_facts(derivative)["audio_end_s"] == pytest.approx(video_facts(clip)["audio_end_s"], abs=0.002)
+    else:
+        assert abs(len(after) - len(before)) <= 1024  # give or take the AAC encoder's priming frame
+    log = json.loads(log_path(clip).read_text())
+    assert f"({audio}) re-encoded as {stored_as}: MP4 cannot hold {audio}" in log["derivative"]["audio"]
+
+
+def test_a_gap_in_reencoded_audio_stays_a_gap_so_sound_keeps_in_sync(tmp_path):
+    # the camera dropped 0.3 s of audio before the burst: re-encoding writes samples back to
+    # back, so unless the gap is kept the burst would play 0.3 s early
+    clip = write_burst_clip(tmp_path / "dropped.wmv", "wmav2", "wmv2", rate=44100, gap=(0.4, 0.7))
+    redact_file(clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",))))
+    assert burst_onset_s(derivative_path(clip)) == pytest.approx(burst_onset_s(clip), abs=0.002)
+    log = json.loads(log_path(clip).read_text())
+    assert "s of gaps in the original's audio kept as silence" in log["derivative"]["audio"]
 
 
 def test_mute_drops_audio(tmp_path):

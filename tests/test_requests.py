@@ -7,7 +7,7 @@ import json
 
 import av
 import numpy as np
-from clips import write_clip
+from clips import decoded_audio, write_burst_clip, write_clip
 from test_pipeline import half_size_sample
 
 from redact import redact_file
@@ -30,7 +30,7 @@ def test_mute_ranges_silence_only_those_seconds(tmp_path):
     redact_file(clip, dataclasses.replace(QUIET, mute_ranges=((0.5, 1.0),)))
     samples, rate = audio_samples(derivative_path(clip))
     before, _ = audio_samples(clip)
-    assert abs(len(samples) - len(before)) <= 2048  # same length, give or take one AAC frame
+    assert len(samples) == len(before)  # not a sample lost, even those the decoder held back
 
     def rms(a, b):
         return float(np.sqrt(np.mean(samples[int(a * rate) : int(b * rate)] ** 2)))
@@ -40,6 +40,19 @@ def test_mute_ranges_silence_only_those_seconds(tmp_path):
     log = json.loads(log_path(clip).read_text())
     assert "0.5-1 s silenced" in log["derivative"]["audio"]
     assert log["parameters"]["mute_ranges"] == [[0.5, 1.0]]
+
+
+def test_silencing_pcm_keeps_every_other_sample_exactly(tmp_path):
+    clip = write_burst_clip(tmp_path / "interview.mov", "pcm_s16le", layout="stereo")  # burst at 1 s
+    redact_file(clip, dataclasses.replace(QUIET, mute_ranges=((0.9, 1.1),)))
+    before, after = decoded_audio(clip), decoded_audio(derivative_path(clip))
+    assert before.shape == after.shape and after.dtype == np.int16
+    inside = np.zeros(len(before), bool)
+    inside[int(0.9 * 48000) : int(1.1 * 48000)] = True
+    assert not after[inside].any() and before[inside].any()  # the burst is gone
+    assert np.array_equal(after[~inside], before[~inside])  # the rest is bit for bit the original
+    log = json.loads(log_path(clip).read_text())
+    assert "(pcm_s16le) re-encoded as FLAC (lossless): 0.9-1.1 s silenced" in log["derivative"]["audio"]
 
 
 def test_a_kept_track_stays_visible_and_the_rest_masked(tmp_path):

@@ -1,0 +1,191 @@
+"""Audio that cannot be copied packet for packet: silenced ranges, or a codec MP4 cannot hold.
+
+Audio is normally copied untouched. Two cases need it decoded and encoded again, keeping its
+rate, channel layout and timestamps:
+
+- a disclosure may need a stretch of speech removed (a name, an address): the samples inside
+  those ranges are set to zero, irreversibly;
+- cheap cameras and DVRs record codecs MP4 has no place for (IMA or MS ADPCM, mu-law, WMA):
+  refusing such a clip, or dropping its sound, would lose evidence.
+
+8- and 16-bit integer audio (what ADPCM, mu-law and most PCM decode to) is stored as FLAC,
+which is lossless: the derivative's audio decodes to exactly the samples the original's does,
+outside any silenced range. Audio that decodes to floating point (AAC, MP3, WMA, Opus) has no
+lossless home in FLAC, so it is stored as AAC at a generous bit rate. Gaps in the original's
+timestamps stay gaps (filled with silence), so sound keeps in sync with the picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.audio.resampler import AudioResampler
+
+FLAC_BLOCK = 4096  # samples per FLAC frame (one of FLAC's standard block sizes)
+AAC_FRAME = 1024
+AAC_BITS_PER_CHANNEL = 128_000  # per channel: transparent for speech and most music
+SAMPLE_DTYPES = {
+    "u8": np.uint8,
+    "s16": np.int16,
+    "s32": np.int32,
+    "s64": np.int64,
+    "flt": np.float32,
+    "dbl": np.float64,
+}
+GAP_TOLERANCE_S = 0.01  # timestamp jitter below this is not a gap
+# FFmpeg's usual order for a channel count, for sources that give only the count
+DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
+# decoded sample formats FLAC holds exactly, and the packed format handed to its encoder
+LOSSLESS_FORMATS = {"u8": "s16", "u8p": "s16", "s16": "s16", "s16p": "s16"}
+
+
+@dataclass(frozen=True)
+class AudioPlan:
+    """How one audio stream reaches the derivative, as the redaction log states it."""
+
+    index: int
+    source_codec: str
+    codec: str | None  # None: copied packet for packet
+    reason: str  # why it was re-encoded ("" when copied)
+
+    def describe(self, gaps_s: float = 0.0, undecodable: int = 0) -> str:
+        if self.codec is None:
+            return f"stream {self.index} ({self.source_codec}) copied packet for packet"
+        lossless = " (lossless)" if self.codec == "flac" else ""
+        text = f"stream {self.index} ({self.source_codec}) re-encoded as {self.codec.upper()}{lossless}: {self.reason}"
+        if undecodable:
+            text += f", {undecodable} packet(s) could not be decoded"
+        if gaps_s:
+            text += f", {gaps_s:.3f} s of gaps in the original's audio kept as silence"
+        return text
+
+
+def reencode_codec(source_format: str) -> str:
+    """FLAC when the source decodes to 8- or 16-bit integers (FLAC holds them exactly), else AAC.
+
+    32-bit integer sources (24-bit PCM) go to AAC too: PyAV cannot tell FLAC's encoder how many
+    of the 32 bits are used, and MP4 holds PCM itself, so they are re-encoded only when silenced.
+    """
+    return "flac" if source_format in LOSSLESS_FORMATS else "aac"
+
+
+def silent_frame(like: av.AudioFrame, samples: int) -> av.AudioFrame:
+    """``samples`` of silence in the format, layout and rate of ``like``."""
+    fmt = like.format
+    dtype = SAMPLE_DTYPES[fmt.name.removesuffix("p")]
+    channels = like.layout.nb_channels
+    shape = (channels, samples) if fmt.is_planar else (1, samples * channels)
+    frame = av.AudioFrame.from_ndarray(np.full(shape, 128 if dtype == np.uint8 else 0, dtype), fmt.name, like.layout)
+    frame.sample_rate = like.sample_rate
+    return frame
+
+
+def silence_samples(samples: np.ndarray, first_sample: int, rate: int, ranges) -> np.ndarray:
+    """Zero the samples (channels x n, planar) that fall inside any (start_s, end_s) range."""
+    n = samples.shape[-1]
+    times = (first_sample + np.arange(n)) / rate
+    inside = np.zeros(n, bool)
+    for start, end in ranges:
+        inside |= (times >= start) & (times < end)
+    if inside.any():
+        samples = samples.copy()
+        samples[..., inside] = 0
+    return samples
+
+
+class ReencodedAudio:
+    """One output stream fed with an input stream's packets, with ``ranges`` silenced."""
+
+    def __init__(self, container: av.container.OutputContainer, source, ranges, codec: str):
+        ctx = source.codec_context
+        self.source = ctx
+        self.ranges = tuple(ranges)
+        self.rate = ctx.sample_rate
+        self.codec = codec
+        layout = ctx.layout.name
+        if layout.endswith("channels"):  # "2 channels": count known, order not (WMA, some AVIs)
+            layout = DEFAULT_LAYOUTS.get(ctx.layout.nb_channels, layout)
+        self.stream = container.add_stream(codec, rate=self.rate, layout=layout)
+        self.stream.time_base = Fraction(1, self.rate)
+        out = self.stream.codec_context
+        if codec == "flac":
+            # planar in, packed out: the same integers, only interleaved
+            self.format = LOSSLESS_FORMATS[ctx.format.name]
+            out.format = self.format
+            out.options = {"frame_size": str(FLAC_BLOCK)}
+            frame_size = FLAC_BLOCK
+        else:
+            self.format = "fltp"
+            out.bit_rate = AAC_BITS_PER_CHANNEL * ctx.layout.nb_channels
+            frame_size = AAC_FRAME
+        self.channels, self.layout = ctx.layout.nb_channels, layout
+        self.resampler = AudioResampler(format=self.format, layout=layout, rate=self.rate, frame_size=frame_size)
+        self.next_sample: int | None = None  # output position of the next encoded sample
+        self.decoded_until: int | None = None  # input position just after the last decoded sample
+        self.gap_samples = 0  # silence put where the original's audio has no samples
+        self.undecodable = 0  # packets the decoder refused (their time becomes a gap)
+
+    def _encode(self, frames) -> list:
+        packets = []
+        for frame in frames:
+            samples = frame.to_ndarray()
+            count = frame.samples
+            if self.ranges:
+                samples = self._silence(samples)
+            out = av.AudioFrame.from_ndarray(samples, format=self.format, layout=self.layout)
+            out.sample_rate = self.rate
+            out.pts = self.next_sample
+            self.next_sample += count
+            packets += self.stream.encode(out)
+        return packets
+
+    def _silence(self, samples: np.ndarray) -> np.ndarray:
+        """Zero the samples inside the ranges; packed formats interleave channels along one row."""
+        planar = samples.shape[0] == self.channels and self.format.endswith("p")
+        if planar or self.channels == 1:
+            return silence_samples(samples, self.next_sample, self.rate, self.ranges)
+        frames = samples.reshape(-1, self.channels).T  # channels x n
+        return silence_samples(frames, self.next_sample, self.rate, self.ranges).T.reshape(1, -1)
+
+    def packets_for(self, packet: av.Packet) -> list:
+        """Encoded packets for one input packet (possibly none while the encoder buffers)."""
+        try:
+            decoded = packet.decode()
+        except av.FFmpegError:  # a damaged packet: its time is filled with silence, as a gap
+            self.undecodable += 1
+            return []
+        return self._encode(self._resampled(decoded))
+
+    def flush(self) -> list:
+        """The rest: what the decoder, the resampler and the encoder still hold."""
+        try:
+            decoded = self.source.decode(None)
+        except av.FFmpegError:
+            decoded = []
+        return self._encode([*self._resampled(decoded), *self.resampler.resample(None)]) + list(
+            self.stream.encode(None)
+        )
+
+    def _resampled(self, decoded_frames) -> list:
+        """Resampled frames, with silence where the original's timestamps jump ahead.
+
+        Samples are written back to back from the stream's first timestamp, so a gap in the
+        original (dropped audio, a damaged packet) would pull everything after it early, out
+        of sync with the picture; filling it keeps every sample at its original time.
+        """
+        frames = []
+        for decoded in decoded_frames:
+            at = round(float(decoded.pts * decoded.time_base) * self.rate) if decoded.pts is not None else None
+            if self.decoded_until is None:  # the stream's start time, in samples
+                self.decoded_until = self.next_sample = at or 0
+            elif at is not None and at - self.decoded_until > GAP_TOLERANCE_S * self.rate:
+                gap = at - self.decoded_until
+                frames += self.resampler.resample(silent_frame(decoded, gap))
+                self.gap_samples += gap
+                self.decoded_until = at
+            self.decoded_until += decoded.samples
+            frames += self.resampler.resample(decoded)
+        return frames
