@@ -15,6 +15,7 @@ from . import __version__
 from .errors import RedactError
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
+from .request_fields import parse_ranges, parse_tracks
 
 D = DetectOptions()
 
@@ -98,6 +99,13 @@ def run(
     x264_preset: Annotated[str | None, typer.Option(help="x264 speed preset (ultrafast ... veryslow).")] = None,
     workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
     mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
+    mute_ranges: Annotated[
+        str | None,
+        typer.Option(help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".'),
+    ] = None,
+    keep_tracks: Annotated[
+        str | None, typer.Option(help='Leave these tracks (ids from an earlier log or report) visible: "3 7".')
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")] = False,
@@ -118,8 +126,18 @@ def run(
         "mask": {"style": style, "shape": shape},
         "encode": {"crf": crf, "preset": x264_preset},
     }
+    request = {}
+    for flag, name, parse, value in (
+        ("--mute-ranges", "mute_ranges", parse_ranges, mute_ranges),
+        ("--keep-tracks", "keep_tracks", parse_tracks, keep_tracks),
+    ):
+        try:
+            request[name] = parse(value)
+        except ValueError as exc:
+            typer.echo(f"redact: error: {flag}: {exc}", err=True)
+            raise typer.Exit(2) from exc
     options = options_or_exit(
-        preset, overrides, mute=mute, force=force, operator=operator, quiet=quiet, workers=workers
+        preset, overrides, mute=mute, force=force, operator=operator, quiet=quiet, workers=workers, **request
     )
     from . import keys
 

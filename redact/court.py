@@ -45,8 +45,9 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     seal = json.loads((folder / log["original"]["seal"]).read_text())
     findings = verify_paths([derivative, folder / log["original"]["file"]])
     reviewed_at = utc_iso()
-    tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)))
-    sheet = contact_sheet(derivative, log["derivative"]["frames"])
+    start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs
+    tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)), start_s)
+    sheet = contact_sheet(derivative, log["derivative"]["frames"], start_s=start_s)
     page = render(log, tracks, seal, findings, sheet, reviewer, reviewed_at)
     out = folder / (log["derivative"]["file"][: -len(".redacted.mp4")] + REPORT_SUFFIX)
     with atomic_output(out) as tmp:

@@ -32,7 +32,7 @@ class DerivativeWriter:
         info: VideoInfo,
         audio_streams: list,
         options: EncodeOptions,
-        silence: tuple[tuple[float, float], ...] = (),
+        silence: tuple[tuple[float, float], ...] = (),  # seconds from the file's start, as players count
     ):
         self.path = path
         self.info = info
@@ -76,7 +76,8 @@ class DerivativeWriter:
                 self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
                 return AudioPlan(stream.index, name, None, "")
             codec = reencode_codec(ctx.format.name if ctx.format else "")
-            self.reencoded[stream.index] = ReencodedAudio(self.container, stream, silence, codec)
+            on_clock = tuple((a + self.info.start_s, b + self.info.start_s) for a, b in silence)
+            self.reencoded[stream.index] = ReencodedAudio(self.container, stream, on_clock, codec)
             return AudioPlan(stream.index, name, codec, reason)
         except (av.FFmpegError, ValueError) as exc:
             raise EncodeError(

@@ -44,6 +44,9 @@ class VideoInfo:
     rotation: int  # counter-clockwise degrees of the display matrix (0, 90, 180, 270)
     container_format: str
     color: dict = field(default_factory=dict)
+    # the file's first timestamp (s): players count from here, so times people give (muted
+    # ranges) and times reports show are relative to it; MPEG-TS and PS rarely start at 0
+    start_s: float = 0.0
 
     @property
     def padded_size(self) -> tuple[int, int]:
@@ -131,6 +134,7 @@ def probe(path: Path) -> VideoInfo:
             display_matrix=read_display_matrix(first),
             rotation=int(first.rotation or 0) % 360,
             container_format=container.format.name,
+            start_s=float(container.start_time / av.time_base) if container.start_time else 0.0,
             color={
                 "color_range": int(first.color_range or 0),
                 "colorspace": int(first.colorspace or 2),

@@ -21,7 +21,7 @@ from .atomic import temp_path_for
 from .background_writer import BackgroundWriter
 from .detect.workers import DetectionPool, InlineDetection, Result
 from .encode import DerivativeWriter
-from .errors import EncodeError, OutputExistsError, SealMismatchError
+from .errors import BadInputError, EncodeError, OutputExistsError, SealMismatchError
 from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .options import RedactOptions
@@ -202,6 +202,20 @@ def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
     return "; ".join(writer.audio_notes())
 
 
+def check_mute_ranges(options: RedactOptions, info: VideoInfo, original: Path) -> None:
+    """Refuse a range to silence that starts after the clip ends: it would silence nothing,
+    and the speech it was meant to remove would be disclosed."""
+    if info.duration_s is None or options.mute:
+        return
+    for start, end in options.mute_ranges:
+        if start >= info.duration_s:
+            raise BadInputError(
+                f"range to silence {start:g}-{end:g} s starts after the clip ends ({info.duration_s:.2f} s)",
+                original,
+                hint="times count from the start of the clip, as a player shows them",
+            )
+
+
 def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
     """Detection for one clip: ``workers`` processes, or inline when it is 0."""
     if workers == 0:
@@ -276,9 +290,11 @@ def redact_file(
         custody.append(folder, "verified", seal_files(original, seal), operator, key, utc_iso())
         with timer("probe"):
             info = probe(original)
+        check_mute_ranges(options, info, original)
     else:
         with timer("probe"):
             info = probe(original)  # not a readable video: leave it unsealed and untouched
+        check_mute_ranges(options, info, original)
         with timer("seal"):
             seal, _ = seal_original(original, operator, key)
         custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())

@@ -26,8 +26,9 @@ from .verify import Finding
 THUMB_WIDTH = 320
 
 
-def contact_sheet(derivative: Path, total: int, count: int = 12) -> list[tuple[float, str]]:
-    """(time in seconds, base64 JPEG) for ``count`` frames spread over the derivative's ``total``."""
+def contact_sheet(derivative: Path, total: int, count: int = 12, start_s: float = 0.0) -> list[tuple[float, str]]:
+    """(seconds from ``start_s``, the file's start, base64 JPEG) for ``count`` frames spread over
+    the derivative's ``total``."""
     wanted = {round(i * (total - 1) / max(1, count - 1)) for i in range(count)} if total else set()
     out = []
     with av.open(str(derivative)) as container:
@@ -39,16 +40,17 @@ def contact_sheet(derivative: Path, total: int, count: int = 12) -> list[tuple[f
             h, w = rgb.shape[:2]
             thumb = cv2.resize(rgb, (THUMB_WIDTH, max(1, round(h * THUMB_WIDTH / w))), interpolation=cv2.INTER_AREA)
             _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(thumb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-            seconds = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+            seconds = float(frame.pts * frame.time_base) - start_s if frame.pts is not None else 0.0
             out.append((seconds, base64.b64encode(jpeg).decode()))
             if len(out) == len(wanted):
                 break
     return out
 
 
-def track_rows(frames: Iterable, tracks: Iterable) -> list[dict]:
-    """Per track: id, kind, time range (s), frames masked, reasons, from a log's
-    ``regions.frames`` and ``tracks`` (streamed: memory grows with tracks, not frames)."""
+def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list[dict]:
+    """Per track: id, kind, time range (s from ``start_s``, the file's start, as a player counts),
+    frames masked, reasons, from a log's ``regions.frames`` and ``tracks`` (streamed: memory
+    grows with tracks, not frames)."""
     listed = [(t["id"], t["kind"], t["first_frame"], t["last_frame"]) for t in tracks]
     wanted = {index for *_, first, last in listed for index in (first, last)}
     times: dict[int, float] = {}  # pts of those frames, where they have regions
@@ -63,7 +65,10 @@ def track_rows(frames: Iterable, tracks: Iterable) -> list[dict]:
             span.setdefault(track, [pts, pts])[1] = pts
     rows = []
     for track_id, kind, first_frame, last_frame in listed:
-        from_s, to_s = span.get(track_id, [times.get(first_frame), times.get(last_frame)])
+        from_s, to_s = (
+            None if t is None else t - start_s
+            for t in span.get(track_id, [times.get(first_frame), times.get(last_frame)])
+        )
         counts = masked.get(track_id, Counter())
         rows.append(
             {
@@ -148,6 +153,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <h2>What was redacted</h2>
 <p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {len(tracks)} tracks.
 Reasons: {_e("; ".join(f"{k}: {v}" for k, v in log["regions"]["reasons"].items()))}.</p>
+<p>Times count from the start of the clip, as a player shows them.</p>
 <table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th></tr>{rows}</table>
 <h2>Tools and models</h2>
 <table><tr><th>detector</th><th>kind</th><th>model file</th><th>SHA-256</th></tr>{models}</table>

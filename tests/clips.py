@@ -103,10 +103,12 @@ def write_burst_clip(
     rate: int = 48000,
     layout: str = "mono",
     gap: tuple[float, float] | None = None,
+    offset_s: int = 0,
 ) -> Path:
     """2 s of video with a 20 ms 1 kHz burst in the audio at exactly 1 s: where it lands in a
     derivative shows whether sound and picture are still in sync. ``gap``: audio frames starting
-    in this range (seconds) are left out, as when a camera drops audio."""
+    in this range (seconds) are left out, as when a camera drops audio. ``offset_s``: every
+    timestamp starts that late, as MPEG-TS and PS files often do (players still count from 0)."""
     with av.open(str(path), "w") as out:
         video = out.add_stream(video_codec, rate=25)
         video.width, video.height, video.pix_fmt = 160, 120, "yuv420p"
@@ -115,7 +117,7 @@ def write_burst_clip(
             audio.codec_context.bit_rate = 128000
         for i in range(50):
             frame = av.VideoFrame.from_ndarray(pattern(i, 160, 120), format="rgb24")
-            frame.pts = i
+            frame.pts = i + 25 * offset_s
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
         fmt, channels = audio.codec_context.format, audio.codec_context.layout.nb_channels
@@ -128,7 +130,7 @@ def write_burst_clip(
             samples = (wave * 32767).astype(np.int16) if fmt.name.startswith("s16") else wave.astype(np.float32)
             samples = np.stack([samples] * channels) if fmt.is_planar else np.repeat(samples, channels)[None]
             af = av.AudioFrame.from_ndarray(samples, format=fmt.name, layout=layout)
-            af.sample_rate, af.pts = rate, start
+            af.sample_rate, af.pts = rate, start + rate * offset_s
             out.mux(audio.encode(af))
         out.mux(audio.encode(None))
     return path

@@ -20,7 +20,8 @@ from test_pipeline import half_size_sample
 from test_workers import alive, children
 
 from redact.batch import BatchSettings, run_batch
-from redact.batch.source import ManifestProblems, jobs_from_folder, parse_ranges
+from redact.batch.source import ManifestProblems, jobs_from_folder
+from redact.request_fields import parse_ranges
 from redact.seal import hash_file
 
 FAST = BatchSettings(preset="fast", quiet=True, workers=1)

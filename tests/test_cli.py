@@ -179,6 +179,10 @@ def test_bad_options_are_refused_before_anything_is_touched(tmp_path):
         (["--workers", "-1"], "workers"),
         (["--crf", "70"], "crf"),
         (["--style", "swirl"], "style"),
+        (["--mute-ranges", "0.1-x"], "--mute-ranges: bad time 'x'"),
+        (["--mute-ranges", "0.3-0.1"], "ends before it starts"),
+        (["--mute-ranges", "30-40"], "starts after the clip ends (0.48 s)"),  # the clip is 12 frames
+        (["--keep-tracks", "three"], "--keep-tracks: track ids must be whole numbers"),
     ):
         proc = redact("run", *args, str(clip))
         assert proc.returncode == 2 and said in proc.stderr, (args, proc.stderr)
@@ -214,11 +218,13 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
     assert listed.returncode == 0
     assert "disclosure (default)" in listed.stdout and "court-copy" in listed.stdout and "fast" in listed.stdout
     clip = write_clip(tmp_path / "p.mp4", count=8)
-    proc = redact("run", "-q", "--preset", "fast", "--detect-every", "2", "--workers", "1", str(clip))
+    request = ["--mute-ranges", "0:00.1-0.2", "--keep-tracks", "3 7"]  # as a disclosure request words them
+    proc = redact("run", "-q", "--preset", "fast", "--detect-every", "2", "--workers", "1", *request, str(clip))
     assert proc.returncode == 0, proc.stderr
     log = json.loads((tmp_path / "p.redacted.json").read_text())
     assert log["parameters"]["preset"] == "fast" and log["parameters"]["detect"]["every"] == 2
     assert log["parameters"]["encode"]["preset"] == "ultrafast" and log["run"]["workers"] == 1
+    assert log["parameters"]["mute_ranges"] == [[0.1, 0.2]] and log["parameters"]["keep_tracks"] == [3, 7]
 
 
 def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):

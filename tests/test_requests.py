@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import av
 import numpy as np
-from clips import decoded_audio, write_burst_clip, write_clip
+import pytest
+from clips import burst_onset_s, decoded_audio, write_burst_clip, write_clip
 from test_pipeline import half_size_sample
 
 from redact import redact_file
+from redact.court import write_report
+from redact.errors import BadInputError
 from redact.options import RedactOptions
 from redact.pipeline import derivative_path, log_path
 from redact.verify import verify_paths
@@ -53,6 +57,25 @@ def test_silencing_pcm_keeps_every_other_sample_exactly(tmp_path):
     assert np.array_equal(after[~inside], before[~inside])  # the rest is bit for bit the original
     log = json.loads(log_path(clip).read_text())
     assert "(pcm_s16le) re-encoded as FLAC (lossless): 0.9-1.1 s silenced" in log["derivative"]["audio"]
+
+
+def test_ranges_to_silence_count_from_the_clips_start_as_players_do(tmp_path):
+    # an MPEG-TS whose clock starts at 10 s: a player shows the burst at 0:01, so "0.9-1.1" must
+    # silence it, not a stretch of the stream clock before the recording began
+    clip = write_burst_clip(tmp_path / "late.ts", "aac", "libx264", offset_s=10)
+    assert burst_onset_s(clip) == pytest.approx(11.0, abs=0.05)
+    redact_file(clip, dataclasses.replace(QUIET, mute_ranges=((0.9, 1.1),)))
+    assert np.abs(decoded_audio(derivative_path(clip))).max() < 0.01  # the burst was the only sound
+    report = write_report(log_path(clip), "DC 1 Test").read_text()
+    first = re.search(r"<figcaption>00:(\d\d\.\d+)</figcaption>", report)
+    assert first and float(first.group(1)) < 0.05  # the first frame, as a player counts (not 00:10)
+
+
+def test_a_range_to_silence_after_the_end_is_refused_before_anything_is_touched(tmp_path):
+    clip = write_burst_clip(tmp_path / "short.mp4", "aac", "libx264")  # 2 s
+    with pytest.raises(BadInputError, match="starts after the clip ends"):
+        redact_file(clip, dataclasses.replace(QUIET, mute_ranges=((1.5, 1.8), (12, 20))))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.mp4"]  # not even sealed
 
 
 def test_a_kept_track_stays_visible_and_the_rest_masked(tmp_path):
