@@ -7,6 +7,7 @@ its log, which appear by atomic rename only after everything succeeded.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections import deque
@@ -202,6 +203,28 @@ def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
     return "; ".join(writer.audio_notes())
 
 
+def check_kept_tracks(options: RedactOptions, earlier_log: Path, original: Path) -> None:
+    """Refuse track ids to keep visible when the log they come from numbered its tracks with
+    other detection or tracking settings: the same id may then be someone else's face."""
+    if not options.keep_tracks or not earlier_log.exists():
+        return
+    from .log_reader import LogReader
+
+    try:
+        earlier = LogReader(earlier_log, digest=False).head.get("parameters", {})
+    except (OSError, ValueError):
+        return  # not a log we can read: nothing to compare; the new log records what was kept
+    now = json.loads(json.dumps(options.as_log()))  # as the log holds them (tuples as lists)
+    changed = [section for section in ("detect", "track") if earlier.get(section) != now[section]]
+    if changed:
+        raise BadInputError(
+            f"track ids to keep ({' '.join(map(str, options.keep_tracks))}) come from {earlier_log.name},"
+            f" made with other {' and '.join(changed)} settings: there they may be other people",
+            original,
+            hint="use that run's preset and flags, or take the ids from a log made with these settings",
+        )
+
+
 def check_mute_ranges(options: RedactOptions, info: VideoInfo, original: Path) -> None:
     """Refuse a range to silence that starts after the clip ends: it would silence nothing,
     and the speech it was meant to remove would be disclosed."""
@@ -267,6 +290,7 @@ def redact_file(
     log_out = out_dir / log_path(original).name
     if not options.force and (out.exists() or log_out.exists()):
         raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
+    check_kept_tracks(options, log_out, original)
 
     timer = Timer()
     key = keys.load()

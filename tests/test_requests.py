@@ -94,6 +94,12 @@ def test_a_kept_track_stays_visible_and_the_rest_masked(tmp_path):
         out = next(b.decode(video=0)).to_ndarray(format="rgb24").astype(float)
     x0, y0, x1, y1 = (int(v) for v in faces[0]["boxes"][0][1:5])
     assert np.abs(src[y0:y1, x0:x1] - out[y0:y1, x0:x1]).mean() < 4  # only re-encoded, not masked
+    # ids numbered under other detection settings may be other people's: refused, nothing changed
+    before = log_path(clip).read_bytes()
+    other_settings = dataclasses.replace(QUIET.detect, threshold=0.5)
+    with pytest.raises(BadInputError, match="made with other detect settings"):
+        redact_file(clip, dataclasses.replace(QUIET, detect=other_settings, keep_tracks=(keep,), force=True))
+    assert log_path(clip).read_bytes() == before
 
 
 def test_output_folder_gets_the_derivative_and_verifies(tmp_path):
