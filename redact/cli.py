@@ -13,6 +13,7 @@ import typer
 
 from . import __version__
 from .errors import RedactError
+from .operator_regions import parse_regions
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 from .request_fields import parse_ranges, parse_tracks
@@ -106,6 +107,13 @@ def run(
     keep_tracks: Annotated[
         str | None, typer.Option(help='Leave these tracks (ids from an earlier log or report) visible: "3 7".')
     ] = None,
+    add_regions: Annotated[
+        str | None,
+        typer.Option(
+            help="Also mask what review found, pixels as shown: "
+            '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
     operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")] = False,
@@ -130,6 +138,7 @@ def run(
     for flag, name, parse, value in (
         ("--mute-ranges", "mute_ranges", parse_ranges, mute_ranges),
         ("--keep-tracks", "keep_tracks", parse_tracks, keep_tracks),
+        ("--add-regions", "add_regions", parse_regions, add_regions),
     ):
         try:
             request[name] = parse(value)

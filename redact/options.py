@@ -10,6 +10,7 @@ import numpy as np
 
 from .boxes import expand, expand_by_height
 from .detections import KINDS
+from .operator_regions import OperatorRegion, check_region
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
@@ -105,6 +106,7 @@ class RedactOptions:
     workers: int | None = None  # detection processes (and codec threads); None: every core
     keep_tracks: tuple[int, ...] = ()  # track ids left unmasked on request (ids from an earlier log)
     mute_ranges: tuple[tuple[float, float], ...] = ()  # audio silenced in these (start_s, end_s)
+    add_regions: tuple[OperatorRegion, ...] = ()  # masked by hand, beside what is detected
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
@@ -117,6 +119,8 @@ class RedactOptions:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
         if any(t < 0 for t in self.keep_tracks):
             raise ValueError("track ids to keep are non-negative integers")
+        for region in self.add_regions:
+            check_region(region)
         if self.workers is not None and not 0 <= self.workers <= 256:
             raise ValueError("workers must be between 0 (detect in this process) and 256")
 

@@ -25,12 +25,13 @@ from .encode import DerivativeWriter
 from .errors import BadInputError, EncodeError, OutputExistsError, SealMismatchError
 from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
+from .operator_regions import boxes_in_frame, check_fits
 from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log, write_log
 from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
 from .timestamps import ReorderWindow, output_pts
-from .track import Tracker
+from .track import Region, Tracker
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,27 @@ class FrameRedactor:
         with self.timer("mask"):
             tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
             boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
+            if self.options.add_regions:  # masked exactly as the operator drew them: no margin
+                added = self._operator_regions(pts, duration)
+                regions = [*regions, *added]
+                boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
             rects = mask_planes(i420_planes(buf, self.width, self.height), boxes, self.options.mask)
         self.regions.add(index, float(pts * self.info.time_base), regions, rects)
         with self.timer("encode_wait"):  # the encoding itself runs on the writer's thread
             self.writer.write_i420(buf, pts, duration)
         self.written += 1
+
+    def _operator_regions(self, pts: int, duration: int) -> list[Region]:
+        t = float(pts * self.info.time_base) - self.info.start_s  # as a player counts
+        shown = boxes_in_frame(
+            self.options.add_regions,
+            t,
+            float(duration * self.info.time_base),
+            self.info.rotation,
+            self.info.width,
+            self.info.height,
+        )
+        return [Region(track, "operator", box, 1.0, "added") for track, box in shown]
 
 
 def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
@@ -225,9 +242,13 @@ def check_kept_tracks(options: RedactOptions, earlier_log: Path, original: Path)
         )
 
 
-def check_mute_ranges(options: RedactOptions, info: VideoInfo, original: Path) -> None:
-    """Refuse a range to silence that starts after the clip ends: it would silence nothing,
-    and the speech it was meant to remove would be disclosed."""
+def check_request(options: RedactOptions, info: VideoInfo, original: Path) -> None:
+    """Refuse a range to silence or a region to mask that cannot apply to this clip (after its
+    end, outside its picture): it would remove nothing, and what it was meant to remove would
+    be disclosed."""
+    problem = check_fits(options.add_regions, info.rotation, info.width, info.height, info.duration_s)
+    if problem:
+        raise BadInputError(problem, original, hint="times count from the clip's start; boxes are pixels as shown")
     if info.duration_s is None or options.mute:
         return
     for start, end in options.mute_ranges:
@@ -314,11 +335,11 @@ def redact_file(
         custody.append(folder, "verified", seal_files(original, seal), operator, key, utc_iso())
         with timer("probe"):
             info = probe(original)
-        check_mute_ranges(options, info, original)
+        check_request(options, info, original)
     else:
         with timer("probe"):
             info = probe(original)  # not a readable video: leave it unsealed and untouched
-        check_mute_ranges(options, info, original)
+        check_request(options, info, original)
         with timer("seal"):
             seal, _ = seal_original(original, operator, key)
         custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())

@@ -35,6 +35,7 @@ REASONS = {
     "interpolated": "between two detections of the same track",
     "coasted": "track lost: kept masked along its last motion",
     "back-filled": "before the track's first detection",
+    "added": "drawn by the operator on review (add_regions; kind operator, track -1, -2... by region)",
 }
 
 

@@ -56,6 +56,7 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
     times: dict[int, float] = {}  # pts of those frames, where they have regions
     masked: dict[int, Counter] = {}
     span: dict[int, list] = {}  # track -> [pts of its first masked frame, pts of its last]
+    added: dict[int, str] = {}  # regions added by the operator (negative ids): not tracks
     for index, pts, entries in frames:
         if index in wanted:
             times[index] = pts
@@ -63,6 +64,9 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
             track = entry[7]
             masked.setdefault(track, Counter())[entry[6]] += 1
             span.setdefault(track, [pts, pts])[1] = pts
+            if track < 0:
+                added[track] = entry[0]
+    listed += [(track, kind, None, None) for track, kind in sorted(added.items(), reverse=True)]
     rows = []
     for track_id, kind, first_frame, last_frame in listed:
         from_s, to_s = (
@@ -81,6 +85,11 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
             }
         )
     return rows
+
+
+def _track_label(track: int) -> str:
+    """Track ids as people refer to them; the operator's own regions are numbered apart."""
+    return str(track) if track >= 0 else f"added region {-track}"
 
 
 def _e(value) -> str:
@@ -102,7 +111,7 @@ def render(
     signer = signature.get("fingerprint") or "UNSIGNED (no station key)"
     verdict = "VERIFIED" if all(f.status != "fail" for f in findings) else "VERIFICATION FAILED"
     rows = "".join(
-        f"<tr><td>{t['id']}</td><td>{_e(t['kind'])}</td><td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td>"
+        f"<tr><td>{_track_label(t['id'])}</td><td>{_e(t['kind'])}</td><td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td>"
         f"<td>{t['frames']}</td><td>{_e(', '.join(f'{k}: {v}' for k, v in sorted(t['reasons'].items())))}</td></tr>"
         for t in tracks
     )

@@ -111,11 +111,15 @@ def test_manifest_rows_carry_their_request(tmp_path):
     log = json.loads((out / "talk.redacted.json").read_text())
     assert log["parameters"]["mute_ranges"] == [[0.2, 0.6]] and log["parameters"]["detect"]["kinds"] == ["face"]
     assert (tmp_path / "batch-report.json").exists() and (tmp_path / "redact-batch.sqlite").exists()
-    # JSON lines name the same things; keep_tracks reaches the log
+    # JSON lines name the same things; keep_tracks and add_regions reach the log
     lines = tmp_path / "request-18.jsonl"
-    lines.write_text(json.dumps({"path": str(a), "keep_tracks": "1 2", "output": "out18"}) + "\n")
+    row = {"path": str(a), "keep_tracks": "1 2", "add_regions": "0.1-0.2@1,2,30,40", "output": "out18"}
+    lines.write_text(json.dumps(row) + "\n")
     assert run_batch(lines, FAST).done == 1
-    assert json.loads((tmp_path / "out18" / "c0.redacted.json").read_text())["parameters"]["keep_tracks"] == [1, 2]
+    log = json.loads((tmp_path / "out18" / "c0.redacted.json").read_text())
+    assert log["parameters"]["keep_tracks"] == [1, 2]
+    assert log["parameters"]["add_regions"] == [[[0.1, 0.2, 1.0, 2.0, 30.0, 40.0]]]
+    assert any(e[6] == "added" and e[7] == -1 for _, _, entries in log["regions"]["frames"] for e in entries)
     assert hash_file(talk) and b.exists()
 
 
@@ -123,28 +127,30 @@ def test_a_bad_manifest_reports_every_bad_row_and_touches_nothing(tmp_path):
     clip_folder(tmp_path / "o", clips=1)
     manifest = tmp_path / "bad.csv"
     manifest.write_text(
-        "path,preset,kinds,mute,keep_tracks,output\n"
+        "path,preset,kinds,mute,keep_tracks,output,add_regions\n"
         "o/c0.mp4,,,,,\n"
         "o/missing.mp4,,,,,\n"
         "o/c0.mp4,quick,,,,elsewhere\n"
         "o/c0.mp4,,faces,,,x\n"
         "o/c0.mp4,,,10-5,,y\n"
         "o/c0.mp4,,,,seven,z\n"
+        'o/c0.mp4,,,,,w,"12@1,1,2,2"\n'
     )
     before = sorted(p.name for p in (tmp_path / "o").iterdir())
     with pytest.raises(ManifestProblems) as raised:
         run_batch(manifest, FAST)
     problems = raised.value.problems
-    assert len(problems) == 5
+    assert len(problems) == 6
     assert "line 3" in problems[0] and "not found" in problems[0]
     assert "line 4" in problems[1] and "unknown preset 'quick'" in problems[1]
     assert "line 5" in problems[2] and "bad kinds" in problems[2]
     assert "line 6" in problems[3] and "ends before it starts" in problems[3]
     assert "line 7" in problems[4] and "whole numbers" in problems[4]
+    assert "line 8" in problems[5] and "add_regions: region 12-12 s: a still region needs START-END" in problems[5]
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == before  # nothing sealed
     assert not (tmp_path / "redact-batch.sqlite").exists()
     proc = redact_cli("batch", "-q", str(manifest))
-    assert proc.returncode == 2 and "5 bad manifest row(s)" in proc.stderr
+    assert proc.returncode == 2 and "6 bad manifest row(s)" in proc.stderr
 
 
 def test_a_worker_with_another_release_refuses_the_clip(tmp_path):

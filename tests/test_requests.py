@@ -9,13 +9,14 @@ import re
 import av
 import numpy as np
 import pytest
-from clips import burst_onset_s, decoded_audio, write_burst_clip, write_clip
+from clips import burst_onset_s, decoded_audio, decoded_rgb, write_burst_clip, write_clip
 from test_pipeline import half_size_sample
 
 from redact import redact_file
 from redact.court import write_report
 from redact.errors import BadInputError
-from redact.options import RedactOptions
+from redact.operator_regions import parse_regions
+from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
 from redact.verify import verify_paths
 
@@ -100,6 +101,52 @@ def test_a_kept_track_stays_visible_and_the_rest_masked(tmp_path):
     with pytest.raises(BadInputError, match="made with other detect settings"):
         redact_file(clip, dataclasses.replace(QUIET, detect=other_settings, keep_tracks=(keep,), force=True))
     assert log_path(clip).read_bytes() == before
+
+
+SOLID_FACES = RedactOptions(
+    quiet=True, workers=0, detect=DetectOptions(kinds=("face",)), mask=MaskOptions(style="solid")
+)
+
+
+def test_a_region_review_found_is_masked_in_exactly_its_frames(tmp_path):
+    clip = write_clip(tmp_path / "missed.mp4", count=12, size=(160, 120))  # 25 fps, nothing to detect
+    options = dataclasses.replace(SOLID_FACES, add_regions=parse_regions("0.2-0.4@10,10,60,50"))
+    redact_file(clip, options)
+    before, after = decoded_rgb(clip), decoded_rgb(derivative_path(clip))
+    for index, (src, out) in enumerate(zip(before, after, strict=True)):
+        inside = out[12:48, 12:58].astype(float)
+        if 5 <= index <= 10:  # shown at 0.20 ... 0.40 s
+            assert inside.max() < 40, index  # blacked out
+        else:
+            assert np.abs(inside - src[12:48, 12:58]).mean() < 4, index  # untouched
+    log = json.loads(log_path(clip).read_text())
+    frames = {index: entries for index, _, entries in log["regions"]["frames"]}
+    assert sorted(frames) == list(range(5, 11))
+    assert all(entries == [["operator", 10, 10, 60, 50, 1.0, "added", -1]] for entries in frames.values())
+    report = write_report(log_path(clip), "DC 1 Test").read_text()
+    assert "<td>added region 1</td><td>operator</td><td>00:00.200</td><td>00:00.400</td><td>6</td>" in report
+
+
+def test_a_moving_region_follows_its_keys_in_the_picture_as_shown(tmp_path):
+    # a phone clip stored 120x160 and shown turned to 160x120: boxes are given as shown
+    clip = write_clip(tmp_path / "turned.mp4", count=12, size=(120, 160), rotation=90)
+    region = "0@0,0,40,40 ~ 0.44@120,80,160,120"  # top-left to bottom-right corner of the picture as shown
+    redact_file(clip, dataclasses.replace(SOLID_FACES, add_regions=parse_regions(region)))
+    for index, frame in enumerate(decoded_rgb(derivative_path(clip))):
+        shown = np.rot90(frame, 1)  # as a player shows it (display matrix: 90 degrees)
+        x0, y0 = round(120 * index / 11), round(80 * index / 11)
+        assert shown[y0 + 4 : y0 + 36, x0 + 4 : x0 + 36].max() < 40, index
+        assert shown[y0 + 4 : y0 + 36, x0 + 4 : x0 + 36].shape == (32, 32, 3)
+    corner = np.rot90(decoded_rgb(derivative_path(clip))[0], 1)[80:, 120:]
+    assert corner.mean() > 60  # the far corner is not masked at the start
+
+
+def test_a_region_outside_the_clip_is_refused_before_anything_is_touched(tmp_path):
+    clip = write_clip(tmp_path / "short.mp4", count=12, size=(160, 120))
+    for region, said in (("5-6@0,0,10,10", "after the clip ends"), ("0-0.2@170,0,180,10", "outside the picture")):
+        with pytest.raises(BadInputError, match=said):
+            redact_file(clip, dataclasses.replace(SOLID_FACES, add_regions=parse_regions(region)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.mp4"]
 
 
 def test_output_folder_gets_the_derivative_and_verifies(tmp_path):

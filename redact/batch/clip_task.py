@@ -36,6 +36,7 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
         mute=bool(defaults.get("mute")),
         keep_tracks=job.keep_tracks,
         mute_ranges=job.mute_ranges,
+        add_regions=job.add_regions,
     )
 
 
@@ -95,8 +96,12 @@ def worker_name() -> str:
 
 def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     """Redact one clip; the outcome is a dict (status 'done' or 'failed', hashes, timings, error)."""
-    job = Job.from_dict(job_data)
     outcome: dict = {"status": "failed", "worker": worker_name()}
+    try:
+        job = Job.from_dict(job_data)
+    except Exception as error:  # a state row this release cannot read: fail the clip, not the batch
+        outcome.update(error=f"{job_data.get('path')}: internal error: {type(error).__name__}: {error}", exit_code=1)
+        return outcome
     wanted = defaults.get("version")
     if wanted and wanted != __version__:  # a cluster PC with another release would redact differently
         outcome.update(error=f"{job.path}: this worker runs redact {__version__}, the batch {wanted}", exit_code=1)

@@ -2,7 +2,8 @@
 
 A manifest row names a clip and, optionally, how the request wants it: ``preset``, ``kinds``,
 ``mute`` (audio ranges to silence, ``"12.5-20; 1:02-1:10"``), ``keep_tracks`` (track ids from
-an earlier log to leave visible, ``"3 7"``) and ``output`` (folder for the derivative). The
+an earlier log to leave visible, ``"3 7"``), ``add_regions`` (regions review found, masked by
+hand, ``"12-15.5@640,200,760,340"``) and ``output`` (folder for the derivative). The
 whole manifest is checked before anything runs, and every bad row is reported at once.
 """
 
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from ..detections import KINDS
 from ..errors import BadInputError
+from ..operator_regions import OperatorRegion, parse_regions
 from ..presets import available, preset_file
 from ..request_fields import parse_ranges, parse_tracks
 
-COLUMNS = ("path", "preset", "kinds", "mute", "keep_tracks", "output")
+COLUMNS = ("path", "preset", "kinds", "mute", "keep_tracks", "add_regions", "output")
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
 VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv"}
 OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html")
@@ -36,6 +38,7 @@ class Job:
     keep_tracks: tuple[int, ...] = ()
     output: Path | None = None
     row: int | None = None  # manifest line, for messages
+    add_regions: tuple[OperatorRegion, ...] = ()
 
     @property
     def key(self) -> str:
@@ -55,6 +58,7 @@ class Job:
             kinds=tuple(data["kinds"]) if data.get("kinds") else None,
             mute_ranges=tuple(tuple(r) for r in data.get("mute_ranges") or ()),
             keep_tracks=tuple(data.get("keep_tracks") or ()),
+            add_regions=parse_regions(data.get("add_regions") or []),
             output=Path(data["output"]) if data.get("output") else None,
             row=data.get("row"),
         )
@@ -176,6 +180,11 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         except ValueError as exc:
             bad.append(f"keep_tracks: {exc}")
             tracks = ()
+        try:
+            added = parse_regions(row.get("add_regions"))
+        except ValueError as exc:
+            bad.append(f"add_regions: {exc}")
+            added = ()
         output = str(row.get("output") or "").strip()
         out_dir = (base / output).absolute() if output else None
         if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -183,7 +192,7 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         if bad:
             problems.append(f"{where}: " + "; ".join(bad))
             continue
-        job = Job(path, preset, kinds, ranges, tracks, out_dir, number)
+        job = Job(path, preset, kinds, ranges, tracks, out_dir, number, added)
         if job.key in seen:
             problems.append(f"{where}: same clip and output as line {seen[job.key]}")
             continue
