@@ -36,6 +36,7 @@ SAMPLE_DTYPES = {
     "dbl": np.float64,
 }
 GAP_TOLERANCE_S = 0.01  # timestamp jitter below this is not a gap
+MAX_GAP_S = 3600.0  # a jump beyond this is a broken clock (a wrap, a splice), not lost sound: not filled
 # FFmpeg's usual order for a channel count, for sources that give only the count
 DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
 # decoded sample formats FLAC holds exactly, and the packed format handed to its encoder
@@ -181,9 +182,10 @@ class ReencodedAudio:
             at = round(float(decoded.pts * decoded.time_base) * self.rate) if decoded.pts is not None else None
             if self.decoded_until is None:  # the stream's start time, in samples
                 self.decoded_until = self.next_sample = at or 0
-            elif at is not None and at - self.decoded_until > GAP_TOLERANCE_S * self.rate:
+            elif at is not None and GAP_TOLERANCE_S * self.rate < at - self.decoded_until <= MAX_GAP_S * self.rate:
                 gap = at - self.decoded_until
-                frames += self.resampler.resample(silent_frame(decoded, gap))
+                for start in range(0, gap, self.rate):  # a second at a time: memory stays flat
+                    frames += self.resampler.resample(silent_frame(decoded, min(self.rate, gap - start)))
                 self.gap_samples += gap
                 self.decoded_until = at
             self.decoded_until += decoded.samples

@@ -87,6 +87,11 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
     return rows
 
 
+def _counted(tracks: list[dict]) -> str:
+    added = sum(t["id"] < 0 for t in tracks)
+    return f"{len(tracks) - added} tracks" + (f" and {added} regions added on review" if added else "")
+
+
 def _track_label(track: int) -> str:
     """Track ids as people refer to them; the operator's own regions are numbered apart."""
     return str(track) if track >= 0 else f"added region {-track}"
@@ -160,7 +165,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <h2>Verification</h2>
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
 <h2>What was redacted</h2>
-<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {len(tracks)} tracks.
+<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.
 Reasons: {_e("; ".join(f"{k}: {v}" for k, v in log["regions"]["reasons"].items()))}.</p>
 <p>Times count from the start of the clip, as a player shows them.</p>
 <table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th></tr>{rows}</table>
