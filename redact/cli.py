@@ -16,7 +16,7 @@ from .errors import RedactError
 from .operator_regions import parse_regions
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
-from .request_fields import parse_ranges, parse_tracks
+from .request_fields import parse_ranges, parse_time, parse_tracks
 
 D = DetectOptions()
 
@@ -309,6 +309,29 @@ def report(
         raise typer.Exit(error.exit_code) from None
     for path in written:
         typer.echo(f"OK: {path}")
+
+
+@app.command()
+def snapshot(
+    derivative: Annotated[Path, typer.Argument(help="A derivative (NAME.redacted.mp4).")],
+    at: Annotated[str, typer.Option(help="When, as a player counts: 12.5, 1:02.5 or 0:01:02.5.")],
+    out: Annotated[
+        Path | None, typer.Option(help="PNG to write (default: NAME.redacted.at-SECONDSs.png beside it).")
+    ] = None,
+    grid: Annotated[int, typer.Option(help="Draw a labelled pixel grid every N pixels (0: none).")] = 0,
+) -> None:
+    """Write the frame a player shows at --at as PNG, to read --add-regions boxes off it."""
+    from .snapshot import write_snapshot
+
+    try:
+        written = write_snapshot(derivative, parse_time(at), out, grid)
+    except ValueError as exc:
+        typer.echo(f"redact: error: --at: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except RedactError as error:
+        fail(error)
+        raise typer.Exit(error.exit_code) from None
+    typer.echo(f"OK: {written}")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""What a disclosure request may ask for: silenced audio ranges, tracks left visible, another folder."""
+"""What a request or a review may ask for: silenced audio, tracks kept, regions added by hand, another folder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 
 import av
+import cv2
 import numpy as np
 import pytest
 from clips import burst_onset_s, decoded_audio, decoded_rgb, write_burst_clip, write_clip
@@ -18,6 +19,7 @@ from redact.errors import BadInputError
 from redact.operator_regions import parse_regions
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
+from redact.snapshot import write_snapshot
 from redact.verify import verify_paths
 
 QUIET = RedactOptions(quiet=True, workers=1)
@@ -139,6 +141,23 @@ def test_a_moving_region_follows_its_keys_in_the_picture_as_shown(tmp_path):
         assert shown[y0 + 4 : y0 + 36, x0 + 4 : x0 + 36].shape == (32, 32, 3)
     corner = np.rot90(decoded_rgb(derivative_path(clip))[0], 1)[80:, 120:]
     assert corner.mean() > 60  # the far corner is not masked at the start
+
+
+def test_a_snapshot_shows_the_derivative_as_a_player_does_to_read_regions_off(tmp_path):
+    clip = write_clip(tmp_path / "turned.mp4", count=12, size=(120, 160), rotation=90)  # shown 160x120
+    redact_file(clip, dataclasses.replace(SOLID_FACES, add_regions=parse_regions("0.2-0.3@0,0,40,40")))
+    derivative = derivative_path(clip)
+    inside = write_snapshot(derivative, 0.25)
+    assert inside.name == "turned.redacted.at-0.240s.png"  # the frame on screen at 0.25 s
+    picture = cv2.imread(str(inside))
+    assert picture.shape == (120, 160, 3) and picture[4:36, 4:36].max() < 40  # the box as given
+    before = cv2.imread(str(write_snapshot(derivative, 0.1, tmp_path / "before.png", grid=50)))
+    assert before[4:36, 4:36].max() > 60 and (before[:, 50] == (0, 255, 255)).all()  # BGR yellow grid line
+    with pytest.raises(BadInputError, match="not a derivative"):
+        write_snapshot(clip, 0.25)  # a still of an original would be an unredacted copy
+    with pytest.raises(BadInputError, match="the clip has ended"):
+        write_snapshot(derivative, 3)
+    assert not list(tmp_path.glob("turned.at*")) and not list(tmp_path.glob(".*partial*"))
 
 
 def test_a_region_outside_the_clip_is_refused_before_anything_is_touched(tmp_path):
