@@ -7,9 +7,9 @@ GPU driver. So ``run_job`` runs in a child process in a process group of its own
 detection workers); the batch watches it and records a failure saying why when
 
 - it dies without an outcome (a crash, the OOM killer), or
-- it makes no progress for ``stall_s`` seconds: no frame written and, on Linux, no byte read
-  or written by any process of its group (hashing a large original over the network is
-  progress; a process blocked on dead storage or spinning in a decoder is not).
+- it makes no progress for ``stall_s`` seconds: no frame written, no block hashed and, on
+  Linux, no byte read or written by any process of its group (hashing a large original over
+  the network is progress; a process blocked on dead storage or spinning in a decoder is not).
 
 The group is then killed; the clip's temporary files are hidden and removed by its next
 attempt, and its original is untouched, as with any failure. Ctrl-C is forwarded to the
@@ -32,6 +32,7 @@ from ..errors import WorkerError
 from ..options import STALL_S
 
 POLL_S = 1.0
+HEARTBEAT_S = 1.0  # at most one "still hashing" message a second
 CLEANUP_S = 15.0  # how long an interrupted clip may take to remove its temporary files
 
 
@@ -64,15 +65,30 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
 
 
-def _child_start(parent: int) -> None:
+def _child_start(parent: int, conn) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # a group of its own: the batch can stop it and its workers at once
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="redact-parent-watch").start()
+    from ..hashing import report_reads
+
+    report_reads(_every(HEARTBEAT_S, lambda: conn.send(("reading", None))))
+
+
+def _every(seconds: float, call: Callable[[], None]) -> Callable[[int], None]:
+    """A callback that runs ``call`` at most once per ``seconds``, whatever it is given."""
+    last = [0.0]
+
+    def callback(_: int) -> None:
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            call()
+
+    return callback
 
 
 def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
     """The child: one clip through ``run_job``, frames and the outcome sent back on ``conn``."""
-    _child_start(parent)
+    _child_start(parent, conn)
     from .clip_task import run_job
 
     try:
@@ -85,7 +101,7 @@ def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
 
 def _check_main(items: list[tuple[dict, dict]], conn, parent: int) -> None:
     """The child of a resumed batch: which earlier derivatives still verify, one message per clip."""
-    _child_start(parent)
+    _child_start(parent, conn)
     from .clip_task import verified_result
     from .source import Job
 
