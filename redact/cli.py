@@ -174,6 +174,8 @@ def run(
             worst = max(worst, crash(path, error))
             continue
         note = " (input ended early; see log)" if result.stopped_early else ""
+        if result.damaged_packets:
+            note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
         if result.rescaled_frames:
             note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
         typer.echo(

@@ -24,6 +24,7 @@ logging.getLogger("libav").setLevel(logging.CRITICAL)
 
 STILL_IMAGE_FORMATS = {"image2", "image2pipe", "apng", "webp", "ico"}
 DIRECT_FORMATS = {"yuv420p", "yuvj420p"}  # decoded buffers used as they are (no conversion)
+MAX_DAMAGE_LISTED = 100  # damaged packets whose times the log lists (all are counted)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class DecodeReport:
     reason: str | None = None
     last_pts_s: float | None = None
     video_end: int | None = None  # end of the last video packet (pts + duration), stream time base
+    damaged_packets: int = 0  # video packets the decoder refused and that were skipped
+    damaged_at_s: list[float] = field(default_factory=list)  # where (the first MAX_DAMAGE_LISTED)
+    damage: str | None = None  # the decoder's last complaint
 
 
 def check_path(path: Path) -> None:
@@ -172,9 +176,11 @@ def iter_media(
 ) -> Iterator[tuple[str, object]]:
     """Yield ("video", VideoFrame) and, when ``copy_audio``, ("audio", Packet) in file order.
 
-    Decoding is threaded (``threads`` 0: FFmpeg picks, one per core). A read or decode error
-    ends the stream early: what decoded so far is kept and ``report`` says where and why it
-    stopped, instead of failing the whole clip.
+    Decoding is threaded (``threads`` 0: FFmpeg picks, one per core). A packet the decoder
+    refuses (damaged bytes, as on a failing memory card) is skipped and counted, as FFmpeg's
+    own tools do, so the rest of the recording is kept. A read error ends the stream early:
+    what decoded so far is kept and ``report`` says where and why it stopped, instead of
+    failing the whole clip.
     """
     video = container.streams.video[0]
     video.thread_type = "AUTO"
@@ -189,7 +195,15 @@ def iter_media(
             if packet.pts is not None and packet.duration:
                 end = packet.pts + packet.duration
                 report.video_end = end if report.video_end is None else max(report.video_end, end)
-            for frame in packet.decode():
+            try:
+                frames = packet.decode()
+            except av.InvalidDataError as exc:
+                report.damaged_packets += 1
+                report.damage = f"{type(exc).__name__}: {exc}"
+                if packet.pts is not None and len(report.damaged_at_s) < MAX_DAMAGE_LISTED:
+                    report.damaged_at_s.append(round(float(packet.pts * packet.time_base), 6))
+                continue
+            for frame in frames:
                 report.frames += 1
                 if frame.pts is not None:
                     report.last_pts_s = float(frame.pts * frame.time_base)

@@ -45,6 +45,7 @@ class RedactResult:
     stopped_early: bool
     seconds: float
     rescaled_frames: int = 0  # frames whose size differed from the stream's first, scaled to it
+    damaged_packets: int = 0  # video packets the decoder refused, skipped (the log says where)
 
 
 def derivative_path(original: Path) -> Path:
@@ -386,9 +387,11 @@ def redact_file(
         detection.close()
         with timer("c2pa"):
             credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options)
-        if info.frames and report.frames < info.frames and not report.stopped_early:
+        if info.frames and report.frames + report.damaged_packets < info.frames and not report.stopped_early:
             report.stopped_early = True
-            report.reason = f"file ends after {report.frames} of {info.frames} frames (truncated?)"
+            report.reason = (
+                f"{report.frames} of the {info.frames} frames the container lists could be read (truncated or damaged?)"
+            )
         with timer("hash"):
             derivative_sha = hash_file(tmp_video)
         timer.totals["total"] = time.perf_counter() - started
@@ -469,4 +472,5 @@ def redact_file(
         stopped_early=report.stopped_early,
         seconds=time.perf_counter() - started,
         rescaled_frames=frames.rescaled,
+        damaged_packets=report.damaged_packets,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
 from clips import (
@@ -278,6 +279,25 @@ def test_truncated_file_is_redacted_up_to_last_good_frame(tmp_path):
     assert 0 < result.frames < 40 and result.stopped_early
     assert log["decode"]["stopped_early"] and log["decode"]["reason"]
     assert video_facts(derivative_path(cut))["frames"] == result.frames
+
+
+def test_damaged_packets_are_skipped_and_the_rest_of_the_recording_kept(tmp_path):
+    # a failing memory card: three frames' bytes are garbage; the decoder refuses those packets
+    clip = write_clip(tmp_path / "card.avi", count=40, size=(320, 240), codec="mjpeg", pix_fmt="yuvj420p")
+    with av.open(str(clip)) as c:
+        packets = [(p.pos, p.size, float(p.pts * p.time_base)) for p in c.demux(video=0) if p.size]
+    data = bytearray(clip.read_bytes())
+    damaged = [10, 20, 30]
+    for index in damaged:
+        pos, size, _ = packets[index]
+        data[pos : pos + size] = b"\xff" * size  # erased flash reads as ones: no JPEG left in it
+    clip.write_bytes(bytes(data))
+    result = redact_file(clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",))))
+    assert result.frames == 37 and result.damaged_packets == 3 and not result.stopped_early
+    log = json.loads(log_path(clip).read_text())
+    assert log["decode"]["damaged_at_s"] == [packets[i][2] for i in damaged]
+    kept = [t for i, (*_, t) in enumerate(packets) if i not in damaged]
+    assert np.allclose(video_facts(derivative_path(clip))["pts_s"], kept, atol=1e-6)  # every other frame, on time
 
 
 def test_same_input_and_parameters_give_the_same_log_and_derivative_apart_from_timestamps(tmp_path):

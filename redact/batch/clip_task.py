@@ -94,6 +94,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def input_note(result) -> str | None:
+    """What a done clip's row should still say about its input (shown in the batch report)."""
+    notes = ["input ended early"] if result.stopped_early else []
+    if result.damaged_packets:
+        notes.append(f"{result.damaged_packets} damaged video packets skipped")
+    return "; ".join(notes) + "; see log" if notes else None
+
+
 def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     """Redact one clip; the outcome is a dict (status 'done' or 'failed', hashes, timings, error)."""
     outcome: dict = {"status": "failed", "worker": worker_name()}
@@ -113,7 +121,7 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
         outcome.update(
             outcome_from_log(LogReader(result.log, digest=False).head, result.derivative, result.log),
             seconds=round(result.seconds, 3),
-            error="input ended early; see log" if result.stopped_early else None,
+            error=input_note(result),
         )
     except RedactError as error:
         outcome.update(error=error.describe(), exit_code=error.exit_code)
