@@ -25,6 +25,7 @@ logging.getLogger("libav").setLevel(logging.CRITICAL)
 STILL_IMAGE_FORMATS = {"image2", "image2pipe", "apng", "webp", "ico"}
 DIRECT_FORMATS = {"yuv420p", "yuvj420p"}  # decoded buffers used as they are (no conversion)
 MAX_DAMAGE_LISTED = 100  # damaged packets whose times the log lists (all are counted)
+MAX_DAMAGED_AT_START = 300  # damaged packets before the first good frame, past which it is not a video
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,19 @@ def probe(path: Path) -> VideoInfo:
     """Read stream facts and decode the first frame (proves the file really decodes)."""
     with contextlib.closing(open_input(path)) as container:
         stream = container.streams.video[0]
-        first = None
+        first, damaged = None, 0
         try:
-            for frame in container.decode(stream):
-                first = frame
-                break
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.InvalidDataError:  # a damaged packet: skipped, as decoding will
+                    damaged += 1
+                    if damaged > MAX_DAMAGED_AT_START:
+                        raise
+                    continue
+                if frames:
+                    first = frames[0]
+                    break
         except av.FFmpegError as exc:
             raise BadInputError(f"video stream does not decode ({type(exc).__name__})", path) from exc
         if first is None:

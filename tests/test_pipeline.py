@@ -287,13 +287,13 @@ def test_damaged_packets_are_skipped_and_the_rest_of_the_recording_kept(tmp_path
     with av.open(str(clip)) as c:
         packets = [(p.pos, p.size, float(p.pts * p.time_base)) for p in c.demux(video=0) if p.size]
     data = bytearray(clip.read_bytes())
-    damaged = [10, 20, 30]
+    damaged = [0, 10, 20, 30]  # the first one too: the clip is still a video
     for index in damaged:
         pos, size, _ = packets[index]
         data[pos : pos + size] = b"\xff" * size  # erased flash reads as ones: no JPEG left in it
     clip.write_bytes(bytes(data))
     result = redact_file(clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",))))
-    assert result.frames == 37 and result.damaged_packets == 3 and not result.stopped_early
+    assert result.frames == 36 and result.damaged_packets == 4 and not result.stopped_early
     log = json.loads(log_path(clip).read_text())
     assert log["decode"]["damaged_at_s"] == [packets[i][2] for i in damaged]
     kept = [t for i, (*_, t) in enumerate(packets) if i not in damaged]
