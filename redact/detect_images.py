@@ -18,7 +18,7 @@ from .detect.base import Detector
 from .detect.upright import detect_frame, detect_rgb
 from .detections import Detections
 from .errors import BadInputError
-from .media import check_path, frame_to_i420, open_input
+from .media import DecodeReport, check_path, frame_to_i420, iter_media, open_input
 from .options import DetectOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -61,7 +61,8 @@ def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOp
         yield record(path_as_given, rgb.shape[1], rgb.shape[0], detect_rgb(detectors, rgb), options)
         return
     with contextlib.closing(open_input(path)) as container:
-        for index, frame in enumerate(container.decode(container.streams.video[0])):
+        # as `redact run` decodes: damaged packets skipped, a read error ends the frames early
+        for index, (_, frame) in enumerate(iter_media(container, copy_audio=False, report=DecodeReport())):
             if index % options.every:
                 continue
             found = detect_frame(detectors, frame_to_i420(frame), int(frame.rotation or 0))
