@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from clips import sample_frames, write_clip
 from test_pipeline import half_size_sample
@@ -59,7 +60,7 @@ def test_folder_batch_isolates_a_corrupt_clip_and_reports_every_clip(tmp_path):
     clip_folder(src)
     (src / "sub").mkdir()
     write_clip(src / "sub" / "odd_name.dat", count=8, fmt="mp4")  # a video by content, whatever its name
-    (src / "broken.mp4").write_bytes(os.urandom(40_000))  # named like a video, is not one
+    (src / "broken.mp4").write_bytes(np.random.default_rng(0).bytes(40_000))  # named like a video, is not one
     (src / "notes.txt").write_text("officer notes")
     cv2.imwrite(str(src / "still.png"), sample_frames(1, (64, 48))[0])
     names = sorted(j.path.name for j in jobs_from_folder(src))
