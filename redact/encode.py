@@ -3,8 +3,8 @@
 Audio MP4 cannot hold, or with ranges to silence, is encoded again (``audio_reencode.py``).
 
 Frames keep their source timestamps (same time base, same pts), so frame count, timing,
-variable frame rate and duration carry over; the source's display matrix (rotation) and
-colour description are written to the new stream.
+variable frame rate and duration carry over; the source's display matrix (rotation), colour
+description and field order (interlaced video stays interlaced) are written to the new stream.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class DerivativeWriter:
         cc.time_base = self.time_base
         self.video.time_base = self.time_base
         cc.options = {"crf": str(options.crf), "preset": options.preset, "threads": str(options.threads)}
+        if info.interlaced:  # keep the two fields apart, in their order, so players deinterlace as before
+            cc.options = {**cc.options, "flags": "+ildct+ilme", "x264-params": f"interlaced=1:{info.interlaced}=1"}
         for key, value in info.color.items():
             setattr(cc, key, value)
         if info.display_matrix is not None:

@@ -49,6 +49,7 @@ class VideoInfo:
     # the file's first timestamp (s): players count from here, so times people give (muted
     # ranges) and times reports show are relative to it; MPEG-TS and PS rarely start at 0
     start_s: float = 0.0
+    interlaced: str | None = None  # "tff" or "bff" (which field comes first); None: progressive
 
     @property
     def padded_size(self) -> tuple[int, int]:
@@ -110,6 +111,16 @@ def read_display_matrix(frame: av.VideoFrame) -> tuple[int, ...] | None:
     return None
 
 
+def field_order(interlaced_frame: bool, codec_field_order: int) -> str | None:
+    """ "tff", "bff" or None (progressive), from the first frame's flag and the stream's field
+    order (FFmpeg's AVFieldOrder: 2 and 4 top field first, 3 and 5 bottom field first)."""
+    if codec_field_order in (3, 5):
+        return "bff"
+    if interlaced_frame or codec_field_order in (2, 4):
+        return "tff"  # the usual order when a stream does not say
+    return None
+
+
 def probe(path: Path) -> VideoInfo:
     """Read stream facts and decode the first frame (proves the file really decodes)."""
     with contextlib.closing(open_input(path)) as container:
@@ -148,6 +159,7 @@ def probe(path: Path) -> VideoInfo:
             rotation=int(first.rotation or 0) % 360,
             container_format=container.format.name,
             start_s=float(container.start_time / av.time_base) if container.start_time else 0.0,
+            interlaced=field_order(first.interlaced_frame, cc.field_order),
             color={
                 "color_range": int(first.color_range or 0),
                 "colorspace": int(first.colorspace or 2),

@@ -264,9 +264,11 @@ def check_request(options: RedactOptions, info: VideoInfo, original: Path) -> No
 def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
     """Detection for one clip: ``workers`` processes, or inline when it is 0."""
     if workers == 0:
-        return InlineDetection(options.detect, info.rotation)
+        return InlineDetection(options.detect, info.rotation, deinterlace=bool(info.interlaced))
     width, height = info.padded_size
-    return DetectionPool(options.detect, info.rotation, width * height * 3 // 2, workers)
+    return DetectionPool(
+        options.detect, info.rotation, width * height * 3 // 2, workers, deinterlace=bool(info.interlaced)
+    )
 
 
 def add_content_credentials(video: Path, original: Path, key, original_sha: str, options: RedactOptions) -> dict:

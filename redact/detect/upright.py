@@ -1,9 +1,15 @@
-"""Run detectors on a frame as it is shown, report boxes in the frame as it is stored."""
+"""Run detectors on a frame as it is shown, report boxes in the frame as it is stored.
+
+"As shown" means turned upright by the display rotation and, for interlaced video, one field
+at a time: a face that moves between the two fields of a frame is combed into stripes, which
+the face model misses far more often (measured; ``benchmarks/RESULTS.md``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..boxes import iou
 from ..detections import Detections
 from ..geometry import quarter_turns, unrotate_boxes
 from ..media import i420_to_rgb
@@ -15,17 +21,59 @@ def detect_rgb(detectors: list[Detector], rgb: np.ndarray) -> Detections:
     return Detections.concat([d.detect(rgb) for d in detectors])
 
 
-def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int) -> Detections:
-    """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels.
+def field(rgb: np.ndarray, first: bool) -> np.ndarray:
+    """One field of an interlaced frame at full height: its own lines kept, each line of the
+    other field replaced by the mean of its neighbours (a line-average bob)."""
+    h = rgb.shape[0]
+    other = np.arange(1 if first else 0, h, 2)
+    up = np.where(other > 0, other - 1, other + 1)
+    down = np.where(other + 1 < h, other + 1, other - 1)
+    out = rgb.copy()
+    out[other] = ((rgb[up].astype(np.uint16) + rgb[down]) >> 1).astype(np.uint8)
+    return out
 
-    ``rotation`` is the display matrix's counter-clockwise rotation: detectors need upright
-    faces, while masks and logs use the stored frame.
-    """
-    rgb = i420_to_rgb(buf)
-    k = quarter_turns(rotation)
+
+def merged_fields(found: Detections, iou_threshold: float = 0.3) -> Detections:
+    """One box per object seen in both fields: the union of overlapping boxes of one kind, so
+    it covers the object where each field shows it (it moved between them)."""
+    boxes = found.boxes.copy()
+    used = np.zeros(len(found), bool)
+    keep = []
+    for i in np.argsort(-found.scores):
+        if used[i]:
+            continue
+        used[i] = True
+        rest = np.nonzero(~used & (found.kinds == found.kinds[i]))[0]
+        if rest.size:
+            same = rest[iou(boxes[i : i + 1], found.boxes[rest])[0] >= iou_threshold]
+            for j in same:
+                boxes[i, :2] = np.minimum(boxes[i, :2], found.boxes[j, :2])
+                boxes[i, 2:] = np.maximum(boxes[i, 2:], found.boxes[j, 2:])
+            used[same] = True
+        keep.append(i)
+    return Detections(boxes[keep], found.scores[keep], found.kinds[keep])
+
+
+def _upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detections:
     upright = np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
     found = detect_rgb(detectors, upright)
     if k and len(found):
         height, width = rgb.shape[:2]
         found = Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds)
     return found
+
+
+def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int, deinterlace: bool = False) -> Detections:
+    """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels.
+
+    ``rotation`` is the display matrix's counter-clockwise rotation: detectors need upright
+    faces, while masks and logs use the stored frame. ``deinterlace``: the frame holds two
+    fields shot 1/50 or 1/60 s apart; each is detected on its own (twice the cost) and the
+    boxes of an object seen in both are joined, so the mask covers it in both.
+    """
+    rgb = i420_to_rgb(buf)
+    k = quarter_turns(rotation)
+    if not deinterlace:
+        return _upright(detectors, rgb, k)
+    both = Detections.concat([_upright(detectors, field(rgb, first), k) for first in (True, False)])
+    return merged_fields(both)

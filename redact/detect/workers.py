@@ -64,18 +64,18 @@ def _delta(before: dict, after: dict) -> dict:
 class InlineDetection:
     """Detect in the calling process; results are ready as soon as a frame is submitted."""
 
-    def __init__(self, options: DetectOptions, rotation: int, threads: int | None = None):
+    def __init__(self, options: DetectOptions, rotation: int, threads: int | None = None, deinterlace: bool = False):
         from .factory import build_detectors
 
         self.detectors = build_detectors(options, threads)
         self.infos = [d.info for d in self.detectors]
-        self.rotation = rotation
+        self.rotation, self.deinterlace = rotation, deinterlace
         self.ready: list[Result] = []
 
     def submit(self, index: int, buf: np.ndarray) -> None:
         before = _dropped_counts(self.detectors)
         start = time.perf_counter()
-        found = detect_frame(self.detectors, buf, self.rotation)
+        found = detect_frame(self.detectors, buf, self.rotation, self.deinterlace)
         seconds = time.perf_counter() - start
         self.ready.append(Result(index, found, seconds, _delta(before, _dropped_counts(self.detectors))))
 
@@ -87,7 +87,7 @@ class InlineDetection:
         pass
 
 
-def _worker_main(shm_name, slot_shape, options, rotation, jobs, results, parent: int) -> None:
+def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int) -> None:
     """A detection worker: load the models once, then detect frames from shared-memory slots."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     import cv2
@@ -120,7 +120,7 @@ def _worker_main(shm_name, slot_shape, options, rotation, jobs, results, parent:
                 before = _dropped_counts(detectors)
                 start = time.perf_counter()
                 buf = ring[slot, : shape[0] * shape[1]].reshape(shape)
-                found = detect_frame(detectors, buf, rotation)
+                found = detect_frame(detectors, buf, *view)
                 seconds = time.perf_counter() - start
                 dropped = _delta(before, _dropped_counts(detectors))
                 results.put(("done", slot, index, found.boxes, found.scores, found.kinds, seconds, dropped))
@@ -158,7 +158,15 @@ def caller_script_hidden():
 class DetectionPool:
     """``workers`` detection processes fed through a ring of shared-memory frame slots."""
 
-    def __init__(self, options: DetectOptions, rotation: int, frame_bytes: int, workers: int, slots: int = 0):
+    def __init__(
+        self,
+        options: DetectOptions,
+        rotation: int,
+        frame_bytes: int,
+        workers: int,
+        slots: int = 0,
+        deinterlace: bool = False,
+    ):
         import multiprocess as mp
         from multiprocess import shared_memory
 
@@ -177,11 +185,12 @@ class DetectionPool:
         self.infos: list = []
         try:
             queues = (self.jobs, self.results)
+            view = (rotation, deinterlace)  # how detect_frame turns a stored frame into what is shown
             with caller_script_hidden():
                 for n in range(workers):
                     proc = ctx.Process(
                         target=_worker_main,
-                        args=(self.shm.name, (self.slots, frame_bytes), options, rotation, *queues, os.getpid()),
+                        args=(self.shm.name, (self.slots, frame_bytes), options, view, *queues, os.getpid()),
                         name=f"redact-detect-{n}",
                         daemon=True,
                     )
