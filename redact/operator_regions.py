@@ -9,8 +9,8 @@ picture as a player shows it (rotation applied), as measured on a screenshot:
     ``12@640,200,760,340 ~ 15.5@700,210,820,350``  a box moving in a straight line from 12 s to 15.5 s
 
 Between two keys the box moves linearly; regions are separated by ``;``. Every frame shown at
-any moment inside a region's span is masked, the box exactly as given (no margin is added:
-the operator drew what must go). The log lists each masked box with reason ``added`` and a
+any moment inside a region's span is masked over the box as given, in the run's mask style and
+shape, with no margin added (the operator drew what must go). The log lists each masked box with reason ``added`` and a
 negative track id (-1 for the first region, -2 for the second...), apart from the detectors'.
 """
 
@@ -89,13 +89,18 @@ def box_at(region: OperatorRegion, t: float) -> np.ndarray:
     return np.array(region[-1][2:], np.float64)
 
 
+def shown_size(rotation: int, width: int, height: int) -> tuple[int, int]:
+    """Width and height of the picture as shown, for a stored ``width`` x ``height`` frame."""
+    return (height, width) if quarter_turns(rotation) % 2 else (width, height)
+
+
 def boxes_in_frame(
     regions: tuple[OperatorRegion, ...], t: float, duration: float, rotation: int, width: int, height: int
 ) -> list[tuple[int, np.ndarray]]:
     """(track id, stored-frame box) of every region shown while the frame is, from ``t`` for
     ``duration`` seconds (clip time). ``width`` x ``height``: the stored frame."""
     k = quarter_turns(rotation)
-    shown_w, shown_h = (height, width) if k % 2 else (width, height)
+    shown_w, shown_h = shown_size(rotation, width, height)
     found = []
     for number, region in enumerate(regions, 1):
         first, last = span(region)
@@ -113,8 +118,7 @@ def boxes_in_frame(
 def check_fits(regions: tuple[OperatorRegion, ...], rotation: int, width: int, height: int, duration_s) -> str | None:
     """Why the regions cannot apply to this clip (a box outside the picture, a time after its
     end), or None. ``width`` x ``height``: the stored frame."""
-    k = quarter_turns(rotation)
-    shown_w, shown_h = (height, width) if k % 2 else (width, height)
+    shown_w, shown_h = shown_size(rotation, width, height)
     for number, region in enumerate(regions, 1):
         first, _ = span(region)
         if duration_s is not None and first >= duration_s:
