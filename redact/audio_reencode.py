@@ -12,7 +12,9 @@ rate, channel layout and timestamps:
 which is lossless: the derivative's audio decodes to exactly the samples the original's does,
 outside any silenced range. Audio that decodes to floating point (AAC, MP3, WMA, Opus) has no
 lossless home in FLAC, so it is stored as AAC at a generous bit rate. Gaps in the original's
-timestamps stay gaps (filled with silence), so sound keeps in sync with the picture.
+timestamps stay gaps (filled with silence) and audio that overlaps earlier audio (where two
+recordings were joined) is dropped, so sound keeps in sync with the picture; a change of
+sample rate or layout mid-stream is converted to the first one.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class AudioPlan:
     codec: str | None  # None: copied packet for packet
     reason: str  # why it was re-encoded ("" when copied)
 
-    def describe(self, gaps_s: float = 0.0, undecodable: int = 0) -> str:
+    def describe(self, gaps_s: float = 0.0, undecodable: int = 0, overlaps_s: float = 0.0) -> str:
         if self.codec is None:
             return f"stream {self.index} ({self.source_codec}) copied packet for packet"
         lossless = " (lossless)" if self.codec == "flac" else ""
@@ -61,6 +63,8 @@ class AudioPlan:
             text += f", {undecodable} packet(s) could not be decoded"
         if gaps_s:
             text += f", {gaps_s:.3f} s of gaps in the original's audio kept as silence"
+        if overlaps_s:
+            text += f", {overlaps_s:.3f} s of audio overlapping earlier audio (at joins) dropped"
         return text
 
 
@@ -123,10 +127,16 @@ class ReencodedAudio:
             out.bit_rate = AAC_BITS_PER_CHANNEL * ctx.layout.nb_channels
             frame_size = AAC_FRAME
         self.channels, self.layout = ctx.layout.nb_channels, layout
+        # two stages: ``normal`` turns whatever the decoder gives into the output's format,
+        # layout and rate, and is replaced when that changes mid-stream (a spliced recording);
+        # ``resampler`` only cuts that steady stream into the encoder's frame size
+        self.normal: AudioResampler | None = None
+        self.normal_input: tuple | None = None
         self.resampler = AudioResampler(format=self.format, layout=layout, rate=self.rate, frame_size=frame_size)
         self.next_sample: int | None = None  # output position of the next encoded sample
         self.decoded_until: int | None = None  # input position just after the last decoded sample
         self.gap_samples = 0  # silence put where the original's audio has no samples
+        self.overlap_samples = 0  # samples dropped where the original's audio overlaps itself
         self.undecodable = 0  # packets the decoder refused (their time becomes a gap)
 
     def _encode(self, frames) -> list:
@@ -166,9 +176,7 @@ class ReencodedAudio:
             decoded = self.source.decode(None)
         except av.FFmpegError:
             decoded = []
-        return self._encode([*self._resampled(decoded), *self.resampler.resample(None)]) + list(
-            self.stream.encode(None)
-        )
+        return self._encode([*self._resampled(decoded), *self._drain()]) + list(self.stream.encode(None))
 
     def _resampled(self, decoded_frames) -> list:
         """Resampled frames, with silence where the original's timestamps jump ahead.
@@ -185,9 +193,44 @@ class ReencodedAudio:
             elif at is not None and GAP_TOLERANCE_S * self.rate < at - self.decoded_until <= MAX_GAP_S * self.rate:
                 gap = at - self.decoded_until
                 for start in range(0, gap, self.rate):  # a second at a time: memory stays flat
-                    frames += self.resampler.resample(silent_frame(decoded, min(self.rate, gap - start)))
+                    frames += self._steady(silent_frame(decoded, min(self.rate, gap - start)))
                 self.gap_samples += gap
                 self.decoded_until = at
-            self.decoded_until += decoded.samples
-            frames += self.resampler.resample(decoded)
+            elif at is not None and GAP_TOLERANCE_S * self.rate < self.decoded_until - at <= MAX_GAP_S * self.rate:
+                # it starts before the audio so far ends (two recordings joined): the overlap
+                # is dropped, or everything after the join would play late
+                decoded = self._after(decoded, self.decoded_until - at)
+                if decoded is None:
+                    continue
+            self.decoded_until += round(decoded.samples * self.rate / decoded.sample_rate)
+            frames += self._steady(decoded)
         return frames
+
+    def _after(self, frame: av.AudioFrame, skip: int) -> av.AudioFrame | None:
+        """``frame`` without its first ``skip`` samples (counted at the output rate)."""
+        skip = min(frame.samples, round(skip * frame.sample_rate / self.rate))
+        self.overlap_samples += round(skip * self.rate / frame.sample_rate)
+        if skip == frame.samples:
+            return None
+        samples = frame.to_ndarray()
+        channels = frame.layout.nb_channels
+        kept = samples[:, skip:] if frame.format.is_planar else samples[:, skip * channels :]
+        out = av.AudioFrame.from_ndarray(np.ascontiguousarray(kept), format=frame.format.name, layout=frame.layout)
+        out.sample_rate = frame.sample_rate
+        return out
+
+    def _steady(self, frame: av.AudioFrame) -> list:
+        """``frame`` in the output's format, layout and rate, cut to the encoder's frame size."""
+        setup = (frame.format.name, frame.layout.name, frame.sample_rate)
+        converted = []
+        if setup != self.normal_input:
+            if self.normal is not None:
+                converted += self.normal.resample(None)  # what the old conversion still holds
+            self.normal = AudioResampler(format=self.format, layout=self.layout, rate=self.rate)
+            self.normal_input = setup
+        converted += self.normal.resample(frame)
+        return [out for part in converted for out in self.resampler.resample(part)]
+
+    def _drain(self) -> list:
+        tail = self.normal.resample(None) if self.normal is not None else []
+        return [out for part in tail for out in self.resampler.resample(part)] + self.resampler.resample(None)

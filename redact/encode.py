@@ -96,7 +96,8 @@ class DerivativeWriter:
             if reencoded is None:
                 notes.append(plan.describe())
             else:
-                notes.append(plan.describe(reencoded.gap_samples / reencoded.rate, reencoded.undecodable))
+                gaps_s, overlaps_s = (n / reencoded.rate for n in (reencoded.gap_samples, reencoded.overlap_samples))
+                notes.append(plan.describe(gaps_s, reencoded.undecodable, overlaps_s))
         return notes
 
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:

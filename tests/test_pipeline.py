@@ -204,6 +204,22 @@ def test_a_gap_in_reencoded_audio_stays_a_gap_so_sound_keeps_in_sync(tmp_path):
     assert "s of gaps in the original's audio kept as silence" in log["derivative"]["audio"]
 
 
+def test_spliced_audio_that_changes_rate_midway_is_reencoded_in_sync(tmp_path):
+    # two MPEG-TS recordings joined byte for byte (as DVRs export them): 48 kHz, then 44.1 kHz
+    first = write_burst_clip(tmp_path / "a.ts", "mp2", "mpeg2video", rate=48000)
+    second = write_burst_clip(tmp_path / "b.ts", "mp2", "mpeg2video", rate=44100, offset_s=2)
+    clip = tmp_path / "spliced.ts"
+    clip.write_bytes(first.read_bytes() + second.read_bytes())
+    redact_file(
+        clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",)), mute_ranges=((0.9, 1.1),))
+    )
+    after = derivative_path(clip)
+    # the first burst silenced, the second in sync (timestamp jitter under 10 ms is not corrected)
+    assert burst_onset_s(after) == pytest.approx(burst_onset_s(second), abs=0.012)
+    assert "dropped" in json.loads(log_path(clip).read_text())["derivative"]["audio"]  # the join overlapped
+    assert len(decoded_audio(after)) == pytest.approx(4 * 48000, abs=2 * 1152)  # 4 s, all at the first rate
+
+
 def test_mute_drops_audio(tmp_path):
     clip = write_clip(tmp_path / "talk.mp4", audio=True)
     redact_file(clip, RedactOptions(quiet=True, mute=True))
