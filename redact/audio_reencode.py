@@ -54,9 +54,14 @@ class AudioPlan:
     codec: str | None  # None: copied packet for packet
     reason: str  # why it was re-encoded ("" when copied)
 
-    def describe(self, gaps_s: float = 0.0, undecodable: int = 0, overlaps_s: float = 0.0) -> str:
+    def describe(
+        self, gaps_s: float = 0.0, undecodable: int = 0, overlaps_s: float = 0.0, overlapping_packets: int = 0
+    ) -> str:
         if self.codec is None:
-            return f"stream {self.index} ({self.source_codec}) copied packet for packet"
+            text = f"stream {self.index} ({self.source_codec}) copied packet for packet"
+            if overlapping_packets:
+                text += f", {overlapping_packets} packet(s) overlapping earlier audio (at joins) dropped"
+            return text
         lossless = " (lossless)" if self.codec == "flac" else ""
         text = f"stream {self.index} ({self.source_codec}) re-encoded as {self.codec.upper()}{lossless}: {self.reason}"
         if undecodable:

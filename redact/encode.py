@@ -56,6 +56,8 @@ class DerivativeWriter:
         if info.display_matrix is not None:
             self.video.set_display_matrix(list(info.display_matrix))
         self.audio_map = {}
+        self.last_dts: dict[int, int] = {}  # copied streams: the last decode timestamp written
+        self.overlapping: dict[int, int] = {}  # copied streams: packets dropped as overlapping
         self.reencoded: dict[int, ReencodedAudio] = {}
         self.audio_plans: list[AudioPlan] = []
         for stream in audio_streams:
@@ -94,7 +96,7 @@ class DerivativeWriter:
         for plan in self.audio_plans:
             reencoded = self.reencoded.get(plan.index)
             if reencoded is None:
-                notes.append(plan.describe())
+                notes.append(plan.describe(overlapping_packets=self.overlapping.get(plan.index, 0)))
             else:
                 gaps_s, overlaps_s = (n / reencoded.rate for n in (reencoded.gap_samples, reencoded.overlap_samples))
                 notes.append(plan.describe(gaps_s, reencoded.undecodable, overlaps_s))
@@ -116,9 +118,18 @@ class DerivativeWriter:
         if packet.stream.index in self.reencoded:
             self._mux(self.reencoded[packet.stream.index].packets_for(packet))
             return
-        out = self.audio_map.get(packet.stream.index)
+        index = packet.stream.index
+        out = self.audio_map.get(index)
         if out is None:
             return
+        last = self.last_dts.get(index)
+        if packet.dts is not None and last is not None and packet.dts <= last:
+            # it starts before the stream's earlier audio has (recordings joined end to end):
+            # MP4 cannot hold time running backwards, and keeping it would push what follows late
+            self.overlapping[index] = self.overlapping.get(index, 0) + 1
+            return
+        if packet.dts is not None:
+            self.last_dts[index] = packet.dts
         packet.stream = out
         self._mux([packet])
 

@@ -216,7 +216,7 @@ def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
         return "muted"
     if not writer.audio_plans:
         return "none"
-    if all(plan.codec is None for plan in writer.audio_plans):
+    if all(plan.codec is None for plan in writer.audio_plans) and not writer.overlapping:
         return f"{len(writer.audio_plans)} stream(s) copied packet for packet"
     return "; ".join(writer.audio_notes())
 

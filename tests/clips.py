@@ -144,10 +144,13 @@ def decoded_audio(path: Path) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def burst_onset_s(path: Path) -> float:
-    """When the first loud sample of the first audio stream plays, in seconds on the file's clock."""
+def burst_onset_s(path: Path, after_s: float = 0.0) -> float:
+    """When the first loud sample (from ``after_s`` on) of the first audio stream plays, in
+    seconds on the file's clock."""
     with av.open(str(path)) as c:
         for f in c.decode(audio=0):
+            if float(f.pts * f.time_base) < after_s:
+                continue
             samples = np.abs(f.to_ndarray().astype(np.float64))
             if f.format.name.startswith("s16"):
                 samples /= 32767

@@ -220,6 +220,22 @@ def test_spliced_audio_that_changes_rate_midway_is_reencoded_in_sync(tmp_path):
     assert len(decoded_audio(after)) == pytest.approx(4 * 48000, abs=2 * 1152)  # 4 s, all at the first rate
 
 
+def test_recordings_joined_end_to_end_keep_their_copied_audio_in_sync(tmp_path):
+    # two segments of one camera joined byte for byte: the first's last audio packet overlaps
+    # the second's first, and MP4 cannot hold time running backwards (the clip used to fail)
+    first = write_burst_clip(tmp_path / "a.ts", "mp2", "mpeg2video")
+    second = write_burst_clip(tmp_path / "b.ts", "mp2", "mpeg2video", offset_s=2)
+    clip = tmp_path / "joined.ts"
+    clip.write_bytes(first.read_bytes() + second.read_bytes())
+    redact_file(clip, RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",))))
+    after = derivative_path(clip)
+    assert burst_onset_s(after) == pytest.approx(burst_onset_s(first), abs=0.002)
+    # the second segment's burst, 2 s later, in sync too
+    assert burst_onset_s(after, after_s=2.5) == pytest.approx(burst_onset_s(second), abs=0.002)
+    audio = json.loads(log_path(clip).read_text())["derivative"]["audio"]
+    assert "copied packet for packet" in audio and "overlapping earlier audio (at joins) dropped" in audio
+
+
 def test_mute_drops_audio(tmp_path):
     clip = write_clip(tmp_path / "talk.mp4", audio=True)
     redact_file(clip, RedactOptions(quiet=True, mute=True))
