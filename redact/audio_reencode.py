@@ -197,8 +197,10 @@ class ReencodedAudio:
                 self.decoded_until = self.next_sample = at or 0
             elif at is not None and GAP_TOLERANCE_S * self.rate < at - self.decoded_until <= MAX_GAP_S * self.rate:
                 gap = at - self.decoded_until
-                for start in range(0, gap, self.rate):  # a second at a time: memory stays flat
-                    frames += self._steady(silent_frame(decoded, min(self.rate, gap - start)))
+                second = decoded.sample_rate  # the silence is made like the frame, at its rate
+                missing = round(gap * second / self.rate)
+                for start in range(0, missing, second):  # a second at a time: memory stays flat
+                    frames += self._steady(silent_frame(decoded, min(second, missing - start)))
                 self.gap_samples += gap
                 self.decoded_until = at
             elif at is not None and GAP_TOLERANCE_S * self.rate < self.decoded_until - at <= MAX_GAP_S * self.rate:
