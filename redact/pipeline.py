@@ -46,6 +46,7 @@ class RedactResult:
     seconds: float
     rescaled_frames: int = 0  # frames whose size differed from the stream's first, scaled to it
     damaged_packets: int = 0  # video packets the decoder refused, skipped (the log says where)
+    audio: str = ""  # what became of the audio (the log's derivative.audio)
 
 
 def derivative_path(original: Path) -> Path:
@@ -397,6 +398,7 @@ def redact_file(
         with timer("hash"):
             derivative_sha = hash_file(tmp_video)
         timer.totals["total"] = time.perf_counter() - started
+        audio = audio_note(options, derivative_writer)
         log = build_log(
             original={
                 "file": os.path.relpath(original, out_dir),
@@ -410,7 +412,7 @@ def redact_file(
                 "width": width,
                 "height": height,
                 "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
-                "audio": audio_note(options, derivative_writer),
+                "audio": audio,
                 "kept_tracks": {str(k): v for k, v in sorted(frames.kept.items())},
                 "content_credentials": credentials,
             },
@@ -475,4 +477,5 @@ def redact_file(
         seconds=time.perf_counter() - started,
         rescaled_frames=frames.rescaled,
         damaged_packets=report.damaged_packets,
+        audio=audio,
     )

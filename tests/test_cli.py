@@ -219,7 +219,7 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
     listed = redact("presets")
     assert listed.returncode == 0
     assert "disclosure (default)" in listed.stdout and "court-copy" in listed.stdout and "fast" in listed.stdout
-    clip = write_clip(tmp_path / "p.mp4", count=8)
+    clip = write_clip(tmp_path / "p.mp4", count=8, audio=True)
     request = ["--mute-ranges", "0:00.1-0.2", "--keep-tracks", "3 7"]  # as a disclosure request words them
     proc = redact("run", "-q", "--preset", "fast", "--detect-every", "2", "--workers", "1", *request, str(clip))
     assert proc.returncode == 0, proc.stderr
@@ -227,6 +227,7 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
     assert log["parameters"]["preset"] == "fast" and log["parameters"]["detect"]["every"] == 2
     assert log["parameters"]["encode"]["preset"] == "ultrafast" and log["run"]["workers"] == 1
     assert log["parameters"]["mute_ranges"] == [[0.1, 0.2]] and log["parameters"]["keep_tracks"] == [3, 7]
+    assert "(audio: stream 1 (aac) re-encoded as AAC: 0.1-0.2 s silenced)" in proc.stdout  # said, not only logged
 
 
 def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
