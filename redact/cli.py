@@ -176,7 +176,7 @@ def run(
         note = " (input ended early; see log)" if result.stopped_early else ""
         if result.damaged_packets:
             note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
-        if "re-encoded" in result.audio or "dropped" in result.audio:  # not simply copied: say how
+        if not result.audio_as_is:  # re-encoded or packets dropped: say how, not only in the log
             note += f" (audio: {result.audio})"
         if result.rescaled_frames:
             note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"

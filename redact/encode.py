@@ -90,6 +90,11 @@ class DerivativeWriter:
                 hint="use --mute to leave audio out",
             ) from exc
 
+    @property
+    def audio_as_is(self) -> bool:
+        """Every audio stream copied packet for packet, none dropped (or there is no audio)."""
+        return all(plan.codec is None for plan in self.audio_plans) and not self.overlapping
+
     def audio_notes(self) -> list[str]:
         """What became of each audio stream, for the redaction log (after ``finish``)."""
         notes = []

@@ -47,6 +47,7 @@ class RedactResult:
     rescaled_frames: int = 0  # frames whose size differed from the stream's first, scaled to it
     damaged_packets: int = 0  # video packets the decoder refused, skipped (the log says where)
     audio: str = ""  # what became of the audio (the log's derivative.audio)
+    audio_as_is: bool = True  # every audio stream copied packet for packet (or muted, or none)
 
 
 def derivative_path(original: Path) -> Path:
@@ -217,7 +218,7 @@ def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
         return "muted"
     if not writer.audio_plans:
         return "none"
-    if all(plan.codec is None for plan in writer.audio_plans) and not writer.overlapping:
+    if writer.audio_as_is:
         return f"{len(writer.audio_plans)} stream(s) copied packet for packet"
     return "; ".join(writer.audio_notes())
 
@@ -478,4 +479,5 @@ def redact_file(
         rescaled_frames=frames.rescaled,
         damaged_packets=report.damaged_packets,
         audio=audio,
+        audio_as_is=derivative_writer.audio_as_is,
     )
