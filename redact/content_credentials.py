@@ -57,15 +57,44 @@ def issue_certificate(key: StationKey, folder: Path, organisation: str = "redact
     return path
 
 
+# Containers whose bytes the C2PA library can hash as an ingredient, by FFmpeg's demuxer name.
+INGREDIENT_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "avi": "video/x-msvideo", "gif": "image/gif"}
+# What the others are called in a declared ingredient (MIME types, for readers of the manifest).
+DECLARED_FORMATS = {
+    "matroska,webm": "video/x-matroska",
+    "mpegts": "video/mp2t",
+    "mpeg": "video/mpeg",
+    "flv": "video/x-flv",
+    "asf": "video/x-ms-asf",
+    "mxf": "application/mxf",
+    "h264": "video/h264",
+    "hevc": "video/h265",
+}
+
+
+def ingredient_format(container_format: str, original: Path) -> str | None:
+    """The MIME type to hand the C2PA library for ``original``, or None where it cannot parse it."""
+    mime = INGREDIENT_FORMATS.get(container_format)
+    if mime == "video/mp4" and original.suffix.lower() == ".mov":
+        return "video/quicktime"
+    return mime
+
+
 def embed(
     source: Path,
     destination: Path,
     original: Path,
     key: StationKey | None,
     provenance: dict,
-    folder: Path | None = None,
+    container_format: str = "mov,mp4,m4a,3gp,3g2,mj2",
 ) -> dict:
-    """Write ``source`` + a signed manifest to ``destination``; returns what the log records."""
+    """Write ``source`` + a signed manifest to ``destination``; returns what the log records.
+
+    The original is the parent ingredient. Where the C2PA library can parse its container
+    (MP4, MOV, AVI, GIF) it hashes the original itself; elsewhere (Matroska, MPEG-TS, DVR
+    program streams) the ingredient is declared by name, format and the seal's SHA-256, which
+    the provenance assertion carries in every case.
+    """
     chain = key_dir() / CHAIN_NAME
     if key is None:
         return {"embedded": False, "reason": "no station key"}
@@ -76,9 +105,34 @@ def embed(
     pem = key.private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    signer = c2pa.Signer.from_info(
-        c2pa.C2paSignerInfo(alg=b"ed25519", sign_cert=chain.read_bytes(), private_key=pem, ta_url=None)
-    )
+    signer_info = c2pa.C2paSignerInfo(alg=b"ed25519", sign_cert=chain.read_bytes(), private_key=pem, ta_url=None)
+    mime = ingredient_format(container_format, original)
+    ingredient = {"title": original.name, "relationship": "parentOf", "label": "original"}
+    how = "hashed by the C2PA library"
+    if mime is not None:
+        try:
+            _sign(source, destination, signer_info, _manifest(destination, provenance), ingredient, mime, original)
+        except c2pa.C2paError as exc:  # a container it claims but cannot parse (damaged, unusual boxes)
+            mime, how = None, f"declared by SHA-256: the C2PA library could not parse it ({exc})"
+    else:
+        how = f"declared by SHA-256: the C2PA library cannot parse {container_format} files"
+    if mime is None:
+        declared = {
+            **ingredient,
+            "format": DECLARED_FORMATS.get(container_format, "application/octet-stream"),
+            "instance_id": f"sha256:{provenance['original_sha256']}",
+        }
+        _sign(source, destination, signer_info, _manifest(destination, provenance, [declared]), None, None, original)
+    return {
+        "embedded": True,
+        "algorithm": "Ed25519",
+        "chain": CHAIN_NAME,
+        "assertion": PROVENANCE,
+        "ingredient": how,
+    }
+
+
+def _manifest(destination: Path, provenance: dict, ingredients: list[dict] | None = None) -> dict:
     manifest = {
         "claim_generator_info": [{"name": "redact", "version": __version__}],
         "title": destination.name,
@@ -99,13 +153,20 @@ def embed(
             {"label": PROVENANCE, "data": provenance},
         ],
     }
+    if ingredients:
+        manifest["ingredients"] = ingredients
+    return manifest
+
+
+def _sign(source, destination, signer_info, manifest, ingredient, mime, original) -> None:
+    import c2pa
+
     builder = c2pa.Builder(json.dumps(manifest))
-    with open(original, "rb") as parent:
-        ingredient = {"title": original.name, "relationship": "parentOf", "label": "original"}
-        builder.add_ingredient(json.dumps(ingredient), "video/mp4", parent)
+    if ingredient is not None:
+        with open(original, "rb") as parent:
+            builder.add_ingredient(json.dumps(ingredient), mime, parent)
     with open(source, "rb") as src, open(destination, "wb") as dst:
-        builder.sign(signer, "video/mp4", src, dst)
-    return {"embedded": True, "algorithm": "Ed25519", "chain": CHAIN_NAME, "assertion": PROVENANCE}
+        builder.sign(c2pa.Signer.from_info(signer_info), "video/mp4", src, dst)
 
 
 def read(path: Path) -> dict | None:
