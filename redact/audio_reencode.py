@@ -6,12 +6,15 @@ rate, channel layout and timestamps:
 - a disclosure may need a stretch of speech removed (a name, an address): the samples inside
   those ranges are set to zero, irreversibly;
 - cheap cameras and DVRs record codecs MP4 has no place for (IMA or MS ADPCM, mu-law, WMA):
-  refusing such a clip, or dropping its sound, would lose evidence.
+  refusing such a clip, or dropping its sound, would lose evidence;
+- PCM, which MP4 holds (ISO 23003-5 ``ipcm``) but common courtroom players do not play.
 
-8- and 16-bit integer audio (what ADPCM, mu-law and most PCM decode to) is stored as FLAC,
-which is lossless: the derivative's audio decodes to exactly the samples the original's does,
-outside any silenced range. Audio that decodes to floating point (AAC, MP3, WMA, Opus) has no
-lossless home in FLAC, so it is stored as AAC at a generous bit rate. Gaps in the original's
+Integer audio up to 24 bits (what ADPCM, mu-law and PCM decode to) is stored as FLAC, which is
+lossless: the derivative's audio decodes to exactly the samples the original's does, outside
+any silenced range (24-bit stays 24-bit). 32-bit integer audio is stored as 24-bit FLAC (FLAC
+beyond 24 bits is experimental and players refuse it), and the log says when that dropped any
+bits. Audio that decodes to floating point (AAC, MP3, WMA, Opus, float PCM) has no lossless
+home in FLAC, so it is stored as AAC at a generous bit rate. Gaps in the original's
 timestamps stay gaps (filled with silence) and audio that overlaps earlier audio (where two
 recordings were joined) is dropped, so sound keeps in sync with the picture; a change of
 sample rate or layout mid-stream is converted to the first one.
@@ -41,8 +44,10 @@ GAP_TOLERANCE_S = 0.01  # timestamp jitter below this is not a gap
 MAX_GAP_S = 3600.0  # a jump beyond this is a broken clock (a wrap, a splice), not lost sound: not filled
 # FFmpeg's usual order for a channel count, for sources that give only the count
 DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
-# decoded sample formats FLAC holds exactly, and the packed format handed to its encoder
-LOSSLESS_FORMATS = {"u8": "s16", "u8p": "s16", "s16": "s16", "s16p": "s16"}
+# decoded sample formats FLAC holds, and the packed format handed to its encoder (32-bit
+# integers hold 24-bit PCM, in their top 24 bits, which FLAC stores exactly)
+LOSSLESS_FORMATS = {"u8": "s16", "u8p": "s16", "s16": "s16", "s16p": "s16", "s32": "s32", "s32p": "s32"}
+FLAC_BITS = {"s16": 16, "s32": 24}  # bits per sample FLAC stores, by the format handed to it
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,20 @@ class AudioPlan:
     reason: str  # why it was re-encoded ("" when copied)
 
     def describe(
-        self, gaps_s: float = 0.0, undecodable: int = 0, overlaps_s: float = 0.0, overlapping_packets: int = 0
+        self,
+        gaps_s: float = 0.0,
+        undecodable: int = 0,
+        overlaps_s: float = 0.0,
+        overlapping_packets: int = 0,
+        bits_dropped: bool = False,
     ) -> str:
         if self.codec is None:
             text = f"stream {self.index} ({self.source_codec}) copied packet for packet"
             if overlapping_packets:
                 text += f", {overlapping_packets} packet(s) overlapping earlier audio (at joins) dropped"
             return text
-        lossless = " (lossless)" if self.codec == "flac" else ""
+        lossless = " (24-bit: the lowest 8 of 32 bits dropped)" if bits_dropped else ""
+        lossless = lossless or (" (lossless)" if self.codec == "flac" else "")
         text = f"stream {self.index} ({self.source_codec}) re-encoded as {self.codec.upper()}{lossless}: {self.reason}"
         if undecodable:
             text += f", {undecodable} packet(s) could not be decoded"
@@ -74,11 +85,7 @@ class AudioPlan:
 
 
 def reencode_codec(source_format: str) -> str:
-    """FLAC when the source decodes to 8- or 16-bit integers (FLAC holds them exactly), else AAC.
-
-    32-bit integer sources (24-bit PCM) go to AAC too: PyAV cannot tell FLAC's encoder how many
-    of the 32 bits are used, and MP4 holds PCM itself, so they are re-encoded only when silenced.
-    """
+    """FLAC when the source decodes to integers (FLAC holds up to 24 bits exactly), else AAC."""
     return "flac" if source_format in LOSSLESS_FORMATS else "aac"
 
 
@@ -125,7 +132,7 @@ class ReencodedAudio:
             # planar in, packed out: the same integers, only interleaved
             self.format = LOSSLESS_FORMATS[ctx.format.name]
             out.format = self.format
-            out.options = {"frame_size": str(FLAC_BLOCK)}
+            out.options = {"frame_size": str(FLAC_BLOCK), "bits_per_raw_sample": str(FLAC_BITS[self.format])}
             frame_size = FLAC_BLOCK
         else:
             self.format = "fltp"
@@ -143,6 +150,9 @@ class ReencodedAudio:
         self.gap_samples = 0  # silence put where the original's audio has no samples
         self.overlap_samples = 0  # samples dropped where the original's audio overlaps itself
         self.undecodable = 0  # packets the decoder refused (their time becomes a gap)
+        # 32-bit samples with any of their lowest 8 bits set, which 24-bit FLAC drops (24-bit
+        # PCM decodes to 32-bit samples whose lowest 8 bits are 0: stored exactly)
+        self.bits_dropped = False
 
     def _encode(self, frames) -> list:
         packets = []
@@ -151,6 +161,8 @@ class ReencodedAudio:
             count = frame.samples
             if self.ranges:
                 samples = self._silence(samples)
+            if self.format == "s32" and not self.bits_dropped:
+                self.bits_dropped = bool((samples & 0xFF).any())
             out = av.AudioFrame.from_ndarray(samples, format=self.format, layout=self.layout)
             out.sample_rate = self.rate
             out.pts = self.next_sample

@@ -1,6 +1,8 @@
 """Output side: write the derivative with libx264 and copy audio packets untouched.
 
-Audio MP4 cannot hold, or with ranges to silence, is encoded again (``audio_reencode.py``).
+Audio MP4 cannot hold or players do not play in MP4 (PCM), or with ranges to silence, is
+encoded again (``audio_reencode.py``). The original's start timecode and its streams'
+languages (and generic labels) carry over; other streams are left out (``media.stream_facts``).
 
 Frames keep their source timestamps (same time base, same pts), so frame count, timing,
 variable frame rate and duration carry over; the source's display matrix (rotation), colour
@@ -9,6 +11,8 @@ description and field order (interlaced video stays interlaced) are written to t
 
 from __future__ import annotations
 
+import contextlib
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -55,6 +59,8 @@ class DerivativeWriter:
             setattr(cc, key, value)
         if info.display_matrix is not None:
             self.video.set_display_matrix(list(info.display_matrix))
+        # the start timecode (the MP4 muxer writes it as a tmcd track), language and labels
+        self._tag(self.video, {**info.tags.get("video", {}), **({"timecode": info.timecode} if info.timecode else {})})
         self.audio_map = {}
         self.last_dts: dict[int, int] = {}  # copied streams: the last decode timestamp written
         self.overlapping: dict[int, int] = {}  # copied streams: packets dropped as overlapping
@@ -73,15 +79,20 @@ class DerivativeWriter:
             reason = ", ".join(f"{a:g}-{b:g} s" for a, b in silence) + " silenced"
         elif name not in self.container.supported_codecs:
             reason = f"MP4 cannot hold {name}"
+        elif name.startswith("pcm_"):  # MP4 holds it (ISO 23003-5), but courtroom players do not play that
+            reason = f"common players do not play {name} in MP4"
         else:
             reason = ""
+        tags = self.info.tags.get(str(stream.index), {})
         try:
             if not reason:
                 self.audio_map[stream.index] = self.container.add_stream_from_template(stream)
+                self._tag(self.audio_map[stream.index], tags)
                 return AudioPlan(stream.index, name, None, "")
             codec = reencode_codec(ctx.format.name if ctx.format else "")
             on_clock = tuple((a + self.info.start_s, b + self.info.start_s) for a, b in silence)
             self.reencoded[stream.index] = ReencodedAudio(self.container, stream, on_clock, codec)
+            self._tag(self.reencoded[stream.index].stream, tags)
             return AudioPlan(stream.index, name, codec, reason)
         except (av.FFmpegError, ValueError) as exc:
             raise EncodeError(
@@ -89,6 +100,12 @@ class DerivativeWriter:
                 self.path,
                 hint="use --mute to leave audio out",
             ) from exc
+
+    @staticmethod
+    def _tag(stream, tags: dict) -> None:
+        """Write ``tags`` (already judged harmless by ``media.carried_tags``) onto an output stream."""
+        for key, value in tags.items():
+            stream.metadata[key] = value
 
     @property
     def audio_as_is(self) -> bool:
@@ -104,7 +121,9 @@ class DerivativeWriter:
                 notes.append(plan.describe(overlapping_packets=self.overlapping.get(plan.index, 0)))
             else:
                 gaps_s, overlaps_s = (n / reencoded.rate for n in (reencoded.gap_samples, reencoded.overlap_samples))
-                notes.append(plan.describe(gaps_s, reencoded.undecodable, overlaps_s))
+                notes.append(
+                    plan.describe(gaps_s, reencoded.undecodable, overlaps_s, bits_dropped=reencoded.bits_dropped)
+                )
         return notes
 
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
@@ -155,3 +174,18 @@ class DerivativeWriter:
             self.container.close()
         except av.FFmpegError:
             pass
+        close_left_open(self.path)
+
+
+def close_left_open(path: Path) -> None:
+    """Close what this process still has open on ``path``: PyAV (18) never closes the output
+    when writing its header failed (a disk already full at the first packet), and the file's
+    space and descriptor stay taken, after its name is removed, until the process ends."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return
+    target = os.path.realpath(path)
+    for fd in list(fds.iterdir()):
+        with contextlib.suppress(OSError, ValueError):
+            if os.readlink(fd) == target:
+                os.close(int(fd.name))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,6 +51,13 @@ class VideoInfo:
     # ranges) and times reports show are relative to it; MPEG-TS and PS rarely start at 0
     start_s: float = 0.0
     interlaced: str | None = None  # "tff" or "bff" (which field comes first); None: progressive
+    # the original's start timecode (hh:mm:ss:ff), carried into the derivative's tmcd track
+    timecode: str | None = None
+    # "video" and audio stream indices (as strings): the language, title and handler tags that carry over
+    tags: dict = field(default_factory=dict)
+    # streams the derivative leaves out: {index, type, codec, language, why}
+    dropped_streams: tuple[dict, ...] = ()
+    labels_withheld: tuple[str, ...] = ()  # titles/handler names left out as free text ("stream 1 title")
 
     @property
     def padded_size(self) -> tuple[int, int]:
@@ -121,6 +129,111 @@ def field_order(interlaced_frame: bool, codec_field_order: int) -> str | None:
     return None
 
 
+# Words of the labels devices and muxers give streams ("SoundHandler", "Core Media Video", "Mic 1"):
+# a title or handler name made only of these (and numbers) names no one, so it is carried; any
+# other is free text that might ("Interview J. Smith") and is left out
+LABEL_WORDS = set(
+    "video audio sound data text subtitle timecode handler videohandler soundhandler datahandler media core track"
+    " stream main primary secondary default stereo mono left right center centre surround channel channels ch mic"
+    " microphone internal external camera cam front rear back inside outside cabin body bodycam dash dashcam in out"
+    " gopro ambarella apple mainconcept eti iso gpac bento4 lavf ffmpeg avc hevc h264 h265 aac pcm flac alias"
+    " l r lr".split()
+)
+LABEL_KEYS = {"handler_name": "handler_name", "title": "title", "name": "title"}  # MOV/MP4 read titles as "name"
+WHY_DROPPED = {
+    "video": "only the first video stream is redacted: carried, it would show what the redaction hides",
+    "subtitle": "not redacted: subtitles may hold personal data (a name, an address)",
+    "data": "not redacted: data streams may hold personal data (GPS positions, device logs)",
+    "attachment": "not redacted: attachments may hold personal data (pictures, documents)",
+}
+TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{1,3})")
+
+
+def tag(metadata, key: str) -> str | None:
+    """``key`` from a stream's or container's tags, in any case (Matroska writes TIMECODE)."""
+    for name, value in dict(metadata).items():
+        if name.lower() == key and value:
+            return str(value)
+    return None
+
+
+def check_timecode(text: str, rate: Fraction | None) -> tuple[str | None, str]:
+    """(the timecode as the MP4 muxer writes it, "") or (None, why it cannot be carried)."""
+    match = TIMECODE.fullmatch(text.strip())
+    if not match:
+        return None, f"timecode {text!r} is not hh:mm:ss:ff"
+    if not rate:
+        return None, f"timecode {text} needs the video's frame rate, which is unknown"
+    hh, mm, ss, sep, ff = match.groups()
+    fps = round(rate)
+    if fps < 1 or int(ff) >= fps or int(mm) > 59 or int(ss) > 59:
+        return None, f"timecode {text} does not fit {float(rate):g} frames per second"
+    if sep != ":" and fps % 30:
+        return None, f"drop-frame timecode {text} does not fit {float(rate):g} frames per second"
+    return f"{int(hh):02d}:{mm}:{ss}{sep}{int(ff):02d}", ""
+
+
+def carried_tags(stream, index: int, withheld: list[str]) -> dict:
+    """The tags of ``stream`` the derivative keeps: its language, and titles and handler names
+    made of generic words only; any other label's name goes to ``withheld`` (not its text)."""
+    tags = {}
+    language = tag(stream.metadata, "language")
+    if language and re.fullmatch(r"[a-z]{3}", language) and language != "und":
+        tags["language"] = language
+    for name, value in dict(stream.metadata).items():
+        key = LABEL_KEYS.get(name.lower())
+        if key is None or not value or key in tags:
+            continue
+        text = str(value)
+        words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+        if len(text) <= 64 and words and all(w.isdigit() or w in LABEL_WORDS for w in words):
+            tags[key] = text
+        else:
+            withheld.append(f"stream {index} {key}")
+    return tags
+
+
+def stream_facts(container, video, rate: Fraction | None) -> dict:
+    """Timecode, carried tags, dropped streams and withheld labels, for ``VideoInfo``.
+
+    Audio is the writer's business (the log's ``derivative.audio``); every other stream but
+    the first video is left out, since nothing redacts it, and said so. A MOV/MP4 timecode
+    track (a data stream with a ``timecode`` tag) is carried as the derivative's own timecode.
+    """
+    text = tag(video.metadata, "timecode") or tag(container.metadata, "timecode")
+    for stream in container.streams.data:
+        text = text or tag(stream.metadata, "timecode")
+    timecode, why_not = check_timecode(text, rate) if text else (None, "")
+    tags, dropped, withheld = {}, [], []
+    for stream in container.streams:
+        kind = stream.type
+        if stream.index == video.index or kind == "audio":
+            key = "video" if stream.index == video.index else str(stream.index)
+            tags[key] = carried_tags(stream, stream.index, withheld)
+            continue
+        ctx = stream.codec_context
+        codec = ctx.name if ctx is not None else (getattr(stream, "name", None) if kind == "data" else None)
+        if kind == "data" and tag(stream.metadata, "timecode"):
+            if timecode:
+                continue  # carried: the derivative gets a timecode track of its own
+            why = why_not
+        else:
+            why = WHY_DROPPED.get(kind, "not redacted: MP4 has no place for it")
+        language = tag(stream.metadata, "language")
+        dropped.append({"index": stream.index, "type": kind, "codec": codec, "language": language, "why": why})
+    if text and not timecode and not any(d["why"] == why_not for d in dropped):
+        dropped.append({"index": None, "type": "timecode", "codec": None, "language": None, "why": why_not})
+    return {"timecode": timecode, "tags": tags, "dropped_streams": tuple(dropped), "labels_withheld": tuple(withheld)}
+
+
+def not_carried_note(dropped) -> str:
+    """'2 streams not carried: subtitle eng, data', for ``redact run`` and reports ("" if none)."""
+    if not dropped:
+        return ""
+    names = ", ".join(" ".join(filter(None, [d["type"], d.get("language")])) for d in dropped)
+    return f"{len(dropped)} stream{'s' if len(dropped) > 1 else ''} not carried: {names}"
+
+
 def probe(path: Path) -> VideoInfo:
     """Read stream facts and decode the first frame (proves the file really decodes)."""
     with contextlib.closing(open_input(path)) as container:
@@ -144,13 +257,14 @@ def probe(path: Path) -> VideoInfo:
             raise BadInputError("no decodable video frame (truncated or corrupt)", path)
         cc = stream.codec_context
         duration = float(container.duration / av.time_base) if container.duration else None
+        rate = stream.average_rate or stream.guessed_rate
         return VideoInfo(
             width=first.width,
             height=first.height,
             pix_fmt=first.format.name,
             codec=cc.name,
             time_base=stream.time_base or Fraction(1, 90000),
-            rate=stream.average_rate or stream.guessed_rate,
+            rate=rate,
             frames=stream.frames or 0,
             duration_s=duration,
             audio_streams=len(container.streams.audio),
@@ -166,6 +280,7 @@ def probe(path: Path) -> VideoInfo:
                 "color_primaries": int(cc.color_primaries or 2),
                 "color_trc": int(cc.color_trc or 2),
             },
+            **stream_facts(container, stream, rate),
         )
 
 

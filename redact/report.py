@@ -97,6 +97,19 @@ def _track_label(track: int) -> str:
     return str(track) if track >= 0 else f"added region {-track}"
 
 
+def _streams_rows(derivative: dict) -> str:
+    """The timecode carried, and each stream the derivative left out and why (older logs: none)."""
+    rows = ""
+    if derivative.get("timecode"):
+        rows += f"<tr><th>timecode</th><td colspan='2'>{_e(derivative['timecode'])} (the original's)</td></tr>"
+    for d in derivative.get("dropped_streams") or []:
+        what = ", ".join(str(v) for v in (d.get("codec"), d.get("language")) if v)
+        stream = f"stream {d['index']}" if d.get("index") is not None else ""
+        label = " ".join(filter(None, [stream, d["type"], f"({what})" if what else ""]))
+        rows += f"<tr><th>not carried</th><td colspan='2'>{_e(label)}: {_e(d['why'])}</td></tr>"
+    return rows
+
+
 def _e(value) -> str:
     return html.escape(str(value))
 
@@ -161,6 +174,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <tr><th>signed by</th><td colspan="2" class="hash">{_e(signer)}</td></tr>
 <tr><th>reviewed</th><td colspan="2">{_e(reviewer)}, {_e(reviewed_at)}</td></tr>
 <tr><th>frames</th><td colspan="2">{d["frames"]} frames, {d["width"]}x{d["height"]}, audio: {_e(d["audio"])}</td></tr>
+{_streams_rows(d)}
 </table>
 <h2>Verification</h2>
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
