@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .errors import writing
 from .keys import StationKey
 from .signing import check, sign
 
@@ -40,11 +41,15 @@ def append(
     time: str,
     detail: str | None = None,
 ) -> dict:
-    """Append one signed entry under an exclusive lock; returns the entry written."""
+    """Append one signed entry under an exclusive lock; returns the entry written.
+
+    Raises ``StorageError`` when the storage refuses the line (full, read-only); a line it
+    took only in part is cut off again, so the chain stays as it was.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown custody event {event!r}")
     path = custody_path(folder)
-    with open(path, "a+b") as f:
+    with writing(path, "the custody log"), open(path, "a+b") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
             f.seek(0)
@@ -61,10 +66,15 @@ def append(
             if detail:
                 entry["detail"] = detail
             entry = sign(entry, key)
-            f.seek(0, os.SEEK_END)
-            f.write(json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
+            line = memoryview(json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+            end = os.lseek(f.fileno(), 0, os.SEEK_END)
+            try:
+                while line:  # unbuffered: nothing left to flush (and fail) again at close
+                    line = line[os.write(f.fileno(), line) :]
+                os.fsync(f.fileno())
+            except OSError:
+                os.ftruncate(f.fileno(), end)
+                raise
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     return entry

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..atomic import atomic_output
+from ..errors import writing
 from ..seal import utc_iso
 from .state import ClipRow
 
@@ -27,6 +28,7 @@ def summary(rows: list[ClipRow]) -> dict:
 
 
 def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) -> list[Path]:
+    """Write both reports into ``folder``; ``StorageError`` when the storage refuses them."""
     data = {
         "format": "redact.batch-report/1",
         "written_at": utc_iso(),
@@ -36,10 +38,11 @@ def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) 
         "clips": [{k: v for k, v in asdict(r).items() if k != "parameters"} for r in rows],
     }
     json_path, html_path = folder / JSON_NAME, folder / HTML_NAME
-    with atomic_output(json_path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-    with atomic_output(html_path) as tmp:
-        tmp.write_text(render_html(data))
+    with writing(folder, "the batch report"):
+        with atomic_output(json_path) as tmp:
+            tmp.write_text(json.dumps(data, indent=2) + "\n")
+        with atomic_output(html_path) as tmp:
+            tmp.write_text(render_html(data))
     return [json_path, html_path]
 
 

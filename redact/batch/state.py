@@ -9,11 +9,16 @@ files, which the retry removes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import HINTS, StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
@@ -82,47 +87,82 @@ class ClipRow:
     exit_code: int | None
 
 
+# SQLite's (primary) result codes that mean the storage refused the file, and what to do.
+REFUSED = {
+    sqlite3.SQLITE_FULL: ("the disk is full", HINTS[errno.ENOSPC]),
+    sqlite3.SQLITE_IOERR: ("disk I/O error (full or failing storage?)", HINTS[errno.ENOSPC]),
+    sqlite3.SQLITE_READONLY: ("read-only", "the batch folder must be writable: it holds the batch's state"),
+    sqlite3.SQLITE_CANTOPEN: ("cannot be opened", "the batch folder must be writable: it holds the batch's state"),
+    sqlite3.SQLITE_PERM: ("permission denied", "the batch folder must be writable: it holds the batch's state"),
+}
+
+
+@contextlib.contextmanager
+def refused_as_storage_error(path: Path) -> Iterator[None]:
+    """A ``StorageError`` (exit 9, one line) for a state database the storage will not take."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        refused = REFUSED.get(code & 0xFF) if code is not None else None
+        if refused is None:
+            raise
+        reason, hint = refused
+        raise StorageError(f"the batch state could not be written: {reason} ({exc})", path, hint=hint) from exc
+
+
 class BatchState:
-    """The SQLite file beside a batch; safe to reopen after any crash."""
+    """The SQLite file beside a batch; safe to reopen after any crash.
+
+    Raises ``StorageError`` when the storage refuses it (full, read-only, unwritable folder).
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        with refused_as_storage_error(path):
+            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        try:
+            self._execute("PRAGMA journal_mode=WAL")
+            self._execute("PRAGMA synchronous=FULL")
+            with refused_as_storage_error(path):
+                self.db.executescript(SCHEMA)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with refused_as_storage_error(self.path):
+            return self.db.execute(sql, args)
 
     def close(self) -> None:
         self.db.close()
 
     def begin_run(self, source: str, mode: str) -> int:
-        cur = self.db.execute(
-            "INSERT INTO runs (started_at, source, mode) VALUES (?, ?, ?)", (time.time(), source, mode)
-        )
+        cur = self._execute("INSERT INTO runs (started_at, source, mode) VALUES (?, ?, ?)", (time.time(), source, mode))
         return int(cur.lastrowid)
 
     def end_run(self, run_id: int) -> None:
-        self.db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (time.time(), run_id))
+        self._execute("UPDATE runs SET finished_at = ? WHERE id = ?", (time.time(), run_id))
 
     def register(self, key: str, position: int, path: str, job: dict, parameters: dict) -> None:
         """Add a clip, or update its request; a clip whose parameters changed must be redone."""
         params = json.dumps(parameters, sort_keys=True)
-        row = self.db.execute("SELECT parameters FROM clips WHERE key = ?", (key,)).fetchone()
+        row = self._execute("SELECT parameters FROM clips WHERE key = ?", (key,)).fetchone()
         if row is None:
-            self.db.execute(
+            self._execute(
                 "INSERT INTO clips (key, position, path, job, parameters) VALUES (?, ?, ?, ?, ?)",
                 (key, position, path, json.dumps(job), params),
             )
         elif row[0] != params:
-            self.db.execute(
+            self._execute(
                 "UPDATE clips SET position = ?, job = ?, parameters = ?, status = 'pending' WHERE key = ?",
                 (position, json.dumps(job), params, key),
             )
         else:
-            self.db.execute("UPDATE clips SET position = ?, job = ? WHERE key = ?", (position, json.dumps(job), key))
+            self._execute("UPDATE clips SET position = ?, job = ? WHERE key = ?", (position, json.dumps(job), key))
 
     def mark_running(self, key: str, worker: str | None = None) -> None:
-        self.db.execute(
+        self._execute(
             "UPDATE clips SET status = 'running', attempts = attempts + 1, started_at = ?, worker = ?,"
             " error = NULL WHERE key = ?",
             (time.time(), worker, key),
@@ -132,16 +172,16 @@ class BatchState:
         """Store a finished attempt: ``outcome['status']`` is 'done' or 'failed'."""
         values = [outcome.get(f) for f in OUTCOME_FIELDS]
         sets = ", ".join(f"{f} = ?" for f in OUTCOME_FIELDS)
-        self.db.execute(
+        self._execute(
             f"UPDATE clips SET status = ?, finished_at = ?, {sets} WHERE key = ?",
             (outcome["status"], time.time(), *values, key),
         )
 
     def mark_pending(self, key: str) -> None:
-        self.db.execute("UPDATE clips SET status = 'pending' WHERE key = ?", (key,))
+        self._execute("UPDATE clips SET status = 'pending' WHERE key = ?", (key,))
 
     def _select(self, where: str = "", args: tuple = ()) -> list[ClipRow]:
-        cur = self.db.execute(f"SELECT * FROM clips {where} ORDER BY position", args)
+        cur = self._execute(f"SELECT * FROM clips {where} ORDER BY position", args)
         names = [d[0] for d in cur.description]
         out = []
         for values in cur.fetchall():

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import WorkerError
+from ..errors import Terminated, WorkerError, sigterm_as_interrupt
 from ..options import STALL_S
 
 POLL_S = 1.0
@@ -92,7 +92,8 @@ def _clip_main(job_data: dict, defaults: dict, conn, parent: int) -> None:
     from .clip_task import run_job
 
     try:
-        outcome = run_job(job_data, defaults, progress=lambda n: conn.send(("frames", n)))
+        with sigterm_as_interrupt():  # the batch forwards its SIGTERM (or the service manager sends it)
+            outcome = run_job(job_data, defaults, progress=lambda n: conn.send(("frames", n)))
     except KeyboardInterrupt:
         conn.send(("interrupted", None))
         sys.exit(130)
@@ -172,9 +173,11 @@ def _supervise(target, args: tuple, on_message: Callable[[str, object], None], s
             elif stall_s > 0 and time.monotonic() - last_progress > stall_s:
                 _kill_group(proc)
                 return "stalled", ""
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        # its own group does not get the terminal's Ctrl-C; a SIGTERM is passed on as itself
+        how = signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT
         with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGINT)  # its own group does not get the terminal's Ctrl-C
+            os.kill(proc.pid, how)
         proc.join(timeout=CLEANUP_S)
         _kill_group(proc)
         raise
@@ -219,7 +222,8 @@ def run_job_supervised(
             " (a hung decoder, detector or storage?); stopped. Rerun the batch to try it again",
         )
     return _failed(
-        job_data, f"the clip's process died ({how}: a crash in a decoder or out of memory?); nothing was written"
+        job_data,
+        f"the clip's process died ({how}: a crash in a decoder or out of memory?); no derivative or log was written",
     )
 
 

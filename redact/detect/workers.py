@@ -217,11 +217,13 @@ class DetectionPool:
                 if dead:
                     raise WorkerError(
                         f"detection worker {dead[0].name} exited with code {dead[0].exitcode} while {doing}",
-                        hint="killed or out of memory? nothing was written; run again",
+                        hint="killed or out of memory? no derivative or log was written; run again",
                     ) from None
                 if deadline is not None and time.monotonic() > deadline:
                     silent = f"detection workers did not answer within {timeout:g} s while {doing}"
-                    raise WorkerError(silent, hint="a worker hangs (a GPU driver?); nothing was written") from None
+                    raise WorkerError(
+                        silent, hint="a worker hangs (a GPU driver?); no derivative or log was written"
+                    ) from None
                 continue
             return self._checked(message)
 
