@@ -185,6 +185,15 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
     }
 
 
+def can_chart() -> bool:
+    """Whether ``chart`` can draw (matplotlib installed): ``redact bench --png`` asks before measuring."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def chart(result: dict, path: Path) -> bool:
     """A bar chart of ms per frame by stage; False when matplotlib is not installed."""
     try:

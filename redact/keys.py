@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .errors import RedactError
+from .errors import OutputExistsError, RedactError
 
 PRIVATE_NAME, PUBLIC_NAME = "station.key", "station.pub"
 
@@ -67,11 +67,20 @@ class StationKey:
         }
 
 
+def check_can_create(folder: Path | None = None, force: bool = False) -> None:
+    """``OutputExistsError`` (exit 4) when a station key exists and ``force`` is not given:
+    checked before asking for a passphrase, and again when creating."""
+    private_path = (folder or key_dir()) / PRIVATE_NAME
+    if private_path.exists() and not force:
+        raise OutputExistsError(
+            "a station key already exists", private_path, hint="keep it, or use --force to replace it"
+        )
+
+
 def create(folder: Path | None = None, passphrase: bytes | None = None, force: bool = False) -> StationKey:
     folder = folder or key_dir()
     private_path, public_path = folder / PRIVATE_NAME, folder / PUBLIC_NAME
-    if private_path.exists() and not force:
-        raise KeyError_("a station key already exists", private_path, hint="keep it, or use --force to replace it")
+    check_can_create(folder, force)
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     key = Ed25519PrivateKey.generate()

@@ -90,14 +90,16 @@ class LogReader:
     signature); anything else raises ``ValueError``, as does a file that is not JSON.
     """
 
-    def __init__(self, path: Path, digest: bool = True):
+    def __init__(self, path: Path, digest: bool = True, each: Callable[[tuple, object], None] | None = None):
         """``digest=False`` skips re-serialising the log (2.7x faster) when only the
-        members are wanted; ``digest`` is then None."""
+        members are wanted; ``digest`` is then None. ``each(where, item)`` sees every item of
+        the long arrays on the way, for what needs the head and the items in one pass."""
         self.path = Path(path)
         self.counts: dict[tuple, int] = {}
         content = hashlib.sha256()
-        for _ in self._walk(content.update if digest else None):
-            pass
+        for where, item in self._walk(content.update if digest else None):
+            if each is not None:
+                each(where, item)
         self.digest = content.digest() if digest else None
 
     def items(self, where: tuple) -> Iterator:

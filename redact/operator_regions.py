@@ -116,8 +116,9 @@ def boxes_in_frame(
 
 
 def check_fits(regions: tuple[OperatorRegion, ...], rotation: int, width: int, height: int, duration_s) -> str | None:
-    """Why the regions cannot apply to this clip (a box outside the picture, a time after its
-    end), or None. ``width`` x ``height``: the stored frame."""
+    """Why the regions cannot apply to this clip (a box wholly outside the picture, a start after
+    its end), or None. A box partly outside is not refused: ``boxes_in_frame`` clamps it to the
+    picture (drawn to the edge means the edge). ``width`` x ``height``: the stored frame."""
     shown_w, shown_h = shown_size(rotation, width, height)
     for number, region in enumerate(regions, 1):
         first, _ = span(region)

@@ -4,6 +4,7 @@ import stat
 import pytest
 
 from redact import keys
+from redact.errors import OutputExistsError
 from redact.signing import check, sign
 
 
@@ -12,7 +13,7 @@ def test_init_writes_private_key_0600_and_public_pem(tmp_path):
     assert stat.S_IMODE((tmp_path / "station.key").stat().st_mode) == 0o600
     assert (tmp_path / "station.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
     assert keys.load(tmp_path).fingerprint == key.fingerprint
-    with pytest.raises(keys.KeyError_, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):  # exit 4, like any existing output
         keys.create(tmp_path)
 
 
