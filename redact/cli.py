@@ -12,13 +12,77 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .errors import RedactError
+from .errors import RedactError, Terminated, sigterm_as_interrupt
 from .operator_regions import parse_regions
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 from .request_fields import parse_ranges, parse_time, parse_tracks
 
 D = DetectOptions()
+KINDS = ",".join(D.kinds)
+
+
+def preset_defaults() -> dict[str, str]:
+    """What each preset-backed flag of ``redact run`` gets when not given, as --help says it:
+    the values of the default preset's file (pipelines/disclosure.toml), read, not copied."""
+    from .presets import options_from_preset
+
+    try:
+        o = options_from_preset(DEFAULT_PRESET)
+    except Exception:  # a broken preset must not break --help; running will say what is wrong
+        return {}
+    values = {
+        "kinds": ",".join(o.detect.kinds),
+        "style": o.mask.style,
+        "shape": o.mask.shape,
+        "margin": o.detect.margin,
+        "threshold": o.detect.threshold,
+        "every": o.detect.every,
+        "face_size": "native" if o.detect.face_size is None else o.detect.face_size,
+        "plate_size": o.detect.plate_size,
+        "coast": o.track.coast,
+        "crf": o.encode.crf,
+        "x264_preset": o.encode.preset,
+    }
+    return {k: f"from the preset; {DEFAULT_PRESET}: {v}" for k, v in values.items()}
+
+
+PRESET_DEFAULTS = preset_defaults()
+
+
+def from_preset(name: str) -> str:
+    return PRESET_DEFAULTS.get(name, "from the preset")
+
+
+def show_what_users_type() -> None:
+    """typer >= 0.2x puts Python's annotation in --help's type column (``<list[Path]>`` beside
+    an argument's metavar, ``<bool>`` beside a flag, ``<float range>``). Show what a user types:
+    the metavar alone, nothing beside a flag. Older typer versions already do; left alone."""
+    from typer.core import TyperArgument, TyperOption
+
+    if getattr(TyperArgument, "_redact_plain", False) or not hasattr(TyperArgument, "display_type_rich"):
+        return
+    argument_type, option_type = TyperArgument.display_type_rich, TyperOption.display_type_rich
+
+    def argument(self, ctx):
+        return None if self.metavar is not None else argument_type(self, ctx)
+
+    def option(self, ctx):
+        return None if getattr(self, "is_flag", False) and self.metavar is None else option_type(self, ctx)
+
+    TyperArgument.display_type_rich, TyperOption.display_type_rich = argument, option
+    usage = getattr(TyperArgument, "_usage_display_name", None)
+    if usage is not None:  # FILE... already says it repeats: not {FILE...}...
+
+        def usage_name(self):
+            name = usage(self)
+            return name[:-3] if (self.metavar or "").endswith("...") and name.endswith(("}...", "]...")) else name
+
+        TyperArgument._usage_display_name = usage_name
+    TyperArgument._redact_plain = True
+
+
+show_what_users_type()
 
 app = typer.Typer(
     add_completion=False,
@@ -37,7 +101,7 @@ def crash(path: object, error: Exception) -> int:
     """An unexpected failure: one line for the user, the traceback only with REDACT_DEBUG=1."""
     typer.echo(
         f"redact: internal error: {path}: {type(error).__name__}: {error} "
-        "(nothing was written; set REDACT_DEBUG=1 for a traceback and report it)",
+        "(no derivative or log was written; set REDACT_DEBUG=1 for a traceback and report it)",
         err=True,
     )
     if DEBUG:
@@ -57,7 +121,9 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Seal originals, redact faces, write NAME.redacted.mp4 and its log beside them."""
 
@@ -79,46 +145,129 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
         raise typer.Exit(error.exit_code) from None
 
 
+CASE_DIR_HELP = (
+    "Case folder for seals, derivatives, logs and the custody log, when the originals' folder is"
+    " read-only (a share, write-once media): the originals are then only read."
+)
 PRESET_HELP = "Pipeline preset from pipelines/ (court-copy, disclosure, fast) or a .toml file; flags override it."
 WORKERS_HELP = "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
 
 
 @app.command()
 def run(
-    inputs: Annotated[list[Path], typer.Argument(help="Original video files (never modified).")],
-    preset: Annotated[str, typer.Option(help=PRESET_HELP)] = DEFAULT_PRESET,
-    kinds: Annotated[str | None, typer.Option(help="What to redact: face, plate or face,plate.")] = None,
-    style: Annotated[str | None, typer.Option(help=f"How regions are obscured: {', '.join(STYLES)}.")] = None,
-    shape: Annotated[str | None, typer.Option(help="Mask shape: box or ellipse.")] = None,
-    margin: Annotated[float | None, typer.Option(help="Grow each box by this fraction of its size per side.")] = None,
-    threshold: Annotated[float | None, typer.Option(help="Face detector score threshold (lower finds more).")] = None,
-    detect_every: Annotated[int | None, typer.Option(help="Detect on every N-th frame; tracks fill the rest.")] = None,
-    face_size: Annotated[int | None, typer.Option(help="Longest side of the image the face model sees.")] = None,
-    plate_size: Annotated[int | None, typer.Option(help="Longest side of the image the plate model sees.")] = None,
-    keep_lost: Annotated[int | None, typer.Option(help="Frames a lost face stays masked along its motion.")] = None,
-    crf: Annotated[int | None, typer.Option(help="x264 constant rate factor (lower is better quality).")] = None,
-    x264_preset: Annotated[str | None, typer.Option(help="x264 speed preset (ultrafast ... veryslow).")] = None,
-    workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
-    mute: Annotated[bool, typer.Option(help="Leave audio out of the derivative.")] = False,
+    inputs: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Original video files (never modified).")],
+    preset: Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)] = DEFAULT_PRESET,
+    kinds: Annotated[
+        str | None,
+        typer.Option(
+            metavar="KINDS", help="What to redact: face, plate or face,plate.", show_default=from_preset("kinds")
+        ),
+    ] = None,
+    style: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STYLE",
+            help=f"How regions are obscured: {', '.join(STYLES)}.",
+            show_default=from_preset("style"),
+        ),
+    ] = None,
+    shape: Annotated[
+        str | None, typer.Option(metavar="SHAPE", help="Mask shape: box or ellipse.", show_default=from_preset("shape"))
+    ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            metavar="FRACTION",
+            help="Grow each face box by this fraction of its size per side.",
+            show_default=from_preset("margin"),
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            metavar="0.0-1.0",
+            help="Face detector score threshold (lower finds more).",
+            show_default=from_preset("threshold"),
+        ),
+    ] = None,
+    detect_every: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="Detect on every N-th frame; tracks fill the rest.", show_default=from_preset("every")
+        ),
+    ] = None,
+    face_size: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PX",
+            help="Longest side of the image the face model sees (160-8192).",
+            show_default=from_preset("face_size"),
+        ),
+    ] = None,
+    plate_size: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PX",
+            help="Longest side of the image the plate model sees (160-8192).",
+            show_default=from_preset("plate_size"),
+        ),
+    ] = None,
+    keep_lost: Annotated[
+        int | None,
+        typer.Option(
+            metavar="FRAMES",
+            help="Frames a lost face stays masked along its motion.",
+            show_default=from_preset("coast"),
+        ),
+    ] = None,
+    crf: Annotated[
+        int | None,
+        typer.Option(
+            metavar="0-51",
+            help="x264 constant rate factor (lower is better quality).",
+            show_default=from_preset("crf"),
+        ),
+    ] = None,
+    x264_preset: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="x264 speed preset (ultrafast ... veryslow).", show_default=from_preset("x264_preset")
+        ),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(metavar="N", help=WORKERS_HELP)] = None,
+    mute: Annotated[bool, typer.Option("--mute", help="Leave audio out of the derivative.")] = False,
     mute_ranges: Annotated[
         str | None,
-        typer.Option(help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".'),
+        typer.Option(
+            metavar="RANGES",
+            help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".',
+        ),
     ] = None,
     keep_tracks: Annotated[
-        str | None, typer.Option(help='Leave these tracks (ids from an earlier log or report) visible: "3 7".')
+        str | None,
+        typer.Option(
+            metavar="IDS",
+            help='Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
+            " made with the same settings; with --force.",
+        ),
     ] = None,
     add_regions: Annotated[
         str | None,
         typer.Option(
+            metavar="REGIONS",
             help="Also mask what review found, pixels as shown: "
             '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
+            " A box past the picture's edge stops at the edge.",
         ),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing derivative and log.")] = False,
-    operator: Annotated[str | None, typer.Option(help="Name recorded in seal and log (default: OS user).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing derivative and log.")] = False,
+    case_dir: Annotated[Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP)] = None,
+    operator: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Name recorded in seal and log (default: OS user).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")] = False,
 ) -> None:
-    """Redact each INPUT into INPUT-stem.redacted.mp4 (+ .redacted.json) beside it."""
+    """Redact each FILE into FILE.redacted.mp4 (+ FILE.redacted.json) beside it."""
     from .pipeline import redact_file
 
     overrides = {
@@ -162,11 +311,15 @@ def run(
     worst = 0
     for path in inputs:
         try:
-            result = redact_file(path, options)
+            with sigterm_as_interrupt():  # a service manager's stop cleans up as Ctrl-C does
+                result = redact_file(path, options, case_dir=case_dir)
         except RedactError as error:
             fail(error)
             worst = max(worst, error.exit_code)
             continue
+        except Terminated:
+            typer.echo(f"redact: terminated (SIGTERM): {path} (no partial output left)", err=True)
+            raise typer.Exit(Terminated.exit_code) from None
         except KeyboardInterrupt:
             typer.echo(f"redact: interrupted: {path} (no partial output left)", err=True)
             raise typer.Exit(130) from None
@@ -178,6 +331,10 @@ def run(
             note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
         if not result.audio_as_is:  # re-encoded or packets dropped: say how, not only in the log
             note += f" (audio: {result.audio})"
+        if result.dropped_streams:  # subtitles, data: left out, and said so
+            from .media import not_carried_note
+
+            note += f" ({not_carried_note(result.dropped_streams)}; see log)"
         if result.rescaled_frames:
             note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
         typer.echo(
@@ -188,12 +345,18 @@ def run(
 
 @app.command()
 def detect(
-    paths: Annotated[list[str], typer.Argument(help="Images, or videos (every N-th frame with --every).")],
-    format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",
-    every: Annotated[int, typer.Option(min=1, help="For videos: detect on every N-th frame.")] = 1,
-    kinds: Annotated[str, typer.Option(help="What to detect: face, plate or face,plate.")] = ",".join(D.kinds),
-    threshold: Annotated[float, typer.Option(help="Face detector score threshold.")] = D.threshold,
-    margin: Annotated[float, typer.Option(help="Region margin, as in `redact run`.")] = D.margin,
+    paths: Annotated[
+        list[str], typer.Argument(metavar="FILE...", help="Images, or videos (every N-th frame with --every).")
+    ],
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="Output format: jsonl.")] = "jsonl",
+    every: Annotated[int, typer.Option(min=1, metavar="N", help="For videos: detect on every N-th frame.")] = 1,
+    kinds: Annotated[str, typer.Option(metavar="KINDS", help="What to detect: face, plate or face,plate.")] = KINDS,
+    threshold: Annotated[
+        float, typer.Option(metavar="0.0-1.0", help="Face detector score threshold (lower finds more).")
+    ] = D.threshold,
+    margin: Annotated[
+        float, typer.Option(metavar="FRACTION", help="Face region margin, as in `redact run`.")
+    ] = D.margin,
 ) -> None:
     """Print one JSON line per image (or video frame) with boxes, mask regions and scores."""
     from .detect.factory import build_detectors
@@ -227,14 +390,19 @@ app.add_typer(keys_app, name="keys")
 
 @keys_app.command("init")
 def keys_init(
-    passphrase: Annotated[bool, typer.Option(help="Protect the private key with a passphrase (prompted).")] = False,
-    force: Annotated[bool, typer.Option(help="Replace an existing key (old signatures stay valid).")] = False,
+    passphrase: Annotated[
+        bool, typer.Option("--passphrase", help="Protect the private key with a passphrase (prompted).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing key (old signatures stay valid).")
+    ] = False,
 ) -> None:
     """Create the station's Ed25519 key pair in $REDACT_KEY_DIR (default ~/.config/redact/keys)."""
     from . import keys
 
-    secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
     try:
+        keys.check_can_create(force=force)  # an existing key exits 4 before any passphrase is asked
+        secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
         key = keys.create(passphrase=secret, force=force)
     except RedactError as error:
         fail(error)
@@ -244,7 +412,7 @@ def keys_init(
 
 
 @keys_app.command("show")
-def keys_show(pem: Annotated[bool, typer.Option(help="Print the public key as PEM.")] = False) -> None:
+def keys_show(pem: Annotated[bool, typer.Option("--pem", help="Print the public key as PEM.")] = False) -> None:
     """Print the station key's fingerprint (and public key) for publication."""
     from . import keys
 
@@ -263,51 +431,94 @@ def keys_show(pem: Annotated[bool, typer.Option(help="Print the public key as PE
 
 @app.command()
 def verify(
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders or folder trees of originals/derivatives.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON report instead of a table.")] = False,
-    trust: Annotated[
-        list[Path] | None, typer.Option(help="Public key (PEM) whose signatures alone are accepted; repeatable.")
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="PATH...", help="Files, folders or folder trees of originals/derivatives."),
     ] = None,
-    require_signed: Annotated[bool, typer.Option(help="Treat unsigned seals, logs and entries as failures.")] = False,
+    case_dir: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Case folder holding the seals of originals given as files (alone: verify it)."
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report instead of one line per check.")
+    ] = False,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option(metavar="FILE.pem", help="Public key (PEM) whose signatures alone are accepted; repeatable."),
+    ] = None,
+    require_signed: Annotated[
+        bool, typer.Option("--require-signed", help="Treat unsigned seals, logs and entries as failures.")
+    ] = False,
 ) -> None:
     """Check originals against seals, derivatives against logs, and the custody chain."""
     from .keys import fingerprint
     from .verify import as_json, verify_paths
 
+    if not paths and case_dir is None:
+        typer.echo("redact: error: give files or folders to verify, or --case-dir DIR", err=True)
+        raise typer.Exit(2)
     trusted = None
     if trust:
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
         trusted = {fingerprint(load_pem_public_key(p.read_bytes())) for p in trust}
-    findings = verify_paths(paths, trusted)
+    findings = verify_paths(list(paths or []), trusted, case_dir)
     if require_signed:
         findings = [f if f.status != "warn" else type(f)("fail", f.kind, f.path, f.detail, f.signer) for f in findings]
     if json_out:
         typer.echo(as_json(findings))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="redact verify")
-        for column in ("result", "kind", "file", "detail", "signer"):
-            table.add_column(column, overflow="fold")
-        style = {"ok": "[green]OK[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
-        for f in findings:
-            table.add_row(style[f.status], f.kind, f.path, f.detail, f.signer or "")
-        Console().print(table)
+        print_findings(findings)
     raise typer.Exit(1 if any(f.status == "fail" for f in findings) else 0)
+
+
+RESULT_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a file name) written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def print_findings(findings: list) -> None:
+    """One line per finding, never wrapped or cut, whatever the terminal's width:
+    ``FAIL  derivative  /full/path/clip.redacted.mp4: reason (signed by ...)``, so a pipe, a
+    log file or ``grep clip.redacted.mp4`` sees each path whole. Colour only on a terminal."""
+    width = max((len(f.kind) for f in findings), default=0)
+    for f in findings:
+        result = typer.style(f"{f.status.upper():<4}", fg=RESULT_COLOURS.get(f.status), bold=True)
+        signer = f" (signed by {one_line(f.signer)})" if f.signer else ""
+        typer.echo(f"{result}  {f.kind:<{width}}  {one_line(f.path)}: {one_line(f.detail)}{signer}")
+    counts = {status: sum(f.status == status for f in findings) for status in RESULT_COLOURS}
+    typer.echo(f"{len(findings)} checked: {counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failed")
 
 
 @app.command()
 def report(
-    paths: Annotated[list[Path], typer.Argument(help="Derivatives (NAME.redacted.mp4) or folders of them.")],
-    reviewer: Annotated[str, typer.Option(help="Who reviewed the derivative (named in the report).")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="PATH...", help="Derivatives (NAME.redacted.mp4), their originals, or folders."),
+    ] = None,
+    reviewer: Annotated[
+        str, typer.Option(metavar="NAME", help="Who reviewed the derivative (named in the report).")
+    ] = ...,
+    case_dir: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR", help="Case folder where the derivatives of originals given are (alone: all of it)."
+        ),
+    ] = None,
 ) -> None:
     """Write NAME.redaction-report.html for each derivative and log it as exported."""
     from .court import write_reports
 
+    if not paths and case_dir is None:
+        typer.echo("redact: error: give derivatives or folders to report on, or --case-dir DIR", err=True)
+        raise typer.Exit(2)
     try:
-        written = write_reports(paths, reviewer)
+        written = write_reports(list(paths or []), reviewer, case_dir)
     except RedactError as error:
         fail(error)
         raise typer.Exit(error.exit_code) from None
@@ -317,12 +528,13 @@ def report(
 
 @app.command()
 def snapshot(
-    derivative: Annotated[Path, typer.Argument(help="A derivative (NAME.redacted.mp4).")],
-    at: Annotated[str, typer.Option(help="When, as a player counts: 12.5, 1:02.5 or 0:01:02.5.")],
+    derivative: Annotated[Path, typer.Argument(metavar="FILE", help="A derivative (NAME.redacted.mp4).")],
+    at: Annotated[str, typer.Option(metavar="TIME", help="When, as a player counts: 12.5, 1:02.5 or 0:01:02.5.")],
     out: Annotated[
-        Path | None, typer.Option(help="PNG to write (default: NAME.redacted.at-SECONDSs.png beside it).")
+        Path | None,
+        typer.Option(metavar="FILE.png", help="PNG to write (default: NAME.redacted.at-SECONDSs.png beside it)."),
     ] = None,
-    grid: Annotated[int, typer.Option(help="Draw a labelled pixel grid every N pixels (0: none).")] = 0,
+    grid: Annotated[int, typer.Option(metavar="PX", help="Draw a labelled pixel grid every PX pixels (0: none).")] = 0,
 ) -> None:
     """Write the frame a player shows at --at as PNG, to read --add-regions boxes off it."""
     from .snapshot import write_snapshot
@@ -340,19 +552,34 @@ def snapshot(
 
 @app.command()
 def bench(
-    file: Annotated[Path | None, typer.Argument(help="Clip to measure (default: the bundled sample).")] = None,
-    preset: Annotated[str, typer.Option(help=PRESET_HELP)] = DEFAULT_PRESET,
-    kinds: Annotated[str | None, typer.Option(help="What to detect: face, plate or face,plate.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="FILE", help="Clip to measure (default: the bundled sample).")
+    ] = None,
+    preset: Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)] = DEFAULT_PRESET,
+    kinds: Annotated[
+        str | None,
+        typer.Option(
+            metavar="KINDS", help="What to detect: face, plate or face,plate.", show_default=from_preset("kinds")
+        ),
+    ] = None,
     workers: Annotated[
         str | None,
-        typer.Option(help=WORKERS_HELP + " A list (1,2,4,8) measures each count, to find this station's best."),
+        typer.Option(
+            metavar="N[,N...]",
+            help=WORKERS_HELP + " A list (1,2,4,8) measures each count, to find this station's best.",
+        ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    png: Annotated[Path | None, typer.Option(help="Also write a bar chart of ms per frame (needs matplotlib).")] = None,
+    png: Annotated[
+        Path | None, typer.Option(metavar="FILE.png", help="Also write a bar chart of ms per frame (needs matplotlib).")
+    ] = None,
 ) -> None:
     """Measure redaction speed on this machine (the original is never touched: a copy is used)."""
-    from .bench import chart, run_bench
+    from .bench import can_chart, chart, run_bench
 
+    if png is not None and not can_chart():  # say so before minutes of measuring, not after
+        typer.echo("redact: error: --png needs matplotlib (pip install -e '.[bench]'); nothing measured", err=True)
+        raise typer.Exit(2)
     kinds_given = parse_kinds(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
     runs = [options_or_exit(preset, {"detect": {"kinds": kinds_given}}, quiet=True, workers=n) for n in counts]
@@ -377,7 +604,8 @@ def bench(
             f" {result['peak_rss_sum_mb']} MB summing each process's resident memory)"
         )
     if png is not None and not chart(result, png):
-        typer.echo("matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
+        typer.echo("redact: error: matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
+        raise typer.Exit(2)
 
 
 def parse_worker_counts(text: str | None) -> list[int | None]:
@@ -414,31 +642,57 @@ def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:
 @app.command()
 def batch(
     source: Annotated[
-        Path, typer.Argument(help="Folder of clips (searched recursively) or a CSV / JSON-lines manifest.")
+        Path,
+        typer.Argument(
+            metavar="FOLDER|MANIFEST",
+            help="Folder of clips (searched recursively) or a CSV / JSON-lines manifest.",
+        ),
     ],
-    preset: Annotated[str | None, typer.Option(help="Preset for clips whose manifest row names none.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Detection workers per clip (default: cores / parallel).")] = None,
-    parallel: Annotated[int, typer.Option(min=1, help="Clips at a time on this machine (Dask LocalCluster).")] = 1,
-    cluster: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tls://host:8786.")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", help="Preset for clips whose manifest row names none.", show_default=DEFAULT_PRESET
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(metavar="N", help="Detection workers per clip (default: cores / parallel).")
+    ] = None,
+    parallel: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Clips at a time on this machine (Dask LocalCluster).")
+    ] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, e.g. tls://host:8786.")
+    ] = None,
     cluster_certs: Annotated[
-        Path | None, typer.Option(help="Folder made by `redact cluster-certs`: this PC's member certificate.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Folder made by `redact cluster-certs`: this PC's member certificate."),
     ] = None,
     insecure_cluster: Annotated[
-        bool, typer.Option(help="Allow a plain tcp:// scheduler on another PC (anyone reaching it can run code).")
+        bool,
+        typer.Option(
+            "--insecure-cluster",
+            help="Allow a plain tcp:// scheduler on another PC (anyone reaching it can run code).",
+        ),
     ] = False,
-    mute: Annotated[bool, typer.Option(help="Leave audio out of every derivative.")] = False,
-    operator: Annotated[str | None, typer.Option(help="Name recorded in seals and logs (default: OS user).")] = None,
+    mute: Annotated[bool, typer.Option("--mute", help="Leave audio out of every derivative.")] = False,
+    operator: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Name recorded in seals and logs (default: OS user).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     stall_timeout: Annotated[
         float,
         typer.Option(
             min=0,
+            metavar="SECONDS",
             help="Stop and fail a clip that writes no frame and reads or writes no data for this many seconds"
             " (a hung decoder or storage); 0: wait forever.",
         ),
     ] = STALL_S,
+    case_dir: Annotated[
+        Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP + " Also holds the state and reports.")
+    ] = None,
 ) -> None:
-    """Redact every clip of SOURCE; rerun to resume. Writes batch-report.json/.html beside it."""
+    """Redact every clip of a folder or manifest; rerun to resume. Writes batch-report.json/.html beside it."""
     from .batch import BatchSettings, run_batch
 
     if preset is not None:
@@ -454,12 +708,17 @@ def batch(
         mute=mute,
         quiet=quiet,
         stall_timeout=stall_timeout,
+        case_dir=case_dir,
     )
     try:
-        result = run_batch(source, settings)
+        with sigterm_as_interrupt():  # a service manager's stop ends the clip in flight as Ctrl-C does
+            result = run_batch(source, settings)
     except RedactError as error:
         fail(error)
         raise typer.Exit(error.exit_code) from None
+    except Terminated:
+        typer.echo("redact: batch terminated (SIGTERM): rerun the same command to resume", err=True)
+        raise typer.Exit(Terminated.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("redact: batch interrupted: rerun the same command to resume", err=True)
         raise typer.Exit(130) from None
@@ -482,7 +741,7 @@ def batch(
 
 @app.command("cluster-certs")
 def cluster_certs_command(
-    folder: Annotated[Path, typer.Argument(help="Empty folder for the certificates and keys.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Empty folder for the certificates and keys.")],
 ) -> None:
     """Make a cluster CA and a member certificate for batches across station PCs (Dask over TLS)."""
     from .batch.cluster_tls import CA_KEY, make_certificates

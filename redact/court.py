@@ -9,24 +9,27 @@ from pathlib import Path
 from . import custody, keys
 from .atomic import atomic_output
 from .errors import BadInputError
+from .layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, Layout, log_for_derivative, report_for_derivative
 from .log_reader import LogReader
 from .report import contact_sheet, render, track_rows
 from .seal import current_operator, hash_file, utc_iso
 from .verify import verify_paths
 
-LOG_SUFFIX, REPORT_SUFFIX = ".redacted.json", ".redaction-report.html"
 
-
-def find_logs(paths: list[Path]) -> list[Path]:
+def find_logs(paths: list[Path], case_dir: Path | None = None) -> list[Path]:
+    """The logs of the derivatives named, of those in folders, and of originals whose outputs
+    are in ``case_dir`` (all of it when no path is given)."""
     logs = []
-    for path in paths:
+    for path in paths or ([case_dir] if case_dir is not None else []):
         path = path.absolute()
         if path.is_dir():
             logs += sorted(path.rglob(f"*{LOG_SUFFIX}"))
-        elif path.name.endswith(".redacted.mp4"):
-            logs.append(path.with_name(path.name[: -len(".redacted.mp4")] + LOG_SUFFIX))
+        elif path.name.endswith(DERIVATIVE_SUFFIX):
+            logs.append(log_for_derivative(path))
         elif path.name.endswith(LOG_SUFFIX):
             logs.append(path)
+        elif case_dir is not None and path.is_file():  # an original: its log is in the case folder
+            logs.append(Layout(path, case_dir).log)
         else:
             raise BadInputError("not a derivative (NAME.redacted.mp4) or its log", path)
     return logs
@@ -43,13 +46,13 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     folder = log_path.parent
     derivative = folder / log["derivative"]["file"]
     seal = json.loads((folder / log["original"]["seal"]).read_text())
-    findings = verify_paths([derivative, folder / log["original"]["file"]])
+    findings = verify_paths([derivative, folder / log["original"]["seal"]])  # the seal: beside or in a case folder
     reviewed_at = utc_iso()
     start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs
     tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)), start_s)
     sheet = contact_sheet(derivative, log["derivative"]["frames"], start_s=start_s)
     page = render(log, tracks, seal, findings, sheet, reviewer, reviewed_at)
-    out = folder / (log["derivative"]["file"][: -len(".redacted.mp4")] + REPORT_SUFFIX)
+    out = folder / report_for_derivative(log["derivative"]["file"])
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
     key = keys.load()
@@ -69,6 +72,6 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     return out
 
 
-def write_reports(paths: list[Path], reviewer: str) -> list[Path]:
+def write_reports(paths: list[Path], reviewer: str, case_dir: Path | None = None) -> list[Path]:
     """Reports for every derivative named or found; the first failure raises."""
-    return [write_report(log_path, reviewer) for log_path in find_logs(paths)]
+    return [write_report(log_path, reviewer) for log_path in find_logs(paths, case_dir)]

@@ -22,14 +22,15 @@ from .atomic import temp_path_for
 from .background_writer import BackgroundWriter
 from .detect.workers import DetectionPool, InlineDetection, Result
 from .encode import DerivativeWriter
-from .errors import BadInputError, EncodeError, OutputExistsError, SealMismatchError
+from .errors import BadInputError, EncodeError, OutputExistsError, SealMismatchError, StorageError, storage_error
+from .layout import Layout
 from .mask import i420_planes, mask_planes
 from .media import DecodeReport, VideoInfo, check_path, frame_to_i420, iter_media, open_input, probe
 from .operator_regions import boxes_in_frame, check_fits
 from .options import RedactOptions
 from .progress import FrameProgress
 from .redaction_log import RegionLog, build_log, write_log
-from .seal import current_operator, hash_file, seal_original, seal_path, utc_iso
+from .seal import current_operator, hash_file, read_seal_document, seal_original, utc_iso
 from .timestamps import ReorderWindow, output_pts
 from .track import Region, Tracker
 
@@ -48,14 +49,16 @@ class RedactResult:
     damaged_packets: int = 0  # video packets the decoder refused, skipped (the log says where)
     audio: str = ""  # what became of the audio (the log's derivative.audio)
     audio_as_is: bool = True  # every audio stream copied packet for packet (or muted, or none)
+    dropped_streams: tuple[dict, ...] = ()  # streams left out of the derivative (the log's derivative.dropped_streams)
 
 
 def derivative_path(original: Path) -> Path:
-    return original.with_name(original.stem + ".redacted.mp4")
+    """The derivative beside ``original`` (``Layout`` knows case and output folders)."""
+    return Layout(original).derivative
 
 
 def log_path(original: Path) -> Path:
-    return original.with_name(original.stem + ".redacted.json")
+    return Layout(original).log
 
 
 class Timer:
@@ -224,25 +227,63 @@ def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
 
 
 def check_kept_tracks(options: RedactOptions, earlier_log: Path, original: Path) -> None:
-    """Refuse track ids to keep visible when the log they come from numbered its tracks with
-    other detection or tracking settings: the same id may then be someone else's face."""
-    if not options.keep_tracks or not earlier_log.exists():
+    """Refuse track ids to keep visible unless the earlier log where the output goes (the log
+    the ids were read from, or its court report) holds every one of them and numbered its
+    tracks with these detection and tracking settings: otherwise an id means nothing, or may
+    be someone else's face. Runs before anything is sealed or written."""
+    if not options.keep_tracks:
         return
+    wanted = " ".join(map(str, options.keep_tracks))
+    if not earlier_log.exists():
+        raise BadInputError(
+            f"track ids to keep ({wanted}) come from an earlier log, and there is no {earlier_log.name}"
+            " where this derivative goes",
+            original,
+            hint="redact the clip once without keep-tracks, then take the ids from its log or court report",
+        )
     from .log_reader import LogReader
 
+    ids: set[int] = set()
+
+    def track_id(where: tuple, item) -> None:
+        if where == ("tracks",):
+            ids.add(item["id"])
+
     try:
-        earlier = LogReader(earlier_log, digest=False).head.get("parameters", {})
-    except (OSError, ValueError):
-        return  # not a log we can read: nothing to compare; the new log records what was kept
+        earlier = LogReader(earlier_log, digest=False, each=track_id).head.get("parameters")
+        if not isinstance(earlier, dict):
+            raise ValueError("no parameters")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise BadInputError(
+            f"track ids to keep ({wanted}) cannot be checked: {earlier_log.name} is not a readable log ({exc})",
+            original,
+        ) from exc
     now = json.loads(json.dumps(options.as_log()))  # as the log holds them (tuples as lists)
     changed = [section for section in ("detect", "track") if earlier.get(section) != now[section]]
     if changed:
         raise BadInputError(
-            f"track ids to keep ({' '.join(map(str, options.keep_tracks))}) come from {earlier_log.name},"
+            f"track ids to keep ({wanted}) come from {earlier_log.name},"
             f" made with other {' and '.join(changed)} settings: there they may be other people",
             original,
             hint="use that run's preset and flags, or take the ids from a log made with these settings",
         )
+    missing = [t for t in options.keep_tracks if t not in ids]
+    if missing:
+        raise BadInputError(
+            f"track ids to keep ({' '.join(map(str, missing))}) are not in {earlier_log.name} ({listed_ids(ids)})",
+            original,
+            hint="take the ids from that log or its court report",
+        )
+
+
+def listed_ids(ids: set[int]) -> str:
+    """The track ids a log holds, short enough for one line."""
+    if not ids:
+        return "it has no tracks"
+    ordered = sorted(ids)
+    if len(ordered) <= 12:
+        return "its tracks: " + " ".join(map(str, ordered))
+    return f"{len(ordered)} tracks, ids {ordered[0]} to {ordered[-1]}"
 
 
 def check_request(options: RedactOptions, info: VideoInfo, original: Path) -> None:
@@ -273,12 +314,14 @@ def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
     )
 
 
-def add_content_credentials(video: Path, original: Path, key, original_sha: str, options: RedactOptions) -> dict:
+def add_content_credentials(
+    video: Path, original: Path, key, original_sha: str, options: RedactOptions, info: VideoInfo
+) -> dict:
     """Embed a signed C2PA manifest into ``video`` in place (via a sibling temp file)."""
     signed = temp_path_for(video)
     try:
         provenance = {"original": original.name, "original_sha256": original_sha, "parameters": options.as_log()}
-        result = content_credentials.embed(video, signed, original, key, provenance)
+        result = content_credentials.embed(video, signed, original, key, provenance, info.container_format)
         if result["embedded"]:
             os.replace(signed, video)
         return result
@@ -287,10 +330,26 @@ def add_content_credentials(video: Path, original: Path, key, original_sha: str,
             signed.unlink()
 
 
-def seal_files(original: Path, seal) -> list[dict]:
+def output_refused(error: BaseException, original: Path, out_dir: Path) -> StorageError | None:
+    """A ``StorageError`` when ``error`` says the outputs' folder refused a write (full, quota,
+    read-only, permission), else None. A permission error counts only for a path in that folder
+    other than the original: reading the original can fail the same way, and is not storage's."""
+    if isinstance(error, StorageError):
+        return error
+    cause = error
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__
+    name = getattr(cause, "filename", None)
+    where = Path(name).absolute() if isinstance(name, str | os.PathLike) else None
+    written = where is not None and where != original and out_dir in (where, *where.parents)
+    return storage_error(error, original, f"the outputs in {out_dir}", written)
+
+
+def seal_files(layout: Layout, seal) -> list[dict]:
+    """The original and its seal as a custody entry in ``layout.records`` names them."""
     return [
-        {"name": original.name, "role": "original", "sha256": seal.sha256},
-        {"name": seal_path(original).name, "role": "seal", "sha256": hash_file(seal_path(original))},
+        {"name": os.path.relpath(layout.original, layout.records), "role": "original", "sha256": seal.sha256},
+        {"name": layout.seal.name, "role": "seal", "sha256": hash_file(layout.seal)},
     ]
 
 
@@ -299,45 +358,46 @@ def redact_file(
     options: RedactOptions | None = None,
     output_dir: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
+    case_dir: str | os.PathLike | None = None,
 ) -> RedactResult:
-    """Redact one video file beside itself (or into ``output_dir``).
+    """Redact one video file beside itself, or into ``case_dir`` (seal, custody log and
+    outputs, the original's folder only read) and ``output_dir`` (derivative and log).
 
     Raises ``RedactError`` subclasses on user errors. ``progress`` is called with the number
     of frames written since its last call (for batch progress bars).
     """
     options = options or RedactOptions()
     started = time.perf_counter()
-    started_at = utc_iso()
     original = Path(path).absolute()
     check_path(original)
-    out_dir = Path(output_dir).absolute() if output_dir is not None else original.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / derivative_path(original).name
-    log_out = out_dir / log_path(original).name
+    layout = Layout(original, case_dir, output_dir)
+    out_dir = layout.outputs
+    out, log_out = layout.derivative, layout.log
+    read_seal_document(original, layout)  # a case folder's seal of another clip of this name: refused first
     if not options.force and (out.exists() or log_out.exists()):
         raise OutputExistsError(f"{out.name} already exists", original, hint="use --force to replace it")
-    check_kept_tracks(options, log_out, original)
+    check_kept_tracks(options, layout.earlier_log, original)
 
     timer = Timer()
     key = keys.load()
     operator = options.operator or current_operator()
-    folder = original.parent
-    if seal_path(original).exists():
+    folder = layout.records
+    if layout.seal.exists():
         with timer("seal"):
             try:
-                seal, _ = seal_original(original, operator, key)  # verifies; refuses a changed file
+                seal, _ = seal_original(original, operator, key, layout)  # verifies; refuses a changed file
             except SealMismatchError as error:
                 custody.append(
                     folder,
                     "verification failed",
-                    [{"name": original.name}],
+                    [{"name": os.path.relpath(original, folder)}],
                     operator,
                     key,
                     utc_iso(),
                     detail=error.message,
                 )
                 raise
-        custody.append(folder, "verified", seal_files(original, seal), operator, key, utc_iso())
+        custody.append(folder, "verified", seal_files(layout, seal), operator, key, utc_iso())
         with timer("probe"):
             info = probe(original)
         check_request(options, info, original)
@@ -346,10 +406,20 @@ def redact_file(
             info = probe(original)  # not a readable video: leave it unsealed and untouched
         check_request(options, info, original)
         with timer("seal"):
-            seal, _ = seal_original(original, operator, key)
-        custody.append(folder, "sealed", seal_files(original, seal), operator, key, utc_iso())
+            seal, _ = seal_original(original, operator, key, layout)
+        custody.append(folder, "sealed", seal_files(layout, seal), operator, key, utc_iso())
+    # the redaction starts once the original is sealed or verified: the log's times, the
+    # seal's and the custody entries' then run in the order things happened
+    started_at = utc_iso()
     report = DecodeReport()
-    regions = RegionLog(beside=out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)  # only now: a refused run leaves no empty folder
+        regions = RegionLog(beside=out)
+    except OSError as error:  # a full or unwritable output folder: not even the log's spool starts
+        refused = output_refused(error, original, out_dir)
+        if refused is None:
+            raise
+        raise refused from error
     width, height = info.padded_size
 
     tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
@@ -390,7 +460,7 @@ def redact_file(
             timer.totals["encode"] = writer.busy_seconds
         detection.close()
         with timer("c2pa"):
-            credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options)
+            credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options, info)
         if info.frames and report.frames + report.damaged_packets < info.frames and not report.stopped_early:
             report.stopped_early = True
             report.reason = (
@@ -404,7 +474,7 @@ def redact_file(
             original={
                 "file": os.path.relpath(original, out_dir),
                 "sha256": seal.sha256,
-                "seal": os.path.relpath(seal_path(original), out_dir),
+                "seal": os.path.relpath(layout.seal, out_dir),
             },
             derivative={
                 "file": out.name,
@@ -414,11 +484,18 @@ def redact_file(
                 "height": height,
                 "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
                 "audio": audio,
+                "timecode": info.timecode,
+                "dropped_streams": list(info.dropped_streams),
+                "labels_withheld": list(info.labels_withheld),
                 "kept_tracks": {str(k): v for k, v in sorted(frames.kept.items())},
                 "content_credentials": credentials,
             },
             input_info={
-                **{k: v for k, v in asdict(info).items() if k not in ("time_base", "rate", "color")},
+                **{
+                    k: v
+                    for k, v in asdict(info).items()
+                    if k not in ("time_base", "rate", "color", "tags", "dropped_streams", "labels_withheld")
+                },
                 "time_base": str(info.time_base),
                 "rate": str(info.rate) if info.rate else None,
             },
@@ -450,12 +527,23 @@ def redact_file(
             {"name": log_out.name, "role": "log", "sha256": log_sha},
         ]
         # the derivative's folder holds its own chain; the original's folder learns of it too
-        for chain_folder in dict.fromkeys([out_dir, folder]):
-            custody.append(chain_folder, "redacted", produced, operator, key, utc_iso())
-    except EncodeError as error:  # name the original, not the hidden temporary file
+        try:
+            for chain_folder in dict.fromkeys([out_dir, folder]):
+                custody.append(chain_folder, "redacted", produced, operator, key, utc_iso())
+        except BaseException:  # outputs their custody log does not record would not verify: none
+            for path in (out, log_out):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            raise
+    except (EncodeError, OSError) as error:
         if writer is not None:
             writer.abort()
-        raise EncodeError(error.message, original, error.hint) from error
+        refused = output_refused(error, original, out_dir)
+        if refused is not None:  # disk full, quota, read-only: whichever write met it first
+            raise refused from error
+        if isinstance(error, EncodeError):  # name the original, not the hidden temporary file
+            raise EncodeError(error.message, original, error.hint) from error
+        raise
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -471,7 +559,7 @@ def redact_file(
         original=original,
         derivative=out,
         log=log_out,
-        seal=seal_path(original),
+        seal=layout.seal,
         frames=writer.frames,
         regions=regions.count,
         stopped_early=report.stopped_early,
@@ -480,4 +568,5 @@ def redact_file(
         damaged_packets=report.damaged_packets,
         audio=audio,
         audio_as_is=derivative_writer.audio_as_is,
+        dropped_streams=info.dropped_streams,
     )

@@ -1,11 +1,13 @@
 """Seal an original before anything touches it: SHA-256, size, mtime, who and when.
 
-The seal ``NAME.seal.json`` sits beside ``NAME.ext``. Sealing removes the original's write
-bits; every later use re-hashes it and refuses to go on when the hash differs.
+The seal ``NAME.ext.seal.json`` sits beside ``NAME.ext``, or in a case folder (``layout.py``).
+Sealing removes the original's write bits (a read-only store needs none removed); every later
+use re-hashes it and refuses to go on when the hash differs.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
@@ -16,9 +18,10 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import write_json_atomic
-from .errors import BadInputError, SealMismatchError
+from .errors import BadInputError, SealMismatchError, storage_error
 from .hashing import hash_file
 from .keys import StationKey
+from .layout import Layout, sealed_file
 from .signing import check, sign
 
 SEAL_FORMAT = "redact.seal/1"
@@ -34,24 +37,38 @@ class Seal:
     sealed_at: str
     operator: str
     tool: str
+    path: str | None = None  # the original relative to a case folder; None: beside the seal, by ``file``
 
     @classmethod
     def from_dict(cls, data: dict) -> Seal:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        required = {k: data[k] for k in cls.__dataclass_fields__ if k != "path"}
+        return cls(**required, path=data.get("path"))
+
+    def document(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def read_seal_document(original: Path) -> dict | None:
-    path = seal_path(original)
+def read_seal_document(original: Path, layout: Layout | None = None) -> dict | None:
+    path = (layout or Layout(original)).seal
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
+        document = json.loads(path.read_text())
     except ValueError as exc:
         raise SealMismatchError(f"seal {path.name} is unreadable ({exc})", original) from exc
+    if isinstance(document, dict) and sealed_file(path, document) != Path(original).absolute():
+        # another original of that name, sealed into the same case folder: not a changed file
+        raise BadInputError(
+            f"{path} is the seal of another file, {sealed_file(path, document)}",
+            original,
+            hint="originals of one name from different folders need case folders of their own",
+        )
+    return document
 
 
 def seal_path(original: Path) -> Path:
-    return original.with_name(original.stem + ".seal.json")
+    """The seal beside ``original`` (``Layout`` knows the seal in a case folder)."""
+    return Layout(original).seal
 
 
 def utc_iso(timestamp: float | None = None) -> str:
@@ -66,36 +83,55 @@ def current_operator() -> str:
         return f"uid:{os.getuid()}"
 
 
+def on_read_only_storage(path: Path) -> bool:
+    """A read-only mount (evidence share, write-once media): nobody can write the file there."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def make_read_only(path: Path) -> None:
+    """Remove the write bits; on read-only storage there is nothing to remove (nor a way to)."""
     mode = path.stat().st_mode
-    os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return
+    try:
+        os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    except OSError as exc:
+        if exc.errno != errno.EROFS and not on_read_only_storage(path):
+            raise
 
 
 def is_read_only(path: Path) -> bool:
-    return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or on_read_only_storage(path)
 
 
-def load_seal(original: Path) -> Seal | None:
-    """The seal beside ``original``; refuses a seal whose signature no longer matches it."""
-    document = read_seal_document(original)
+def load_seal(original: Path, layout: Layout | None = None) -> Seal | None:
+    """The seal of ``original``; refuses a seal whose signature no longer matches it."""
+    layout = layout or Layout(original)
+    document = read_seal_document(original, layout)
     if document is None:
         return None
     status, detail = check(document) if "signature" in document else ("unsigned", None)
     if status == "invalid":
         raise SealMismatchError(
-            f"seal {seal_path(original).name} was altered ({detail})",
+            f"seal {layout.seal.name} was altered ({detail})",
             original,
             hint="the seal is not the one written at sealing; do not redact",
         )
     try:
         return Seal.from_dict(document)
     except (KeyError, TypeError) as exc:
-        raise SealMismatchError(f"seal {seal_path(original).name} is incomplete ({exc})", original) from exc
+        raise SealMismatchError(f"seal {layout.seal.name} is incomplete ({exc})", original) from exc
 
 
-def seal_original(original: Path, operator: str | None = None, key: StationKey | None = None) -> tuple[Seal, bool]:
+def seal_original(
+    original: Path, operator: str | None = None, key: StationKey | None = None, layout: Layout | None = None
+) -> tuple[Seal, bool]:
     """Seal ``original`` if it has no seal, else verify it. Returns (seal, newly_created)."""
-    existing = load_seal(original)
+    layout = layout or Layout(original)
+    existing = load_seal(original, layout)
     if existing is not None:
         verify_against_seal(original, existing)
         make_read_only(original)  # a verified copy put back in place stays protected too
@@ -110,11 +146,18 @@ def seal_original(original: Path, operator: str | None = None, key: StationKey |
         sealed_at=utc_iso(),
         operator=operator or current_operator(),
         tool=f"redact {__version__}",
+        **layout.seal_names_original(),
     )
     try:
-        write_json_atomic(seal_path(original), sign(asdict(seal), key))
+        layout.records.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(layout.seal, sign(seal.document(), key))
     except OSError as exc:
-        raise BadInputError(f"cannot write seal beside the original ({exc.strerror})", original) from exc
+        where = "beside the original" if layout.beside else f"in {layout.records}"
+        hint = "the evidence store is read-only: use --case-dir DIR" if layout.beside else None
+        refused = storage_error(exc, original, f"the seal {where}", unwritable_hint=hint)
+        if refused is not None:  # full, quota, read-only, denied: exit 9, as for the other outputs
+            raise refused from exc
+        raise BadInputError(f"cannot write seal {where} ({exc.strerror})", original, hint=hint) from exc
     make_read_only(original)
     return seal, True
 

@@ -49,6 +49,9 @@ def is_digest_signature(signature) -> bool:
     return isinstance(signature, dict) and signature.get("message") == DIGEST_MESSAGE
 
 
+UNTRUSTED = "not a trusted key"  # the end of check()'s reason for a valid signature by another key
+
+
 def check(document: dict, trusted: set[str] | None = None, digest: bytes | None = None) -> tuple[str, str | None]:
     """("signed", fingerprint) | ("unsigned", None) | ("invalid", reason).
 
@@ -71,5 +74,5 @@ def check(document: dict, trusted: set[str] | None = None, digest: bytes | None 
     if problem:
         return "invalid", problem
     if trusted is not None and signature["fingerprint"] not in trusted:
-        return "invalid", f"signed by {signature['fingerprint']}, not a trusted key"
+        return "invalid", f"signed by {signature['fingerprint']}, {UNTRUSTED}"
     return "signed", signature["fingerprint"]

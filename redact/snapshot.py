@@ -18,9 +18,8 @@ import numpy as np
 from .atomic import atomic_output
 from .errors import BadInputError
 from .geometry import quarter_turns
+from .layout import DERIVATIVE_SUFFIX
 from .media import open_input
-
-DERIVATIVE_SUFFIX = ".redacted.mp4"
 
 
 def frame_shown_at(path: Path, seconds: float) -> tuple[np.ndarray, float]:

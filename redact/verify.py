@@ -12,17 +12,16 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
+from .layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, SEAL_SUFFIX, Layout, log_for_derivative, sealed_file
 from .log_reader import LogReader, raw_digest
 from .seal import hash_file, is_read_only
-from .signing import check, is_digest_signature
-
-SEAL_SUFFIX, LOG_SUFFIX = ".seal.json", ".redacted.json"
+from .signing import UNTRUSTED, check, is_digest_signature
 
 
 @dataclass(frozen=True)
 class Finding:
     status: str  # ok | warn | fail
-    kind: str  # original | derivative | custody
+    kind: str  # original | seal | derivative | log | custody
     path: str
     detail: str
     signer: str | None = None
@@ -67,44 +66,93 @@ def _worst(statuses: list[str]) -> str:
     return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "ok"
 
 
-def verify_original(seal_file: Path, chain, trusted) -> Finding:
+def recorded_hashes(chain, event: str, role: str, name: str) -> list[tuple[int, str]]:
+    """(custody line, SHA-256) of every ``event`` entry that names the file ``name`` in ``role``."""
+    return [
+        (entry.get("seq", 0), f.get("sha256", ""))
+        for entry in chain.entries
+        if entry.get("event") == event
+        for f in entry.get("files", [])
+        if f.get("role") == role and Path(f.get("name", "")).name == name
+    ]
+
+
+def against_custody(chain, event: str, role: str, path: Path, actual: str, problems: bool) -> tuple[str, str]:
+    """Whether ``path`` still matches the SHA-256 that custody recorded for it, when the record
+    that should say so (its seal or log) was altered: (status, sentence)."""
+    recorded = recorded_hashes(chain, event, role, path.name)
+    when = {"sealed": "when it was sealed", "redacted": "when it was made"}[event]
+    if not recorded:
+        return "fail", f"no '{event}' custody entry to check {path.name} against"
+    where = f"{CUSTODY_NAME} line {recorded[-1][0]}"
+    if problems:
+        where += ", though the custody log itself fails its checks"
+    if any(sha == actual for _, sha in recorded):
+        return ("fail" if problems else "ok"), f"{path.name} still matches the SHA-256 recorded {when} ({where})"
+    return "fail", f"{path.name} differs from the SHA-256 recorded {when} ({where})"
+
+
+def verify_original(seal_file: Path, chain, trusted) -> list[Finding]:
     original_name = seal_file.name[: -len(SEAL_SUFFIX)]
     try:
         seal = json.loads(seal_file.read_text())
-        original = seal_file.with_name(seal["file"])
-    except (ValueError, KeyError) as exc:
-        return Finding("fail", "original", str(seal_file), f"seal unreadable ({exc})")
+        original = sealed_file(seal_file, seal)
+    except (ValueError, KeyError, TypeError) as exc:
+        return [Finding("fail", "seal", str(seal_file), f"seal unreadable ({exc})")]
     if not original.exists():
-        return Finding("fail", "original", str(seal_file.with_name(original_name)), "original file is missing")
+        return [Finding("fail", "original", str(seal_file.with_name(original_name)), "original file is missing")]
     reasons, statuses = [], []
     actual = hash_file(original)
-    if actual != seal.get("sha256"):
-        statuses.append("fail")
-        reasons.append("content differs from its seal (SHA-256 mismatch)")
     status, detail, signer = _signature(seal, trusted, "seal")
-    statuses.append(status)
-    reasons.append(detail)
+    findings = []
+    if status == "fail" and not detail.endswith(UNTRUSTED):
+        # the seal itself was edited: say so by its name, and judge the original by what custody recorded
+        findings.append(Finding("fail", "seal", str(seal_file), f"seal altered after sealing ({detail})"))
+        status, detail = against_custody(chain, "sealed", "original", original, actual, bool(chain.problems))
+        if actual != seal.get("sha256"):
+            detail += "; differs from the seal's SHA-256 as it now reads"
+        statuses.append(status)
+        reasons.append(detail)
+    else:
+        if actual != seal.get("sha256"):
+            statuses.append("fail")
+            reasons.append("content differs from its seal (SHA-256 mismatch)")
+        statuses.append(status)
+        reasons.append(detail)
+        if not has_event(chain.entries, "sealed", seal.get("sha256", "")):
+            statuses.append("fail")
+            reasons.append("no 'sealed' entry in the custody log")
     if not is_read_only(original):
         statuses.append("fail")
         reasons.append("original is writable (sealed originals are read-only)")
-    if not has_event(chain.entries, "sealed", seal.get("sha256", "")):
-        statuses.append("fail")
-        reasons.append("no 'sealed' entry in the custody log")
-    return Finding(_worst(statuses), "original", str(original), "; ".join(reasons), signer)
+    return [*findings, Finding(_worst(statuses), "original", str(original), "; ".join(reasons), signer)]
 
 
 def verify_derivative(log_file: Path, chain, trusted, read: tuple[dict, bytes | None] | None = None) -> Finding:
-    """``read``: the log as ``read_log`` gave it, when the caller has already read it."""
+    """``read``: the log as ``read_log`` gave it, when the caller has already read it.
+
+    One finding: the derivative's. ``verify_log_and_derivative`` also names an altered log."""
+    return verify_log_and_derivative(log_file, chain, trusted, read)[-1]
+
+
+def verify_log_and_derivative(
+    log_file: Path, chain, trusted, read: tuple[dict, bytes | None] | None = None
+) -> list[Finding]:
     try:
         log, digest = read if read is not None else read_log(log_file)
         derivative = log_file.with_name(log["derivative"]["file"])
     except (ValueError, KeyError, TypeError) as exc:
-        return Finding("fail", "derivative", str(log_file), f"redaction log unreadable ({exc})")
+        return [Finding("fail", "log", str(log_file), f"redaction log unreadable ({exc})")]
     if not derivative.exists():
-        return Finding("fail", "derivative", str(derivative), "derivative file is missing")
-    reasons, statuses = [], []
+        return [Finding("fail", "derivative", str(derivative), "derivative file is missing")]
+    reasons, statuses, findings = [], [], []
     actual = hash_file(derivative)
-    if actual != log["derivative"].get("sha256"):
+    status, detail, signer = _signature(log, trusted, "log", digest)
+    altered = status == "fail" and not detail.endswith(UNTRUSTED)
+    if altered:  # the log was edited: name it, and judge the derivative by what custody recorded
+        findings.append(Finding("fail", "log", str(log_file), f"redaction log altered after it was written ({detail})"))
+        status, detail = against_custody(chain, "redacted", "derivative", derivative, actual, bool(chain.problems))
+    elif actual != log["derivative"].get("sha256"):
         statuses.append("fail")
         reasons.append("content differs from its redaction log (SHA-256 mismatch)")
     seal_file = log_file.parent / log.get("original", {}).get("seal", "")  # relative to the log
@@ -116,7 +164,6 @@ def verify_derivative(log_file: Path, chain, trusted, read: tuple[dict, bytes | 
     except (OSError, ValueError):
         statuses.append("fail")
         reasons.append(f"seal {seal_file.name} of its original is missing or unreadable")
-    status, detail, signer = _signature(log, trusted, "log", digest)
     statuses.append(status)
     reasons.append(detail)
     claimed = log["derivative"].get("content_credentials") or {}
@@ -133,16 +180,16 @@ def verify_derivative(log_file: Path, chain, trusted, read: tuple[dict, bytes | 
             reasons.append("C2PA manifest names another original")
         else:
             reasons.append("C2PA manifest valid")
-    if not has_event(chain.entries, "redacted", actual):
+    if not altered and not has_event(chain.entries, "redacted", actual):
         statuses.append("fail")
         reasons.append("no 'redacted' entry for this derivative in the custody log")
-    return Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)
+    return [*findings, Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)]
 
 
 def verify_folder(folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path]) -> list[Finding]:
     chain = read_chain(folder, trusted)
-    findings = [verify_original(s, chain, trusted) for s in sorted(seals)]
-    findings += [verify_derivative(log, chain, trusted) for log in sorted(logs)]
+    findings = [f for s in sorted(seals) for f in verify_original(s, chain, trusted)]
+    findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trusted)]
     where = str(folder / CUSTODY_NAME)
     if chain.problems:
         findings.append(Finding("fail", "custody", where, "; ".join(chain.problems)))
@@ -154,8 +201,13 @@ def verify_folder(folder: Path, trusted: set[str] | None, seals: list[Path], log
     return findings
 
 
-def verify_paths(paths: list[Path], trusted: set[str] | None = None) -> list[Finding]:
-    """Verify files, folders and folder trees; every folder with seals or logs is checked whole."""
+def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: Path | None = None) -> list[Finding]:
+    """Verify files, folders and folder trees; every folder with seals or logs is checked whole.
+
+    ``case_dir``: where the seals of originals given as files are (and, with no paths, the
+    folder to verify)."""
+    if case_dir is not None and not paths:
+        paths = [case_dir]
     groups: dict[Path, tuple[list[Path], list[Path]]] = {}
     findings: list[Finding] = []
 
@@ -174,12 +226,13 @@ def verify_paths(paths: list[Path], trusted: set[str] | None = None) -> list[Fin
             name = path.name
             if name.endswith((SEAL_SUFFIX, LOG_SUFFIX)):
                 add(path)
-            elif name.endswith(".redacted.mp4"):
-                add(path.with_name(name[: -len(".redacted.mp4")] + LOG_SUFFIX))
-            elif path.with_name(path.stem + SEAL_SUFFIX).exists():
-                add(path.with_name(path.stem + SEAL_SUFFIX))
+            elif name.endswith(DERIVATIVE_SUFFIX):
+                add(log_for_derivative(path))
+            elif Layout(path, case_dir).seal.exists():
+                add(Layout(path, case_dir).seal)
             else:
-                findings.append(Finding("fail", "original", str(path), "no seal found beside it"))
+                where = f"in {case_dir}" if case_dir is not None else "beside it"
+                findings.append(Finding("fail", "original", str(path), f"no seal found {where}"))
         else:
             findings.append(Finding("fail", "original", str(path), "not found"))
     for folder, (seals, logs) in sorted(groups.items()):

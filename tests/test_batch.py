@@ -69,11 +69,11 @@ def test_folder_batch_isolates_a_corrupt_clip_and_reports_every_clip(tmp_path):
     result = run_batch(src, FAST)
     assert (result.total, result.done, result.failed, result.exit_code) == (4, 3, 1, 2)
     assert "broken.mp4" in result.failures[0][0] and "not a video" in result.failures[0][1]
-    assert set(derivative_hashes(src)) == {"c0.redacted.mp4", "c1.redacted.mp4", "odd_name.redacted.mp4"}
+    assert set(derivative_hashes(src)) == {"c0.mp4.redacted.mp4", "c1.mp4.redacted.mp4", "odd_name.dat.redacted.mp4"}
     report = json.loads((src / "batch-report.json").read_text())
     by_name = {Path(c["path"]).name: c for c in report["clips"]}
     assert by_name["broken.mp4"]["status"] == "failed" and "not a video" in by_name["broken.mp4"]["error"]
-    assert by_name["c0.mp4"]["derivative_sha256"] == hash_file(src / "c0.redacted.mp4")
+    assert by_name["c0.mp4"]["derivative_sha256"] == hash_file(src / "c0.mp4.redacted.mp4")
     assert by_name["c0.mp4"]["original_sha256"] == hash_file(src / "c0.mp4") and by_name["c0.mp4"]["seconds"] > 0
     page = (src / "batch-report.html").read_text()
     assert all(name in page for name in by_name) and "failed" in page
@@ -87,8 +87,8 @@ def test_rerun_is_a_no_op_and_redoes_a_derivative_that_no_longer_verifies(tmp_pa
     again = run_batch(src, FAST)
     assert (again.skipped, again.done, again.failed) == (2, 0, 0)
     assert {p.name: p.stat().st_mtime_ns for p in src.glob("*.redacted.*")} == before
-    good = hash_file(src / "c1.redacted.mp4")
-    tampered = src / "c1.redacted.mp4"
+    good = hash_file(src / "c1.mp4.redacted.mp4")
+    tampered = src / "c1.mp4.redacted.mp4"
     tampered.write_bytes(tampered.read_bytes()[:-10])  # damaged after the fact
     third = run_batch(src, FAST)
     assert (third.skipped, third.done) == (1, 1) and hash_file(tampered) == good
@@ -108,17 +108,22 @@ def test_manifest_rows_carry_their_request(tmp_path):
     result = run_batch(manifest, BatchSettings(preset="fast", quiet=True, workers=1))
     assert (result.done, result.failed) == (3, 0), result.failures
     out = tmp_path / "out"
-    assert set(derivative_hashes(out)) == {"c0.redacted.mp4", "c1.redacted.mp4", "talk.redacted.mp4"}
-    log = json.loads((out / "talk.redacted.json").read_text())
+    assert set(derivative_hashes(out)) == {"c0.mp4.redacted.mp4", "c1.mp4.redacted.mp4", "talk.mp4.redacted.mp4"}
+    log = json.loads((out / "talk.mp4.redacted.json").read_text())
     assert log["parameters"]["mute_ranges"] == [[0.2, 0.6]] and log["parameters"]["detect"]["kinds"] == ["face"]
     assert (tmp_path / "batch-report.json").exists() and (tmp_path / "redact-batch.sqlite").exists()
-    # JSON lines name the same things; keep_tracks and add_regions reach the log
+    # JSON lines name the same things; add_regions and keep_tracks (ids of the earlier log where
+    # the output goes: refused without one, tests/test_cli_faults.py) reach the log
     lines = tmp_path / "request-18.jsonl"
-    row = {"path": str(a), "keep_tracks": "1 2", "add_regions": "0.1-0.2@1,2,30,40", "output": "out18"}
+    row = {"path": str(a), "add_regions": "0.1-0.2@1,2,30,40", "output": "out18"}
     lines.write_text(json.dumps(row) + "\n")
     assert run_batch(lines, FAST).done == 1
-    log = json.loads((tmp_path / "out18" / "c0.redacted.json").read_text())
-    assert log["parameters"]["keep_tracks"] == [1, 2]
+    earlier = json.loads((tmp_path / "out18" / "c0.mp4.redacted.json").read_text())
+    kept = sorted(t["id"] for t in earlier["tracks"])[:2]
+    lines.write_text(json.dumps({**row, "keep_tracks": " ".join(map(str, kept))}) + "\n")
+    assert run_batch(lines, FAST).done == 1
+    log = json.loads((tmp_path / "out18" / "c0.mp4.redacted.json").read_text())
+    assert kept and log["parameters"]["keep_tracks"] == kept
     assert log["parameters"]["add_regions"] == [[[0.1, 0.2, 1.0, 2.0, 30.0, 40.0]]]
     assert any(e[6] == "added" and e[7] == -1 for _, _, entries in log["regions"]["frames"] for e in entries)
     assert hash_file(talk) and b.exists()
@@ -161,7 +166,7 @@ def test_a_worker_with_another_release_refuses_the_clip(tmp_path):
     (clip,) = clip_folder(tmp_path, clips=1)
     outcome = run_job(Job(path=clip).as_dict(), {"version": "0.0.1", "preset": "fast"})
     assert outcome["status"] == "failed" and "the batch 0.0.1" in outcome["error"]
-    assert not (tmp_path / "c0.seal.json").exists()  # refused before touching anything
+    assert not (tmp_path / "c0.mp4.seal.json").exists()  # refused before touching anything
 
 
 def test_time_ranges_parse_like_people_write_them():
@@ -520,7 +525,7 @@ def test_a_tls_cluster_admits_only_holders_of_a_member_certificate(tmp_path):
             str(src),
         )
         assert proc.returncode == 0, proc.stderr
-        assert set(derivative_hashes(src)) == {"c0.redacted.mp4", "c1.redacted.mp4"}
+        assert set(derivative_hashes(src)) == {"c0.mp4.redacted.mp4", "c1.mp4.redacted.mp4"}
         from distributed import Client
 
         from redact.batch.cluster_tls import cluster_security, make_certificates

@@ -27,7 +27,7 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    page = (case / "two_faces_720p.redaction-report.html").read_text()
+    page = (case / "two_faces_720p.mp4.redaction-report.html").read_text()
     log = json.loads(log_path(clip).read_text())
     for needed in (
         log["original"]["sha256"],

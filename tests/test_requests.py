@@ -148,7 +148,7 @@ def test_a_snapshot_shows_the_derivative_as_a_player_does_to_read_regions_off(tm
     redact_file(clip, dataclasses.replace(SOLID_FACES, add_regions=parse_regions("0.2-0.3@0,0,40,40")))
     derivative = derivative_path(clip)
     inside = write_snapshot(derivative, 0.25)
-    assert inside.name == "turned.redacted.at-0.240s.png"  # the frame on screen at 0.25 s
+    assert inside.name == "turned.mp4.redacted.at-0.240s.png"  # the frame on screen at 0.25 s
     picture = cv2.imread(str(inside))
     assert picture.shape == (120, 160, 3) and picture[4:36, 4:36].max() < 40  # the box as given
     before = cv2.imread(str(write_snapshot(derivative, 0.1, tmp_path / "before.png", grid=50)))
@@ -173,8 +173,8 @@ def test_output_folder_gets_the_derivative_and_verifies(tmp_path):
     originals.mkdir()
     clip = half_size_sample(originals, frames=10)
     result = redact_file(clip, QUIET, output_dir=out)
-    assert result.derivative == out / "half.redacted.mp4" and result.log == out / "half.redacted.json"
-    assert sorted(p.name for p in out.iterdir()) == ["custody.jsonl", "half.redacted.json", "half.redacted.mp4"]
+    assert result.derivative == out / "half.mp4.redacted.mp4" and result.log == out / "half.mp4.redacted.json"
+    assert sorted(p.name for p in out.iterdir()) == ["custody.jsonl", "half.mp4.redacted.json", "half.mp4.redacted.mp4"]
     assert not derivative_path(clip).exists()
     findings = verify_paths([out, originals])
     assert findings and all(f.status != "fail" for f in findings), [f for f in findings if f.status == "fail"]

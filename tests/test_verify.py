@@ -14,6 +14,7 @@ import pytest
 from clips import write_clip
 
 from redact import keys, redact_file
+from redact.hashing import hash_file
 from redact.options import RedactOptions
 
 FACES_ONLY = RedactOptions(quiet=True)
@@ -85,14 +86,14 @@ def test_writable_original_is_reported(case):
 
 
 def test_truncated_derivative(case):
-    data = (case / "a.redacted.mp4").read_bytes()
-    (case / "a.redacted.mp4").write_bytes(data[: len(data) // 2])
+    data = (case / "a.mp4.redacted.mp4").read_bytes()
+    (case / "a.mp4.redacted.mp4").write_bytes(data[: len(data) // 2])
     code, report = run_verify(case)
     (name, detail), *_ = failures(report)
-    assert code == 1 and name == "a.redacted.mp4" and "differs from its redaction log" in detail
+    assert code == 1 and name == "a.mp4.redacted.mp4" and "differs from its redaction log" in detail
 
 
-@pytest.mark.parametrize(("file", "field"), [("a.seal.json", "operator"), ("a.redacted.json", "operator")])
+@pytest.mark.parametrize(("file", "field"), [("a.mp4.seal.json", "operator"), ("a.mp4.redacted.json", "operator")])
 def test_edited_json_field_breaks_the_signature(case, file, field):
     doc = json.loads((case / file).read_text())
     doc[field] = "somebody else"
@@ -102,7 +103,7 @@ def test_edited_json_field_breaks_the_signature(case, file, field):
 
 
 def test_a_log_saved_again_in_another_layout_still_verifies_and_an_edited_one_does_not(case):
-    log_file = writable(case / "a.redacted.json")
+    log_file = writable(case / "a.mp4.redacted.json")
     doc = json.loads(log_file.read_text())
     resaved = {"signature": doc.pop("signature"), **dict(reversed(doc.items()))}  # same document, new order
     log_file.write_text(json.dumps(resaved, indent=2))
@@ -114,13 +115,18 @@ def test_a_log_saved_again_in_another_layout_still_verifies_and_an_edited_one_do
     doc["regions"]["total"] += 1  # one region more than was masked
     log_file.write_text(json.dumps({**doc, "signature": resaved["signature"]}))
     code, report = run_verify(case)
-    assert code == 1 and any(name == "a.redacted.mp4" and "log signature invalid" in d for name, d in failures(report))
+    # the log is named as the altered file; the derivative still matches what custody recorded
+    assert (
+        code == 1
+        and failures(report) == [("a.mp4.redacted.json", failures(report)[0][1])]
+        and "altered after it was written (log signature invalid" in failures(report)[0][1]
+    )
 
 
 def test_seal_hash_rewritten_to_match_a_changed_original_is_caught(case):
-    seal = json.loads((case / "a.seal.json").read_text())
+    seal = json.loads((case / "a.mp4.seal.json").read_text())
     seal["sha256"] = "0" * 64
-    (case / "a.seal.json").write_text(json.dumps(seal))
+    (case / "a.mp4.seal.json").write_text(json.dumps(seal))
     code, report = run_verify(case)
     details = " ".join(d for _, d in failures(report))
     assert code == 1 and "signature invalid" in details and "differs from the seal" in details
@@ -160,10 +166,10 @@ def test_folder_tree_with_good_and_bad_cases(case, signed_case, tmp_path):
     tree = tmp_path / "tree"
     shutil.copytree(signed_case, tree / "2026" / "good")
     shutil.copytree(case, tree / "2026" / "bad")
-    (tree / "2026" / "bad" / "b.redacted.mp4").write_bytes(b"not the derivative")
+    (tree / "2026" / "bad" / "b.mp4.redacted.mp4").write_bytes(b"not the derivative")
     code, report = run_verify(tree)
     bad = [f for f in report["findings"] if f["status"] == "fail"]
-    assert code == 1 and [Path(f["path"]).name for f in bad] == ["b.redacted.mp4"]
+    assert code == 1 and [Path(f["path"]).name for f in bad] == ["b.mp4.redacted.mp4"]
     assert "/bad/" in bad[0]["path"]
     good = [f for f in report["findings"] if "/good/" in f["path"]]
     assert len(good) == 5 and all(f["status"] == "ok" for f in good)
@@ -187,11 +193,11 @@ def test_signed_derivative_carries_valid_content_credentials_and_stays_faithful(
 
     from redact import content_credentials
 
-    manifest = content_credentials.read(case / "a.redacted.mp4")
-    original_sha = json.loads((case / "a.seal.json").read_text())["sha256"]
+    manifest = content_credentials.read(case / "a.mp4.redacted.mp4")
+    original_sha = json.loads((case / "a.mp4.seal.json").read_text())["sha256"]
     assert manifest["state"] in ("Valid", "Trusted") and manifest["problems"] == []
     assert manifest["provenance"]["original_sha256"] == original_sha
-    a, b = video_facts(case / "a.mp4"), video_facts(case / "a.redacted.mp4")
+    a, b = video_facts(case / "a.mp4"), video_facts(case / "a.mp4.redacted.mp4")
     assert a["frames"] == b["frames"] and np.allclose(a["pts_s"], b["pts_s"])
     code, report = run_verify(case)
     assert code == 0 and all(
@@ -204,13 +210,15 @@ def test_unsigned_derivative_has_no_manifest_and_says_why(tmp_path):
 
     clip = write_clip(tmp_path / "u.mp4", count=4, size=(96, 64))
     redact_file(clip, FACES_ONLY)
-    log = json.loads((tmp_path / "u.redacted.json").read_text())
+    log = json.loads((tmp_path / "u.mp4.redacted.json").read_text())
     assert log["derivative"]["content_credentials"] == {"embedded": False, "reason": "no station key"}
-    assert content_credentials.read(tmp_path / "u.redacted.mp4") is None
+    assert content_credentials.read(tmp_path / "u.mp4.redacted.mp4") is None
 
 
 @pytest.mark.parametrize("tamper", ["flip", "truncate"])
-@pytest.mark.parametrize("name", ["b.mp4", "b.redacted.mp4", "b.seal.json", "b.redacted.json", "custody.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["b.mp4", "b.mp4.redacted.mp4", "b.mp4.seal.json", "b.mp4.redacted.json", "custody.jsonl"]
+)
 def test_every_file_kind_flipped_or_truncated_is_reported_by_file(case, name, tamper):
     path = writable(case / name)
     data = bytearray(path.read_bytes())
@@ -227,10 +235,69 @@ def test_every_file_kind_flipped_or_truncated_is_reported_by_file(case, name, ta
     # reported under the damaged file's name or the name of the file it protects
     named = {
         "b.mp4": {"b.mp4"},
-        "b.seal.json": {"b.mp4", "b.seal.json"},
-        "b.redacted.mp4": {"b.redacted.mp4"},
-        "b.redacted.json": {"b.redacted.mp4", "b.redacted.json"},
+        "b.mp4.seal.json": {"b.mp4", "b.mp4.seal.json"},
+        "b.mp4.redacted.mp4": {"b.mp4.redacted.mp4"},
+        "b.mp4.redacted.json": {"b.mp4.redacted.mp4", "b.mp4.redacted.json"},
         "custody.jsonl": {"custody.jsonl"},
     }[name]
     assert named & {file for file, _ in failures(report)}, (name, tamper, failures(report))
     assert all(f["status"] == "ok" for f in report["findings"] if Path(f["path"]).name.startswith("a."))
+
+
+def findings_named(report: dict, name: str) -> list[dict]:
+    return [f for f in report["findings"] if Path(f["path"]).name == name]
+
+
+def test_an_edited_seal_is_named_as_altered_and_the_original_judged_by_custody(case):
+    """One digit of the seal changed: the seal is reported altered, by its name, and the
+    original is said to still match the SHA-256 its sealing recorded (it was not touched)."""
+    seal_file = writable(case / "a.mp4.seal.json")
+    doc = json.loads(seal_file.read_text())
+    doc["size"] += 1
+    seal_file.write_text(json.dumps(doc))
+    code, report = run_verify(case)
+    assert code == 1
+    [seal] = findings_named(report, "a.mp4.seal.json")
+    assert seal["status"] == "fail" and seal["kind"] == "seal" and "altered after sealing" in seal["detail"]
+    [original] = findings_named(report, "a.mp4")
+    assert original["status"] == "ok", original
+    assert "a.mp4 still matches the SHA-256 recorded when it was sealed (custody.jsonl line 1)" in original["detail"]
+
+
+def test_an_edited_seal_over_a_changed_original_says_both(case):
+    data = bytearray(writable(case / "a.mp4").read_bytes())
+    data[100] ^= 1
+    (case / "a.mp4").write_bytes(bytes(data))
+    (case / "a.mp4").chmod(0o444)
+    seal_file = writable(case / "a.mp4.seal.json")
+    doc = json.loads(seal_file.read_text())
+    doc["sha256"] = hash_file(case / "a.mp4")  # rewritten to hide the change
+    seal_file.write_text(json.dumps(doc))
+    code, report = run_verify(case)
+    assert code == 1
+    assert findings_named(report, "a.mp4.seal.json")[0]["status"] == "fail"
+    [original] = findings_named(report, "a.mp4")
+    assert (
+        original["status"] == "fail"
+        and "a.mp4 differs from the SHA-256 recorded when it was sealed" in original["detail"]
+    )
+
+
+def test_an_edited_log_is_named_and_a_replaced_derivative_is_still_caught(case):
+    log_file = writable(case / "b.mp4.redacted.json")
+    doc = json.loads(log_file.read_text())
+    doc["operator"] = "somebody else"
+    log_file.write_text(json.dumps(doc))
+    code, report = run_verify(case)
+    [log] = findings_named(report, "b.mp4.redacted.json")
+    assert code == 1 and log["kind"] == "log" and "altered after it was written" in log["detail"]
+    [derivative] = findings_named(report, "b.mp4.redacted.mp4")
+    assert (
+        derivative["status"] == "ok" and "still matches the SHA-256 recorded when it was made" in derivative["detail"]
+    )
+    (case / "b.mp4.redacted.mp4").write_bytes((case / "a.mp4.redacted.mp4").read_bytes())  # and swapped
+    code, report = run_verify(case)
+    [derivative] = findings_named(report, "b.mp4.redacted.mp4")
+    assert (
+        derivative["status"] == "fail" and "differs from the SHA-256 recorded when it was made" in derivative["detail"]
+    )

@@ -7,6 +7,7 @@ corrupt file cannot stop a batch. Only a Ctrl-C (or the worker being killed) int
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import socket
@@ -15,9 +16,11 @@ from pathlib import Path
 from .. import __version__
 from ..custody import read_chain
 from ..errors import RedactError
+from ..layout import Layout
 from ..log_reader import LogReader
+from ..media import not_carried_note
 from ..options import RedactOptions
-from ..pipeline import derivative_path, log_path, redact_file
+from ..pipeline import redact_file
 from ..presets import DEFAULT_PRESET, options_from_preset
 from ..verify import read_log, verify_derivative
 from .source import Job
@@ -40,18 +43,23 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
     )
 
 
+def layout_of(job: Job) -> Layout:
+    return Layout(job.path, job.case_dir, job.output)
+
+
 def outputs_of(job: Job) -> tuple[Path, Path]:
-    folder = job.output or job.path.parent
-    return folder / derivative_path(job.path).name, folder / log_path(job.path).name
+    layout = layout_of(job)
+    return layout.derivative, layout.log
 
 
 def remove_stale_temporaries(job: Job) -> list[Path]:
     """Hidden temporary files left by an attempt that was killed (they never became outputs)."""
     derivative, _ = outputs_of(job)
-    stem = derivative_path(job.path).stem  # NAME.redacted
+    stem = derivative.stem  # NAME.ext.redacted
     removed = []
     folder = derivative.parent
-    for path in folder.glob(f".*{stem}.*partial*") if folder.is_dir() else []:
+    # exactly this clip's: ".*clip.mp4..." would also take the in-flight files of "myclip.mp4"
+    for path in folder.glob(f".{glob.escape(stem)}.*partial*") if folder.is_dir() else []:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed.append(path)
@@ -99,6 +107,8 @@ def input_note(result) -> str | None:
     notes = ["input ended early"] if result.stopped_early else []
     if result.damaged_packets:
         notes.append(f"{result.damaged_packets} damaged video packets skipped")
+    if result.dropped_streams:  # subtitles, data streams: left out of the derivative, and said so
+        notes.append(not_carried_note(result.dropped_streams))
     return "; ".join(notes) + "; see log" if notes else None
 
 
@@ -117,7 +127,7 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     try:
         options = job_options(job, defaults)
         remove_stale_temporaries(job)
-        result = redact_file(job.path, options, output_dir=job.output, progress=progress)
+        result = redact_file(job.path, options, output_dir=job.output, progress=progress, case_dir=job.case_dir)
         outcome.update(
             outcome_from_log(LogReader(result.log, digest=False).head, result.derivative, result.log),
             seconds=round(result.seconds, 3),

@@ -10,13 +10,14 @@ temporary files of the lost attempt, and outputs only ever appear by atomic rena
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import __version__
-from ..errors import BadInputError
+from ..errors import BadInputError, StorageError
 from ..media import probe
 from ..options import usable_cores
 from .clip_task import job_options, outputs_of
@@ -40,7 +41,8 @@ class BatchSettings:
     operator: str | None = None
     mute: bool = False
     quiet: bool = False
-    state: Path | None = None  # default: redact-batch.sqlite in the batch folder
+    state: Path | None = None  # default: redact-batch.sqlite in the case folder, else the batch folder
+    case_dir: Path | None = None  # seals, outputs, custody, state and reports here; the clips are only read
     stall_timeout: float = STALL_S  # a clip with no progress this long is stopped and failed (0: never)
 
 
@@ -58,6 +60,16 @@ class BatchSummary:
 
 def batch_folder(source: Path) -> Path:
     return source if source.is_dir() else source.parent
+
+
+def in_case_folder(job: Job, base: Path, case_dir: Path) -> Job:
+    """``job`` with its records in ``case_dir``, in the sub-folder its clip has under ``base``
+    (so ``a/clip.mp4`` and ``b/clip.mp4`` keep separate seals)."""
+    try:
+        folder = case_dir / job.path.parent.relative_to(base)
+    except ValueError:  # a manifest row pointing outside the manifest's folder
+        folder = case_dir
+    return replace(job, case_dir=folder)
 
 
 def frames_of(path: Path) -> int:
@@ -162,6 +174,9 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     settings = settings or BatchSettings()
     source = source.absolute()
     jobs = jobs_from(source)
+    case_dir = settings.case_dir.absolute() if settings.case_dir is not None else None
+    if case_dir is not None:
+        jobs = [in_case_folder(job, batch_folder(source), case_dir) for job in jobs]
     defaults = {
         "version": __version__,
         "preset": settings.preset,
@@ -171,7 +186,10 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     }
     options = {job.key: job_options(job, defaults) for job in jobs}  # validates every job first
     security = dask_security(settings) if settings.cluster or settings.parallel > 1 else None
-    state_path = settings.state or batch_folder(source) / STATE_NAME
+    records = case_dir or batch_folder(source)
+    if case_dir is not None:
+        case_dir.mkdir(parents=True, exist_ok=True)
+    state_path = settings.state or records / STATE_NAME
     state = BatchState(state_path)
     mode = f"dask {settings.cluster}" if settings.cluster else f"local x{settings.parallel}"
     run_id = state.begin_run(str(source), mode)
@@ -204,11 +222,12 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
                 _run_here(todo, defaults, settings, state, progress)
         finally:
             progress.stop()
-    finally:
-        state.end_run(run_id)
+    finally:  # only the run's end time: an error on the way out (a full disk) is the one to report
+        with contextlib.suppress(StorageError):
+            state.end_run(run_id)
     rows = state.rows([job.key for job in jobs])
     state.close()
-    reports = write_reports(batch_folder(source), source, state_path, rows)
+    reports = write_reports(records, source, state_path, rows)
     failed = [r for r in rows if r.status != "done"]
     return BatchSummary(
         total=len(jobs),

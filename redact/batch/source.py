@@ -9,8 +9,10 @@ whole manifest is checked before anything runs, and every bad row is reported at
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,15 +41,17 @@ class Job:
     output: Path | None = None
     row: int | None = None  # manifest line, for messages
     add_regions: tuple[OperatorRegion, ...] = ()
+    case_dir: Path | None = None  # seal and custody here, not beside the original (read-only stores)
 
     @property
     def key(self) -> str:
         """Identity of the job in the batch state: the clip and where its derivative goes."""
-        return f"{self.path}::{self.output or self.path.parent}"
+        return f"{self.path}::{self.output or self.case_dir or self.path.parent}"
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["path"], data["output"] = str(self.path), str(self.output) if self.output else None
+        data["case_dir"] = str(self.case_dir) if self.case_dir else None
         return data
 
     @classmethod
@@ -61,6 +65,7 @@ class Job:
             add_regions=parse_regions(data.get("add_regions") or []),
             output=Path(data["output"]) if data.get("output") else None,
             row=data.get("row"),
+            case_dir=Path(data["case_dir"]) if data.get("case_dir") else None,
         )
 
 
@@ -135,6 +140,21 @@ def _rows(manifest: Path) -> list[tuple[int, dict]]:
     return [(number, dict(row)) for number, row in enumerate(reader, 2)]
 
 
+def unwritable(folder: Path) -> str | None:
+    """Why this user cannot write into ``folder`` (or create it), else None; touches nothing."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # a folder still to be made: its nearest existing parent decides
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    with contextlib.suppress(OSError):
+        if os.statvfs(existing).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "permission denied"
+    return None
+
+
 def jobs_from_manifest(manifest: Path) -> list[Job]:
     """The manifest's jobs; raises ``ManifestProblems`` listing every bad row."""
     manifest = manifest.absolute()
@@ -189,6 +209,8 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         out_dir = (base / output).absolute() if output else None
         if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
             bad.append(f"output {output!r} is a file, not a folder")
+        elif out_dir is not None and (why := unwritable(out_dir)):
+            bad.append(f"output {output!r} cannot be written ({why})")
         if bad:
             problems.append(f"{where}: " + "; ".join(bad))
             continue
