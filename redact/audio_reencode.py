@@ -4,14 +4,16 @@ Audio is normally copied untouched. Two cases need it decoded and encoded again,
 rate, channel layout and timestamps:
 
 - a disclosure may need a stretch of speech removed (a name, an address): the samples inside
-  those ranges are set to zero, irreversibly;
+  those ranges are replaced, irreversibly, by silence ("mute") or by a 1 kHz tone at -12 dBFS
+  on every channel ("bleep", as courts expect), phase-continuous through the range and faded
+  in and out over 5 ms so it does not click;
 - cheap cameras and DVRs record codecs MP4 has no place for (IMA or MS ADPCM, mu-law, WMA):
   refusing such a clip, or dropping its sound, would lose evidence;
 - PCM, which MP4 holds (ISO 23003-5 ``ipcm``) but common courtroom players do not play.
 
 Integer audio up to 24 bits (what ADPCM, mu-law and PCM decode to) is stored as FLAC, which is
 lossless: the derivative's audio decodes to exactly the samples the original's does, outside
-any silenced range (24-bit stays 24-bit). 32-bit integer audio is stored as 24-bit FLAC (FLAC
+any silenced or bleeped range (24-bit stays 24-bit). 32-bit integer audio is stored as 24-bit FLAC (FLAC
 beyond 24 bits is experimental and players refuse it), and the log says when that dropped any
 bits. Audio that decodes to floating point (AAC, MP3, WMA, Opus, float PCM) has no lossless
 home in FLAC, so it is stored as AAC at a generous bit rate. Gaps in the original's
@@ -22,6 +24,7 @@ sample rate or layout mid-stream is converted to the first one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -48,6 +51,12 @@ DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1
 # integers hold 24-bit PCM, in their top 24 bits, which FLAC stores exactly)
 LOSSLESS_FORMATS = {"u8": "s16", "u8p": "s16", "s16": "s16", "s16p": "s16", "s32": "s32", "s32p": "s32"}
 FLAC_BITS = {"s16": 16, "s32": 24}  # bits per sample FLAC stores, by the format handed to it
+# what can replace the audio in a range, and how the log says it was done
+RANGE_ACTIONS = {"mute": "silenced", "bleep": "bleeped (1 kHz tone)"}
+BLEEP_HZ = 1000.0
+BLEEP_LEVEL = 0.25  # peak, of full scale: -12 dBFS
+BLEEP_FADE_S = 0.005  # fade in and out over this, so the tone starts and stops without a click
+FULL_SCALE = {"s16": 2**15, "s32": 2**23}  # peak of the integers handed to FLAC (s32 holds 24 bits, << 8)
 
 
 @dataclass(frozen=True)
@@ -100,27 +109,107 @@ def silent_frame(like: av.AudioFrame, samples: int) -> av.AudioFrame:
     return frame
 
 
-def silence_samples(samples: np.ndarray, first_sample: int, rate: int, ranges) -> np.ndarray:
-    """Zero the samples (channels x n, planar) that fall inside any (start_s, end_s) range."""
+def range_actions(ranges, action: str = "mute") -> tuple[tuple[float, float, str], ...]:
+    """``(start_s, end_s, action)`` for each range; a bare ``(start_s, end_s)`` gets ``action``."""
+    out = []
+    for item in ranges:
+        start, end, act = (*item, action) if len(item) == 2 else item
+        if act not in RANGE_ACTIONS:
+            raise ValueError(f"unknown audio redaction {act!r}; choose one of {', '.join(RANGE_ACTIONS)}")
+        out.append((float(start), float(end), act))
+    return tuple(out)
+
+
+def describe_ranges(ranges) -> str:
+    """``"0.5-1 s, 2-3 s silenced, 4-5 s bleeped (1 kHz tone)"``: each range and what replaced it."""
+    parts: list[tuple[str, list[str]]] = []
+    for start, end, action in range_actions(ranges):
+        if not parts or parts[-1][0] != action:
+            parts.append((action, []))
+        parts[-1][1].append(f"{start:g}-{end:g} s")
+    return ", ".join(", ".join(times) + " " + RANGE_ACTIONS[action] for action, times in parts)
+
+
+def first_sample_at(t: float, rate: int) -> int:
+    """The first sample index ``n`` whose time ``n / rate`` is at or after ``t``."""
+    n = math.ceil(t * rate)
+    while n / rate < t:
+        n += 1
+    while n > 0 and (n - 1) / rate >= t:
+        n -= 1
+    return max(n, 0)
+
+
+def sample_spans(ranges, rate: int) -> tuple[tuple[int, int, str], ...]:
+    """Ranges in seconds as ``[first, end)`` sample indices, overlapping ones of one action merged.
+
+    A span holds exactly the samples whose time falls inside its range (start included, end
+    not). Bleeps come first and silences last, so where the two overlap, silence wins.
+    """
+    spans = []
+    for action in ("bleep", "mute"):  # the order they are applied in
+        merged: list[list[int]] = []
+        for start, end, act in sorted(range_actions(ranges)):
+            if act != action:
+                continue
+            first, last = first_sample_at(start, rate), first_sample_at(end, rate)
+            if first >= last:
+                continue
+            if merged and first <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        spans += [(a, b, action) for a, b in merged]
+    return tuple(spans)
+
+
+def bleep_tone(k: np.ndarray, length: int, rate: int) -> np.ndarray:
+    """The tone at sample ``k`` of a ``length``-sample bleep: -1..1 of ``BLEEP_LEVEL``, faded at both ends."""
+    fade = max(1, round(BLEEP_FADE_S * rate))
+    edge = np.minimum(k, length - 1 - k) / fade
+    envelope = np.sin(np.pi / 2 * np.clip(edge, 0.0, 1.0)) ** 2
+    return BLEEP_LEVEL * envelope * np.sin(2 * np.pi * BLEEP_HZ * k / rate)
+
+
+def redact_samples(samples: np.ndarray, first_sample: int, rate: int, spans, fmt: str) -> np.ndarray:
+    """Samples (channels x n, planar) with each span's part silenced or bleeped, on every channel.
+
+    ``fmt`` is the format handed to the encoder (``s16``, ``s32`` or ``fltp``). The tone's phase
+    counts from the span's first sample, so it runs on unbroken from one frame into the next.
+    """
     n = samples.shape[-1]
-    times = (first_sample + np.arange(n)) / rate
-    inside = np.zeros(n, bool)
-    for start, end in ranges:
-        inside |= (times >= start) & (times < end)
-    if inside.any():
-        samples = samples.copy()
-        samples[..., inside] = 0
+    hit = [(a, b, act) for a, b, act in spans if a < first_sample + n and b > first_sample]
+    if not hit:
+        return samples
+    samples = samples.copy()
+    for a, b, action in hit:
+        lo, hi = max(a, first_sample) - first_sample, min(b, first_sample + n) - first_sample
+        if action == "mute":
+            samples[..., lo:hi] = 0
+            continue
+        tone = bleep_tone(np.arange(lo, hi) + first_sample - a, b - a, rate)
+        scale = FULL_SCALE.get(fmt.removesuffix("p"))
+        if scale is None:
+            samples[..., lo:hi] = tone.astype(samples.dtype)
+        else:
+            ints = np.round(tone * scale).astype(np.int64)
+            samples[..., lo:hi] = (ints << 8 if scale == 2**23 else ints).astype(samples.dtype)
     return samples
 
 
 class ReencodedAudio:
-    """One output stream fed with an input stream's packets, with ``ranges`` silenced."""
+    """One output stream fed with an input stream's packets, with ``ranges`` silenced or bleeped.
+
+    ``ranges``: ``(start_s, end_s, action)`` on the file's clock, action ``"mute"`` or
+    ``"bleep"`` (a bare ``(start_s, end_s)`` is muted).
+    """
 
     def __init__(self, container: av.container.OutputContainer, source, ranges, codec: str):
         ctx = source.codec_context
         self.source = ctx
-        self.ranges = tuple(ranges)
+        self.ranges = range_actions(ranges)
         self.rate = ctx.sample_rate
+        self.spans = sample_spans(self.ranges, self.rate)
         self.codec = codec
         layout = ctx.layout.name
         if layout.endswith("channels"):  # "2 channels": count known, order not (WMA, some AVIs)
@@ -159,8 +248,8 @@ class ReencodedAudio:
         for frame in frames:
             samples = frame.to_ndarray()
             count = frame.samples
-            if self.ranges:
-                samples = self._silence(samples)
+            if self.spans:
+                samples = self._redact(samples)
             if self.format == "s32" and not self.bits_dropped:
                 self.bits_dropped = bool((samples & 0xFF).any())
             out = av.AudioFrame.from_ndarray(samples, format=self.format, layout=self.layout)
@@ -170,13 +259,14 @@ class ReencodedAudio:
             packets += self.stream.encode(out)
         return packets
 
-    def _silence(self, samples: np.ndarray) -> np.ndarray:
-        """Zero the samples inside the ranges; packed formats interleave channels along one row."""
+    def _redact(self, samples: np.ndarray) -> np.ndarray:
+        """Silence or bleep the samples in the spans; packed formats interleave channels along one row."""
         planar = samples.shape[0] == self.channels and self.format.endswith("p")
         if planar or self.channels == 1:
-            return silence_samples(samples, self.next_sample, self.rate, self.ranges)
+            return redact_samples(samples, self.next_sample, self.rate, self.spans, self.format)
         frames = samples.reshape(-1, self.channels).T  # channels x n
-        return silence_samples(frames, self.next_sample, self.rate, self.ranges).T.reshape(1, -1)
+        done = redact_samples(frames, self.next_sample, self.rate, self.spans, self.format)
+        return done.T.reshape(1, -1)
 
     def packets_for(self, packet: av.Packet) -> list:
         """Encoded packets for one input packet (possibly none while the encoder buffers)."""

@@ -1,6 +1,6 @@
 """Output side: write the derivative with libx264 and copy audio packets untouched.
 
-Audio MP4 cannot hold or players do not play in MP4 (PCM), or with ranges to silence, is
+Audio MP4 cannot hold or players do not play in MP4 (PCM), or with ranges to silence or bleep, is
 encoded again (``audio_reencode.py``). The original's start timecode and its streams'
 languages (and generic labels) carry over; other streams are left out (``media.stream_facts``).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .audio_reencode import AudioPlan, ReencodedAudio, reencode_codec
+from .audio_reencode import AudioPlan, ReencodedAudio, describe_ranges, range_actions, reencode_codec
 from .errors import EncodeError
 from .media import VideoInfo
 from .options import EncodeOptions
@@ -36,8 +36,9 @@ class DerivativeWriter:
         info: VideoInfo,
         audio_streams: list,
         options: EncodeOptions,
-        silence: tuple[tuple[float, float], ...] = (),  # seconds from the file's start, as players count
+        audio_ranges: tuple = (),  # (start_s, end_s, "mute" | "bleep"), seconds from the clip's start as players count
     ):
+        ranges = range_actions(audio_ranges)  # a bare (start_s, end_s) is muted; an unknown action refused here
         self.path = path
         self.info = info
         self.width, self.height = info.padded_size
@@ -67,16 +68,16 @@ class DerivativeWriter:
         self.reencoded: dict[int, ReencodedAudio] = {}
         self.audio_plans: list[AudioPlan] = []
         for stream in audio_streams:
-            self.audio_plans.append(self._add_audio(stream, silence))
+            self.audio_plans.append(self._add_audio(stream, ranges))
 
         self.frames = 0
 
-    def _add_audio(self, stream, silence: tuple[tuple[float, float], ...]) -> AudioPlan:
-        """Copy ``stream`` when MP4 holds its codec and nothing is silenced; else encode it again."""
+    def _add_audio(self, stream, ranges: tuple[tuple[float, float, str], ...]) -> AudioPlan:
+        """Copy ``stream`` when MP4 holds its codec and nothing is silenced or bleeped; else encode it again."""
         ctx = stream.codec_context
         name = ctx.name
-        if silence:
-            reason = ", ".join(f"{a:g}-{b:g} s" for a, b in silence) + " silenced"
+        if ranges:
+            reason = describe_ranges(ranges)
         elif name not in self.container.supported_codecs:
             reason = f"MP4 cannot hold {name}"
         elif name.startswith("pcm_"):  # MP4 holds it (ISO 23003-5), but courtroom players do not play that
@@ -90,7 +91,7 @@ class DerivativeWriter:
                 self._tag(self.audio_map[stream.index], tags)
                 return AudioPlan(stream.index, name, None, "")
             codec = reencode_codec(ctx.format.name if ctx.format else "")
-            on_clock = tuple((a + self.info.start_s, b + self.info.start_s) for a, b in silence)
+            on_clock = tuple((a + self.info.start_s, b + self.info.start_s, act) for a, b, act in ranges)
             self.reencoded[stream.index] = ReencodedAudio(self.container, stream, on_clock, codec)
             self._tag(self.reencoded[stream.index].stream, tags)
             return AudioPlan(stream.index, name, codec, reason)

@@ -16,6 +16,7 @@ from .track import TrackOptions
 STYLES = ("blur", "pixelate", "solid")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
+AUDIO_REDACTIONS = ("mute", "bleep")  # what replaces audio in a range: silence, or a 1 kHz tone
 STALL_S = 600.0  # batch: a clip with no frame and no I/O this long is hung, not slow (batch/supervise.py)
 
 
@@ -105,7 +106,8 @@ class RedactOptions:
     preset: str | None = None  # the pipelines/ preset these options came from, for the log
     workers: int | None = None  # detection processes (and codec threads); None: every core
     keep_tracks: tuple[int, ...] = ()  # track ids left unmasked on request (ids from an earlier log)
-    mute_ranges: tuple[tuple[float, float], ...] = ()  # audio silenced in these (start_s, end_s)
+    mute_ranges: tuple[tuple[float, float], ...] = ()  # audio redacted in these (start_s, end_s)
+    audio_redaction: str = "mute"  # how mute_ranges are redacted: "mute" (silence) or "bleep" (1 kHz tone)
     add_regions: tuple[OperatorRegion, ...] = ()  # masked by hand, beside what is detected
 
     def __post_init__(self) -> None:
@@ -117,6 +119,10 @@ class RedactOptions:
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
+        if self.audio_redaction not in AUDIO_REDACTIONS:
+            raise ValueError(
+                f"unknown audio redaction {self.audio_redaction!r}; choose one of {', '.join(AUDIO_REDACTIONS)}"
+            )
         if any(t < 0 for t in self.keep_tracks):
             raise ValueError("track ids to keep are non-negative integers")
         for region in self.add_regions:
@@ -130,6 +136,11 @@ class RedactOptions:
         if self.workers is not None:
             return self.workers
         return max(1, min(usable_cores(), available_memory() // WORKER_MEMORY))
+
+    @property
+    def audio_ranges(self) -> tuple[tuple[float, float, str], ...]:
+        """``mute_ranges`` with their action, as ``DerivativeWriter`` takes them: (start_s, end_s, action)."""
+        return tuple((start, end, self.audio_redaction) for start, end in self.mute_ranges)
 
     @property
     def lookahead(self) -> int:
