@@ -1,11 +1,12 @@
 """The custody log: ``custody.jsonl`` beside the originals, append-only and hash-chained.
 
-One JSON line per event (sealed, verified, redacted, exported, verification failed) with UTC
-time, operator, tool version, the files concerned and their SHA-256, a sequence number, the
-SHA-256 of the previous line exactly as stored (``prev``; 64 zeros for the first), and a
-signature over the entry when a station key exists. Deleting, reordering or editing any
-entry breaks the chain; cutting entries off the end is caught by ``redact verify``, which
-requires a "sealed" entry for every original and a "redacted" entry for every derivative.
+One JSON line per event (sealed, verified, analysed, reviewed, redacted, exported, viewed
+original, verification failed) with UTC time, operator, tool version, the files concerned
+and their SHA-256, a sequence number, the SHA-256 of the previous line exactly as stored
+(``prev``; 64 zeros for the first), and a signature over the entry when a station key
+exists. Deleting, reordering or editing any entry breaks the chain; cutting entries off the
+end is caught by ``redact verify``, which requires a "sealed" entry for every original and a
+"redacted" entry for every derivative.
 Writers take an exclusive ``flock`` on the file, so concurrent runs never interleave.
 """
 
@@ -25,7 +26,16 @@ from .signing import check, sign
 
 CUSTODY_NAME = "custody.jsonl"
 GENESIS = "0" * 64
-EVENTS = ("sealed", "verified", "redacted", "exported", "verification failed")
+EVENTS = (
+    "sealed",
+    "verified",
+    "analysed",
+    "reviewed",
+    "redacted",
+    "exported",
+    "viewed original",
+    "verification failed",
+)
 
 
 def custody_path(folder: Path) -> Path:

@@ -22,6 +22,8 @@ SEAL_SUFFIX = ".seal.json"
 DERIVATIVE_SUFFIX = ".redacted.mp4"
 LOG_SUFFIX = ".redacted.json"
 REPORT_SUFFIX = ".redaction-report.html"
+ANALYSIS_SUFFIX = ".analysis.json"
+DECISIONS_SUFFIX = ".decisions.json"
 
 
 def strip_suffix(name: str, suffix: str) -> str:
@@ -94,6 +96,17 @@ class Layout:
             if legacy.exists() and _names(legacy, self.original):
                 return legacy
         return current
+
+    @property
+    def analysis(self) -> Path:
+        """What detection found (``pipeline.analysis_file``): with the records, not the
+        outputs, since it maps every face and is no part of what is handed over."""
+        return self.records / (self.original.name + ANALYSIS_SUFFIX)
+
+    @property
+    def decisions(self) -> Path:
+        """What review decided (``decisions.py``), beside the analysis it applies to."""
+        return self.records / (self.original.name + DECISIONS_SUFFIX)
 
     @property
     def derivative(self) -> Path:

@@ -21,7 +21,7 @@ from .signing import canonical_json
 
 BLOCK = 256 << 10
 MAX_VALUE = 256 << 20  # the largest single item read (a track detected on every frame for 10 h is ~40 MB)
-LONG = {("regions", "frames"), ("tracks",)}  # the arrays that grow with the clip
+LONG = {("regions", "frames"), ("tracks",), ("timestamps",)}  # the arrays that grow with the clip
 _WHITESPACE = " \t\n\r"
 
 

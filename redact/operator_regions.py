@@ -104,7 +104,7 @@ def boxes_in_frame(
     found = []
     for number, region in enumerate(regions, 1):
         first, last = span(region)
-        if t > last or t + max(duration, 1e-6) <= first:
+        if t > last or round(t + max(duration, 1e-6), 6) <= first:  # to the microsecond: 0.56 + 0.04 is 0.6
             continue
         # the box at the frame's moment nearest the region (its start, when the region begins
         # during the frame), clipped to the picture

@@ -36,6 +36,7 @@ REASONS = {
     "coasted": "track lost: kept masked along its last motion",
     "back-filled": "before the track's first detection",
     "added": "drawn by the operator on review (add_regions; kind operator, track -1, -2... by region)",
+    "whole picture": "the whole picture obscured on review (redact_pictures)",
 }
 
 
@@ -50,7 +51,10 @@ class RegionLog:
     so a killed run's leftovers are found and removed with them.
     """
 
-    def __init__(self, beside: Path | None = None) -> None:
+    def __init__(self, beside: Path | None = None, decimals: int | None = None) -> None:
+        """``decimals``: coordinates rounded to so many decimals (the analysis keeps tight
+        boxes to 0.1 px); None: whole pixels, as the log's masked rectangles are."""
+        self.decimals = decimals
         where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
         self._frames = tempfile.TemporaryFile(**where)
         self._tracks = tempfile.TemporaryFile(**where)
@@ -61,8 +65,9 @@ class RegionLog:
         self.frames_with_regions = 0
 
     def add(self, index: int, pts_s: float, regions: list[Region], rects: np.ndarray) -> None:
+        coordinate = int if self.decimals is None else (lambda v: round(float(v), self.decimals))
         entries = [
-            [r.kind, int(x0), int(y0), int(x1), int(y1), round(float(r.score), 3), r.reason, r.track]
+            [r.kind, *map(coordinate, (x0, y0, x1, y1)), round(float(r.score), 3), r.reason, r.track]
             for r, (x0, y0, x1, y1) in zip(regions, rects, strict=True)
             if x1 > x0 and y1 > y0
         ]
@@ -171,7 +176,7 @@ def build_log(
         "derivative": derivative,
         "input": input_info,
         "decode": decode,
-        "detectors": [asdict(d) for d in detectors],
+        "detectors": [d if isinstance(d, dict) else asdict(d) for d in detectors],  # dicts: from an analysis
         # candidate regions a detector read and then left unmasked, counted by reason
         "not_masked": dropped,
         "parameters": parameters,
@@ -211,14 +216,23 @@ def _write(out, value, path: tuple, streams: dict) -> None:
         out(dumps(value))
 
 
-def write_log(path: Path, log: dict, regions: RegionLog, key) -> str:
+def write_log(path: Path, log: dict, regions: RegionLog, key, tracks=None) -> str:
     """Write the signed log to ``path`` without holding its regions in memory; its SHA-256.
 
-    The file is the canonical JSON of the log (what ``signing.canonical`` would produce from
-    the parsed file) with the ``signature`` member last. The signature covers the SHA-256 of
-    those canonical bytes, computed while they are written.
+    ``tracks``: the tracks' canonical JSON, one item each, when they come from elsewhere (a
+    render copies the analysis's) rather than from ``regions``.
     """
-    streams = {("tracks",): regions.track_lines(), ("regions", "frames"): regions.frame_lines()}
+    tracks = regions.track_lines() if tracks is None else tracks
+    return write_streamed(path, log, {("tracks",): tracks, ("regions", "frames"): regions.frame_lines()}, key)
+
+
+def write_streamed(path: Path, log: dict, streams: dict, key) -> str:
+    """Write a signed document whose ``STREAMED`` members come from ``streams``; its SHA-256.
+
+    The file is the canonical JSON of the document (what ``signing.canonical`` would produce
+    from the parsed file) with the ``signature`` member last. The signature covers the SHA-256
+    of those canonical bytes, computed while they are written.
+    """
     content = hashlib.sha256()
     with open(path, "wb") as f:
 

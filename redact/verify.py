@@ -12,7 +12,15 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
-from .layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, SEAL_SUFFIX, Layout, log_for_derivative, sealed_file
+from .layout import (
+    ANALYSIS_SUFFIX,
+    DERIVATIVE_SUFFIX,
+    LOG_SUFFIX,
+    SEAL_SUFFIX,
+    Layout,
+    log_for_derivative,
+    sealed_file,
+)
 from .log_reader import LogReader, raw_digest
 from .seal import hash_file, is_read_only
 from .signing import UNTRUSTED, check, is_digest_signature
@@ -186,9 +194,33 @@ def verify_log_and_derivative(
     return [*findings, Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)]
 
 
-def verify_folder(folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path]) -> list[Finding]:
+def verify_analysis(path: Path, chain, trusted) -> Finding:
+    """An analysis is intact (its signature), names a sealed original's SHA-256 and is in custody."""
+    try:
+        head, digest = read_log(path)
+        named = head["original"]
+        seal = json.loads((path.parent / named["seal"]).read_text())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Finding("fail", "analysis", str(path), f"analysis unreadable, or its seal is ({exc})")
+    status, detail, signer = _signature(head, trusted, "analysis", digest)
+    statuses, reasons = [status], [detail]
+    if status == "fail" and not detail.endswith(UNTRUSTED):
+        reasons[0] = f"analysis altered after it was written ({detail}): render from it is refused"
+    if named.get("sha256") != seal.get("sha256"):
+        statuses.append("fail")
+        reasons.append("made from another file than the sealed original")
+    if not has_event(chain.entries, "analysed", hash_file(path)):
+        statuses.append("fail")
+        reasons.append("no 'analysed' entry for it in the custody log")
+    return Finding(_worst(statuses), "analysis", str(path), "; ".join(reasons), signer)
+
+
+def verify_folder(
+    folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path], analyses: list[Path] = ()
+) -> list[Finding]:
     chain = read_chain(folder, trusted)
     findings = [f for s in sorted(seals) for f in verify_original(s, chain, trusted)]
+    findings += [verify_analysis(a, chain, trusted) for a in sorted(analyses)]
     findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trusted)]
     where = str(folder / CUSTODY_NAME)
     if chain.problems:
@@ -208,23 +240,29 @@ def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: P
     folder to verify)."""
     if case_dir is not None and not paths:
         paths = [case_dir]
-    groups: dict[Path, tuple[list[Path], list[Path]]] = {}
+    groups: dict[Path, tuple[list[Path], list[Path], list[Path]]] = {}
     findings: list[Finding] = []
 
     def add(file: Path) -> None:
-        seals, logs = groups.setdefault(file.parent, ([], []))
-        (seals if file.name.endswith(SEAL_SUFFIX) else logs).append(file)
+        seals, logs, analyses = groups.setdefault(file.parent, ([], [], []))
+        if file.name.endswith(SEAL_SUFFIX):
+            seals.append(file)
+        elif file.name.endswith(ANALYSIS_SUFFIX):
+            analyses.append(file)
+        else:
+            logs.append(file)
 
     for path in paths:
         path = path.absolute()
         if path.is_dir():
-            for file in [*path.rglob(f"*{SEAL_SUFFIX}"), *path.rglob(f"*{LOG_SUFFIX}")]:
-                add(file)
+            for suffix in (SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX):
+                for file in path.rglob(f"*{suffix}"):
+                    add(file)
             for chain in path.rglob(CUSTODY_NAME):
-                groups.setdefault(chain.parent, ([], []))
+                groups.setdefault(chain.parent, ([], [], []))
         elif path.is_file():
             name = path.name
-            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX)):
+            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX)):
                 add(path)
             elif name.endswith(DERIVATIVE_SUFFIX):
                 add(log_for_derivative(path))
@@ -235,8 +273,8 @@ def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: P
                 findings.append(Finding("fail", "original", str(path), f"no seal found {where}"))
         else:
             findings.append(Finding("fail", "original", str(path), "not found"))
-    for folder, (seals, logs) in sorted(groups.items()):
-        findings += verify_folder(folder, trusted, sorted(set(seals)), sorted(set(logs)))
+    for folder, (seals, logs, analyses) in sorted(groups.items()):
+        findings += verify_folder(folder, trusted, sorted(set(seals)), sorted(set(logs)), sorted(set(analyses)))
     return findings
 
 

@@ -134,10 +134,10 @@ def test_seal_redaction_custody_and_review_times_run_in_the_order_of_events(tmp_
     again = redact_file(clip, dataclasses.replace(FACES, force=True))  # the seal is verified this time
     log = json.loads(again.log.read_text())
     entries = [json.loads(line) for line in (tmp_path / "custody.jsonl").read_text().splitlines()]
-    assert [e["event"] for e in entries] == ["sealed", "redacted", "exported", "verified", "redacted"]
+    assert [e["event"] for e in entries] == ["sealed", "analysed", "redacted", "exported", "verified", "redacted"]
     times = [e["time"] for e in entries]
     assert times == sorted(times)
-    assert times[3] <= log["started_at"] <= log["finished_at"] <= times[4]  # verified, redacted, logged
+    assert times[4] <= log["started_at"] <= log["finished_at"] <= times[5]  # verified, redacted, logged
 
 
 # 9. exit codes and --help
@@ -247,6 +247,6 @@ def test_verify_never_breaks_a_path_however_narrow_the_terminal(tmp_path, monkey
         original = f"OK    original    {clip}: "
         assert any(line.startswith(original) for line in proc.stdout.splitlines()), proc.stdout
         assert all(line.endswith(f"(signed by {station.fingerprint})") for line in proc.stdout.splitlines()[:-1])
-        assert proc.stdout.splitlines()[-1] == "3 checked: 2 ok, 0 warnings, 1 failed"
+        assert proc.stdout.splitlines()[-1] == "4 checked: 3 ok, 0 warnings, 1 failed"  # with the analysis
     as_json = json.loads(redact("verify", "--json", str(store)).stdout)
     assert not as_json["ok"] and any(f["path"] == str(result.derivative) for f in as_json["findings"])

@@ -158,6 +158,7 @@ def test_a_read_only_store_is_redacted_into_a_case_folder(tmp_path, evidence_sto
     proc = redact_cli("run", "-q", "--workers", "0", "--case-dir", case, original)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in case.iterdir()) == [
+        "clip.mp4.analysis.json",
         "clip.mp4.redacted.json",
         "clip.mp4.redacted.mp4",
         "clip.mp4.seal.json",
@@ -172,7 +173,7 @@ def test_a_read_only_store_is_redacted_into_a_case_folder(tmp_path, evidence_sto
         assert code == 0 and report["ok"], (args, report)
     proc = redact_cli("run", "-q", "--workers", "0", "--force", "--case-dir", case, original)
     assert proc.returncode == 0, proc.stderr
-    assert events(case) == ["sealed", "redacted", "verified", "redacted"]
+    assert events(case) == ["sealed", "analysed", "redacted", "verified", "redacted"]
     proc = redact_cli("report", "--case-dir", case, "--reviewer", "DC 1 Test")
     assert proc.returncode == 0 and (case / "clip.mp4.redaction-report.html").exists(), proc.stderr
     # b/clip.mp4 has the same name: refused by this case folder, and no false tamper record

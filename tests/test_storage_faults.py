@@ -364,7 +364,7 @@ def mapped_segments(pids: list[int]) -> set[str]:
 
 
 def start_and_terminate(args: list[str], folder: Path) -> tuple[subprocess.Popen, str, list[int], set[str]]:
-    """Start ``redact ARGS``, SIGTERM it (it alone) once it is writing a derivative in ``folder``."""
+    """Start ``redact ARGS``, SIGTERM it (it alone) once it is detecting (its shared memory mapped)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "redact", *args],
         stdout=subprocess.DEVNULL,
@@ -373,8 +373,11 @@ def start_and_terminate(args: list[str], folder: Path) -> tuple[subprocess.Popen
         env=os.environ.copy(),
     )
     deadline = time.time() + 180
-    while not list(folder.glob(".*.partial.mp4")) and proc.poll() is None and time.time() < deadline:
+    while proc.poll() is None and time.time() < deadline:  # until it is detecting: the ring is mapped
+        if mapped_segments([proc.pid, *descendants(proc.pid)]):
+            break
         time.sleep(0.05)
+    time.sleep(0.3)
     assert proc.poll() is None, f"it ended before it could be stopped: {proc.communicate()[1]}"
     everything = [proc.pid, *descendants(proc.pid)]
     ring = mapped_segments(everything)

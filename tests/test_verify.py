@@ -64,7 +64,7 @@ def test_untouched_case_verifies(case):
     code, report = run_verify(case)
     assert code == 0 and report["ok"]
     kinds = sorted(f["kind"] for f in report["findings"])
-    assert kinds == ["custody", "derivative", "derivative", "original", "original"]
+    assert kinds == ["analysis", "analysis", "custody", "derivative", "derivative", "original", "original"]
     assert all(f["signer"] and f["signer"].startswith("ed25519:") for f in report["findings"])
 
 
@@ -136,7 +136,7 @@ def test_seal_hash_rewritten_to_match_a_changed_original_is_caught(case):
 def test_custody_entries_deleted_reordered_or_cut_off(case, tamper):
     path = case / "custody.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
-    assert len(lines) == 4  # sealed a, redacted a, sealed b, redacted b
+    assert len(lines) == 6  # sealed a, analysed a, redacted a, sealed b, analysed b, redacted b
     changed = {"delete": lines[:1] + lines[2:], "reorder": [lines[1], lines[0], *lines[2:]], "drop_last": lines[:-1]}
     path.write_bytes(b"".join(changed[tamper]))
     code, report = run_verify(case)
@@ -172,7 +172,7 @@ def test_folder_tree_with_good_and_bad_cases(case, signed_case, tmp_path):
     assert code == 1 and [Path(f["path"]).name for f in bad] == ["b.mp4.redacted.mp4"]
     assert "/bad/" in bad[0]["path"]
     good = [f for f in report["findings"] if "/good/" in f["path"]]
-    assert len(good) == 5 and all(f["status"] == "ok" for f in good)
+    assert len(good) == 7 and all(f["status"] == "ok" for f in good)
 
 
 def test_changed_original_is_logged_as_verification_failed(case):

@@ -78,7 +78,7 @@ def test_court_copy_preset_is_faithful(tmp_path):
 
 
 def run_until_writing(clip: Path, **env: str) -> tuple[subprocess.Popen, list[int]]:
-    """Start `redact run` on ``clip``; return once it is writing, with its worker pids."""
+    """Start `redact run` on ``clip``; return once it is detecting, with its worker pids."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "redact", "run", "-q", "--workers", "2", str(clip)],
         stderr=subprocess.PIPE,
@@ -86,10 +86,29 @@ def run_until_writing(clip: Path, **env: str) -> tuple[subprocess.Popen, list[in
         env={**os.environ, **env},
     )
     deadline = time.time() + 90
-    while not list(clip.parent.glob(".*.partial.mp4")) and time.time() < deadline:
-        time.sleep(0.1)
-    workers = [pid for pid in children(proc.pid) if b"multiprocess.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    workers: list[int] = []
+    held = 0
+    while time.time() < deadline and held < 2:  # detecting: workers up and the clip open for decoding
+        workers = [pid for pid in children(proc.pid) if b"multiprocess.spawn" in cmdline(pid)]
+        held = held + 1 if len(workers) >= 2 and has_open(proc.pid, clip) else 0  # twice: not a quick hash
+        time.sleep(0.2)
     return proc, workers
+
+
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` holds ``path`` open (the analysis decodes it once the workers are ready)."""
+    target = str(path.resolve())
+    try:
+        return any(os.readlink(fd) == target for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
 
 
 def test_a_killed_worker_fails_the_job_with_a_clear_message(sample_copy):

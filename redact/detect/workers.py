@@ -178,6 +178,7 @@ class DetectionPool:
         self.closed = False
         self.detect_timeout = detect_timeout()  # read once, not on every frame
         self.free = list(range(self.slots))
+        self.sent: dict[int, float] = {}  # slot -> when its frame went to the workers
         self.ready: list[Result] = []  # arrived while waiting for a free slot
         self.jobs = ctx.Queue()
         self.results = ctx.Queue()
@@ -207,8 +208,11 @@ class DetectionPool:
         return self.slots - len(self.free)
 
     def _get(self, timeout: float | None, doing: str):
-        """The next message from a worker; raises if one died, crashed or failed to start."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """The next message from a worker; raises if one died, crashed or failed to start, or
+        when the oldest frame in flight has waited ``timeout`` seconds: one hung worker holds
+        its frame however busy the others keep the queue."""
+        since = min(self.sent.values(), default=None) if self.sent else None
+        deadline = None if timeout is None else (since if since is not None else time.monotonic()) + timeout
         while True:
             try:
                 message = self.results.get(timeout=POLL_S)
@@ -241,6 +245,7 @@ class DetectionPool:
     def _result(self, message) -> Result:
         _, slot, index, boxes, scores, kinds, seconds, dropped = message
         self.free.append(slot)
+        self.sent.pop(slot, None)
         return Result(index, Detections(boxes, scores, kinds), seconds, dropped)
 
     def submit(self, index: int, buf: np.ndarray) -> None:
@@ -249,6 +254,7 @@ class DetectionPool:
             self.ready.append(self._result(self._get(self.detect_timeout, "detecting")))
         slot = self.free.pop()
         self.ring[slot, : buf.size] = buf.reshape(-1)
+        self.sent[slot] = time.monotonic()
         self.jobs.put((slot, index, buf.shape))
 
     def collect(self, block: bool = False) -> list[Result]:

@@ -1,0 +1,222 @@
+"""Review decisions ``NAME.ext.decisions.json``: what a person decided about one analysis.
+
+Tracks kept visible (the subject of a request, an officer), regions added (what the detectors
+missed: still or moving boxes, as ``--add-regions``), whole pictures blacked out or blurred for
+a time range, and audio ranges muted or bleeped, each with its reason, the reviewer and the
+time. Written by hand, by ``redact review`` or from ``redact render``'s flags; signed when a
+station key exists and recorded in the custody log ("reviewed"). A decisions file names the
+analysis it applies to by SHA-256 and is refused against another: track ids only mean
+something in the analysis that numbered them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import custody
+from .atomic import write_json_atomic
+from .errors import BadInputError, SealMismatchError, writing
+from .operator_regions import OperatorRegion, parse_regions
+from .options import AUDIO_REDACTIONS, STYLES
+from .seal import utc_iso
+from .signing import UNTRUSTED, check, sign
+
+DECISIONS_FORMAT = "redact.decisions/1"
+
+
+@dataclass(frozen=True)
+class KeptTrack:
+    track: int
+    reason: str
+    reviewer: str = ""
+
+
+@dataclass(frozen=True)
+class AddedRegion:
+    keys: OperatorRegion  # ((start_s, end_s, x0, y0, x1, y1), ...) in pixels as shown
+    reason: str = "missed by the detectors"
+
+
+@dataclass(frozen=True)
+class PictureRange:
+    """The whole picture obscured from ``start`` to ``end`` (seconds as a player counts)."""
+
+    start: float
+    end: float
+    style: str = "solid"  # solid (blacked out), blur or pixelate
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AudioRange:
+    start: float
+    end: float
+    action: str = "mute"  # mute (silence) or bleep (1 kHz tone)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Decisions:
+    keep: tuple[KeptTrack, ...] = ()
+    regions: tuple[AddedRegion, ...] = ()
+    pictures: tuple[PictureRange, ...] = ()
+    audio: tuple[AudioRange, ...] = ()
+    reviewer: str | None = None
+    updated_at: str | None = None
+    source: dict = field(default_factory=dict)  # {"file", "sha256"} of the decisions file read, if any
+
+    def __post_init__(self) -> None:
+        for kept in self.keep:
+            if not isinstance(kept.track, int) or kept.track < 0:
+                raise ValueError(f"track ids to keep are non-negative integers (got {kept.track!r})")
+            if not kept.reason.strip():
+                raise ValueError(f"track {kept.track} is kept visible without a reason: give one")
+        for region in self.regions:
+            parse_regions([region.keys])  # checks every key
+        for picture in self.pictures:
+            if not 0 <= picture.start < picture.end:
+                raise ValueError(f"picture range {picture.start:g}-{picture.end:g} s needs 0 <= start < end")
+            if picture.style not in STYLES:
+                raise ValueError(f"unknown picture style {picture.style!r}; choose one of {', '.join(STYLES)}")
+        for audio in self.audio:
+            if not 0 <= audio.start < audio.end:
+                raise ValueError(f"audio range {audio.start:g}-{audio.end:g} s needs 0 <= start < end")
+            if audio.action not in AUDIO_REDACTIONS:
+                raise ValueError(f"unknown audio action {audio.action!r}; choose one of {', '.join(AUDIO_REDACTIONS)}")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.keep or self.regions or self.pictures or self.audio)
+
+    @property
+    def kept_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(k.track for k in self.keep))
+
+    @property
+    def region_keys(self) -> tuple[OperatorRegion, ...]:
+        return tuple(r.keys for r in self.regions)
+
+    @property
+    def audio_ranges(self) -> tuple[tuple[float, float, str], ...]:
+        return tuple((a.start, a.end, a.action) for a in self.audio)
+
+    def plus(self, other: Decisions) -> Decisions:
+        """These decisions and ``other``'s (flags given on top of a decisions file)."""
+        return replace(
+            self,
+            keep=self.keep + tuple(k for k in other.keep if k.track not in self.kept_ids),
+            regions=self.regions + other.regions,
+            pictures=self.pictures + other.pictures,
+            audio=self.audio + other.audio,
+            reviewer=self.reviewer or other.reviewer,
+        )
+
+    def as_log(self) -> dict:
+        """Every decision, as the redaction log and the court report list them."""
+        return {
+            "keep_tracks": [vars(k) for k in self.keep],
+            "add_regions": [{"keys": [list(key) for key in r.keys], "reason": r.reason} for r in self.regions],
+            "redact_pictures": [vars(p) for p in self.pictures],
+            "audio": [vars(a) for a in self.audio],
+            "reviewer": self.reviewer,
+            "updated_at": self.updated_at,
+        }
+
+
+def from_flags(
+    keep_tracks=(), add_regions=(), mute_ranges=(), audio_redaction="mute", picture_ranges=(), operator: str = ""
+) -> Decisions:
+    """What ``redact run`` / ``render`` flags decide, each with the flag as its reason."""
+    return Decisions(
+        keep=tuple(KeptTrack(t, "--keep-tracks", operator) for t in keep_tracks),
+        regions=tuple(AddedRegion(keys, "--add-regions") for keys in add_regions),
+        pictures=tuple(PictureRange(a, b, "solid", "--redact-frames") for a, b in picture_ranges),
+        audio=tuple(AudioRange(a, b, audio_redaction, "--mute-ranges") for a, b in mute_ranges),
+        reviewer=operator or None,
+    )
+
+
+def from_document(document: dict) -> Decisions:
+    """Decisions from their JSON; ``ValueError`` says what is wrong."""
+    if document.get("format") != DECISIONS_FORMAT:
+        raise ValueError(f"not a decisions file (format {document.get('format')!r})")
+    try:
+        return Decisions(
+            keep=tuple(
+                KeptTrack(int(k["track"]), str(k.get("reason", "")), str(k.get("reviewer", "")))
+                for k in document.get("keep_tracks", [])
+            ),
+            regions=tuple(
+                AddedRegion(parse_regions([r["keys"]])[0], str(r.get("reason", "missed by the detectors")))
+                for r in document.get("add_regions", [])
+            ),
+            pictures=tuple(
+                PictureRange(float(p["start"]), float(p["end"]), str(p.get("style", "solid")), str(p.get("reason", "")))
+                for p in document.get("redact_pictures", [])
+            ),
+            audio=tuple(
+                AudioRange(float(a["start"]), float(a["end"]), str(a.get("action", "mute")), str(a.get("reason", "")))
+                for a in document.get("audio", [])
+            ),
+            reviewer=document.get("reviewer"),
+            updated_at=document.get("updated_at"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"incomplete entry ({exc})") from exc
+
+
+def load_decisions(path: Path, analysis_sha256: str, original: Path) -> Decisions:
+    """The decisions at ``path``; refused when altered after signing (exit 3) or written for
+    another analysis than ``analysis_sha256`` (exit 2)."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise BadInputError(f"no decisions file {path}", original) from exc
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path.name} is not readable JSON ({exc})", original) from exc
+    status, detail = check(document) if isinstance(document, dict) else ("invalid", "not a JSON object")
+    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+        raise SealMismatchError(
+            f"decisions {path.name} were altered after they were saved ({detail})",
+            original,
+            hint="review the clip again, or restore the decisions file as saved",
+        )
+    named = document.get("analysis", {}).get("sha256")
+    if named != analysis_sha256:
+        raise BadInputError(
+            f"decisions {path.name} were made for another analysis of this clip (its track ids mean other things)",
+            original,
+            hint="review the clip again against its current analysis",
+        )
+    try:
+        decisions = from_document(document)
+    except ValueError as exc:
+        raise BadInputError(f"decisions {path.name}: {exc}", original) from exc
+    return replace(decisions, source={"file": path.name, "sha256": _sha256(path)})
+
+
+def save_decisions(
+    path: Path, decisions: Decisions, analysis_path: Path, analysis_sha256: str, records: Path, key, operator: str
+) -> str:
+    """Write ``decisions`` for that analysis, signed, atomically; custody "reviewed". Its SHA-256."""
+    now = utc_iso()
+    document = {
+        "format": DECISIONS_FORMAT,
+        "analysis": {"file": os.path.relpath(analysis_path, path.parent), "sha256": analysis_sha256},
+        **{**decisions.as_log(), "updated_at": now, "reviewer": decisions.reviewer or operator},
+    }
+    with writing(path, "the decisions"):
+        write_json_atomic(path, sign(document, key))
+        sha = _sha256(path)
+        entry = [{"name": os.path.relpath(path, records), "role": "decisions", "sha256": sha}]
+        custody.append(records, "reviewed", entry, operator, key, now, detail=f"reviewed by {document['reviewer']}")
+    return sha
+
+
+def _sha256(path: Path) -> str:
+    from .hashing import hash_file
+
+    return hash_file(path)

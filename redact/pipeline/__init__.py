@@ -1,0 +1,40 @@
+"""One clip through the pipeline, one module per stage:
+
+``prepare`` (checks, seal, probe) → ``analyze`` (decode → detect → track, into the analysis
+file of ``analysis_file``) → decisions (``redact.decisions``) → ``render`` (decode → mask →
+encode, no model) → ``publish`` (log, content credentials, atomic rename, custody); ``run``
+holds the entry points, ``frames`` the timeline both passes share.
+"""
+
+from ..layout import Layout
+from .analysis_file import Analysis, read_analysis
+from .analyze import AnalysisResult
+from .publish import RedactResult
+from .run import analyze_file, redact_file, render_file
+
+
+def derivative_path(original) -> object:
+    """The derivative beside ``original`` (``Layout`` knows case and output folders)."""
+    return Layout(original).derivative
+
+
+def log_path(original) -> object:
+    return Layout(original).log
+
+
+def analysis_path(original) -> object:
+    return Layout(original).analysis
+
+
+__all__ = [
+    "Analysis",
+    "AnalysisResult",
+    "RedactResult",
+    "analysis_path",
+    "analyze_file",
+    "derivative_path",
+    "log_path",
+    "read_analysis",
+    "redact_file",
+    "render_file",
+]

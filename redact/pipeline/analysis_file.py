@@ -1,0 +1,157 @@
+"""The analysis ``NAME.ext.analysis.json``: what detection and tracking found, once, so that
+every later render (a clerk's correction) costs a transcode and never a detection pass.
+
+Canonical JSON, streamed and signed like the redaction log (``redaction_log.write_streamed``):
+the original's SHA-256 and seal, the probe, the detectors with their model hashes, the
+detection and tracking parameters, ``timestamps`` (``[pts, duration]`` of every frame in the
+stream's time base, in display order), ``regions.frames`` (``[frame, pts_s, [[kind, x0, y0, x1,
+y1, score, reason, track], ...]]``, tight boxes to 0.1 px before any margin, for every frame
+with a region; reason detected / interpolated / coasted / back-filled) and ``tracks`` (every
+track with its detections). It names every face the clip shows: it stays with the seal, never
+with the outputs handed over.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import BadInputError, SealMismatchError
+from ..hashing import hash_file
+from ..log_reader import LogReader
+from ..redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
+from ..signing import UNTRUSTED, canonical_json, check
+from ..track import Region
+
+ANALYSIS_FORMAT = "redact.analysis/1"
+
+
+class AnalysisSpool(RegionLog):
+    """Tight regions per frame, tracks, and every frame's timestamp, spooled to temporary
+    files as they happen (constant memory on long clips)."""
+
+    def __init__(self, beside: Path | None = None) -> None:
+        super().__init__(beside, decimals=1)
+        where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
+        self._stamps = tempfile.TemporaryFile(**where)
+        self.frames = 0
+
+    def add_frame(self, index: int, pts_s: float, pts: int, duration: int, regions: list[Region]) -> None:
+        self._stamps.write(canonical_json([pts, duration]) + b"\n")
+        self.frames += 1
+        boxes = np.array([r.box for r in regions], np.float64).reshape(-1, 4)
+        self.add(index, pts_s, regions, boxes)
+
+    def stamp_lines(self) -> Iterator[bytes]:
+        self._stamps.flush()
+        self._stamps.seek(0)
+        for line in self._stamps:
+            yield line.rstrip(b"\n")
+
+    def close(self) -> None:
+        super().close()
+        self._stamps.close()
+
+
+def build_analysis(*, spool: AnalysisSpool, parameters: dict, **members) -> dict:
+    """The analysis document; ``members``: original, input, decode, detectors, not_masked,
+    run, timings_s, operator, started_at, finished_at."""
+    return {
+        "format": ANALYSIS_FORMAT,
+        "tool": {"name": "redact", "version": __version__},
+        **members,
+        "parameters": parameters,  # detection and tracking: what numbered the tracks
+        "frames": spool.frames,
+        "timestamps": STREAMED,
+        "tracks": STREAMED,
+        "regions": {
+            "fields": REGION_FIELDS,
+            "reasons": {k: v for k, v in REASONS.items() if k not in ("added", "whole picture")},  # review's
+            "coordinates": "pixels of the stored frame, xyxy, the detector's tight box to 0.1 px, before any margin",
+            "frames_with_regions": spool.frames_with_regions,
+            "total": spool.count,
+            "frames": STREAMED,
+        },
+    }
+
+
+def write_analysis(path: Path, document: dict, spool: AnalysisSpool, key) -> str:
+    """Write the signed analysis to ``path`` (a temporary name: the caller renames); its SHA-256."""
+    streams = {
+        ("timestamps",): spool.stamp_lines(),
+        ("tracks",): spool.track_lines(),
+        ("regions", "frames"): spool.frame_lines(),
+    }
+    return write_streamed(path, document, streams, key)
+
+
+@dataclass
+class Analysis:
+    """An analysis checked against its signature and against the original it claims."""
+
+    path: Path
+    head: dict
+    sha256: str
+    signer: str | None
+
+    @property
+    def parameters(self) -> dict:
+        return self.head["parameters"]
+
+    def frame_regions(self) -> Iterator[tuple[int, list[Region]]]:
+        """(frame index, regions) of every frame with regions, in frame order."""
+        for index, _, entries in LogReader(self.path, digest=False).items(("regions", "frames")):
+            yield (
+                index,
+                [
+                    Region(track, kind, (x0, y0, x1, y1), score, reason)
+                    for kind, x0, y0, x1, y1, score, reason, track in entries
+                ],
+            )
+
+    def timestamps(self) -> Iterator[tuple[int, int]]:
+        yield from LogReader(self.path, digest=False).items(("timestamps",))
+
+    def track_lines(self) -> Iterator[bytes]:
+        """Each track as canonical JSON, for the redaction log (which lists them too)."""
+        for track in LogReader(self.path, digest=False).items(("tracks",)):
+            yield canonical_json(track)
+
+    def track_ids(self) -> set[int]:
+        return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}
+
+
+def read_analysis(path: Path, original: Path, original_sha256: str) -> Analysis:
+    """The analysis at ``path``, refused when it was altered after it was written (its
+    signature) or made from other bytes than the sealed original's."""
+    if not path.exists():
+        raise BadInputError(
+            f"no analysis {path.name}", original, hint="run `redact analyze` (or `redact run`) on the clip first"
+        )
+    from ..verify import read_log  # constant memory, and the digest its signature covers
+
+    try:
+        head, digest = read_log(path)
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path.name} is not a readable analysis ({exc})", original) from exc
+    if head.get("format") != ANALYSIS_FORMAT:
+        raise BadInputError(f"{path.name} is not an analysis (format {head.get('format')!r})", original)
+    status, detail = check(head, None, digest)
+    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+        raise SealMismatchError(
+            f"analysis {path.name} was altered after it was written ({detail})",
+            original,
+            hint="analyse the clip again (`redact analyze --force`) rather than render from it",
+        )
+    if head.get("original", {}).get("sha256") != original_sha256:
+        raise BadInputError(
+            f"analysis {path.name} was made from another file than this original",
+            original,
+            hint="analyse this clip again (`redact analyze --force`)",
+        )
+    return Analysis(path, head, hash_file(path), detail if status == "signed" else None)

@@ -1,0 +1,167 @@
+"""Prepare a clip: check the request, seal (or verify) the original, probe it.
+
+Nothing after this stage touches the original except to read it, and nothing reads it
+before its bytes are known to be the sealed ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import custody, keys
+from ..errors import BadInputError, SealMismatchError
+from ..keys import StationKey
+from ..layout import Layout
+from ..media import VideoInfo, probe
+from ..operator_regions import check_fits
+from ..options import RedactOptions
+from ..seal import Seal, current_operator, hash_file, seal_original, utc_iso
+from .frames import Timer
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A sealed (or verified) original, ready to be read: what every later stage needs."""
+
+    layout: Layout
+    seal: Seal
+    info: VideoInfo
+    key: StationKey | None
+    operator: str
+
+
+def seal_files(layout: Layout, seal: Seal) -> list[dict]:
+    """The original and its seal as a custody entry in ``layout.records`` names them."""
+    return [
+        {"name": os.path.relpath(layout.original, layout.records), "role": "original", "sha256": seal.sha256},
+        {"name": layout.seal.name, "role": "seal", "sha256": hash_file(layout.seal)},
+    ]
+
+
+def prepare(layout: Layout, options: RedactOptions, timer: Timer, check=None) -> Prepared:
+    """Verify the original against its seal (custody "verified") or probe and seal it
+    ("sealed"); ``check(info)`` refuses a request that cannot apply, before a new seal."""
+    original = layout.original
+    key = keys.load()
+    operator = options.operator or current_operator()
+    folder = layout.records
+    if layout.seal.exists():
+        with timer("seal"):
+            try:
+                seal, _ = seal_original(original, operator, key, layout)  # verifies; refuses a changed file
+            except SealMismatchError as error:
+                custody.append(
+                    folder,
+                    "verification failed",
+                    [{"name": os.path.relpath(original, folder)}],
+                    operator,
+                    key,
+                    utc_iso(),
+                    detail=error.message,
+                )
+                raise
+        custody.append(folder, "verified", seal_files(layout, seal), operator, key, utc_iso())
+        with timer("probe"):
+            info = probe(original)
+        if check is not None:
+            check(info)
+    else:
+        with timer("probe"):
+            info = probe(original)  # not a readable video: leave it unsealed and untouched
+        if check is not None:
+            check(info)
+        with timer("seal"):
+            seal, _ = seal_original(original, operator, key, layout)
+        custody.append(folder, "sealed", seal_files(layout, seal), operator, key, utc_iso())
+    return Prepared(layout, seal, info, key, operator)
+
+
+def check_request(options: RedactOptions, info: VideoInfo, original: Path, frame_ranges=()) -> None:
+    """Refuse a range to silence, a region or a stretch of whole pictures to mask that cannot
+    apply to this clip (after its end, outside its picture): it would remove nothing, and what
+    it was meant to remove would be disclosed."""
+    problem = check_fits(options.add_regions, info.rotation, info.width, info.height, info.duration_s)
+    if problem:
+        raise BadInputError(problem, original, hint="times count from the clip's start; boxes are pixels as shown")
+    if info.duration_s is None:
+        return
+    ranges = [("range to redact", start, end) for start, end in frame_ranges]
+    if not options.mute:
+        ranges += [("range to silence", start, end) for start, end in options.mute_ranges]
+    for what, start, end in ranges:
+        if start >= info.duration_s:
+            raise BadInputError(
+                f"{what} {start:g}-{end:g} s starts after the clip ends ({info.duration_s:.2f} s)",
+                original,
+                hint="times count from the start of the clip, as a player shows them",
+            )
+
+
+def track_ids_and_parameters(path: Path) -> tuple[set[int], dict]:
+    """The track ids an analysis or redaction log holds, and its parameters (one streamed read)."""
+    from ..log_reader import LogReader
+
+    ids: set[int] = set()
+
+    def track_id(where: tuple, item) -> None:
+        if where == ("tracks",):
+            ids.add(item["id"])
+
+    parameters = LogReader(path, digest=False, each=track_id).head.get("parameters")
+    if not isinstance(parameters, dict):
+        raise ValueError("no parameters")
+    return ids, parameters
+
+
+def check_kept_tracks(keep: tuple[int, ...], numbered_by: Path, options: RedactOptions | None, original: Path) -> None:
+    """Refuse track ids to keep visible unless ``numbered_by`` (the analysis, or the earlier log
+    the ids were read from) holds every one of them and, when ``options`` are given, numbered
+    its tracks with these detection and tracking settings: otherwise an id means nothing, or
+    may be someone else's face. Runs before anything is sealed or written."""
+    if not keep:
+        return
+    wanted = " ".join(map(str, keep))
+    if not numbered_by.exists():
+        raise BadInputError(
+            f"track ids to keep ({wanted}) come from an earlier log or analysis, and there is no"
+            f" {numbered_by.name} where this derivative goes",
+            original,
+            hint="redact or analyse the clip once without keep-tracks, then take the ids from its log or report",
+        )
+    try:
+        ids, earlier = track_ids_and_parameters(numbered_by)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise BadInputError(
+            f"track ids to keep ({wanted}) cannot be checked: {numbered_by.name} is not readable ({exc})",
+            original,
+        ) from exc
+    if options is not None:
+        now = json.loads(json.dumps(options.as_log()))  # as the log holds them (tuples as lists)
+        changed = [section for section in ("detect", "track") if earlier.get(section) != now[section]]
+        if changed:
+            raise BadInputError(
+                f"track ids to keep ({wanted}) come from {numbered_by.name},"
+                f" made with other {' and '.join(changed)} settings: there they may be other people",
+                original,
+                hint="use that run's preset and flags, or take the ids from a log made with these settings",
+            )
+    missing = [t for t in keep if t not in ids]
+    if missing:
+        raise BadInputError(
+            f"track ids to keep ({' '.join(map(str, missing))}) are not in {numbered_by.name} ({listed_ids(ids)})",
+            original,
+            hint="take the ids from that analysis, log or court report",
+        )
+
+
+def listed_ids(ids: set[int]) -> str:
+    """The track ids a log holds, short enough for one line."""
+    if not ids:
+        return "it has no tracks"
+    ordered = sorted(ids)
+    if len(ordered) <= 12:
+        return "its tracks: " + " ".join(map(str, ordered))
+    return f"{len(ordered)} tracks, ids {ordered[0]} to {ordered[-1]}"

@@ -1,0 +1,216 @@
+"""Render: decode → mask what the analysis and the decisions say → encode. No model is loaded.
+
+A clerk's correction (a track kept visible, a region added, a stretch of pictures blacked
+out, a name bleeped) costs one transcode. The frames come through the same ``Timeline`` as in
+the analysis, and every frame's timestamp must be the one the analysis recorded: a decoder
+that gives other frames (another FFmpeg) would put regions on the wrong pictures, so it stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..background_writer import BackgroundWriter
+from ..decisions import Decisions
+from ..encode import DerivativeWriter
+from ..errors import BadInputError
+from ..mask import i420_planes, mask_planes
+from ..media import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
+from ..operator_regions import boxes_in_frame
+from ..options import DetectOptions, MaskOptions, RedactOptions
+from ..progress import FrameProgress
+from ..redaction_log import RegionLog
+from ..track import Region, TrackOptions
+from .analysis_file import Analysis
+from .frames import Timeline, Timer
+
+
+def analysed_options(options: RedactOptions, analysis: Analysis) -> RedactOptions:
+    """``options`` with the detection and tracking settings the analysis was made with: a
+    render masks what that analysis found, with its margins, whatever preset it is given."""
+    params = analysis.parameters
+    detect = {k: tuple(v) if isinstance(v, list) else v for k, v in params["detect"].items()}
+    return replace(options, detect=DetectOptions(**detect), track=TrackOptions(**params["track"]))
+
+
+class FrameRenderer:
+    """Per-frame work in display order: the analysis's regions (less kept tracks) + regions
+    added + whole pictures → mask → encode → log."""
+
+    def __init__(
+        self,
+        writer,
+        info: VideoInfo,
+        options: RedactOptions,
+        decisions: Decisions,
+        analysis: Analysis,
+        timer: Timer,
+        regions: RegionLog,
+        original: Path,
+    ):
+        self.writer, self.info, self.options, self.decisions = writer, info, options, decisions
+        self.info_path = original  # named in errors
+        self.timer, self.regions = timer, regions
+        self.width, self.height = info.padded_size
+        self.keep = set(decisions.kept_ids)
+        self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
+        self.found = analysis.frame_regions()
+        self.next_found: tuple[int, list[Region]] | None = next(self.found, None)
+        self.stamps = analysis.timestamps()
+        self.expected_frames = analysis.head["frames"]
+        self.written = 0
+        self.pictures_masked = 0
+
+    def add(self, index: int, frame, pts: int, duration: int) -> int:
+        expected = next(self.stamps, None)
+        if expected is None or tuple(expected) != (pts, duration):
+            raise BadInputError(
+                f"frame {index} decodes at {pts}/{duration} where the analysis has {expected}: this FFmpeg gives"
+                " other frames than the one that analysed the clip",
+                self.info_path,
+                hint="analyse the clip again with this installation (`redact analyze --force`)",
+            )
+        with self.timer("convert"):
+            buf = frame_to_i420(frame)
+        with self.timer("mask"):
+            regions = self._found(index)
+            if self.keep:
+                for r in regions:
+                    if r.track in self.keep:
+                        self.kept[r.track] = self.kept.get(r.track, 0) + 1
+                regions = [r for r in regions if r.track not in self.keep]
+            tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
+            boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
+            added = self._added(pts, duration)
+            if added:  # masked exactly as the operator drew them: no margin
+                regions = [*regions, *added]
+                boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
+            planes = i420_planes(buf, self.width, self.height)
+            rects = mask_planes(planes, boxes, self.options.mask)
+            pictures = self._pictures(pts, duration, len(self.decisions.regions))
+            for region, style in pictures:  # the whole picture, in the style the decision gave
+                box = np.array([region.box], np.float32)
+                rects = np.concatenate([rects, mask_planes(planes, box, MaskOptions(style=style, shape="box"))])
+                regions.append(region)
+            self.pictures_masked += bool(pictures)
+        self.regions.add(index, float(pts * self.info.time_base), regions, rects)
+        with self.timer("encode_wait"):  # the encoding itself runs on the writer's thread
+            self.writer.write_i420(buf, pts, duration)
+        self.written += 1
+        return 1
+
+    def _found(self, index: int) -> list[Region]:
+        while self.next_found is not None and self.next_found[0] < index:
+            self.next_found = next(self.found, None)
+        if self.next_found is not None and self.next_found[0] == index:
+            return list(self.next_found[1])
+        return []
+
+    def _shown(self, pts: int, duration: int) -> tuple[float, float]:
+        """When the frame is on screen, as a player counts from the clip's start."""
+        t = float(pts * self.info.time_base) - self.info.start_s
+        return round(t, 6), float(duration * self.info.time_base)  # to the microsecond: 2.28 - 2 is 0.27999...
+
+    def _added(self, pts: int, duration: int) -> list[Region]:
+        if not self.decisions.regions:
+            return []
+        t, shown_for = self._shown(pts, duration)
+        keys = self.decisions.region_keys
+        shown = boxes_in_frame(keys, t, shown_for, self.info.rotation, self.info.width, self.info.height)
+        return [Region(track, "operator", box, 1.0, "added") for track, box in shown]
+
+    def _pictures(self, pts: int, duration: int, after: int) -> list[tuple[Region, str]]:
+        """Whole-picture ranges this frame is shown in (track ids after the added regions')."""
+        t, shown_for = self._shown(pts, duration)
+        whole = (0.0, 0.0, float(self.width), float(self.height))
+        return [
+            (Region(-(after + n + 1), "picture", whole, 1.0, "whole picture"), p.style)
+            for n, p in enumerate(self.decisions.pictures)
+            if t < p.end and round(t + max(shown_for, 1e-6), 6) > p.start  # to the microsecond, as regions
+        ]
+
+    def close(self) -> None:
+        """Close the analysis's readers (a suspended reader keeps its file open)."""
+        self.found.close()
+        self.stamps.close()
+
+    def finish(self) -> None:
+        if self.written != self.expected_frames:
+            raise BadInputError(
+                f"{self.written} frames decode where the analysis has {self.expected_frames}",
+                self.info_path,
+                hint="analyse the clip again with this installation (`redact analyze --force`)",
+            )
+
+
+@dataclass
+class Rendered:
+    writer: DerivativeWriter
+    background: BackgroundWriter
+    renderer: FrameRenderer
+    report: DecodeReport
+    timeline: Timeline
+
+
+def render_frames(
+    original: Path,
+    info: VideoInfo,
+    options: RedactOptions,
+    decisions: Decisions,
+    analysis: Analysis,
+    tmp_video: Path,
+    timer: Timer,
+    regions: RegionLog,
+    threads: int,
+    progress: Callable[[int], None] | None = None,
+    holder: list | None = None,
+) -> Rendered:
+    """Decode ``original``, mask and encode every frame to ``tmp_video``; audio copied, or
+    re-encoded with its ranges muted or bleeped. ``holder`` receives the writer as soon as it
+    exists, so the caller can abort it on failure."""
+    report = DecodeReport()
+    with contextlib.closing(open_input(original)) as container:
+        audio = [] if options.mute else list(container.streams.audio)
+        derivative_writer = DerivativeWriter(tmp_video, info, audio, options.encode, decisions.audio_ranges)
+        writer = BackgroundWriter(derivative_writer)
+        if holder is not None:
+            holder.append(writer)
+        renderer = FrameRenderer(writer, info, options, decisions, analysis, timer, regions, original)
+        timeline = Timeline(info, report)
+        with (
+            contextlib.closing(renderer),
+            FrameProgress(f"{original.name} (rendering)", info.frames, options.quiet) as bar,
+        ):
+
+            def advance(n: int) -> None:
+                bar.advance(n)
+                if progress is not None and n:
+                    progress(n)
+
+            media = iter_media(container, copy_audio=bool(audio), report=report, threads=threads)
+            while True:
+                with timer("decode"):
+                    item = next(media, None)
+                if item is None:
+                    break
+                kind, payload = item
+                if kind == "audio":
+                    with timer("encode_wait"):
+                        writer.write_audio(payload)
+                    continue
+                with timer("convert"):
+                    steps = list(timeline.push(payload))
+                for step in steps:
+                    advance(renderer.add(*step))
+            for step in timeline.flush():
+                advance(renderer.add(*step))
+            renderer.finish()
+        with timer("encode_wait"):
+            writer.finish()
+        timer.totals["encode"] = writer.busy_seconds
+    return Rendered(derivative_writer, writer, renderer, report, timeline)

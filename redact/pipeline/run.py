@@ -1,0 +1,246 @@
+"""The library's entry points: ``analyze_file``, ``render_file`` and ``redact_file`` (both).
+
+prepare (checks, seal, probe) → analyze (decode → detect → track) → decisions → render
+(decode → mask → encode) → publish (log, content credentials, atomic rename, custody).
+``redact_file`` renders with the decisions its options give and reuses an earlier analysis
+made with the same detection settings from the same sealed bytes, so a corrected run costs a
+transcode; its derivative is byte for byte what ``analyze_file`` then ``render_file`` give.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..atomic import temp_path_for
+from ..decisions import Decisions, from_flags, load_decisions
+from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
+from ..layout import Layout
+from ..media import check_path
+from ..options import RedactOptions
+from ..redaction_log import RegionLog
+from ..seal import read_seal_document, utc_iso
+from .analysis_file import Analysis, read_analysis
+from .analyze import AnalysisResult, analyze_clip
+from .frames import Timer
+from .prepare import Prepared, check_kept_tracks, check_request, listed_ids, prepare
+from .publish import RedactResult, output_refused, publish
+from .render import analysed_options, render_frames
+
+
+def _layout(path, case_dir, output_dir) -> Layout:
+    original = Path(path).absolute()
+    check_path(original)
+    layout = Layout(original, case_dir, output_dir)
+    read_seal_document(original, layout)  # a case folder's seal of another clip of this name: refused first
+    return layout
+
+
+def _refuse_existing(layout: Layout, options: RedactOptions) -> None:
+    if not options.force and (layout.derivative.exists() or layout.log.exists()):
+        raise OutputExistsError(
+            f"{layout.derivative.name} already exists", layout.original, hint="use --force to replace it"
+        )
+
+
+def analyze_file(
+    path: str | os.PathLike,
+    options: RedactOptions | None = None,
+    case_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AnalysisResult:
+    """Seal (or verify) the original and write ``NAME.ext.analysis.json`` beside its seal."""
+    options = options or RedactOptions()
+    layout = _layout(path, case_dir, None)
+    if layout.analysis.exists() and not options.force:
+        raise OutputExistsError(
+            f"{layout.analysis.name} already exists", layout.original, hint="use --force to analyse again"
+        )
+    timer = Timer()
+    prepared = prepare(layout, options, timer)
+    return analyze_clip(prepared, options, timer, progress)
+
+
+def reusable_analysis(prepared: Prepared, options: RedactOptions) -> Analysis | None:
+    """The earlier analysis, when it is intact, of these sealed bytes and made with these
+    detection and tracking settings (then its tracks are the ones detection would find again)."""
+    path = prepared.layout.analysis
+    if not path.exists():
+        return None
+    try:
+        analysis = read_analysis(path, prepared.layout.original, prepared.seal.sha256)
+    except RedactError:
+        return None
+    now = json.loads(json.dumps({k: v for k, v in options.as_log().items() if k in ("detect", "track")}))
+    return analysis if analysis.parameters == now else None
+
+
+def redact_file(
+    path: str | os.PathLike,
+    options: RedactOptions | None = None,
+    output_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+    case_dir: str | os.PathLike | None = None,
+    decisions: str | os.PathLike | None = None,
+    picture_ranges: tuple[tuple[float, float], ...] = (),
+) -> RedactResult:
+    """Redact one video file beside itself, or into ``case_dir`` (seal, custody log, analysis
+    and outputs, the original's folder only read) and ``output_dir`` (derivative and log).
+    ``decisions`` (a decisions file for the clip's current analysis) and ``picture_ranges``
+    (whole pictures blacked out) are applied with what the options request.
+
+    Raises ``RedactError`` subclasses on user errors. ``progress`` is called with the number
+    of frames done since its last call (for batch progress bars).
+    """
+    options = options or RedactOptions()
+    started = time.perf_counter()
+    layout = _layout(path, case_dir, output_dir)
+    _refuse_existing(layout, options)
+    # the ids were read off the earlier log or report, else off the analysis (its review page)
+    earlier = layout.analysis if layout.analysis.exists() and not layout.earlier_log.exists() else layout.earlier_log
+    check_kept_tracks(options.keep_tracks, earlier, options, layout.original)
+    timer = Timer()
+    frames = tuple(picture_ranges)
+    prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, layout.original, frames))
+    analysis = reusable_analysis(prepared, options)
+    reused = analysis is not None
+    if analysis is None:
+        made = analyze_clip(prepared, options, timer, progress)
+        analysis = read_analysis(made.path, layout.original, prepared.seal.sha256)
+        progress = heartbeat(progress)  # frames counted once (in the analysis); the render keeps it alive
+    applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=False)
+    result = _render(prepared, options, analysis, applied, started, progress, timer)
+    return result if not reused else _replace(result, analysis_reused=True)
+
+
+def render_file(
+    path: str | os.PathLike,
+    options: RedactOptions | None = None,
+    decisions: str | os.PathLike | None = None,
+    picture_ranges: tuple[tuple[float, float], ...] = (),
+    output_dir: str | os.PathLike | None = None,
+    case_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RedactResult:
+    """Render the derivative from the clip's analysis: no model is loaded. Applies the
+    decisions file (``decisions``, else ``NAME.ext.decisions.json`` when there is one) and, on
+    top, the options' keep_tracks, add_regions and mute_ranges and ``picture_ranges``."""
+    options = options or RedactOptions()
+    started = time.perf_counter()
+    layout = _layout(path, case_dir, output_dir)
+    _refuse_existing(layout, options)
+    original = layout.original
+    if not layout.analysis.exists():  # before sealing or anything: nothing to render from
+        raise BadInputError(f"no analysis {layout.analysis.name}", original, hint="run `redact analyze` on it first")
+    timer = Timer()
+    frames = tuple(picture_ranges)
+    prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, original, frames))
+    analysis = read_analysis(layout.analysis, original, prepared.seal.sha256)
+    applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=True)
+    return _render(prepared, analysed_options(options, analysis), analysis, applied, started, progress, timer)
+
+
+def chosen_decisions(
+    layout: Layout, analysis: Analysis, decisions, options: RedactOptions, frames, operator: str, default: bool
+) -> Decisions:
+    """The decisions file given (or, with ``default``, the clip's own when there is one), with
+    what the options request on top."""
+    source = Path(decisions).absolute() if decisions is not None else layout.decisions
+    use = decisions is not None or (default and source.exists())
+    chosen = load_decisions(source, analysis.sha256, layout.original) if use else Decisions()
+    flags = from_flags(
+        options.keep_tracks, options.add_regions, options.mute_ranges, options.audio_redaction, frames, operator
+    )
+    applied = chosen.plus(flags)
+    if applied.kept_ids:  # ids only mean something in the analysis that numbered them
+        known = analysis.track_ids()
+        missing = [t for t in applied.kept_ids if t not in known]
+        if missing:
+            ids = " ".join(map(str, missing))
+            raise BadInputError(
+                f"track ids to keep ({ids}) are not in {analysis.path.name} ({listed_ids(known)})",
+                layout.original,
+                hint="take the ids from that analysis, its review page, log or court report",
+            )
+    return applied
+
+
+def _render(
+    prepared: Prepared,
+    options: RedactOptions,
+    analysis: Analysis,
+    decisions: Decisions,
+    started: float,
+    progress: Callable[[int], None] | None,
+    timer: Timer,
+) -> RedactResult:
+    """Render and publish; outputs appear whole or not at all. ``timer`` holds what this run
+    spent before (sealing, probing, an analysis made now): the log's timings are the run's."""
+    layout, original = prepared.layout, prepared.layout.original
+    out_dir, out, log_out = layout.outputs, layout.derivative, layout.log
+    started_at = utc_iso()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)  # only now: a refused run leaves no empty folder
+        regions = RegionLog(beside=out)
+    except OSError as error:  # a full or unwritable output folder: not even the log's spool starts
+        refused = output_refused(error, original, out_dir)
+        if refused is None:
+            raise
+        raise refused from error
+    tmp_video, tmp_log = temp_path_for(out), temp_path_for(log_out)
+    writers: list = []
+    threads = options.worker_count if options.workers is not None else 0  # decoder; 0: FFmpeg decides
+    try:
+        rendered = render_frames(
+            original, prepared.info, options, decisions, analysis, tmp_video, timer, regions, threads, progress, writers
+        )
+        return publish(
+            prepared,
+            options,
+            analysis,
+            decisions,
+            rendered,
+            regions,
+            tmp_video,
+            tmp_log,
+            timer,
+            started,
+            started_at,
+            0,
+            threads,
+        )
+    except (EncodeError, OSError) as error:
+        for writer in writers:
+            writer.abort()
+        refused = output_refused(error, original, out_dir)
+        if refused is not None:  # disk full, quota, read-only: whichever write met it first
+            raise refused from error
+        if isinstance(error, EncodeError):  # name the original, not the hidden temporary file
+            raise EncodeError(error.message, original, error.hint) from error
+        raise
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    finally:
+        regions.close()
+        for tmp in (tmp_video, tmp_log):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def heartbeat(progress: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """``progress`` told of activity without more frames (the batch's watchdog and bar)."""
+    if progress is None:
+        return None
+    return lambda n: progress(0)
+
+
+def _replace(result: RedactResult, **changes) -> RedactResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
