@@ -11,7 +11,7 @@ from .atomic import atomic_output
 from .errors import BadInputError
 from .layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, Layout, log_for_derivative, report_for_derivative
 from .log_reader import LogReader
-from .report import contact_sheet, render, track_rows
+from .report import contact_sheet, kept_spans, render, review_decisions, track_rows
 from .seal import current_operator, hash_file, utc_iso
 from .verify import verify_paths
 
@@ -50,6 +50,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     reviewed_at = utc_iso()
     start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs
     tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)), start_s)
+    _time_kept_tracks(tracks, log, folder, start_s)
     sheet = contact_sheet(derivative, log["derivative"]["frames"], start_s=start_s)
     page = render(log, tracks, seal, findings, sheet, reviewer, reviewed_at)
     out = folder / report_for_derivative(log["derivative"]["file"])
@@ -70,6 +71,27 @@ def write_report(log_path: Path, reviewer: str) -> Path:
         detail=f"court report written; reviewed by {reviewer}",
     )
     return out
+
+
+def _time_kept_tracks(tracks: list[dict], log: dict, folder: Path, start_s: float) -> None:
+    """Give the tracks kept visible the time range they would have been masked over, from the
+    analysis the derivative was rendered from (the derivative's log has no region of them).
+    Only from that very analysis (its SHA-256 as the log names it); else they keep the times of
+    their first and last frames, where the log has those."""
+    kept = {k["track"] for k in review_decisions(log)["keep_tracks"]}
+    named = log.get("analysis") or {}
+    if not kept or not named.get("file"):
+        return
+    path = folder / named["file"]
+    try:
+        if hash_file(path) != named.get("sha256"):
+            return
+        spans = kept_spans(LogReader(path, digest=False).items(("regions", "frames")), kept)
+    except (OSError, ValueError):  # moved, unreadable: the report still says what the log does
+        return
+    for row in tracks:
+        if row["id"] in spans:
+            row["from_s"], row["to_s"] = (t - start_s for t in spans[row["id"]])
 
 
 def write_reports(paths: list[Path], reviewer: str, case_dir: Path | None = None) -> list[Path]:

@@ -50,13 +50,15 @@ def contact_sheet(derivative: Path, total: int, count: int = 12, start_s: float 
 def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list[dict]:
     """Per track: id, kind, time range (s from ``start_s``, the file's start, as a player counts),
     frames masked, reasons, from a log's ``regions.frames`` and ``tracks`` (streamed: memory
-    grows with tracks, not frames)."""
+    grows with tracks, not frames). Regions added on review come after the tracks, by their
+    negative ids: the boxes drawn (kind operator, -1, -2...), then whole pictures (kind
+    picture, numbered on from the boxes); they are not tracks."""
     listed = [(t["id"], t["kind"], t["first_frame"], t["last_frame"]) for t in tracks]
     wanted = {index for *_, first, last in listed for index in (first, last)}
     times: dict[int, float] = {}  # pts of those frames, where they have regions
     masked: dict[int, Counter] = {}
     span: dict[int, list] = {}  # track -> [pts of its first masked frame, pts of its last]
-    added: dict[int, str] = {}  # regions added by the operator (negative ids): not tracks
+    added: dict[int, str] = {}  # regions added on review (negative ids) -> their kind
     for index, pts, entries in frames:
         if index in wanted:
             times[index] = pts
@@ -87,14 +89,39 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
     return rows
 
 
+def kept_spans(frames: Iterable, ids: Iterable[int]) -> dict[int, tuple[float, float]]:
+    """Track id -> (pts of its first region, pts of its last) for the tracks ``ids``, from an
+    analysis's ``regions.frames`` (streamed): when a track kept visible would have been masked,
+    which the derivative's log, having no region of it, cannot say."""
+    ids = set(ids)
+    spans: dict[int, list[float]] = {}
+    for _, pts, entries in frames:
+        for entry in entries:
+            if entry[7] in ids:
+                spans.setdefault(entry[7], [pts, pts])[1] = pts
+    return {track: (first, last) for track, (first, last) in spans.items()}
+
+
 def _counted(tracks: list[dict]) -> str:
-    added = sum(t["id"] < 0 for t in tracks)
-    return f"{len(tracks) - added} tracks" + (f" and {added} regions added on review" if added else "")
+    pictures = sum(t["kind"] == "picture" for t in tracks if t["id"] < 0)
+    added = sum(t["id"] < 0 for t in tracks) - pictures
+    counted = len(tracks) - added - pictures
+    parts = [f"{counted} track{'s' * (counted != 1)}"]
+    if added:
+        parts.append(f"{added} region{'s' * (added != 1)} added on review")
+    if pictures:
+        parts.append(f"{pictures} whole-picture range{'s' * (pictures != 1)}")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
-def _track_label(track: int) -> str:
-    """Track ids as people refer to them; the operator's own regions are numbered apart."""
-    return str(track) if track >= 0 else f"added region {-track}"
+def _track_label(track: int, kind: str = "", regions_added: int = 0) -> str:
+    """Track ids as people refer to them; regions added on review are numbered apart: the
+    boxes drawn from 1, whole pictures from 1 after them (their ids follow the boxes')."""
+    if track >= 0:
+        return str(track)
+    if kind == "picture":
+        return f"whole picture {-track - regions_added}"
+    return f"added region {-track}"
 
 
 def _streams_rows(derivative: dict) -> str:
@@ -107,6 +134,167 @@ def _streams_rows(derivative: dict) -> str:
         stream = f"stream {d['index']}" if d.get("index") is not None else ""
         label = " ".join(filter(None, [stream, d["type"], f"({what})" if what else ""]))
         rows += f"<tr><th>not carried</th><td colspan='2'>{_e(label)}: {_e(d['why'])}</td></tr>"
+    return rows
+
+
+STYLES = {"solid": "blacked out", "blur": "blurred", "pixelate": "pixelated"}
+ACTIONS = {"mute": "muted (silence)", "bleep": "bleeped (1 kHz tone)"}
+
+
+def review_decisions(log: dict) -> dict:
+    """The log's review decisions, as the report lists them: its ``decisions`` member, or in a
+    log written before decisions were recorded, what its parameters asked for (``recorded``
+    false: no reason or reviewer was kept for them)."""
+    decided = log.get("decisions")
+    if decided is not None:
+        return {**decided, "recorded": True}
+    params = log.get("parameters", {})
+    action = params.get("audio_redaction") or "mute"
+    return {
+        "keep_tracks": [{"track": t, "reason": "", "reviewer": ""} for t in params.get("keep_tracks") or []],
+        "add_regions": [{"keys": keys, "reason": ""} for keys in params.get("add_regions") or []],
+        "redact_pictures": [],
+        "audio": [{"start": a, "end": b, "action": action, "reason": ""} for a, b in params.get("mute_ranges") or []],
+        "reviewer": None,
+        "updated_at": None,
+        "recorded": False,
+    }
+
+
+def _reason(text: str, flag: str) -> str:
+    return _e(text) if text else f"<span class='none'>not recorded (given as {flag})</span>"
+
+
+def _none(text: str) -> str:
+    return f"<p class='none'>{text}</p>"
+
+
+def _box(key) -> str:
+    return ", ".join(f"{v:g}" for v in key[2:6])
+
+
+def _keys(keys: list) -> str:
+    """A region's box: one key as it stands, or each key of a moving box with its time."""
+    if len(keys) == 1:
+        return _box(keys[0])
+    lines = []
+    for start, end, *_ in keys:
+        when = _time(start) if start == end else f"{_time(start)} to {_time(end)}"
+        lines.append(f"{when}: {_box([start, end, *_])}")
+    return "moving, in straight lines between<br>" + "<br>".join(lines)
+
+
+def _decisions_section(log: dict, tracks: list[dict]) -> str:
+    """Every review decision with its reason, who made it and when; kept tracks by id, kind,
+    time range and frames left visible only (nothing else that could identify the person)."""
+    decided = review_decisions(log)
+    by_id = {t["id"]: t for t in tracks}
+    visible = log["derivative"].get("kept_tracks") or {}
+    regions_added = len(decided["add_regions"])
+    parts = []
+    if not decided["recorded"]:
+        parts.append(
+            "<p>This log was written before review decisions were recorded: what follows is what the run's"
+            f" parameters asked for, given by {_e(log.get('operator'))}; no reason or reviewer was recorded.</p>"
+        )
+    elif decided.get("reviewer") or decided.get("updated_at"):
+        source = decided.get("source")
+        where = (
+            f" in {_e(source['file'])} (its SHA-256 is under Files)"
+            if source
+            else ", given as options to the render (no decisions file)"
+        )
+        when = f", last saved {_e(decided['updated_at'])}" if decided.get("updated_at") else ""
+        parts.append(f"<p>Decided by {_e(decided.get('reviewer') or 'no one named')}{when}{where}.</p>")
+    parts.append("<h3>Tracks left visible</h3>")
+    if decided["keep_tracks"]:
+        rows = ""
+        for kept in decided["keep_tracks"]:
+            row = by_id.get(kept["track"], {})
+            left = visible.get(str(kept["track"]), "-")
+            rows += (
+                f"<tr><td>{_e(kept['track'])}</td><td>{_e(row.get('kind', '-'))}</td><td>{_time(row.get('from_s'))}</td>"
+                f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks')}</td>"
+                f"<td>{_e(kept.get('reviewer') or decided.get('reviewer') or '-')}</td></tr>"
+            )
+        parts.append(
+            "<table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames left visible</th>"
+            f"<th>reason</th><th>decided by</th></tr>{rows}</table>"
+        )
+    else:
+        parts.append(_none("None: every track found is masked."))
+    parts.append("<h3>Regions added</h3>")
+    if decided["add_regions"]:
+        rows = ""
+        for n, region in enumerate(decided["add_regions"], 1):
+            keys = region["keys"]
+            masked = by_id.get(-n, {}).get("frames", 0)
+            rows += (
+                f"<tr><td>added region {n}</td><td>{_time(keys[0][0])}</td><td>{_time(keys[-1][1])}</td>"
+                f"<td>{_keys(keys)}</td><td>{masked}</td><td>{_reason(region['reason'], '--add-regions')}</td></tr>"
+            )
+        parts.append(
+            "<table><tr><th>region</th><th>from</th><th>to</th><th>box (x0, y0, x1, y1 in pixels as shown)</th>"
+            f"<th>frames masked</th><th>reason</th></tr>{rows}</table>"
+        )
+    else:
+        parts.append(_none("None."))
+    parts.append("<h3>Whole pictures obscured</h3>")
+    if decided["redact_pictures"]:
+        rows = ""
+        for n, picture in enumerate(decided["redact_pictures"], 1):
+            masked = by_id.get(-(regions_added + n), {}).get("frames", 0)
+            style = STYLES.get(picture["style"], picture["style"])
+            rows += (
+                f"<tr><td>whole picture {n}</td><td>{_time(picture['start'])}</td><td>{_time(picture['end'])}</td>"
+                f"<td>{_e(style)}</td><td>{masked}</td><td>{_reason(picture['reason'], '--redact-frames')}</td></tr>"
+            )
+        parts.append(
+            "<table><tr><th>range</th><th>from</th><th>to</th><th>style</th><th>frames obscured</th><th>reason</th></tr>"
+            f"{rows}</table>"
+        )
+    else:
+        parts.append(_none("None."))
+    parts.append("<h3>Audio</h3>")
+    if log.get("parameters", {}).get("mute"):
+        parts.append("<p>The whole soundtrack is muted (--mute).</p>")
+    if decided["audio"]:
+        rows = "".join(
+            f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(ACTIONS.get(a['action'], a['action']))}</td>"
+            f"<td>{_reason(a['reason'], '--mute-ranges')}</td></tr>"
+            for a in decided["audio"]
+        )
+        parts.append(f"<table><tr><th>from</th><th>to</th><th>action</th><th>reason</th></tr>{rows}</table>")
+    elif not log.get("parameters", {}).get("mute"):
+        parts.append(_none("None: the audio is as recorded."))
+    return "\n".join(parts)
+
+
+def _provenance_rows(log: dict) -> str:
+    """The analysis the derivative was rendered from and the decisions file applied (newer logs)."""
+    rows = ""
+    analysis = log.get("analysis")
+    if analysis:
+        rows += (
+            f"<tr><th>analysis</th><td>{_e(analysis.get('file'))}</td><td class='hash'>{_e(analysis.get('sha256'))}</td></tr>"
+            f"<tr><th>analysed</th><td colspan='2'>{_e(analysis.get('started_at') or '-')}, signed by"
+            f" <span class='hash'>{_e(analysis.get('signer') or 'UNSIGNED (no station key)')}</span></td></tr>"
+        )
+    decided = log.get("decisions")
+    if decided is not None:
+        source = decided.get("source")
+        if source:
+            rows += (
+                f"<tr><th>decisions</th><td>{_e(source.get('file'))}</td>"
+                f"<td class='hash'>{_e(source.get('sha256'))}</td></tr>"
+            )
+        else:
+            made = (
+                "given as options to the render"
+                if any(decided.get(k) for k in ("keep_tracks", "add_regions", "redact_pictures", "audio"))
+                else "none"
+            )
+            rows += f"<tr><th>decisions</th><td colspan='2'>{made} (no decisions file)</td></tr>"
     return rows
 
 
@@ -128,11 +316,20 @@ def render(
     signature = log.get("signature", {})
     signer = signature.get("fingerprint") or "UNSIGNED (no station key)"
     verdict = "VERIFIED" if all(f.status != "fail" for f in findings) else "VERIFICATION FAILED"
+    decided = review_decisions(log)
+    regions_added = len(decided["add_regions"])
+    kept = {k["track"] for k in decided["keep_tracks"]}
+
+    def why(t: dict) -> str:
+        reasons = _e(", ".join(f"{k}: {v}" for k, v in sorted(t["reasons"].items())))
+        return "; ".join(filter(None, [reasons, "left visible on review" if t["id"] in kept else ""]))
+
     rows = "".join(
-        f"<tr><td>{_track_label(t['id'])}</td><td>{_e(t['kind'])}</td><td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td>"
-        f"<td>{t['frames']}</td><td>{_e(', '.join(f'{k}: {v}' for k, v in sorted(t['reasons'].items())))}</td></tr>"
+        f"<tr><td>{_track_label(t['id'], t['kind'], regions_added)}</td><td>{_e(t['kind'])}</td>"
+        f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td></tr>"
         for t in tracks
     )
+    reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in log["regions"]["reasons"].items())
     checks = "".join(
         f"<tr class='{f.status}'><td>{f.status.upper()}</td><td>{_e(f.kind)}</td><td>{_e(Path(f.path).name)}</td>"
         f"<td>{_e(f.detail)}</td></tr>"
@@ -157,6 +354,7 @@ table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid 
 .hash {{ font-family: monospace; font-size: 9pt; word-break: break-all; }}
 .fail td {{ background: #fdd; }} .warn td {{ background: #ffd; }}
 .verdict {{ font-weight: bold; font-size: 13pt; }}
+h3 {{ font-size: 11pt; margin: 1.2em 0 0.3em; }} .none {{ color: #555; }} ul.reasons {{ margin: 0.3em 0; }}
 figure {{ display: inline-block; margin: 4px; }} figure img {{ width: 240px; border: 1px solid #888; }}
 figcaption {{ font-size: 9pt; text-align: center; }}
 pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px; }}
@@ -172,17 +370,22 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <tr><th>sealed</th><td colspan="2">{_e(seal.get("sealed_at"))} by {_e(seal.get("operator"))} ({_e(seal.get("tool"))})</td></tr>
 <tr><th>redacted</th><td colspan="2">{_e(log["started_at"])} to {_e(log["finished_at"])} by {_e(log["operator"])}</td></tr>
 <tr><th>signed by</th><td colspan="2" class="hash">{_e(signer)}</td></tr>
-<tr><th>reviewed</th><td colspan="2">{_e(reviewer)}, {_e(reviewed_at)}</td></tr>
+{_provenance_rows(log)}
+<tr><th>reviewed</th><td colspan="2">{_e(reviewer)} (for this report), {_e(reviewed_at)}</td></tr>
 <tr><th>frames</th><td colspan="2">{d["frames"]} frames, {d["width"]}x{d["height"]}, audio: {_e(d["audio"])}</td></tr>
 {_streams_rows(d)}
 </table>
 <h2>Verification</h2>
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
 <h2>What was redacted</h2>
-<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.
-Reasons: {_e("; ".join(f"{k}: {v}" for k, v in log["regions"]["reasons"].items()))}.</p>
-<p>Times count from the start of the clip, as a player shows them.</p>
+<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.</p>
+<p>Times here and below count from the start of the clip, as a player shows them; in this table, from and to are
+when the first and the last frame masked are shown (review decisions give the span decided).</p>
+<p>Reasons a region is masked:</p>
+<ul class="reasons">{reasons}</ul>
 <table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th></tr>{rows}</table>
+<h2>Review decisions</h2>
+{_decisions_section(log, tracks)}
 <h2>Tools and models</h2>
 <table><tr><th>detector</th><th>kind</th><th>model file</th><th>SHA-256</th></tr>{models}</table>
 <h2>Parameters</h2>
