@@ -15,7 +15,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..custody import read_chain
+from ..decisions import Decisions, from_document, from_flags
 from ..errors import RedactError
+from ..hashing import hash_file
 from ..layout import Layout
 from ..log_reader import LogReader
 from ..media import not_carried_note
@@ -40,6 +42,7 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
         keep_tracks=job.keep_tracks,
         mute_ranges=job.mute_ranges,
         add_regions=job.add_regions,
+        audio_redaction=job.audio_redaction or "mute",
     )
 
 
@@ -78,10 +81,53 @@ def verified_result(job: Job, parameters: dict) -> dict | None:
     log = read[0]
     if json.dumps(log.get("parameters"), sort_keys=True) != json.dumps(parameters, sort_keys=True):
         return None
+    if not same_decisions(job, log):
+        return None
     finding = verify_derivative(log_file, read_chain(log_file.parent, None), None, read)
     if finding.status == "fail":
         return None
     return outcome_from_log(log, derivative, log_file)
+
+
+def same_decisions(job: Job, log: dict) -> bool:
+    """Whether ``log`` was rendered with the decisions this job asks for: the same decisions
+    file, byte for byte, and the same whole pictures (what the parameters do not record)."""
+    if "decisions" not in log:  # a log from before decisions: the parameters said it all
+        return job.decisions is None and not job.picture_ranges
+    wanted = expected_decisions(job)
+    return wanted is not None and json.dumps(comparable(log["decisions"]), sort_keys=True) == json.dumps(
+        wanted, sort_keys=True
+    )
+
+
+def expected_decisions(job: Job) -> dict | None:
+    """The log's ``decisions`` member a render of ``job`` writes (as ``comparable`` gives it),
+    or None when its decisions file cannot be read now (the clip is then redone, and says why)."""
+    chosen, source = Decisions(), None
+    if job.decisions is not None:
+        try:
+            chosen = from_document(json.loads(job.decisions.read_text(encoding="utf-8")))
+            source = hash_file(job.decisions)
+        except (OSError, ValueError, AttributeError):
+            return None
+    flags = from_flags(
+        job.keep_tracks, job.add_regions, job.mute_ranges, job.audio_redaction or "mute", job.picture_ranges
+    )
+    member = chosen.plus(flags).as_log()
+    if source is not None:
+        member["source"] = {"sha256": source}
+    return comparable(json.loads(json.dumps(member)))
+
+
+def comparable(member: dict) -> dict:
+    """A log's ``decisions`` member without who decided and when (the operator of a rerun, or
+    of another cluster PC, may differ; the decisions file's hash covers its own)."""
+    drop = ("reviewer", "updated_at")
+    out = {k: v for k, v in member.items() if k not in (*drop, "source", "keep_tracks")}
+    out["keep_tracks"] = [{k: v for k, v in kept.items() if k not in drop} for kept in member.get("keep_tracks", [])]
+    if isinstance(member.get("source"), dict):
+        out["source"] = member["source"].get("sha256")
+    return out
 
 
 def outcome_from_log(log: dict, derivative: Path, log_file: Path) -> dict:
@@ -127,11 +173,20 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     try:
         options = job_options(job, defaults)
         remove_stale_temporaries(job)
-        result = redact_file(job.path, options, output_dir=job.output, progress=progress, case_dir=job.case_dir)
+        result = redact_file(
+            job.path,
+            options,
+            output_dir=job.output,
+            progress=progress,
+            case_dir=job.case_dir,
+            decisions=job.decisions,
+            picture_ranges=job.picture_ranges,
+        )
         outcome.update(
             outcome_from_log(LogReader(result.log, digest=False).head, result.derivative, result.log),
             seconds=round(result.seconds, 3),
             error=input_note(result),
+            analysis_reused=result.analysis_reused,  # rendered from the earlier analysis: no detection ran
         )
     except RedactError as error:
         outcome.update(error=error.describe(), exit_code=error.exit_code)

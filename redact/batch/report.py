@@ -46,6 +46,15 @@ def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) 
     return [json_path, html_path]
 
 
+REUSED_NOTE = "rendered from the clip's earlier analysis (no detection ran)"
+
+
+def notes(clip: dict) -> str:
+    """A clip row's last column: its error, or what a done clip should still say."""
+    said = [REUSED_NOTE] if clip.get("analysis_reused") and clip["status"] == "done" else []
+    return "; ".join([*said, *([clip["error"]] if clip.get("error") else [])])
+
+
 def render_html(data: dict) -> str:
     e = html.escape
     colour = {"done": "#2a7", "failed": "#c33", "running": "#c80", "pending": "#888"}
@@ -61,7 +70,7 @@ def render_html(data: dict) -> str:
             f"<td>{c['attempts']}</td>"
             f"<td class='h'>{e(c['original_sha256'] or '')}</td>"
             f"<td class='h'>{e(c['derivative_sha256'] or '')}</td>"
-            f"<td>{e(c['error'] or '')}</td>"
+            f"<td>{e(notes(c))}</td>"
             "</tr>"
         )
     s = data["summary"]
@@ -75,7 +84,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 <p>Source: {e(data["source"])}<br>State: {e(data["state"])}<br>Written: {e(data["written_at"])}</p>
 <p><b>{s["clips"]} clip(s)</b> ({e(counts)}), {s["frames"]} frames, {s["seconds"]} s of redaction.</p>
 <table><tr><th>clip</th><th>status</th><th>frames</th><th>regions</th><th>seconds</th><th>attempts</th>
-<th>original SHA-256</th><th>derivative SHA-256</th><th>error</th></tr>
+<th>original SHA-256</th><th>derivative SHA-256</th><th>error / notes</th></tr>
 {"".join(rows)}
 </table></body></html>
 """

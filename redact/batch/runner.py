@@ -56,6 +56,7 @@ class BatchSummary:
     reports: list[Path]
     exit_code: int
     failures: list[tuple[str, str]] = field(default_factory=list)
+    reused: int = 0  # of those done now, rendered from their earlier analysis (no detection ran)
 
 
 def batch_folder(source: Path) -> Path:
@@ -229,6 +230,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     state.close()
     reports = write_reports(records, source, state_path, rows)
     failed = [r for r in rows if r.status != "done"]
+    redone = {job.key for job in todo}
     return BatchSummary(
         total=len(jobs),
         skipped=skipped,
@@ -238,6 +240,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
         reports=reports,
         exit_code=max((r.exit_code or 1 for r in failed), default=0),
         failures=[(r.path, r.error or r.status) for r in failed],
+        reused=sum(r.key in redone and r.status == "done" and bool(r.analysis_reused) for r in rows),
     )
 
 

@@ -1,9 +1,11 @@
 """What a batch redacts: clips found in a folder, or the rows of a manifest (CSV or JSON lines).
 
 A manifest row names a clip and, optionally, how the request wants it: ``preset``, ``kinds``,
-``mute`` (audio ranges to silence, ``"12.5-20; 1:02-1:10"``), ``keep_tracks`` (track ids from
-an earlier log to leave visible, ``"3 7"``), ``add_regions`` (regions review found, masked by
-hand, ``"12-15.5@640,200,760,340"``) and ``output`` (folder for the derivative). The
+``mute`` (audio ranges to silence, ``"12.5-20; 1:02-1:10"``), ``audio_redaction`` (``mute`` or
+``bleep``, for those ranges), ``keep_tracks`` (track ids from an earlier log to leave visible,
+``"3 7"``), ``add_regions`` (regions review found, masked by hand, ``"12-15.5@640,200,760,340"``),
+``redact_frames`` (ranges of whole pictures blacked out, as ``mute``), ``decisions`` (a review's
+decisions file, relative to the manifest) and ``output`` (folder for the derivative). The
 whole manifest is checked before anything runs, and every bad row is reported at once.
 """
 
@@ -16,16 +18,29 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..decisions import from_document
 from ..detections import KINDS
 from ..errors import BadInputError
 from ..operator_regions import OperatorRegion, parse_regions
+from ..options import AUDIO_REDACTIONS
 from ..presets import available, preset_file
 from ..request_fields import parse_ranges, parse_tracks
 
-COLUMNS = ("path", "preset", "kinds", "mute", "keep_tracks", "add_regions", "output")
+COLUMNS = (
+    "path",
+    "preset",
+    "kinds",
+    "mute",
+    "keep_tracks",
+    "add_regions",
+    "output",
+    "decisions",
+    "redact_frames",
+    "audio_redaction",
+)
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
 VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv"}
-OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html")
+OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html", ".analysis.json", ".decisions.json")
 BATCH_FILES = ("redact-batch.sqlite", "batch-report.json", "batch-report.html", "custody.jsonl")
 
 
@@ -42,6 +57,9 @@ class Job:
     row: int | None = None  # manifest line, for messages
     add_regions: tuple[OperatorRegion, ...] = ()
     case_dir: Path | None = None  # seal and custody here, not beside the original (read-only stores)
+    decisions: Path | None = None  # a review's decisions file, for the clip's current analysis
+    picture_ranges: tuple[tuple[float, float], ...] = ()  # whole pictures blacked out (start_s, end_s)
+    audio_redaction: str | None = None  # how mute_ranges are redacted (None: mute)
 
     @property
     def key(self) -> str:
@@ -52,6 +70,7 @@ class Job:
         data = asdict(self)
         data["path"], data["output"] = str(self.path), str(self.output) if self.output else None
         data["case_dir"] = str(self.case_dir) if self.case_dir else None
+        data["decisions"] = str(self.decisions) if self.decisions else None
         return data
 
     @classmethod
@@ -66,6 +85,9 @@ class Job:
             output=Path(data["output"]) if data.get("output") else None,
             row=data.get("row"),
             case_dir=Path(data["case_dir"]) if data.get("case_dir") else None,
+            decisions=Path(data["decisions"]) if data.get("decisions") else None,
+            picture_ranges=tuple(tuple(r) for r in data.get("picture_ranges") or ()),
+            audio_redaction=data.get("audio_redaction"),
         )
 
 
@@ -155,6 +177,26 @@ def unwritable(folder: Path) -> str | None:
     return None
 
 
+def unreadable_decisions(path: Path) -> str | None:
+    """Why ``path`` is not a decisions file, else None (whether it fits the clip's current
+    analysis is checked when the clip runs: the analysis may not exist yet)."""
+    if not path.is_file():
+        return "file not found"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot be read ({exc})"
+    except ValueError as exc:
+        return f"not JSON ({exc.args[0]})"
+    if not isinstance(document, dict):
+        return "not a JSON object"
+    try:
+        from_document(document)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def jobs_from_manifest(manifest: Path) -> list[Job]:
     """The manifest's jobs; raises ``ManifestProblems`` listing every bad row."""
     manifest = manifest.absolute()
@@ -205,6 +247,18 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         except ValueError as exc:
             bad.append(f"add_regions: {exc}")
             added = ()
+        try:
+            pictures = parse_ranges(row.get("redact_frames"))
+        except ValueError as exc:
+            bad.append(f"redact_frames: {exc}")
+            pictures = ()
+        audio_redaction = str(row.get("audio_redaction") or "").strip().lower() or None
+        if audio_redaction is not None and audio_redaction not in AUDIO_REDACTIONS:
+            bad.append(f"unknown audio_redaction {row['audio_redaction']!r} (choose {' or '.join(AUDIO_REDACTIONS)})")
+        raw_decisions = str(row.get("decisions") or "").strip()
+        decisions = (base / raw_decisions).absolute() if raw_decisions else None
+        if decisions is not None and (why := unreadable_decisions(decisions)):
+            bad.append(f"decisions {raw_decisions}: {why}")
         output = str(row.get("output") or "").strip()
         out_dir = (base / output).absolute() if output else None
         if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -214,7 +268,19 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         if bad:
             problems.append(f"{where}: " + "; ".join(bad))
             continue
-        job = Job(path, preset, kinds, ranges, tracks, out_dir, number, added)
+        job = Job(
+            path,
+            preset,
+            kinds,
+            ranges,
+            tracks,
+            out_dir,
+            number,
+            added,
+            decisions=decisions,
+            picture_ranges=pictures,
+            audio_redaction=audio_redaction,
+        )
         if job.key in seen:
             problems.append(f"{where}: same clip and output as line {seen[job.key]}")
             continue

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS clips (
     finished_at REAL,
     worker TEXT,
     error TEXT,
-    exit_code INTEGER
+    exit_code INTEGER,
+    analysis_reused INTEGER       -- 1: rendered from the clip's earlier analysis (no detection ran)
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,7 +62,9 @@ OUTCOME_FIELDS = (
     "worker",
     "error",
     "exit_code",
+    "analysis_reused",
 )
+ADDED_COLUMNS = {"analysis_reused": "INTEGER"}  # to a state database an earlier release made
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class ClipRow:
     worker: str | None
     error: str | None
     exit_code: int | None
+    analysis_reused: bool | None = None  # rendered from the earlier analysis, no detection (None: unknown)
 
 
 # SQLite's (primary) result codes that mean the storage refused the file, and what to do.
@@ -126,6 +130,10 @@ class BatchState:
             self._execute("PRAGMA synchronous=FULL")
             with refused_as_storage_error(path):
                 self.db.executescript(SCHEMA)
+            have = {row[1] for row in self._execute("PRAGMA table_info(clips)").fetchall()}
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in have:
+                    self._execute(f"ALTER TABLE clips ADD COLUMN {name} {kind}")
         except BaseException:
             self.db.close()
             raise
@@ -188,6 +196,8 @@ class BatchState:
             data = dict(zip(names, values, strict=True))
             data["job"] = json.loads(data["job"])
             data["parameters"] = json.loads(data["parameters"]) if data["parameters"] else None
+            if data.get("analysis_reused") is not None:
+                data["analysis_reused"] = bool(data["analysis_reused"])
             out.append(ClipRow(**data))
         return out
 
