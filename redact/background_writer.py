@@ -45,6 +45,10 @@ class BackgroundWriter:
         """Queue a frame; ``buf`` is handed over and must not be changed afterwards."""
         self._put((self.writer.write_i420, (buf, pts, duration)))
 
+    def write_frame(self, frame, pts: int, duration: int | None) -> None:
+        """Queue a decoded frame; it is handed over and must not be changed afterwards."""
+        self._put((self.writer.write_frame, (frame, pts, duration)))
+
     def write_audio(self, packet) -> None:
         self._put((self.writer.write_audio, (packet,)))
 

@@ -130,7 +130,18 @@ class DerivativeWriter:
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
         if buf.shape != (self.height * 3 // 2, self.width):  # libx264 would take it without a word
             raise EncodeError(f"frame buffer {buf.shape} is not I420 at {self.width}x{self.height}", self.path)
-        frame = av.VideoFrame.from_ndarray(buf, format="yuv420p")
+        self._encode(av.VideoFrame.from_ndarray(buf, format="yuv420p"), pts, duration)
+
+    def write_frame(self, frame: av.VideoFrame, pts: int, duration: int | None) -> None:
+        """Encode a decoded yuv420p frame of the output's size as it is (masked in place by the
+        caller): no copy in or out of numpy. Its picture type is cleared, since x264 takes a
+        decoded I-frame's type as an order to start a new group of pictures there."""
+        if frame.format.name != "yuv420p" or (frame.width, frame.height) != (self.width, self.height):
+            raise EncodeError(f"frame {frame.format.name} {frame.width}x{frame.height} is not the output's", self.path)
+        frame.pict_type = av.video.frame.PictureType.NONE
+        self._encode(frame, pts, duration)
+
+    def _encode(self, frame: av.VideoFrame, pts: int, duration: int | None) -> None:
         frame.pts = pts
         frame.time_base = self.time_base
         if duration:

@@ -278,7 +278,7 @@ def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
 
     clip = write_clip(tmp_path / "c.mp4")
     calls = {"n": 0}
-    real = encode.DerivativeWriter.write_i420
+    real = encode.DerivativeWriter.write_frame  # decoded yuv420p frames go to the encoder as they are
 
     def failing(self, *args, **kwargs):
         calls["n"] += 1
@@ -286,7 +286,7 @@ def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
             raise RuntimeError("disk unplugged")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(encode.DerivativeWriter, "write_i420", failing)
+    monkeypatch.setattr(encode.DerivativeWriter, "write_frame", failing)
     with pytest.raises(RuntimeError):
         redact_file(clip, QUIET)
     # the analysis stands (detection finished; the next run renders from it), no output does

@@ -232,3 +232,21 @@ def test_render_without_an_analysis_says_to_analyse_first(tmp_path):
     proc = redact_cli("render", "-q", clip)
     assert proc.returncode == 2 and "redact analyze" in proc.stderr, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.mov"]  # not even sealed
+
+
+def test_flags_saved_as_decisions_apply_to_the_next_render(case):
+    clip = case / "interview.mov"
+    proc = redact_cli(
+        "render", "-q", "--workers", "0", "--keep-tracks", "1", "--redact-frames", "0.2-0.28", "--save-decisions", clip
+    )
+    assert proc.returncode == 0 and "decisions" in proc.stdout, proc.stderr
+    saved = json.loads(Layout(clip).decisions.read_text())
+    assert [k["track"] for k in saved["keep_tracks"]] == [1] and saved["signature"]["fingerprint"]
+    assert saved["redact_pictures"][0]["start"] == 0.2
+    custody = [json.loads(line)["event"] for line in (case / "custody.jsonl").read_text().splitlines()]
+    assert custody[-2:] == ["reviewed", "redacted"]
+    proc = redact_cli("render", "-q", "--workers", "0", "--force", clip)  # no flags: the saved decisions apply
+    assert proc.returncode == 0, proc.stderr
+    log = json.loads(Layout(clip).log.read_text())
+    assert log["decisions"]["source"]["sha256"] == hash_file(Layout(clip).decisions)
+    assert log["derivative"]["kept_tracks"].get("1") and decoded_rgb(Layout(clip).derivative)[5].max() < 40

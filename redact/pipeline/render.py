@@ -75,8 +75,6 @@ class FrameRenderer:
                 self.info_path,
                 hint="analyse the clip again with this installation (`redact analyze --force`)",
             )
-        with self.timer("convert"):
-            buf = frame_to_i420(frame)
         with self.timer("mask"):
             regions = self._found(index)
             if self.keep:
@@ -90,9 +88,17 @@ class FrameRenderer:
             if added:  # masked exactly as the operator drew them: no margin
                 regions = [*regions, *added]
                 boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
-            planes = i420_planes(buf, self.width, self.height)
-            rects = mask_planes(planes, boxes, self.options.mask)
             pictures = self._pictures(pts, duration, len(self.decisions.regions))
+            direct = frame.format.name == "yuv420p" and (frame.width, frame.height) == (self.width, self.height)
+            if direct:  # masked in the decoded frame itself, which goes to the encoder as it is
+                if len(boxes) or pictures:
+                    frame.make_writable()  # a copy only if the decoder still holds the picture
+                planes = frame_planes(frame)
+            else:
+                with self.timer("convert"):
+                    buf = frame_to_i420(frame)
+                planes = i420_planes(buf, self.width, self.height)
+            rects = mask_planes(planes, boxes, self.options.mask)
             for region, style in pictures:  # the whole picture, in the style the decision gave
                 box = np.array([region.box], np.float32)
                 rects = np.concatenate([rects, mask_planes(planes, box, MaskOptions(style=style, shape="box"))])
@@ -100,7 +106,10 @@ class FrameRenderer:
             self.pictures_masked += bool(pictures)
         self.regions.add(index, float(pts * self.info.time_base), regions, rects)
         with self.timer("encode_wait"):  # the encoding itself runs on the writer's thread
-            self.writer.write_i420(buf, pts, duration)
+            if direct:
+                self.writer.write_frame(frame, pts, duration)
+            else:
+                self.writer.write_i420(buf, pts, duration)
         self.written += 1
         return 1
 
@@ -146,6 +155,15 @@ class FrameRenderer:
                 self.info_path,
                 hint="analyse the clip again with this installation (`redact analyze --force`)",
             )
+
+
+def frame_planes(frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Writable views of a yuv420p frame's Y, U and V planes (rows padded to line size cut off)."""
+    views = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        views.append(rows[:, : plane.width])
+    return tuple(views)
 
 
 @dataclass

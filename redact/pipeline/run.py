@@ -14,10 +14,11 @@ import json
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..atomic import temp_path_for
-from ..decisions import Decisions, from_flags, load_decisions
+from ..decisions import Decisions, from_flags, load_decisions, save_decisions
 from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
 from ..layout import Layout
 from ..media import check_path
@@ -125,10 +126,13 @@ def render_file(
     output_dir: str | os.PathLike | None = None,
     case_dir: str | os.PathLike | None = None,
     progress: Callable[[int], None] | None = None,
+    save: bool = False,
 ) -> RedactResult:
     """Render the derivative from the clip's analysis: no model is loaded. Applies the
     decisions file (``decisions``, else ``NAME.ext.decisions.json`` when there is one) and, on
-    top, the options' keep_tracks, add_regions and mute_ranges and ``picture_ranges``."""
+    top, the options' keep_tracks, add_regions and mute_ranges and ``picture_ranges``. With
+    ``save``, what was applied is saved first as the clip's decisions file (signed, custody
+    "reviewed"), so the next render and the review page start from it."""
     options = options or RedactOptions()
     started = time.perf_counter()
     layout = _layout(path, case_dir, output_dir)
@@ -141,6 +145,11 @@ def render_file(
     prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, original, frames))
     analysis = read_analysis(layout.analysis, original, prepared.seal.sha256)
     applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=True)
+    if save:
+        sha = save_decisions(
+            layout.decisions, applied, analysis.path, analysis.sha256, layout.records, prepared.key, prepared.operator
+        )
+        applied = replace(applied, source={"file": layout.decisions.name, "sha256": sha})
     return _render(prepared, analysed_options(options, analysis), analysis, applied, started, progress, timer)
 
 
@@ -241,6 +250,4 @@ def heartbeat(progress: Callable[[int], None] | None) -> Callable[[int], None] |
 
 
 def _replace(result: RedactResult, **changes) -> RedactResult:
-    from dataclasses import replace
-
     return replace(result, **changes)
