@@ -12,7 +12,9 @@
                                                       # must not grow with the clip's length
 
 Every ratio is measured in the same run on the same machine: the transcode uses the preset's
-own x264 settings. The measurement itself is `redact bench` (redact/bench.py). Results go to
+own x264 settings; the re-render columns are `redact bench`'s render from the analysis it just
+made (benchmarks/render_speed.py measures that alone, in pairs). The measurement itself is
+`redact bench` (redact/bench.py). Results go to
 benchmarks/out/speed.json and are printed as a markdown table for benchmarks/RESULTS.md.
 """
 
@@ -96,7 +98,7 @@ def row(clip: Path, result: dict) -> str:
         f"| {clip.name} | {result['preset']} | {result['workers']} | {result['transcode_fps']} |"
         f" {result['redact_fps']} | {result['realtime_factor']}x | {result['ratio_to_transcode']}x |"
         f" {ms.get('detect', 0)} | {ms.get('encode', 0)} | {result['peak_memory_mb']:.0f} |"
-        f" {result['peak_rss_sum_mb']:.0f} |"
+        f" {result['peak_rss_sum_mb']:.0f} | {result['render_fps']} | {result['render_ratio_to_transcode']}x |"
     )
 
 
@@ -130,8 +132,9 @@ def main() -> None:
     results = []
     lines = [
         "| clip | preset | workers | transcode fps | redact fps | real time | ratio to transcode"
-        " | detect ms/frame (all workers) | encode ms/frame | peak MB (tree PSS) | peak MB (resident sum) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " | detect ms/frame (all workers) | encode ms/frame | peak MB (tree PSS) | peak MB (resident sum)"
+        " | re-render fps | re-render x transcode |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for clip in clips:
         for name in args.presets.split(","):

@@ -13,10 +13,10 @@ import typer
 
 from . import __version__
 from .errors import RedactError, Terminated, sigterm_as_interrupt
-from .operator_regions import parse_regions
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
-from .request_fields import parse_ranges, parse_time, parse_tracks
+from .review.operator_regions import parse_regions
+from .review.request_fields import parse_ranges, parse_time, parse_tracks
 
 D = DetectOptions()
 KINDS = ",".join(D.kinds)
@@ -141,8 +141,7 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
     except RedactError as error:
         if preset in X264_PRESETS:
             error.hint = f"{preset!r} is an x264 preset: use --x264-preset {preset}"
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+        raise
 
 
 CASE_DIR_HELP = (
@@ -153,170 +152,344 @@ PRESET_HELP = "Pipeline preset from pipelines/ (court-copy, disclosure, fast) or
 WORKERS_HELP = "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
 
 
+# Flags shared by run, analyze and render (one declaration each, one help text)
+Inputs = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Original video files (never modified).")]
+PresetFlag = Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)]
+KindsFlag = Annotated[
+    str | None,
+    typer.Option(metavar="KINDS", help="What to redact: face, plate or face,plate.", show_default=from_preset("kinds")),
+]
+StyleFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="STYLE",
+        help=f"How regions are obscured: {', '.join(STYLES)}.",
+        show_default=from_preset("style"),
+    ),
+]
+ShapeFlag = Annotated[
+    str | None, typer.Option(metavar="SHAPE", help="Mask shape: box or ellipse.", show_default=from_preset("shape"))
+]
+MarginFlag = Annotated[
+    float | None,
+    typer.Option(
+        metavar="FRACTION",
+        help="Grow each face box by this fraction of its size per side.",
+        show_default=from_preset("margin"),
+    ),
+]
+ThresholdFlag = Annotated[
+    float | None,
+    typer.Option(
+        metavar="0.0-1.0",
+        help="Face detector score threshold (lower finds more).",
+        show_default=from_preset("threshold"),
+    ),
+]
+DetectEveryFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N", help="Detect on every N-th frame; tracks fill the rest.", show_default=from_preset("every")
+    ),
+]
+FaceSizeFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="PX",
+        help="Longest side of the image the face model sees (160-8192).",
+        show_default=from_preset("face_size"),
+    ),
+]
+PlateSizeFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="PX",
+        help="Longest side of the image the plate model sees (160-8192).",
+        show_default=from_preset("plate_size"),
+    ),
+]
+KeepLostFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="FRAMES",
+        help="Frames a lost face stays masked along its motion.",
+        show_default=from_preset("coast"),
+    ),
+]
+CrfFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="0-51",
+        help="x264 constant rate factor (lower is better quality).",
+        show_default=from_preset("crf"),
+    ),
+]
+X264PresetFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME", help="x264 speed preset (ultrafast ... veryslow).", show_default=from_preset("x264_preset")
+    ),
+]
+WorkersFlag = Annotated[int | None, typer.Option(metavar="N", help=WORKERS_HELP)]
+MuteFlag = Annotated[bool, typer.Option("--mute", help="Leave audio out of the derivative.")]
+MuteRangesFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="RANGES",
+        help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".',
+    ),
+]
+AudioRedactionFlag = Annotated[
+    str,
+    typer.Option(
+        metavar="mute|bleep",
+        help="What replaces the audio in --mute-ranges: mute (silence) or bleep (a 1 kHz tone at -12 dBFS).",
+    ),
+]
+KeepTracksFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="IDS",
+        help='Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
+        " made with the same settings; with --force.",
+    ),
+]
+AddRegionsFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="REGIONS",
+        help="Also mask what review found, pixels as shown: "
+        '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
+        " A box past the picture's edge stops at the edge.",
+    ),
+]
+ForceFlag = Annotated[bool, typer.Option("--force", help="Replace an existing derivative and log.")]
+CaseDirFlag = Annotated[Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP)]
+OperatorFlag = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Name recorded in seal and log (default: OS user).")
+]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")]
+
+
 @app.command()
 def run(
-    inputs: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Original video files (never modified).")],
-    preset: Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)] = DEFAULT_PRESET,
-    kinds: Annotated[
-        str | None,
-        typer.Option(
-            metavar="KINDS", help="What to redact: face, plate or face,plate.", show_default=from_preset("kinds")
-        ),
-    ] = None,
-    style: Annotated[
-        str | None,
-        typer.Option(
-            metavar="STYLE",
-            help=f"How regions are obscured: {', '.join(STYLES)}.",
-            show_default=from_preset("style"),
-        ),
-    ] = None,
-    shape: Annotated[
-        str | None, typer.Option(metavar="SHAPE", help="Mask shape: box or ellipse.", show_default=from_preset("shape"))
-    ] = None,
-    margin: Annotated[
-        float | None,
-        typer.Option(
-            metavar="FRACTION",
-            help="Grow each face box by this fraction of its size per side.",
-            show_default=from_preset("margin"),
-        ),
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            metavar="0.0-1.0",
-            help="Face detector score threshold (lower finds more).",
-            show_default=from_preset("threshold"),
-        ),
-    ] = None,
-    detect_every: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help="Detect on every N-th frame; tracks fill the rest.", show_default=from_preset("every")
-        ),
-    ] = None,
-    face_size: Annotated[
-        int | None,
-        typer.Option(
-            metavar="PX",
-            help="Longest side of the image the face model sees (160-8192).",
-            show_default=from_preset("face_size"),
-        ),
-    ] = None,
-    plate_size: Annotated[
-        int | None,
-        typer.Option(
-            metavar="PX",
-            help="Longest side of the image the plate model sees (160-8192).",
-            show_default=from_preset("plate_size"),
-        ),
-    ] = None,
-    keep_lost: Annotated[
-        int | None,
-        typer.Option(
-            metavar="FRAMES",
-            help="Frames a lost face stays masked along its motion.",
-            show_default=from_preset("coast"),
-        ),
-    ] = None,
-    crf: Annotated[
-        int | None,
-        typer.Option(
-            metavar="0-51",
-            help="x264 constant rate factor (lower is better quality).",
-            show_default=from_preset("crf"),
-        ),
-    ] = None,
-    x264_preset: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME", help="x264 speed preset (ultrafast ... veryslow).", show_default=from_preset("x264_preset")
-        ),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(metavar="N", help=WORKERS_HELP)] = None,
-    mute: Annotated[bool, typer.Option("--mute", help="Leave audio out of the derivative.")] = False,
-    mute_ranges: Annotated[
-        str | None,
-        typer.Option(
-            metavar="RANGES",
-            help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".',
-        ),
-    ] = None,
-    keep_tracks: Annotated[
-        str | None,
-        typer.Option(
-            metavar="IDS",
-            help='Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
-            " made with the same settings; with --force.",
-        ),
-    ] = None,
-    add_regions: Annotated[
-        str | None,
-        typer.Option(
-            metavar="REGIONS",
-            help="Also mask what review found, pixels as shown: "
-            '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
-            " A box past the picture's edge stops at the edge.",
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing derivative and log.")] = False,
-    case_dir: Annotated[Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP)] = None,
-    operator: Annotated[
-        str | None, typer.Option(metavar="NAME", help="Name recorded in seal and log (default: OS user).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")] = False,
+    inputs: Inputs,
+    preset: PresetFlag = DEFAULT_PRESET,
+    kinds: KindsFlag = None,
+    style: StyleFlag = None,
+    shape: ShapeFlag = None,
+    margin: MarginFlag = None,
+    threshold: ThresholdFlag = None,
+    detect_every: DetectEveryFlag = None,
+    face_size: FaceSizeFlag = None,
+    plate_size: PlateSizeFlag = None,
+    keep_lost: KeepLostFlag = None,
+    crf: CrfFlag = None,
+    x264_preset: X264PresetFlag = None,
+    workers: WorkersFlag = None,
+    mute: MuteFlag = False,
+    mute_ranges: MuteRangesFlag = None,
+    audio_redaction: AudioRedactionFlag = "mute",
+    keep_tracks: KeepTracksFlag = None,
+    add_regions: AddRegionsFlag = None,
+    force: ForceFlag = False,
+    case_dir: CaseDirFlag = None,
+    operator: OperatorFlag = None,
+    quiet: QuietFlag = False,
 ) -> None:
-    """Redact each FILE into FILE.redacted.mp4 (+ FILE.redacted.json) beside it."""
+    """Redact each FILE into FILE.redacted.mp4 (+ FILE.redacted.json) beside it: analyse (or
+    reuse an earlier analysis made with the same settings), then render."""
     from .pipeline import redact_file
 
-    overrides = {
-        "detect": {
-            "kinds": parse_kinds(kinds) if kinds is not None else None,
+    options = clip_options(
+        preset,
+        detect={
+            "kinds": kinds,
             "threshold": threshold,
             "margin": margin,
             "every": detect_every,
             "face_size": face_size,
             "plate_size": plate_size,
+            "coast": keep_lost,
         },
-        "track": {"coast": keep_lost},
-        "mask": {"style": style, "shape": shape},
-        "encode": {"crf": crf, "preset": x264_preset},
-    }
-    request = {}
-    for flag, name, parse, value in (
-        ("--mute-ranges", "mute_ranges", parse_ranges, mute_ranges),
-        ("--keep-tracks", "keep_tracks", parse_tracks, keep_tracks),
-        ("--add-regions", "add_regions", parse_regions, add_regions),
-    ):
-        try:
-            request[name] = parse(value)
-        except ValueError as exc:
-            typer.echo(f"redact: error: {flag}: {exc}", err=True)
-            raise typer.Exit(2) from exc
-    options = options_or_exit(
-        preset, overrides, mute=mute, force=force, operator=operator, quiet=quiet, workers=workers, **request
+        render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
+        requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
+        mute=mute,
+        force=force,
+        operator=operator,
+        quiet=quiet,
+        workers=workers,
+        audio_redaction=audio_redaction,
     )
-    from . import keys
+    say_if_unsigned()
+    for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir)))
 
+
+@app.command()
+def analyze(
+    inputs: Inputs,
+    preset: PresetFlag = DEFAULT_PRESET,
+    kinds: KindsFlag = None,
+    margin: MarginFlag = None,
+    threshold: ThresholdFlag = None,
+    detect_every: DetectEveryFlag = None,
+    face_size: FaceSizeFlag = None,
+    plate_size: PlateSizeFlag = None,
+    keep_lost: KeepLostFlag = None,
+    workers: WorkersFlag = None,
+    force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
+    case_dir: CaseDirFlag = None,
+    operator: OperatorFlag = None,
+    quiet: QuietFlag = False,
+) -> None:
+    """Seal each FILE and detect and track what it shows, once, into FILE.analysis.json:
+    `redact render` (and the review page) then mask from it without running a model."""
+    from .pipeline import analyze_file
+
+    options = clip_options(
+        preset,
+        detect={
+            "kinds": kinds,
+            "threshold": threshold,
+            "margin": margin,
+            "every": detect_every,
+            "face_size": face_size,
+            "plate_size": plate_size,
+            "coast": keep_lost,
+        },
+        force=force,
+        operator=operator,
+        quiet=quiet,
+        workers=workers,
+    )
+    say_if_unsigned()
+
+    def work(path: Path) -> None:
+        result = analyze_file(path, options, case_dir=case_dir)
+        typer.echo(f"OK: {result.path} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s)")
+
+    for_each_clip(inputs, work)
+
+
+@app.command()
+def render(
+    inputs: Inputs,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Review decisions to apply (default: FILE.decisions.json beside the analysis, when there is one).",
+        ),
+    ] = None,
+    preset: PresetFlag = DEFAULT_PRESET,
+    style: StyleFlag = None,
+    shape: ShapeFlag = None,
+    crf: CrfFlag = None,
+    x264_preset: X264PresetFlag = None,
+    workers: WorkersFlag = None,
+    mute: MuteFlag = False,
+    mute_ranges: MuteRangesFlag = None,
+    audio_redaction: AudioRedactionFlag = "mute",
+    keep_tracks: Annotated[
+        str | None,
+        typer.Option(
+            metavar="IDS", help='Leave these tracks of the analysis visible: "3 7" (its review page, log or report).'
+        ),
+    ] = None,
+    add_regions: AddRegionsFlag = None,
+    redact_frames: Annotated[
+        str | None,
+        typer.Option(
+            metavar="RANGES",
+            help='Black out the whole picture in these stretches, seconds from the clip\'s start: "12-20; 1:02-1:10".',
+        ),
+    ] = None,
+    save_decisions: Annotated[
+        bool,
+        typer.Option(
+            "--save-decisions",
+            help="Save what is applied (decisions file and flags) as FILE.decisions.json, signed, for the next render.",
+        ),
+    ] = False,
+    force: ForceFlag = False,
+    case_dir: CaseDirFlag = None,
+    operator: OperatorFlag = None,
+    quiet: QuietFlag = False,
+) -> None:
+    """Render each FILE's derivative from its analysis and the review decisions: decode, mask,
+    encode; no model runs, so a correction costs a transcode."""
+    from .pipeline import render_file
+
+    options = clip_options(
+        preset,
+        render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
+        requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
+        mute=mute,
+        force=force,
+        operator=operator,
+        quiet=quiet,
+        workers=workers,
+        audio_redaction=audio_redaction,
+    )
+    pictures = parsed("--redact-frames", parse_ranges, redact_frames)
+    say_if_unsigned()
+    for_each_clip(
+        inputs,
+        lambda path: ok_line(render_file(path, options, decisions, pictures, case_dir=case_dir, save=save_decisions)),
+    )
+
+
+def parsed(flag: str, parse, value):
+    """``parse(value)``, or one line naming the flag and exit 2."""
     try:
-        signed = keys.load() is not None
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+        return parse(value)
+    except ValueError as exc:
+        typer.echo(f"redact: error: {flag}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def clip_options(
+    preset: str, detect: dict | None = None, render: dict | None = None, requests: dict | None = None, **run
+):
+    """Options for one command from the preset and the flags given (None: the preset's value)."""
+    detect, render, requests = detect or {}, render or {}, requests or {}
+    kinds = detect.get("kinds")
+    overrides = {
+        "detect": {
+            "kinds": parse_kinds(kinds) if kinds is not None else None,
+            **{k: detect.get(k) for k in ("threshold", "margin", "every", "face_size", "plate_size")},
+        },
+        "track": {"coast": detect.get("coast")},
+        "mask": {"style": render.get("style"), "shape": render.get("shape")},
+        "encode": {"crf": render.get("crf"), "preset": render.get("x264_preset")},
+    }
+    flags = {"mute_ranges": "--mute-ranges", "keep_tracks": "--keep-tracks", "add_regions": "--add-regions"}
+    parsers = {"mute_ranges": parse_ranges, "keep_tracks": parse_tracks, "add_regions": parse_regions}
+    request = {name: parsed(flags[name], parsers[name], value) for name, value in requests.items()}
+    return options_or_exit(preset, overrides, **run, **request)
+
+
+def say_if_unsigned() -> None:
+    from .evidence import keys
+
+    signed = keys.load() is not None
     if not signed:
         typer.echo(
             "note: no station key: seals, logs and custody entries are unsigned (run `redact keys init`)", err=True
         )
+
+
+def for_each_clip(inputs: list[Path], work) -> None:
+    """``work(path)`` for every input; a failing clip is reported in one line and the next one
+    runs; exits with the worst clip's code. Ctrl-C and SIGTERM stop with no partial output."""
     worst = 0
     for path in inputs:
         try:
             with sigterm_as_interrupt():  # a service manager's stop cleans up as Ctrl-C does
-                result = redact_file(path, options, case_dir=case_dir)
+                work(path)
         except RedactError as error:
             fail(error)
             worst = max(worst, error.exit_code)
-            continue
         except Terminated:
             typer.echo(f"redact: terminated (SIGTERM): {path} (no partial output left)", err=True)
             raise typer.Exit(Terminated.exit_code) from None
@@ -325,22 +498,28 @@ def run(
             raise typer.Exit(130) from None
         except Exception as error:
             worst = max(worst, crash(path, error))
-            continue
-        note = " (input ended early; see log)" if result.stopped_early else ""
-        if result.damaged_packets:
-            note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
-        if not result.audio_as_is:  # re-encoded or packets dropped: say how, not only in the log
-            note += f" (audio: {result.audio})"
-        if result.dropped_streams:  # subtitles, data: left out, and said so
-            from .media import not_carried_note
-
-            note += f" ({not_carried_note(result.dropped_streams)}; see log)"
-        if result.rescaled_frames:
-            note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
-        typer.echo(
-            f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
-        )
     raise typer.Exit(worst)
+
+
+def ok_line(result) -> None:
+    """``OK: DERIVATIVE (...)``, with what the user must know about the input and the audio."""
+    note = " (rendered from the earlier analysis: no detection ran)" if result.analysis_reused else ""
+    if result.decisions is not None:
+        note += f" (decisions {result.decisions} applied)"
+    note += " (input ended early; see log)" if result.stopped_early else ""
+    if result.damaged_packets:
+        note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
+    if not result.audio_as_is:  # re-encoded or packets dropped: say how, not only in the log
+        note += f" (audio: {result.audio})"
+    if result.dropped_streams:  # subtitles, data: left out, and said so
+        from .media.decode import not_carried_note
+
+        note += f" ({not_carried_note(result.dropped_streams)}; see log)"
+    if result.rescaled_frames:
+        note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
+    typer.echo(
+        f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
+    )
 
 
 @app.command()
@@ -398,15 +577,11 @@ def keys_init(
     ] = False,
 ) -> None:
     """Create the station's Ed25519 key pair in $REDACT_KEY_DIR (default ~/.config/redact/keys)."""
-    from . import keys
+    from .evidence import keys
 
-    try:
-        keys.check_can_create(force=force)  # an existing key exits 4 before any passphrase is asked
-        secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
-        key = keys.create(passphrase=secret, force=force)
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+    keys.check_can_create(force=force)  # an existing key exits 4 before any passphrase is asked
+    secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
+    key = keys.create(passphrase=secret, force=force)
     typer.echo(f"station key created in {keys.key_dir()}")
     typer.echo(f"fingerprint: {key.fingerprint}")
 
@@ -414,13 +589,9 @@ def keys_init(
 @keys_app.command("show")
 def keys_show(pem: Annotated[bool, typer.Option("--pem", help="Print the public key as PEM.")] = False) -> None:
     """Print the station key's fingerprint (and public key) for publication."""
-    from . import keys
+    from .evidence import keys
 
-    try:
-        key = keys.load()
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+    key = keys.load()
     if key is None:
         typer.echo("no station key: seals and logs are unsigned (run `redact keys init`)", err=True)
         raise typer.Exit(1)
@@ -453,8 +624,8 @@ def verify(
     ] = False,
 ) -> None:
     """Check originals against seals, derivatives against logs, and the custody chain."""
-    from .keys import fingerprint
-    from .verify import as_json, verify_paths
+    from .evidence.keys import fingerprint
+    from .evidence.verify import as_json, verify_paths
 
     if not paths and case_dir is None:
         typer.echo("redact: error: give files or folders to verify, or --case-dir DIR", err=True)
@@ -512,16 +683,12 @@ def report(
     ] = None,
 ) -> None:
     """Write NAME.redaction-report.html for each derivative and log it as exported."""
-    from .court import write_reports
+    from .review.court import write_reports
 
     if not paths and case_dir is None:
         typer.echo("redact: error: give derivatives or folders to report on, or --case-dir DIR", err=True)
         raise typer.Exit(2)
-    try:
-        written = write_reports(list(paths or []), reviewer, case_dir)
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+    written = write_reports(list(paths or []), reviewer, case_dir)
     for path in written:
         typer.echo(f"OK: {path}")
 
@@ -537,16 +704,13 @@ def snapshot(
     grid: Annotated[int, typer.Option(metavar="PX", help="Draw a labelled pixel grid every PX pixels (0: none).")] = 0,
 ) -> None:
     """Write the frame a player shows at --at as PNG, to read --add-regions boxes off it."""
-    from .snapshot import write_snapshot
+    from .review.snapshot import write_snapshot
 
     try:
         written = write_snapshot(derivative, parse_time(at), out, grid)
     except ValueError as exc:
         typer.echo(f"redact: error: --at: {exc}", err=True)
         raise typer.Exit(2) from exc
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
     typer.echo(f"OK: {written}")
 
 
@@ -583,11 +747,7 @@ def bench(
     kinds_given = parse_kinds(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
     runs = [options_or_exit(preset, {"detect": {"kinds": kinds_given}}, quiet=True, workers=n) for n in counts]
-    try:
-        results = [run_bench(file, options) for options in runs]
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+    results = [run_bench(file, options) for options in runs]
     result = max(results, key=lambda r: r["redact_fps"])  # the one charted by --png
     if len(results) > 1:
         print_worker_sweep(results, result, json_out)
@@ -603,9 +763,24 @@ def bench(
             f"peak memory {result['peak_memory_mb']} MB (whole process tree, shared pages counted once;"
             f" {result['peak_rss_sum_mb']} MB summing each process's resident memory)"
         )
+        print_render(result)
     if png is not None and not chart(result, png):
         typer.echo("redact: error: matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
         raise typer.Exit(2)
+
+
+def print_render(result: dict) -> None:
+    """The re-render from the analysis just made (one decision changed): a correction's cost."""
+    analysed, detected = result["analysed_entries"], result["render_detected"]
+    typer.echo(
+        f"re-render from the analysis (one decision changed, no model): {result['render_fps']} fps;"
+        f" {result['render_ratio_to_transcode']}x the time of a transcode timed after it"
+        f" ({result['render_cpu_ratio_to_transcode']}x its CPU time)"
+    )
+    said = "detection ran once" if analysed == 1 and not detected else "detection ran again"
+    stage = "a detect stage" if detected else "no detect stage"
+    typer.echo(f"{said}: analysed {analysed} time(s) in the custody log, {stage} in the render")
+    typer.echo("render ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["render_ms_per_frame"].items()))
 
 
 def parse_worker_counts(text: str | None) -> list[int | None]:
@@ -630,11 +805,11 @@ def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:
     first = results[0]
     typer.echo(f"{first['cpu']}, {first['cores']} cores; clip {first['size']}, {first['frames']} frames")
     typer.echo(f"preset {first['preset']}; pure transcode: {first['transcode_fps']} fps")
-    typer.echo("workers  redact fps  real time  x transcode  peak MB")
+    typer.echo("workers  redact fps  real time  x transcode  peak MB  render fps  render x transcode")
     for r in results:
         typer.echo(
             f"{r['workers']:>7}  {r['redact_fps']:>10}  {r['realtime_factor']:>8}x  {r['ratio_to_transcode']:>10}x"
-            f"  {r['peak_memory_mb']:>7.0f}"
+            f"  {r['peak_memory_mb']:>7.0f}  {r['render_fps']:>10}  {r['render_ratio_to_transcode']:>17}x"
         )
     typer.echo(f"fastest: {best['workers']} worker(s), {best['redact_fps']} fps")
 
@@ -713,9 +888,6 @@ def batch(
     try:
         with sigterm_as_interrupt():  # a service manager's stop ends the clip in flight as Ctrl-C does
             result = run_batch(source, settings)
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
     except Terminated:
         typer.echo("redact: batch terminated (SIGTERM): rerun the same command to resume", err=True)
         raise typer.Exit(Terminated.exit_code) from None
@@ -726,9 +898,9 @@ def batch(
     from rich.table import Table
 
     table = Table(title=f"redact batch: {source}")
-    for column in ("clips", "already done", "redacted now", "failed"):
+    for column in ("clips", "already done", "redacted now", "of which re-rendered only", "failed"):
         table.add_column(column, justify="right")
-    table.add_row(str(result.total), str(result.skipped), str(result.done), str(result.failed))
+    table.add_row(str(result.total), str(result.skipped), str(result.done), str(result.reused), str(result.failed))
     console = Console(stderr=True)
     console.print(table)
     for _, error in result.failures:
@@ -746,11 +918,7 @@ def cluster_certs_command(
     """Make a cluster CA and a member certificate for batches across station PCs (Dask over TLS)."""
     from .batch.cluster_tls import CA_KEY, make_certificates
 
-    try:
-        paths = make_certificates(folder)
-    except RedactError as error:
-        fail(error)
-        raise typer.Exit(error.exit_code) from None
+    paths = make_certificates(folder)
     for path in paths.values():
         typer.echo(str(path))
     typer.echo(
@@ -771,4 +939,10 @@ def presets() -> None:
 
 
 def main() -> None:
-    app()
+    """The CLI's one edge: a ``RedactError`` from any command is one line and its exit code
+    (commands over many clips report each failing clip themselves and go on)."""
+    try:
+        app()
+    except RedactError as error:
+        fail(error)
+        sys.exit(error.exit_code)

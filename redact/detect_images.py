@@ -18,7 +18,7 @@ from .detect.base import Detector
 from .detect.upright import detect_frame, detect_rgb
 from .detections import Detections
 from .errors import BadInputError
-from .media import DecodeReport, check_path, frame_to_i420, iter_media, open_input
+from .media.decode import DecodeReport, check_path, frame_to_i420, iter_media, open_input
 from .options import DetectOptions
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}

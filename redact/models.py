@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import ModelError
-from .hashing import hash_file
+from .evidence.hashing import hash_file
 from .resources import resource_dirs
 
 

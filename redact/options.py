@@ -10,7 +10,7 @@ import numpy as np
 
 from .boxes import expand, expand_by_height
 from .detections import KINDS
-from .operator_regions import OperatorRegion, check_region
+from .review.operator_regions import OperatorRegion, check_region
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")

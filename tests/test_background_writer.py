@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from clips import pattern, video_facts
 
-from redact.background_writer import BackgroundWriter
-from redact.encode import DerivativeWriter
 from redact.errors import EncodeError
-from redact.media import VideoInfo
+from redact.media.background_writer import BackgroundWriter
+from redact.media.decode import VideoInfo
+from redact.media.encode import DerivativeWriter
 from redact.options import EncodeOptions
 
 W, H = 320, 240

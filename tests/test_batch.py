@@ -22,8 +22,8 @@ from test_workers import alive, children
 
 from redact.batch import BatchSettings, run_batch
 from redact.batch.source import ManifestProblems, jobs_from_folder
-from redact.request_fields import parse_ranges
-from redact.seal import hash_file
+from redact.evidence.seal import hash_file
+from redact.review.request_fields import parse_ranges
 
 FAST = BatchSettings(preset="fast", quiet=True, workers=1)
 PY = [sys.executable, "-m"]
@@ -317,6 +317,13 @@ def test_a_resume_check_that_stalls_is_stopped_and_the_clips_are_redone(tmp_path
     assert derivative_hashes(src) == before
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
+
+
 def test_ctrl_c_mid_batch_stops_the_clip_cleanly_and_a_rerun_finishes(tmp_path):
     """Ctrl-C reaches the terminal's process group; the clip's own group gets it from the batch."""
     src = tmp_path / "request"
@@ -330,8 +337,11 @@ def test_ctrl_c_mid_batch_stops_the_clip_cleanly_and_a_rerun_finishes(tmp_path):
         start_new_session=True,  # its own group, as a shell gives a foreground job
     )
     deadline = time.time() + 120
-    while not list(src.glob(".*.partial.mp4")) and time.time() < deadline:
-        time.sleep(0.05)  # the first clip is writing its derivative
+    while time.time() < deadline:  # the first clip is being analysed: its detection worker is up
+        if any(b"multiprocess.spawn" in cmdline(pid) for pid in descendants(proc.pid)):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
     everything = descendants(proc.pid)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)

@@ -15,14 +15,14 @@ import pytest
 from clips import decoded_audio, decoded_rgb
 from test_render import RATE, face_rects, write_interview
 
-from redact import keys
 from redact.batch import BatchSettings, run_batch
 from redact.batch.source import Job, ManifestProblems, jobs_from_manifest
 from redact.batch.state import BatchState
-from redact.decisions import Decisions, KeptTrack, save_decisions
-from redact.hashing import hash_file
-from redact.layout import Layout
+from redact.evidence import keys
+from redact.evidence.hashing import hash_file
+from redact.evidence.layout import Layout
 from redact.pipeline import read_analysis
+from redact.review.decisions import Decisions, KeptTrack, save_decisions
 
 SETTINGS = BatchSettings(quiet=True, workers=0)
 HEADER = "path,kinds,mute,audio_redaction,redact_frames,decisions\n"

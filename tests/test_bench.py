@@ -37,3 +37,23 @@ def test_a_page_shared_by_two_processes_counts_once_in_the_tree():
     assert resident - proportional >= SHARED_MB * 0.9  # the ring's pages: once, not twice
     assert proportional >= SHARED_MB
     assert 0 < memory.peak_mb <= memory.peak_rss_mb
+
+
+def test_bench_re_renders_from_its_analysis_without_detecting_again(tmp_path):
+    # The correction figure of `redact bench`: one decision changed, rendered from the analysis
+    # the run just made: no detect stage, detection recorded once. No timing is asserted.
+    from clips import sample_frames, write_clip
+
+    from redact.bench import run_bench
+    from redact.options import DetectOptions, RedactOptions
+
+    clip = write_clip(tmp_path / "b.mp4", sample_frames(8, size=(320, 180)))
+    before = clip.read_bytes()
+    result = run_bench(clip, RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0))
+    assert result["frames"] == 8
+    assert result["render_fps"] > 0 and result["render_s"] > 0 and result["render_transcode_s"] > 0
+    assert result["render_ratio_to_transcode"] > 0 and result["render_cpu_ratio_to_transcode"] > 0
+    assert {"decode", "mask", "encode"} <= set(result["render_ms_per_frame"])
+    assert not any("detect" in stage for stage in result["render_ms_per_frame"])
+    assert result["render_detected"] is False and result["analysed_entries"] == 1
+    assert clip.read_bytes() == before  # measured on a copy

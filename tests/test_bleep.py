@@ -15,9 +15,9 @@ import pytest
 from clips import decoded_audio, pattern
 
 from redact import redact_file
-from redact.audio_reencode import FLAC_BLOCK, describe_ranges, redact_samples, sample_spans
-from redact.encode import DerivativeWriter
-from redact.media import probe
+from redact.media.audio_reencode import FLAC_BLOCK, describe_ranges, redact_samples, sample_spans
+from redact.media.decode import probe
+from redact.media.encode import DerivativeWriter
 from redact.options import DetectOptions, EncodeOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
 

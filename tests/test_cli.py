@@ -195,7 +195,7 @@ def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
     import signal
     import time
 
-    from redact.seal import hash_file
+    from redact.evidence.seal import hash_file
 
     before = hash_file(sample_copy)
     proc = subprocess.Popen(
@@ -204,9 +204,14 @@ def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
         text=True,
         env=os.environ.copy(),
     )
+    from test_workers import children
+
     deadline = time.time() + 60
-    while not list(sample_copy.parent.glob(".*.partial.mp4")) and time.time() < deadline:
-        time.sleep(0.2)  # wait until it is writing the derivative
+    while time.time() < deadline:  # wait until it is detecting: sealed, workers started
+        if (sample_copy.parent / "custody.jsonl").exists() and children(proc.pid):
+            break
+        time.sleep(0.2)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in stderr

@@ -18,15 +18,16 @@ import pytest
 from clips import decoded_rgb, write_clip
 from test_pipeline import half_size_sample
 
-from redact import keys, redact_file
+from redact import redact_file
 from redact.batch import BatchSettings, run_batch
-from redact.court import write_report
 from redact.errors import BadInputError, RedactError
-from redact.keys import KeyError_
-from redact.operator_regions import parse_regions
+from redact.evidence import keys
+from redact.evidence.keys import KeyError_
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import log_path
 from redact.presets import DEFAULT_PRESET, options_from_preset
+from redact.review.court import write_report
+from redact.review.operator_regions import parse_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",)))

@@ -2,8 +2,8 @@ import json
 import subprocess
 import sys
 
-from redact import keys
-from redact.custody import append, custody_path, read_chain
+from redact.evidence import keys
+from redact.evidence.custody import append, custody_path, read_chain
 
 
 def write(folder, n, key=None, event="sealed"):
@@ -54,7 +54,7 @@ def test_unsigned_entries_are_counted_not_failed(tmp_path):
 
 def test_concurrent_writers_from_two_processes_keep_the_chain(tmp_path):
     code = (
-        "import sys; from pathlib import Path; from redact.custody import append\n"
+        "import sys; from pathlib import Path; from redact.evidence.custody import append\n"
         "for i in range(40):\n"
         "    append(Path(sys.argv[1]), 'verified', [{'name': 'x', 'sha256': sys.argv[2]}], 'p', None, 't')\n"
     )

@@ -3,9 +3,9 @@ import stat
 
 import pytest
 
-from redact import keys
 from redact.errors import OutputExistsError
-from redact.signing import check, sign
+from redact.evidence import keys
+from redact.evidence.signing import check, sign
 
 
 def test_init_writes_private_key_0600_and_public_pem(tmp_path):

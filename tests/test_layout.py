@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from clips import write_clip
 
-from redact import content_credentials, keys, redact_file
-from redact.layout import Layout
+from redact import redact_file
+from redact.evidence import content_credentials, keys
+from redact.evidence.layout import Layout
 from redact.options import RedactOptions
 
 QUICK = RedactOptions(quiet=True, workers=0)

@@ -22,10 +22,10 @@ from clips import (
 
 from redact import redact_file
 from redact.errors import OutputExistsError, SealMismatchError
+from redact.evidence.seal import hash_file, is_read_only
+from redact.media.timestamps import ReorderWindow, output_pts
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
-from redact.seal import hash_file, is_read_only
-from redact.timestamps import ReorderWindow, output_pts
 
 QUIET = RedactOptions(quiet=True)
 
@@ -274,7 +274,7 @@ def test_changed_original_is_refused_and_nothing_written(tmp_path):
 
 
 def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
-    from redact import encode
+    from redact.media import encode
 
     clip = write_clip(tmp_path / "c.mp4")
     calls = {"n": 0}

@@ -9,10 +9,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from redact import keys
-from redact.log_reader import LogReader, raw_digest
-from redact.redaction_log import RegionLog, build_log, write_log
-from redact.signing import canonical, check
+from redact.evidence import keys
+from redact.evidence.log_reader import LogReader, raw_digest
+from redact.evidence.redaction_log import RegionLog, build_log, write_log
+from redact.evidence.signing import canonical, check
 from redact.track import Region, Track
 
 
@@ -91,7 +91,7 @@ def test_reader_gives_every_member_and_the_signed_digest_one_item_at_a_time(tmp_
         spaced.write_text(broken)
         with pytest.raises(ValueError):
             LogReader(spaced)
-    monkeypatch.setattr("redact.log_reader.MAX_VALUE", 100)
+    monkeypatch.setattr("redact.evidence.log_reader.MAX_VALUE", 100)
     spaced.write_text(path.read_text().replace('"tracks":[', '"tracks":[{"id":' + "9" * 500 + "x", 1))
     with pytest.raises(ValueError, match="damaged or not a log"):  # a damaged log is not read whole
         LogReader(spaced)
@@ -143,7 +143,7 @@ def test_regions_are_spooled_beside_the_derivative_not_in_the_system_temp_folder
 
 
 def test_a_track_settled_in_parts_is_logged_exactly_as_if_held_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr("redact.redaction_log.BLOCK", 100)  # also read the spool back in small blocks
+    monkeypatch.setattr("redact.evidence.redaction_log.BLOCK", 100)  # also read the spool back in small blocks
     rng = np.random.default_rng(0)
     frames = list(range(0, 4000, 4))
     boxes = [rng.uniform(0, 500, 4).astype(np.float32) for _ in frames]

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from clips import decoded_audio, decoded_rgb, sample_frames
 
-from redact import keys
-from redact.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
-from redact.hashing import hash_file
-from redact.layout import Layout
+from redact.evidence import keys
+from redact.evidence.hashing import hash_file
+from redact.evidence.layout import Layout
 from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file, read_analysis, redact_file, render_file
+from redact.review.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
 
 RATE = 48000
 FACES = RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0)

@@ -74,7 +74,7 @@ def test_report_refuses_a_file_that_is_not_a_derivative(tmp_path):
 
 
 def test_track_rows_come_from_streamed_frames_and_tracks_with_every_time_range():
-    from redact.report import track_rows
+    from redact.review.report import track_rows
 
     frames = [
         [0, 0.0, [["face", 1, 1, 9, 9, 0.9, "detected", 1]]],

@@ -13,15 +13,15 @@ import pytest
 from clips import sample_frames, write_clip
 from test_render import FACES, write_interview
 
-from redact import keys
-from redact.court import write_report
-from redact.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
-from redact.hashing import hash_file
-from redact.layout import Layout
-from redact.log_reader import LogReader
+from redact.evidence import keys
+from redact.evidence.hashing import hash_file
+from redact.evidence.layout import Layout
+from redact.evidence.log_reader import LogReader
+from redact.evidence.redaction_log import REASONS, write_streamed
 from redact.pipeline import analyze_file, read_analysis, render_file
-from redact.redaction_log import REASONS, write_streamed
-from redact.report import _time, kept_spans, render, track_rows
+from redact.review.court import write_report
+from redact.review.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
+from redact.review.report import _time, kept_spans, render, track_rows
 
 
 def decide(clip: Path, decisions: Decisions) -> str:

@@ -14,13 +14,13 @@ from clips import burst_onset_s, decoded_audio, decoded_rgb, write_burst_clip, w
 from test_pipeline import half_size_sample
 
 from redact import redact_file
-from redact.court import write_report
 from redact.errors import BadInputError
-from redact.operator_regions import parse_regions
+from redact.evidence.verify import verify_paths
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
-from redact.snapshot import write_snapshot
-from redact.verify import verify_paths
+from redact.review.court import write_report
+from redact.review.operator_regions import parse_regions
+from redact.review.snapshot import write_snapshot
 
 QUIET = RedactOptions(quiet=True, workers=1)
 

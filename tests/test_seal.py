@@ -4,7 +4,7 @@ import os
 import pytest
 
 from redact.errors import SealMismatchError
-from redact.seal import hash_file, is_read_only, seal_original, seal_path
+from redact.evidence.seal import hash_file, is_read_only, seal_original, seal_path
 
 
 def test_seal_records_hash_and_makes_original_read_only(tmp_path):

@@ -24,11 +24,11 @@ from clips import write_clip
 from redact import redact_file
 from redact.batch import BatchSettings, run_batch
 from redact.batch.source import ManifestProblems
-from redact.custody import append, custody_path, read_chain
 from redact.errors import StorageError
+from redact.evidence.custody import append, custody_path, read_chain
+from redact.evidence.seal import seal_path, utc_iso
 from redact.options import RedactOptions
 from redact.pipeline import derivative_path, log_path
-from redact.seal import seal_path, utc_iso
 
 INLINE = RedactOptions(quiet=True, workers=0)
 POOLED = RedactOptions(quiet=True, workers=1)  # the shared-memory ring and a detection process
@@ -202,7 +202,7 @@ def test_a_seal_that_does_not_fit_fails_with_exit_9_and_the_original_stays_as_it
 
 
 def test_a_disk_that_takes_the_derivative_but_not_its_signed_copy_fails_with_exit_9(tmp_path, mount, monkeypatch):
-    from redact import keys
+    from redact.evidence import keys
 
     monkeypatch.setenv("REDACT_KEY_DIR", str(tmp_path / "keys"))
     keys.create()  # signed runs embed C2PA content credentials through a second, signed copy

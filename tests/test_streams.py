@@ -20,10 +20,10 @@ import pytest
 from clips import decoded_audio, pattern
 
 from redact import redact_file
-from redact.court import write_report
-from redact.media import carried_tags, check_timecode, not_carried_note
+from redact.media.decode import carried_tags, check_timecode, not_carried_note
 from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
+from redact.review.court import write_report
 
 FAST = RedactOptions(quiet=True, workers=0, detect=DetectOptions(kinds=("face",)))
 SUBTITLE = "1\n00:00:00,100 --> 00:00:00,800\nWitness John Smith, 12 Acacia Road\n\n"

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from clips import write_clip
 
-from redact import keys, redact_file
-from redact.hashing import hash_file
+from redact import redact_file
+from redact.evidence import keys
+from redact.evidence.hashing import hash_file
 from redact.options import RedactOptions
 
 FACES_ONLY = RedactOptions(quiet=True)
@@ -191,7 +192,7 @@ def test_signed_derivative_carries_valid_content_credentials_and_stays_faithful(
     import numpy as np
     from clips import video_facts
 
-    from redact import content_credentials
+    from redact.evidence import content_credentials
 
     manifest = content_credentials.read(case / "a.mp4.redacted.mp4")
     original_sha = json.loads((case / "a.mp4.seal.json").read_text())["sha256"]
@@ -206,7 +207,7 @@ def test_signed_derivative_carries_valid_content_credentials_and_stays_faithful(
 
 
 def test_unsigned_derivative_has_no_manifest_and_says_why(tmp_path):
-    from redact import content_credentials
+    from redact.evidence import content_credentials
 
     clip = write_clip(tmp_path / "u.mp4", count=4, size=(96, 64))
     redact_file(clip, FACES_ONLY)

@@ -15,10 +15,10 @@ from clips import video_facts
 from test_pipeline import assert_faces_masked, assert_faithful, half_size_sample
 
 from redact import redact_file
+from redact.evidence.seal import hash_file
 from redact.options import RedactOptions
 from redact.pipeline import derivative_path, log_path
 from redact.presets import options_from_preset
-from redact.seal import hash_file
 
 
 def children(pid: int) -> list[int]:

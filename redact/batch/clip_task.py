@@ -14,17 +14,17 @@ import socket
 from pathlib import Path
 
 from .. import __version__
-from ..custody import read_chain
-from ..decisions import Decisions, from_document, from_flags
 from ..errors import RedactError
-from ..hashing import hash_file
-from ..layout import Layout
-from ..log_reader import LogReader
-from ..media import not_carried_note
+from ..evidence.custody import read_chain
+from ..evidence.hashing import hash_file
+from ..evidence.layout import Layout
+from ..evidence.log_reader import LogReader
+from ..evidence.verify import read_log, verify_derivative
+from ..media.decode import not_carried_note
 from ..options import RedactOptions
 from ..pipeline import redact_file
 from ..presets import DEFAULT_PRESET, options_from_preset
-from ..verify import read_log, verify_derivative
+from ..review.decisions import Decisions, from_document, from_flags
 from .source import Job
 
 

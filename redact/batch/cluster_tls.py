@@ -39,7 +39,7 @@ def make_certificates(folder: Path, days: int = 825) -> dict[str, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    from ..certificates import end_entity, key_usage, local_ca
+    from ..evidence.certificates import end_entity, key_usage, local_ca
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / name for name in (CA_CERT, CA_KEY, MEMBER_CERT, MEMBER_KEY)}

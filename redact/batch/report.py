@@ -7,9 +7,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from ..atomic import atomic_output
 from ..errors import writing
-from ..seal import utc_iso
+from ..evidence.atomic import atomic_output
+from ..evidence.seal import utc_iso
 from .state import ClipRow
 
 JSON_NAME, HTML_NAME = "batch-report.json", "batch-report.html"

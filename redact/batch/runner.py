@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import BadInputError, StorageError
-from ..media import probe
+from ..media.decode import probe
 from ..options import usable_cores
 from .clip_task import job_options, outputs_of
 from .cluster_tls import cluster_security

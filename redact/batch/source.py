@@ -18,13 +18,13 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..decisions import from_document
 from ..detections import KINDS
 from ..errors import BadInputError
-from ..operator_regions import OperatorRegion, parse_regions
 from ..options import AUDIO_REDACTIONS
 from ..presets import available, preset_file
-from ..request_fields import parse_ranges, parse_tracks
+from ..review.decisions import from_document
+from ..review.operator_regions import OperatorRegion, parse_regions
+from ..review.request_fields import parse_ranges, parse_tracks
 
 COLUMNS = (
     "path",

@@ -69,7 +69,7 @@ def _child_start(parent: int, conn) -> None:
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # a group of its own: the batch can stop it and its workers at once
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="redact-parent-watch").start()
-    from ..hashing import report_reads
+    from ..evidence.hashing import report_reads
 
     report_reads(_every(HEARTBEAT_S, lambda: conn.send(("reading", None))))
 

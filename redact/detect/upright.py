@@ -12,7 +12,7 @@ import numpy as np
 from ..boxes import iou
 from ..detections import Detections
 from ..geometry import quarter_turns, unrotate_boxes
-from ..media import i420_to_rgb
+from ..media.decode import i420_to_rgb
 from .base import Detector
 
 

@@ -6,7 +6,7 @@ encode, no model) → ``publish`` (log, content credentials, atomic rename, cust
 holds the entry points, ``frames`` the timeline both passes share.
 """
 
-from ..layout import Layout
+from ..evidence.layout import Layout
 from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult
 from .publish import RedactResult

@@ -22,10 +22,10 @@ import numpy as np
 
 from .. import __version__
 from ..errors import BadInputError, SealMismatchError
-from ..hashing import hash_file
-from ..log_reader import LogReader
-from ..redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
-from ..signing import UNTRUSTED, canonical_json, check
+from ..evidence.hashing import hash_file
+from ..evidence.log_reader import LogReader
+from ..evidence.redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
+from ..evidence.signing import UNTRUSTED, canonical_json, check
 from ..track import Region
 
 ANALYSIS_FORMAT = "redact.analysis/1"
@@ -133,7 +133,7 @@ def read_analysis(path: Path, original: Path, original_sha256: str) -> Analysis:
         raise BadInputError(
             f"no analysis {path.name}", original, hint="run `redact analyze` (or `redact run`) on the clip first"
         )
-    from ..verify import read_log  # constant memory, and the digest its signature covers
+    from ..evidence.verify import read_log  # constant memory, and the digest its signature covers
 
     try:
         head, digest = read_log(path)

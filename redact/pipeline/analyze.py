@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import custody
-from ..atomic import temp_path_for
 from ..detect.workers import DetectionPool, InlineDetection, Result
 from ..errors import writing
-from ..media import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
+from ..evidence import custody
+from ..evidence.atomic import temp_path_for
+from ..evidence.seal import utc_iso
+from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
 from ..progress import FrameProgress
-from ..seal import utc_iso
 from ..track import Tracker
 from .analysis_file import AnalysisSpool, build_analysis, write_analysis
 from .frames import Timeline, Timer

@@ -13,8 +13,8 @@ import contextlib
 import time
 from collections.abc import Iterator
 
-from ..media import DecodeReport, VideoInfo
-from ..timestamps import ReorderWindow, output_pts
+from ..media.decode import DecodeReport, VideoInfo
+from ..media.timestamps import ReorderWindow, output_pts
 
 
 class Timer:

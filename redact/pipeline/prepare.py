@@ -11,14 +11,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import custody, keys
 from ..errors import BadInputError, SealMismatchError
-from ..keys import StationKey
-from ..layout import Layout
-from ..media import VideoInfo, probe
-from ..operator_regions import check_fits
+from ..evidence import custody, keys
+from ..evidence.keys import StationKey
+from ..evidence.layout import Layout
+from ..evidence.seal import Seal, current_operator, hash_file, seal_original, utc_iso
+from ..media.decode import VideoInfo, probe
 from ..options import RedactOptions
-from ..seal import Seal, current_operator, hash_file, seal_original, utc_iso
+from ..review.operator_regions import check_fits
 from .frames import Timer
 
 
@@ -102,7 +102,7 @@ def check_request(options: RedactOptions, info: VideoInfo, original: Path, frame
 
 def track_ids_and_parameters(path: Path) -> tuple[set[int], dict]:
     """The track ids an analysis or redaction log holds, and its parameters (one streamed read)."""
-    from ..log_reader import LogReader
+    from ..evidence.log_reader import LogReader
 
     ids: set[int] = set()
 

@@ -13,15 +13,15 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import content_credentials, custody
-from ..atomic import temp_path_for
-from ..decisions import Decisions
-from ..encode import DerivativeWriter
 from ..errors import StorageError, storage_error
-from ..media import VideoInfo
+from ..evidence import content_credentials, custody
+from ..evidence.atomic import temp_path_for
+from ..evidence.redaction_log import RegionLog, build_log, write_log
+from ..evidence.seal import hash_file, utc_iso
+from ..media.decode import VideoInfo
+from ..media.encode import DerivativeWriter
 from ..options import RedactOptions
-from ..redaction_log import RegionLog, build_log, write_log
-from ..seal import hash_file, utc_iso
+from ..review.decisions import Decisions
 from .analysis_file import Analysis
 from .analyze import input_facts
 from .frames import Timer

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..background_writer import BackgroundWriter
-from ..decisions import Decisions
-from ..encode import DerivativeWriter
 from ..errors import BadInputError
+from ..evidence.redaction_log import RegionLog
 from ..mask import i420_planes, mask_planes
-from ..media import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
-from ..operator_regions import boxes_in_frame
+from ..media.background_writer import BackgroundWriter
+from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
+from ..media.encode import DerivativeWriter
 from ..options import DetectOptions, MaskOptions, RedactOptions
 from ..progress import FrameProgress
-from ..redaction_log import RegionLog
+from ..review.decisions import Decisions
+from ..review.operator_regions import boxes_in_frame
 from ..track import Region, TrackOptions
 from .analysis_file import Analysis
 from .frames import Timeline, Timer

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..atomic import temp_path_for
-from ..decisions import Decisions, from_flags, load_decisions, save_decisions
 from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
-from ..layout import Layout
-from ..media import check_path
+from ..evidence.atomic import temp_path_for
+from ..evidence.layout import Layout
+from ..evidence.redaction_log import RegionLog
+from ..evidence.seal import read_seal_document, utc_iso
+from ..media.decode import check_path
 from ..options import RedactOptions
-from ..redaction_log import RegionLog
-from ..seal import read_seal_document, utc_iso
+from ..review.decisions import Decisions, from_flags, load_decisions, save_decisions
 from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult, analyze_clip
 from .frames import Timer

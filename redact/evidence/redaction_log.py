@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
+from ..track import Region, Track
 from .hashing import hash_file as hash_path
 from .signing import canonical_json as dumps
 from .signing import sign_digest
-from .track import Region, Track
 
 LOG_FORMAT = "redact.log/1"
 REGION_FIELDS = ["kind", "x0", "y0", "x1", "y1", "score", "reason", "track"]

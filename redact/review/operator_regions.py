@@ -21,7 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from .geometry import quarter_turns, unrotate_boxes
+from ..geometry import quarter_turns, unrotate_boxes
 from .request_fields import parse_time
 
 Key = tuple[float, float, float, float, float, float]  # start_s, end_s, x0, y0, x1, y1 (displayed pixels)

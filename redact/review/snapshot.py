@@ -15,11 +15,11 @@ import av
 import cv2
 import numpy as np
 
-from .atomic import atomic_output
-from .errors import BadInputError
-from .geometry import quarter_turns
-from .layout import DERIVATIVE_SUFFIX
-from .media import open_input
+from ..errors import BadInputError
+from ..evidence.atomic import atomic_output
+from ..evidence.layout import DERIVATIVE_SUFFIX
+from ..geometry import quarter_turns
+from ..media.decode import open_input
 
 
 def frame_shown_at(path: Path, seconds: float) -> tuple[np.ndarray, float]:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import __version__
+from .. import __version__
 from .certificates import end_entity, key_usage, local_ca
 from .keys import StationKey, key_dir
 

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
+from ..errors import BadInputError, SealMismatchError, storage_error
 from .atomic import write_json_atomic
-from .errors import BadInputError, SealMismatchError, storage_error
 from .hashing import hash_file
 from .keys import StationKey
 from .layout import Layout, sealed_file

@@ -19,7 +19,7 @@ import av
 import cv2
 import numpy as np
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 logging.getLogger("libav").setLevel(logging.CRITICAL)
 

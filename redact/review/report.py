@@ -20,8 +20,8 @@ import av
 import cv2
 import numpy as np
 
-from .geometry import quarter_turns
-from .verify import Finding
+from ..evidence.verify import Finding
+from ..geometry import quarter_turns
 
 THUMB_WIDTH = 320
 

@@ -16,13 +16,13 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import custody
-from .atomic import write_json_atomic
-from .errors import BadInputError, SealMismatchError, writing
+from ..errors import BadInputError, SealMismatchError, writing
+from ..evidence import custody
+from ..evidence.atomic import write_json_atomic
+from ..evidence.seal import utc_iso
+from ..evidence.signing import UNTRUSTED, check, sign
+from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
-from .options import AUDIO_REDACTIONS, STYLES
-from .seal import utc_iso
-from .signing import UNTRUSTED, check, sign
 
 DECISIONS_FORMAT = "redact.decisions/1"
 
@@ -217,6 +217,6 @@ def save_decisions(
 
 
 def _sha256(path: Path) -> str:
-    from .hashing import hash_file
+    from ..evidence.hashing import hash_file
 
     return hash_file(path)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import custody, keys
-from .atomic import atomic_output
-from .errors import BadInputError
-from .layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, Layout, log_for_derivative, report_for_derivative
-from .log_reader import LogReader
+from ..errors import BadInputError
+from ..evidence import custody, keys
+from ..evidence.atomic import atomic_output
+from ..evidence.layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, Layout, log_for_derivative, report_for_derivative
+from ..evidence.log_reader import LogReader
+from ..evidence.seal import current_operator, hash_file, utc_iso
+from ..evidence.verify import verify_paths
 from .report import contact_sheet, kept_spans, render, review_decisions, track_rows
-from .seal import current_operator, hash_file, utc_iso
-from .verify import verify_paths
 
 
 def find_logs(paths: list[Path], case_dir: Path | None = None) -> list[Path]:

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .errors import OutputExistsError, RedactError
+from ..errors import OutputExistsError, RedactError
 
 PRIVATE_NAME, PUBLIC_NAME = "station.key", "station.pub"
 

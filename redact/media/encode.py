@@ -19,10 +19,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..errors import EncodeError
+from ..options import EncodeOptions
 from .audio_reencode import AudioPlan, ReencodedAudio, describe_ranges, range_actions, reencode_codec
-from .errors import EncodeError
-from .media import VideoInfo
-from .options import EncodeOptions
+from .decode import VideoInfo
 
 DEFAULT_RATE = Fraction(30, 1)
 

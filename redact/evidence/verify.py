@@ -12,15 +12,7 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
-from .layout import (
-    ANALYSIS_SUFFIX,
-    DERIVATIVE_SUFFIX,
-    LOG_SUFFIX,
-    SEAL_SUFFIX,
-    Layout,
-    log_for_derivative,
-    sealed_file,
-)
+from .layout import ANALYSIS_SUFFIX, DERIVATIVE_SUFFIX, LOG_SUFFIX, SEAL_SUFFIX, Layout, log_for_derivative, sealed_file
 from .log_reader import LogReader, raw_digest
 from .seal import hash_file, is_read_only
 from .signing import UNTRUSTED, check, is_digest_signature

@@ -19,8 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .errors import writing
+from .. import __version__
+from ..errors import writing
 from .keys import StationKey
 from .signing import check, sign
 

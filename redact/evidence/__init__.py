@@ -1,0 +1,1 @@
+"""Chain of custody: seals, keys and signatures, custody log, logs, content credentials, verify."""

@@ -1,0 +1,1 @@
+"""Video in and out: open, probe and decode (PyAV), encode the derivative, audio."""

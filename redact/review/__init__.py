@@ -1,0 +1,1 @@
+"""What people decide and read: decisions, regions added, times as written, snapshots, reports."""
