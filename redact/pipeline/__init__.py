@@ -6,6 +6,8 @@ encode, no model) → ``publish`` (log, content credentials, atomic rename, cust
 holds the entry points, ``frames`` the timeline both passes share.
 """
 
+from pathlib import Path
+
 from ..evidence.layout import Layout
 from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult
@@ -13,16 +15,16 @@ from .publish import RedactResult
 from .run import analyze_file, redact_file, render_file
 
 
-def derivative_path(original) -> object:
+def derivative_path(original) -> Path:
     """The derivative beside ``original`` (``Layout`` knows case and output folders)."""
     return Layout(original).derivative
 
 
-def log_path(original) -> object:
+def log_path(original) -> Path:
     return Layout(original).log
 
 
-def analysis_path(original) -> object:
+def analysis_path(original) -> Path:
     return Layout(original).analysis
 
 

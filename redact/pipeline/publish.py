@@ -103,7 +103,6 @@ def publish(
     timer: Timer,
     started: float,
     started_at: str,
-    workers: int,
     threads: int,
 ) -> RedactResult:
     layout, info, seal, key = prepared.layout, prepared.info, prepared.seal, prepared.key

@@ -115,7 +115,7 @@ def redact_file(
         progress = heartbeat(progress)  # frames counted once (in the analysis); the render keeps it alive
     applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=False)
     result = _render(prepared, options, analysis, applied, started, progress, timer)
-    return result if not reused else _replace(result, analysis_reused=True)
+    return replace(result, analysis_reused=True) if reused else result
 
 
 def render_file(
@@ -219,7 +219,6 @@ def _render(
             timer,
             started,
             started_at,
-            0,
             threads,
         )
     except (EncodeError, OSError) as error:
@@ -247,7 +246,3 @@ def heartbeat(progress: Callable[[int], None] | None) -> Callable[[int], None] |
     if progress is None:
         return None
     return lambda n: progress(0)
-
-
-def _replace(result: RedactResult, **changes) -> RedactResult:
-    return replace(result, **changes)
