@@ -63,3 +63,25 @@ def test_regions_snap_outward_to_even_pixels_and_clip():
 def test_unknown_style_is_refused():
     with pytest.raises(ValueError, match="unknown style"):
         MaskOptions(style="swirl")
+
+
+def test_a_region_inside_another_is_obscured_by_the_outer_one_without_work_of_its_own():
+    from redact.mask import covered_by_another
+
+    rng = np.random.default_rng(3)
+    width, height = 64, 48
+    original = rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8)
+    outer, inner = [8, 8, 40, 40], [12, 12, 20, 20]
+    both, alone = original.copy(), original.copy()
+    rects = mask_planes(i420_planes(both, width, height), np.array([inner, outer, outer], np.float32), MaskOptions())
+    mask_planes(i420_planes(alone, width, height), np.array([outer], np.float32), MaskOptions())
+    assert np.array_equal(both, alone)  # the inner box and the repeated outer one: no second pass
+    assert len(rects) == 3  # every region keeps its rectangle for the log
+    y_both, y_orig = both[:height], original[:height]
+    assert np.abs(y_both[12:20, 12:20].astype(int) - y_orig[12:20, 12:20]).mean() > 20  # still obscured
+    assert covered_by_another(rects).tolist() == [True, False, True]
+    ellipse = original.copy()  # an ellipse does not cover its box's corners: nothing skipped
+    mask_planes(
+        i420_planes(ellipse, width, height), np.array([[8, 8, 12, 12], outer], np.float32), MaskOptions(shape="ellipse")
+    )
+    assert not np.array_equal(ellipse[8:12, 8:12], original[8:12, 8:12])
