@@ -303,15 +303,7 @@ def run(
 
     options = clip_options(
         preset,
-        detect={
-            "kinds": kinds,
-            "threshold": threshold,
-            "margin": margin,
-            "every": detect_every,
-            "face_size": face_size,
-            "plate_size": plate_size,
-            "coast": keep_lost,
-        },
+        detect=detect_flags(kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost),
         render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
         requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
         mute=mute,
@@ -348,15 +340,7 @@ def analyze(
 
     options = clip_options(
         preset,
-        detect={
-            "kinds": kinds,
-            "threshold": threshold,
-            "margin": margin,
-            "every": detect_every,
-            "face_size": face_size,
-            "plate_size": plate_size,
-            "coast": keep_lost,
-        },
+        detect=detect_flags(kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost),
         force=force,
         operator=operator,
         quiet=quiet,
@@ -437,6 +421,19 @@ def render(
         inputs,
         lambda path: ok_line(render_file(path, options, decisions, pictures, case_dir=case_dir, save=save_decisions)),
     )
+
+
+def detect_flags(kinds, threshold, margin, every, face_size, plate_size, coast) -> dict:
+    """The detection and tracking flags run and analyze share, as ``clip_options`` takes them."""
+    return {
+        "kinds": kinds,
+        "threshold": threshold,
+        "margin": margin,
+        "every": every,
+        "face_size": face_size,
+        "plate_size": plate_size,
+        "coast": coast,
+    }
 
 
 def parsed(flag: str, parse, value):
