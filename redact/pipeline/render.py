@@ -17,16 +17,16 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..evidence.redaction_log import RegionLog
-from ..mask import i420_planes, mask_planes
+from ..mask import i420_planes, single_threaded_opencv
 from ..media.background_writer import BackgroundWriter
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..media.encode import DerivativeWriter
-from ..options import DetectOptions, MaskOptions, RedactOptions
+from ..options import DetectOptions, RedactOptions
 from ..progress import FrameProgress
 from ..review.decisions import Decisions
-from ..review.operator_regions import boxes_in_frame
 from ..track import Region, TrackOptions
 from .analysis_file import Analysis
+from .frame_masks import FrameMasks
 from .frames import Timeline, Timer
 
 
@@ -57,7 +57,7 @@ class FrameRenderer:
         self.info_path = original  # named in errors
         self.timer, self.regions = timer, regions
         self.width, self.height = info.padded_size
-        self.keep = set(decisions.kept_ids)
+        self.masks = FrameMasks(info, options, decisions)
         self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
         self.found = analysis.frame_regions()
         self.next_found: tuple[int, list[Region]] | None = next(self.found, None)
@@ -76,34 +76,21 @@ class FrameRenderer:
                 hint="analyse the clip again with this installation (`redact analyze --force`)",
             )
         with self.timer("mask"):
-            regions = self._found(index)
-            if self.keep:
-                for r in regions:
-                    if r.track in self.keep:
-                        self.kept[r.track] = self.kept.get(r.track, 0) + 1
-                regions = [r for r in regions if r.track not in self.keep]
-            tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
-            boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
-            added = self._added(pts, duration)
-            if added:  # masked exactly as the operator drew them: no margin
-                regions = [*regions, *added]
-                boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
-            pictures = self._pictures(pts, duration, len(self.decisions.regions))
+            plan = self.masks.plan(self._found(index), pts, duration)
+            for track in plan.kept:
+                self.kept[track] = self.kept.get(track, 0) + 1
             direct = frame.format.name == "yuv420p" and (frame.width, frame.height) == (self.width, self.height)
             if direct:  # masked in the decoded frame itself, which goes to the encoder as it is
-                if len(boxes) or pictures:
+                if plan:
                     frame.make_writable()  # a copy only if the decoder still holds the picture
                 planes = frame_planes(frame)
             else:
                 with self.timer("convert"):
                     buf = frame_to_i420(frame)
                 planes = i420_planes(buf, self.width, self.height)
-            rects = mask_planes(planes, boxes, self.options.mask)
-            for region, style in pictures:  # the whole picture, in the style the decision gave
-                box = np.array([region.box], np.float32)
-                rects = np.concatenate([rects, mask_planes(planes, box, MaskOptions(style=style, shape="box"))])
-                regions.append(region)
-            self.pictures_masked += bool(pictures)
+            rects = plan.apply(planes, self.options.mask)
+            regions = plan.regions
+            self.pictures_masked += bool(plan.pictures)
         self.regions.add(index, float(pts * self.info.time_base), regions, rects)
         with self.timer("encode_wait"):  # the encoding itself runs on the writer's thread
             if direct:
@@ -119,29 +106,6 @@ class FrameRenderer:
         if self.next_found is not None and self.next_found[0] == index:
             return list(self.next_found[1])
         return []
-
-    def _shown(self, pts: int, duration: int) -> tuple[float, float]:
-        """When the frame is on screen, as a player counts from the clip's start."""
-        t = float(pts * self.info.time_base) - self.info.start_s
-        return round(t, 6), float(duration * self.info.time_base)  # to the microsecond: 2.28 - 2 is 0.27999...
-
-    def _added(self, pts: int, duration: int) -> list[Region]:
-        if not self.decisions.regions:
-            return []
-        t, shown_for = self._shown(pts, duration)
-        keys = self.decisions.region_keys
-        shown = boxes_in_frame(keys, t, shown_for, self.info.rotation, self.info.width, self.info.height)
-        return [Region(track, "operator", box, 1.0, "added") for track, box in shown]
-
-    def _pictures(self, pts: int, duration: int, after: int) -> list[tuple[Region, str]]:
-        """Whole-picture ranges this frame is shown in (track ids after the added regions')."""
-        t, shown_for = self._shown(pts, duration)
-        whole = (0.0, 0.0, float(self.width), float(self.height))
-        return [
-            (Region(-(after + n + 1), "picture", whole, 1.0, "whole picture"), p.style)
-            for n, p in enumerate(self.decisions.pictures)
-            if t < p.end and round(t + max(shown_for, 1e-6), 6) > p.start  # to the microsecond, as regions
-        ]
 
     def close(self) -> None:
         """Close the analysis's readers (a suspended reader keeps its file open)."""
@@ -202,6 +166,7 @@ def render_frames(
         timeline = Timeline(info, report)
         with (
             contextlib.closing(renderer),
+            single_threaded_opencv(),
             FrameProgress(f"{original.name} (rendering)", info.frames, options.quiet) as bar,
         ):
 

@@ -1,0 +1,90 @@
+"""What one frame gets masked: the analysis's regions less kept tracks, the regions a person
+added and the whole-picture ranges, as a plan that the render and the review page apply alike.
+
+Pure: no decoding, no file. The render masks a frame's planes with it before encoding; the
+review page masks the frame it shows with the same plan, so what a clerk sees is what the
+derivative will hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..mask import mask_planes
+from ..media.decode import VideoInfo
+from ..options import MaskOptions, RedactOptions
+from ..review.decisions import Decisions
+from ..review.operator_regions import boxes_in_frame
+from ..track import Region
+
+
+@dataclass
+class MaskPlan:
+    """One frame's regions in the order they are masked and logged, with their masked boxes
+    (margins added to detected ones, added ones as drawn) and the whole-picture styles."""
+
+    regions: list[Region]
+    boxes: np.ndarray  # xyxy per region of ``regions`` before the pictures
+    pictures: list[str] = field(default_factory=list)  # a style per whole-picture region (last in regions)
+    kept: list[int] = field(default_factory=list)  # kept tracks that were in this frame
+
+    def __bool__(self) -> bool:
+        return bool(len(self.boxes) or self.pictures)
+
+    def apply(self, planes: tuple[np.ndarray, np.ndarray, np.ndarray], options: MaskOptions) -> np.ndarray:
+        """Mask ``planes`` (I420 views) in place; the rectangles masked, a row per region."""
+        rects = mask_planes(planes, self.boxes, options)
+        height, width = planes[0].shape
+        for style in self.pictures:  # the whole picture, in the style the decision gave
+            whole = np.array([[0, 0, width, height]], np.float32)
+            rects = np.concatenate([rects, mask_planes(planes, whole, MaskOptions(style=style, shape="box"))])
+        return rects
+
+
+class FrameMasks:
+    """Plans for the frames of one clip under one set of decisions."""
+
+    def __init__(self, info: VideoInfo, options: RedactOptions, decisions: Decisions):
+        self.info, self.options, self.decisions = info, options, decisions
+        self.width, self.height = info.padded_size
+        self.keep = set(decisions.kept_ids)
+
+    def plan(self, found: list[Region], pts: int, duration: int) -> MaskPlan:
+        """The plan for the frame shown at ``pts`` for ``duration`` (stream time base) in
+        which the analysis found ``found``."""
+        kept = [r.track for r in found if r.track in self.keep]
+        regions = [r for r in found if r.track not in self.keep] if kept else list(found)
+        tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
+        boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
+        added = self.added(pts, duration)
+        if added:  # masked exactly as the operator drew them: no margin
+            regions = [*regions, *added]
+            boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
+        pictures = self.pictures(pts, duration, len(self.decisions.regions))
+        regions += [region for region, _ in pictures]
+        return MaskPlan(regions, boxes, [style for _, style in pictures], kept)
+
+    def shown(self, pts: int, duration: int) -> tuple[float, float]:
+        """When the frame is on screen, as a player counts from the clip's start."""
+        t = float(pts * self.info.time_base) - self.info.start_s
+        return round(t, 6), float(duration * self.info.time_base)  # to the microsecond: 2.28 - 2 is 0.27999...
+
+    def added(self, pts: int, duration: int) -> list[Region]:
+        if not self.decisions.regions:
+            return []
+        t, shown_for = self.shown(pts, duration)
+        keys = self.decisions.region_keys
+        shown = boxes_in_frame(keys, t, shown_for, self.info.rotation, self.info.width, self.info.height)
+        return [Region(track, "operator", box, 1.0, "added") for track, box in shown]
+
+    def pictures(self, pts: int, duration: int, after: int) -> list[tuple[Region, str]]:
+        """Whole-picture ranges this frame is shown in (track ids after the added regions')."""
+        t, shown_for = self.shown(pts, duration)
+        whole = (0.0, 0.0, float(self.width), float(self.height))
+        return [
+            (Region(-(after + n + 1), "picture", whole, 1.0, "whole picture"), p.style)
+            for n, p in enumerate(self.decisions.pictures)
+            if t < p.end and round(t + max(shown_for, 1e-6), 6) > p.start  # to the microsecond, as regions
+        ]
