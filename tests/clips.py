@@ -12,6 +12,7 @@ import numpy as np
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "two_faces_720p.mp4"
 SAMPLE_TRUTH = SAMPLE.with_name("two_faces_720p.truth.json")
+AUDIO_RATE = 48000  # of the clips with sound written here
 
 
 def sample_frames(count: int, size: tuple[int, int] | None = None) -> list[np.ndarray]:
@@ -223,3 +224,30 @@ def video_facts(path: Path) -> dict:
 def decoded_rgb(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as c:
         return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def half_size_sample(tmp_path, frames: int = 30):
+    return write_clip(tmp_path / "half.mp4", sample_frames(frames, size=(640, 360)), time_base=Fraction(1, 30))
+
+
+def write_interview(path: Path, frames: int = 24) -> Path:
+    """Two real faces (the sample at 640x360, 25 fps) with 16-bit PCM sound: a 330 Hz tone."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
+        video.time_base = video.codec_context.time_base = Fraction(1, 25)
+        audio = out.add_stream("pcm_s16le", rate=AUDIO_RATE, layout="mono")
+        for i, rgb in enumerate(sample_frames(frames, size=(640, 360))):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        total = int(AUDIO_RATE * frames / 25)
+        for start in range(0, total, 1024):
+            n = np.arange(start, min(total, start + 1024))
+            samples = (0.1 * np.sin(2 * np.pi * 330 * n / AUDIO_RATE) * 32767).astype(np.int16).reshape(1, -1)
+            af = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+            af.sample_rate, af.pts = AUDIO_RATE, start
+            out.mux(audio.encode(af))
+        out.mux(audio.encode(None))
+    return path

@@ -204,7 +204,7 @@ def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
         text=True,
         env=os.environ.copy(),
     )
-    from test_workers import children
+    from processes import children
 
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until it is detecting: sealed, workers started

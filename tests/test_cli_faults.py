@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import decoded_rgb, write_clip
-from test_pipeline import half_size_sample
+from clips import decoded_rgb, half_size_sample, write_clip
 
 from redact import redact_file
 from redact.batch import BatchSettings, run_batch

@@ -16,9 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from clips import sample_frames, write_clip
-from test_pipeline import half_size_sample
-from test_workers import alive, children
+from clips import half_size_sample, sample_frames, write_clip
+from processes import alive, children
 
 from redact.batch import BatchSettings, run_batch
 from redact.batch.source import ManifestProblems, jobs_from_folder

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import decoded_audio, decoded_rgb
-from test_render import RATE, face_rects, write_interview
+from checks import face_rects
+from clips import AUDIO_RATE as RATE
+from clips import decoded_audio, decoded_rgb, write_interview
 
 from redact.batch import BatchSettings, run_batch
 from redact.batch.source import Job, ManifestProblems, jobs_from_manifest

@@ -12,7 +12,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parent.parent / "models" / "make_ppocrv4_det.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "models" / "make_ppocrv4_det.py"
 
 
 def load_script():

@@ -11,36 +11,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from clips import video_facts
-from test_pipeline import assert_faces_masked, assert_faithful, half_size_sample
+from checks import assert_faces_masked, assert_faithful
+from clips import half_size_sample, video_facts
+from processes import alive, children
 
 from redact import redact_file
 from redact.evidence.seal import hash_file
 from redact.options import RedactOptions
 from redact.pipeline import derivative_path, log_path
 from redact.presets import options_from_preset
-
-
-def children(pid: int) -> list[int]:
-    """Live child processes of ``pid`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def regions_of(clip: Path) -> list:

@@ -10,13 +10,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from clips import decoded_audio, decoded_rgb, sample_frames
+from checks import face_rects
+from clips import AUDIO_RATE as RATE
+from clips import decoded_audio, decoded_rgb, write_interview
 
 from redact.evidence import keys
 from redact.evidence.hashing import hash_file
@@ -25,31 +25,7 @@ from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file, read_analysis, redact_file, render_file
 from redact.review.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
 
-RATE = 48000
 FACES = RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0)
-
-
-def write_interview(path: Path, frames: int = 24) -> Path:
-    """Two real faces (the sample at 640x360, 25 fps) with 16-bit PCM sound: a 330 Hz tone."""
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=25)
-        video.width, video.height, video.pix_fmt = 640, 360, "yuv420p"
-        video.time_base = video.codec_context.time_base = Fraction(1, 25)
-        audio = out.add_stream("pcm_s16le", rate=RATE, layout="mono")
-        for i, rgb in enumerate(sample_frames(frames, size=(640, 360))):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts = i
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
-        total = int(RATE * frames / 25)
-        for start in range(0, total, 1024):
-            n = np.arange(start, min(total, start + 1024))
-            samples = (0.1 * np.sin(2 * np.pi * 330 * n / RATE) * 32767).astype(np.int16).reshape(1, -1)
-            af = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-            af.sample_rate, af.pts = RATE, start
-            out.mux(audio.encode(af))
-        out.mux(audio.encode(None))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +107,6 @@ def decide(case: Path, decisions: Decisions) -> Path:
         layout.decisions, decisions, analysis.path, analysis.sha256, layout.records, keys.load(), "DC 1 Test"
     )
     return layout.decisions
-
-
-def face_rects(log: dict, track: int) -> dict[int, list[int]]:
-    """Frame -> the masked rectangle of ``track`` in that frame, from a redaction log."""
-    return {f: r[1:5] for f, _, regions in log["regions"]["frames"] for r in regions if r[7] == track}
 
 
 def test_decisions_keep_a_track_add_a_region_black_out_pictures_and_bleep(case):

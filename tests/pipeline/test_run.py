@@ -8,11 +8,13 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from checks import assert_faces_masked, assert_faithful
 from clips import (
     SAMPLE,
     burst_onset_s,
     decoded_audio,
     decoded_rgb,
+    half_size_sample,
     sample_frames,
     sample_truth,
     video_facts,
@@ -30,20 +32,6 @@ from redact.pipeline import derivative_path, log_path
 QUIET = RedactOptions(quiet=True)
 
 
-def assert_faithful(original, derivative, audio=True):
-    a, b = video_facts(original), video_facts(derivative)
-    assert b["frames"] == a["frames"]
-    assert np.allclose(b["pts_s"], a["pts_s"], atol=1e-6)
-    assert b["video_end_s"] == pytest.approx(a["video_end_s"], abs=0.002)
-    if audio and a["audio_end_s"] is not None:
-        assert b["audio_end_s"] == pytest.approx(a["audio_end_s"], abs=0.002)
-    if a["container_format"] == "mp4":  # same container: the reported duration matches too
-        assert b["container_duration_s"] == pytest.approx(a["container_duration_s"], abs=0.002)
-    assert b["rotation"] == a["rotation"]
-    if audio:
-        assert b["audio_packets"] == a["audio_packets"]
-
-
 def test_sample_is_faithful_sealed_and_every_face_masked(sample_redacted):
     original = sample_redacted
     derivative = derivative_path(original)
@@ -53,24 +41,6 @@ def test_sample_is_faithful_sealed_and_every_face_masked(sample_redacted):
     before, after = assert_faces_masked(SAMPLE, derivative)
     # far from any face the picture is untouched apart from re-encoding
     assert np.abs(before[0][650:, :].astype(float) - after[0][650:, :]).mean() < 3
-
-
-def assert_faces_masked(original, derivative, scale: float = 1.0):
-    """Every ground-truth face of the sample (boxes / ``scale``) is masked in every frame."""
-    truth = sample_truth()["frames"]
-    before, after = decoded_rgb(original), decoded_rgb(derivative)
-    for i, (src, out) in enumerate(zip(before, after, strict=True)):
-        for x0, y0, x1, y1 in np.round(np.array(truth[i]["faces"]) / scale).astype(int):
-            face_in = src[y0:y1, x0:x1].astype(float)
-            face_out = out[y0:y1, x0:x1].astype(float)
-            # masked: the face's detail is gone, not just slightly re-encoded
-            assert np.abs(face_in - face_out).mean() > 8, f"frame {i} face not masked"
-            assert face_out.std() < face_in.std(), f"frame {i} face keeps its texture"
-    return before, after
-
-
-def half_size_sample(tmp_path, frames: int = 30):
-    return write_clip(tmp_path / "half.mp4", sample_frames(frames, size=(640, 360)), time_base=Fraction(1, 30))
 
 
 def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch):

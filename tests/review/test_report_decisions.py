@@ -10,18 +10,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from clips import sample_frames, write_clip
-from test_render import FACES, write_interview
+from clips import sample_frames, write_clip, write_interview
 
 from redact.evidence import keys
 from redact.evidence.hashing import hash_file
 from redact.evidence.layout import Layout
 from redact.evidence.log_reader import LogReader
 from redact.evidence.redaction_log import REASONS, write_streamed
+from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file, read_analysis, render_file
 from redact.review.court import write_report
 from redact.review.decisions import AddedRegion, AudioRange, Decisions, KeptTrack, PictureRange, save_decisions
 from redact.review.report import _time, kept_spans, render, track_rows
+
+FACES = RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0)
 
 
 def decide(clip: Path, decisions: Decisions) -> str:

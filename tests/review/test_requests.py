@@ -10,8 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from clips import burst_onset_s, decoded_audio, decoded_rgb, write_burst_clip, write_clip
-from test_pipeline import half_size_sample
+from clips import burst_onset_s, decoded_audio, decoded_rgb, half_size_sample, write_burst_clip, write_clip
 
 from redact import redact_file
 from redact.errors import BadInputError
