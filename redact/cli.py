@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .errors import RedactError, Terminated, sigterm_as_interrupt
+from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 from .review.operator_regions import parse_regions
@@ -421,6 +421,61 @@ def render(
         inputs,
         lambda path: ok_line(render_file(path, options, decisions, pictures, case_dir=case_dir, save=save_decisions)),
     )
+
+
+@app.command()
+def review(
+    path: Annotated[Path, typer.Argument(metavar="CLIP|FOLDER", help="A clip, or a folder of clips, to review.")],
+    reviewer: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Who reviews: named in the decisions and the custody log.")
+    ] = None,
+    port: Annotated[int, typer.Option(metavar="N", help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the address only; do not open a browser.")
+    ] = False,
+    preset: PresetFlag = DEFAULT_PRESET,
+    kinds: KindsFlag = None,
+    workers: WorkersFlag = None,
+    case_dir: CaseDirFlag = None,
+) -> None:
+    """Review a clip in a local page: check every track, keep the subject visible, add what was
+    missed, mute or bleep what was said, render. Analyses clips without an analysis first. The
+    page listens on 127.0.0.1 only, behind a one-time token in the address it prints."""
+    from .review.page.serve import analyse_missing, clips_under, open_browser, start
+
+    options = clip_options(
+        preset,
+        detect=detect_flags(kinds, None, None, None, None, None, None),
+        operator=reviewer,
+        workers=workers,
+    )
+    say_if_unsigned()
+    _, clips = clips_under(path)
+    if not clips:
+        raise BadInputError("no video clips in this folder", path)
+    analyse_missing(clips, options, case_dir)
+
+    def ready(url: str) -> None:
+        typer.echo(f"Review page: {url}")
+        typer.echo("(listening on 127.0.0.1 only; Ctrl-C to stop)")
+        if not no_browser:
+            open_browser(url)
+
+    try:
+        start(
+            path,
+            options,
+            reviewer or "",
+            port,
+            case_dir,
+            background=False,
+            ready=ready,
+            waiting=lambda clip: typer.echo(f"Waiting for the render of {clip} to finish…"),
+        )
+    except KeyboardInterrupt:  # Ctrl-C is how a review ends: every decision is saved already
+        typer.echo("Review stopped (decisions are saved as they are made).")
+    except OSError as error:
+        raise BadInputError(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})", path) from error
 
 
 def detect_flags(kinds, threshold, margin, every, face_size, plate_size, coast) -> dict:

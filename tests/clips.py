@@ -55,8 +55,10 @@ def write_clip(
     audio: bool | list[str] = False,
     fmt: str | None = None,
     faststart: bool = True,
+    x264: dict[str, str] | None = None,
 ) -> Path:
-    """Encode ``frames`` (or a pattern) to ``path``; ``pts`` in ``time_base`` units make VFR."""
+    """Encode ``frames`` (or a pattern) to ``path``; ``pts`` in ``time_base`` units make VFR;
+    ``x264``: encoder options (GOP structure: ``{"x264-params": "keyint=10:open-gop=1"}``)."""
     if frames is None:
         frames = [pattern(i, *size) for i in range(count)]
     height, width = frames[0].shape[:2]
@@ -66,6 +68,8 @@ def write_clip(
         video.width, video.height, video.pix_fmt = width, height, pix_fmt
         video.time_base = time_base
         video.codec_context.time_base = time_base
+        if x264:
+            video.codec_context.options = dict(x264)
         if rotation is not None:
             video.set_display_rotation(rotation)
         codecs = ["aac"] if audio is True else list(audio or [])

@@ -1,0 +1,280 @@
+"""One clip under review: its verified original, its analysis, the decisions being made, and
+the pictures the page shows of them.
+
+The session verifies the original against its seal and the analysis against the original when
+it opens (custody "verified"), holds the decisions as last saved (signed, custody "reviewed"
+each time they change), and masks every frame and thumbnail it serves with the same plan the
+render will apply, so the page shows what the derivative will hold. The unredacted original
+is shown only after the reviewer switches it on, which the custody log records.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ...errors import BadInputError
+from ...evidence import custody
+from ...evidence.layout import Layout
+from ...evidence.seal import utc_iso
+from ...geometry import quarter_turns, rotate_boxes
+from ...mask import i420_planes, single_threaded_opencv
+from ...options import RedactOptions
+from ...pipeline.analysis_file import read_analysis
+from ...pipeline.frame_masks import FrameMasks
+from ...pipeline.frames import Timer
+from ...pipeline.prepare import prepare
+from ...pipeline.render import analysed_options
+from ...track import Region
+from ..decisions import DECISIONS_FORMAT, Decisions, KeptTrack, from_document, load_decisions, save_decisions
+from ..operator_regions import check_fits
+from .frames import FrameSource, jpeg, shown_rgb
+
+THUMB_HEIGHT = 72
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """A track as the page lists it; ``best``: the frame and stored box of its best detection."""
+
+    id: int
+    kind: str
+    first_frame: int
+    last_frame: int
+    frames: int
+    start_s: float
+    end_s: float
+    score: float
+    best: tuple[int, tuple[float, float, float, float]]
+
+    def as_json(self) -> dict:
+        fields = ("id", "kind", "first_frame", "last_frame", "frames", "start_s", "end_s", "score")
+        return {name: getattr(self, name) for name in fields}
+
+
+class ClipSession:
+    def __init__(self, original: Path, options: RedactOptions, reviewer: str, case_dir: Path | None = None):
+        self.layout = Layout(original, case_dir)
+        self.original = self.layout.original
+        prepared = prepare(self.layout, options, Timer())  # verifies the seal (custody "verified")
+        self.info, self.key, self.seal = prepared.info, prepared.key, prepared.seal
+        self.reviewer = reviewer or prepared.operator
+        self.analysis = read_analysis(self.layout.analysis, self.original, prepared.seal.sha256)
+        self.options = replace(analysed_options(options, self.analysis), operator=self.reviewer)
+        self.stamps = [tuple(s) for s in self.analysis.timestamps()]
+        base, start = self.info.time_base, self.info.start_s
+        self.times = [round(float(pts * base) - start, 6) for pts, _ in self.stamps]
+        self.durations = [round(float(d * base), 6) for _, d in self.stamps]
+        self.found: dict[int, list[Region]] = dict(self.analysis.frame_regions())
+        self.tracks = self._tracks()
+        self.lock = threading.Lock()  # decisions and the original switch
+        self.decisions = (
+            load_decisions(self.layout.decisions, self.analysis.sha256, self.original)
+            if self.layout.decisions.exists()
+            else Decisions()
+        )
+        self.version = 0  # bumped at every save: the page's cache-buster for masked pictures
+        self.view_original = False
+        self.original_since = 0.0
+        self.source = FrameSource(self.original, self.info, self.stamps)
+        self.turns = quarter_turns(self.info.rotation)
+
+    def _tracks(self) -> dict[int, TrackSummary]:
+        from ...evidence.log_reader import LogReader
+
+        tracks = {}
+        for track in LogReader(self.analysis.path, digest=False).items(("tracks",)):
+            boxes = track.get("boxes") or []
+            best = max(boxes, key=lambda b: b[5]) if boxes else [track["first_frame"], 0, 0, 1, 1, 0.0]
+            first, last = track["first_frame"], track["last_frame"]
+            tracks[track["id"]] = TrackSummary(
+                id=track["id"],
+                kind=track["kind"],
+                first_frame=first,
+                last_frame=last,
+                frames=last - first + 1,
+                start_s=self.times[first] if first < len(self.times) else 0.0,
+                end_s=self._end(last),
+                score=round(max((b[5] for b in boxes), default=0.0), 3),
+                best=(best[0], tuple(best[1:5])),
+            )
+        return tracks
+
+    def _end(self, index: int) -> float:
+        if index >= len(self.times):
+            return self.times[-1] if self.times else 0.0
+        return round(self.times[index] + self.durations[index], 6)
+
+    # --- what the page reads -------------------------------------------------------------
+
+    @property
+    def shown_size(self) -> tuple[int, int]:
+        w, h = self.info.width, self.info.height
+        return (h, w) if self.turns % 2 else (w, h)
+
+    def summary(self) -> dict:
+        width, height = self.shown_size
+        duration = self._end(len(self.times) - 1) if self.times else 0.0
+        return {
+            "name": self.original.name,
+            "width": width,
+            "height": height,
+            "frames": len(self.stamps),
+            "fps": round(float(self.info.rate), 3)
+            if self.info.rate
+            else round(len(self.times) / max(duration, 1e-6), 3),
+            "duration_s": duration,
+            "times": self.times,
+            "durations": self.durations,
+            "has_audio": self.info.audio_streams > 0,
+            "reviewer": self.reviewer,
+            "view_original": self.view_original,
+            "tracks": [t.as_json() for t in sorted(self.tracks.values(), key=lambda t: (t.first_frame, t.id))],
+            "decisions": self.decisions_json(),
+            "version": self.version,
+        }
+
+    def decisions_json(self) -> dict:
+        log = self.decisions.as_log()
+        return {
+            "keep_tracks": [{"track": k["track"], "reason": k["reason"]} for k in log["keep_tracks"]],
+            "add_regions": log["add_regions"],
+            "redact_pictures": log["redact_pictures"],
+            "audio": log["audio"],
+        }
+
+    def frame_regions(self, index: int) -> list[dict]:
+        """The analysis's regions of frame ``index`` as masked (margins included), in shown pixels."""
+        self._check_index(index)
+        found = self.found.get(index, [])
+        width, height = self.info.padded_size
+        tight = np.array([r.box for r in found], np.float32).reshape(-1, 4)
+        boxes = self.options.detect.regions(tight, [r.kind for r in found], width, height)
+        shown = rotate_boxes(np.clip(boxes, 0, [width, height, width, height]), self.turns, *self.info_size)
+        kept = set(self.decisions.kept_ids)
+        return [
+            {
+                "track": r.track,
+                "kind": r.kind,
+                "box": [round(float(v), 1) for v in box],
+                "score": round(r.score, 3),
+                "reason": r.reason,
+                "kept": r.track in kept,
+            }
+            for r, box in zip(found, shown, strict=True)
+        ]
+
+    @property
+    def info_size(self) -> tuple[int, int]:
+        return self.info.width, self.info.height
+
+    def picture(self, index: int, original: bool = False) -> np.ndarray:
+        """Frame ``index`` as shown (RGB): masked as the render will mask it, unless ``original``."""
+        self._check_index(index)
+        if original:
+            self.check_original()
+        buf = self.source.i420(index)
+        if not original:
+            with self.lock:
+                decisions = self.decisions
+            plan = FrameMasks(self.info, self.options, decisions).plan(self.found.get(index, []), *self.stamps[index])
+            if plan:
+                with single_threaded_opencv():
+                    plan.apply(i420_planes(buf, *self.info.padded_size), self.options.mask)
+        return shown_rgb(buf, self.info)
+
+    def unmasked_picture(self, index: int) -> np.ndarray:
+        """Frame ``index`` as recorded, for the tracker only: never sent to the page."""
+        self._check_index(index)
+        return shown_rgb(self.source.i420(index), self.info)
+
+    def frame_jpeg(self, index: int, original: bool = False) -> bytes:
+        return jpeg(self.picture(index, original))
+
+    def thumbnail_jpeg(self, track_id: int, original: bool = False) -> bytes:
+        """The track's best detection, cut out of its frame as shown (masked unless ``original``)."""
+        track = self.tracks.get(track_id)
+        if track is None:
+            raise BadInputError(f"no track {track_id} in the analysis", self.original)
+        frame, box = track.best
+        rgb = self.picture(frame, original)
+        x0, y0, x1, y1 = rotate_boxes(np.array([box]), self.turns, *self.info_size)[0]
+        grow_x, grow_y = max(8.0, (x1 - x0) * 0.4), max(8.0, (y1 - y0) * 0.4)
+        h, w = rgb.shape[:2]
+        left, top = int(max(0, x0 - grow_x)), int(max(0, y0 - grow_y))
+        right, bottom = int(min(w, x1 + grow_x)), int(min(h, y1 + grow_y))
+        crop = rgb[top : max(bottom, top + 1), left : max(right, left + 1)]
+        scale = THUMB_HEIGHT / crop.shape[0]
+        size = (max(1, min(160, round(crop.shape[1] * scale))), THUMB_HEIGHT)
+        return jpeg(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), 85)
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < len(self.stamps):
+            raise BadInputError(f"no frame {index} (the clip has {len(self.stamps)})", self.original)
+
+    def check_original(self) -> None:
+        if not self.view_original:
+            raise PermissionError("the unredacted original is not switched on for this session")
+
+    # --- what the page changes ------------------------------------------------------------
+
+    def show_original(self, on: bool) -> bool:
+        """Switch the unredacted view on or off; both are custody entries ("viewed original"),
+        the second with how long the original was shown."""
+        with self.lock:
+            if on != self.view_original:
+                files = [{"name": self.original.name, "role": "original", "sha256": self.seal.sha256}]
+                if on:
+                    detail = f"unredacted original shown in the review page to {self.reviewer}"
+                    self.original_since = time.monotonic()
+                else:
+                    shown = time.monotonic() - self.original_since
+                    detail = f"unredacted original hidden again in the review page after {shown:.0f} s"
+                custody.append(
+                    self.layout.records, "viewed original", files, self.reviewer, self.key, utc_iso(), detail
+                )
+            self.view_original = on
+            return self.view_original
+
+    def save(self, body: dict) -> dict:
+        """Save the decisions the page sends (signed, custody "reviewed"); ``ValueError`` says
+        what is wrong with them, and nothing is saved then."""
+        if not isinstance(body, dict):
+            raise ValueError("decisions are a JSON object")
+        fields = ("keep_tracks", "add_regions", "redact_pictures", "audio")
+        unknown = sorted(set(body) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown decision field(s): {', '.join(unknown)}")
+        decisions = from_document({"format": DECISIONS_FORMAT, **{k: body.get(k, []) for k in fields}})
+        missing = sorted(set(decisions.kept_ids) - set(self.tracks))
+        if missing:
+            raise ValueError(f"no track {', '.join(map(str, missing))} in the analysis")
+        problem = check_fits(decisions.region_keys, self.info.rotation, self.info.width, self.info.height, None)
+        if problem:
+            raise ValueError(problem)
+        with self.lock:
+            before = {(k.track, k.reason): k.reviewer for k in self.decisions.keep}
+            keep = tuple(
+                KeptTrack(k.track, k.reason, before.get((k.track, k.reason), self.reviewer)) for k in decisions.keep
+            )
+            decisions = replace(decisions, keep=keep, reviewer=self.reviewer)
+            save_decisions(
+                self.layout.decisions,
+                decisions,
+                self.analysis.path,
+                self.analysis.sha256,
+                self.layout.records,
+                self.key,
+                self.reviewer,
+            )
+            self.decisions = load_decisions(self.layout.decisions, self.analysis.sha256, self.original)
+            self.version += 1
+            return self.decisions_json()
+
+    def close(self) -> None:
+        self.source.close()
