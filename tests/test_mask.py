@@ -85,3 +85,14 @@ def test_a_region_inside_another_is_obscured_by_the_outer_one_without_work_of_it
         i420_planes(ellipse, width, height), np.array([[8, 8, 12, 12], outer], np.float32), MaskOptions(shape="ellipse")
     )
     assert not np.array_equal(ellipse[8:12, 8:12], original[8:12, 8:12])
+
+
+def test_masking_runs_opencv_on_one_thread_and_gives_the_threads_back():
+    import cv2
+
+    from redact.mask import single_threaded_opencv
+
+    before = cv2.getNumThreads()
+    with single_threaded_opencv():
+        assert cv2.getNumThreads() == 1
+    assert cv2.getNumThreads() == before
