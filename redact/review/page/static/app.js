@@ -1432,7 +1432,14 @@ async function openClip(name) {
   buildTracks();
   renderPanels();
   if (!info.frames) status('This clip has no frames.');
-  setViewOriginal(Boolean(info.view_original)); // also asks for the first frame
+  // A page opened while the original is switched on (a reload, a second tab) asks again: the
+  // unredacted picture is never shown to someone who did not just confirm it.
+  let original = Boolean(info.view_original);
+  if (original && !window.confirm('The unredacted original is switched on for this clip (recorded in the custody log). Keep showing it?')) {
+    original = false;
+    api(`${clipApi()}/view-original`, { method: 'POST', body: { on: false } }).catch((error) => status(`Original view: ${error.message}`));
+  }
+  setViewOriginal(original); // also asks for the first frame
   markReady();
   pollRender(); // a render may have been made or be running already
 }
