@@ -245,3 +245,53 @@ def test_keys_undo_bulk_keep_the_original_switch_and_following_a_box(served, bro
     shoot(page, tmp_path, "6-followed.png")
     assert not errors, errors
     page.close()
+
+
+def test_a_folder_lists_its_clips_and_a_box_drawn_zoomed_in_lands_where_it_was_drawn(browser, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("folder")
+    for name in ("first.mov", "second.mov"):
+        analyze_file(write_interview(folder / name, frames=12), FACES)
+    running = start(folder, RedactOptions(quiet=True), "DC 3 Test")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(running.url)
+        links = page.locator("#clips li a")
+        expect(links).to_have_count(2)
+        assert links.all_text_contents() == ["first.mov", "second.mov"]
+        shoot(page, tmp_path_factory.getbasetemp(), "7-folder.png")
+        links.nth(1).click()
+        page.wait_for_selector('#frame[data-frame="0"]')
+        assert "second.mov" in page.locator("#clip-name").text_content()
+
+        # zoomed in around a point, a drawn box is still in the frame's own pixels
+        anchor = page.evaluate("() => window.redactReview.framePoint(200, 180)")
+        page.mouse.move(anchor["x"], anchor["y"])
+        for _ in range(3):
+            page.mouse.wheel(0, -300)
+        page.wait_for_timeout(200)
+        moved = page.evaluate("() => window.redactReview.framePoint(200, 180)")
+        assert abs(moved["x"] - anchor["x"]) < 3 and abs(moved["y"] - anchor["y"]) < 3  # zoomed around the cursor
+        corner = page.evaluate("() => window.redactReview.framePoint(210, 190)")
+        assert corner["x"] - moved["x"] > 25  # 10 frame pixels now take more than 25 screen pixels
+        box = (185, 165, 215, 195)
+        page.click("#draw-box")
+        drag_box(page, box)
+        page.wait_for_selector("li.region")
+        saved(page)
+        keys = running.review.sessions["second.mov"].decisions_json()["add_regions"][0]["keys"]
+        assert keys[0][2:] == pytest.approx(box, abs=2)
+
+        # a whole picture blacked out from here for a second
+        page.click("#add-picture")
+        picture = page.locator("li.picture").first
+        picture.locator("select.style").select_option("solid")
+        picture.locator("input.reason").fill("a screen with an address")
+        saved(page)
+        pictures = running.review.sessions["second.mov"].decisions_json()["redact_pictures"]
+        assert pictures[0]["start"] == 0.0 and pictures[0]["style"] == "solid"
+        assert not errors, errors
+        page.close()
+    finally:
+        running.stop()
