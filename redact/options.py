@@ -14,6 +14,7 @@ from .review.operator_regions import OperatorRegion, check_region
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
+FACE_MODELS = ("centerface", "retinaface")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
 AUDIO_REDACTIONS = ("mute", "bleep")  # what replaces audio in a range: silence, or a 1 kHz tone
@@ -34,6 +35,10 @@ class DetectOptions:
     every: int = 1  # run the detectors on every N-th frame; tracking fills the frames between
     face_size: int | None = None  # longest side of the image the face model sees (None: native)
     plate_size: int = 1280  # longest side of the image the plate text detector sees
+    # which face models run: "centerface" (the default), "retinaface"; two make an ensemble
+    face_models: tuple[str, ...] = ("centerface",)
+    retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
+    turned_faces: bool = False  # also look for faces on copies turned a quarter each way
 
     def __post_init__(self) -> None:
         if self.every < 1:
@@ -45,6 +50,11 @@ class DetectOptions:
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
+        models = set(self.face_models)
+        if not self.face_models or models - set(FACE_MODELS) or len(models) < len(self.face_models):
+            raise ValueError(
+                f"face models are one or more of {', '.join(FACE_MODELS)} (got {', '.join(self.face_models)})"
+            )
 
     def regions(self, boxes: np.ndarray, kinds: np.ndarray, width: int, height: int) -> np.ndarray:
         """What gets masked for each tight box: the box grown by its kind's margin."""
@@ -155,6 +165,19 @@ class RedactOptions:
         data.pop("operator")
         data.pop("workers")  # changes speed, not the derivative
         return data
+
+
+def as_recorded(section: str, values: dict) -> dict:
+    """``detect`` or ``track`` settings as a log or analysis recorded them, with the default of
+    every setting added since: an older release had no such setting and behaved as its
+    default, so its log still counts as made with the same settings."""
+    defaults = {"detect": DetectOptions, "track": TrackOptions}[section]()
+    return {**json_values(asdict(defaults)), **values}
+
+
+def json_values(data: dict) -> dict:
+    """Tuples as lists, as a JSON log holds them."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
 # Resident memory of one detection worker with face + plate models on a 1080p frame, measured

@@ -5,20 +5,42 @@ from __future__ import annotations
 from ..options import DetectOptions
 from .base import Detector
 from .centerface import CenterFaceDetector
+from .ensemble import EnsembleDetector
 from .plates import PlateDetector
+from .retinaface import RetinaFaceDetector
+from .turned import TurnedDetector
 
 
 def build_detectors(options: DetectOptions, threads: int | None = None) -> list[Detector]:
     """One detector per requested kind; ``threads`` bounds each model's CPU threads."""
     detectors: list[Detector] = []
     if "face" in options.kinds:
-        detectors.append(
-            CenterFaceDetector(
-                threshold=options.threshold, scales=options.scales, max_side=options.face_size, threads=threads
-            )
-        )
+        detectors.append(face_detector(options, threads))
     if "plate" in options.kinds:
         detectors.append(
             PlateDetector(max_side=options.plate_size, min_side=min(736, options.plate_size), threads=threads)
         )
     return detectors
+
+
+def face_detector(options: DetectOptions, threads: int | None = None) -> Detector:
+    """The face models the options name (two: an ensemble), on turned copies too if asked."""
+    members: list[Detector] = []
+    for name in options.face_models:
+        if name == "centerface":
+            members.append(
+                CenterFaceDetector(
+                    threshold=options.threshold, scales=options.scales, max_side=options.face_size, threads=threads
+                )
+            )
+        else:
+            members.append(
+                RetinaFaceDetector(
+                    threshold=options.retinaface_threshold,
+                    scales=options.scales,
+                    max_side=options.face_size,
+                    threads=threads,
+                )
+            )
+    detector = members[0] if len(members) == 1 else EnsembleDetector(members)
+    return TurnedDetector(detector) if options.turned_faces else detector

@@ -17,7 +17,7 @@ from ..evidence.keys import StationKey
 from ..evidence.layout import Layout
 from ..evidence.seal import Seal, current_operator, hash_file, seal_original, utc_iso
 from ..media.decode import VideoInfo, probe
-from ..options import RedactOptions
+from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
 from .frames import Timer
 
@@ -140,7 +140,11 @@ def check_kept_tracks(keep: tuple[int, ...], numbered_by: Path, options: RedactO
         ) from exc
     if options is not None:
         now = json.loads(json.dumps(options.as_log()))  # as the log holds them (tuples as lists)
-        changed = [section for section in ("detect", "track") if earlier.get(section) != now[section]]
+        changed = [
+            section
+            for section in ("detect", "track")
+            if earlier.get(section) is None or as_recorded(section, earlier[section]) != now[section]
+        ]
         if changed:
             raise BadInputError(
                 f"track ids to keep ({wanted}) come from {numbered_by.name},"

@@ -23,7 +23,7 @@ from ..evidence.layout import Layout
 from ..evidence.redaction_log import RegionLog
 from ..evidence.seal import read_seal_document, utc_iso
 from ..media.decode import check_path
-from ..options import RedactOptions
+from ..options import RedactOptions, as_recorded
 from ..review.decisions import Decisions, from_flags, load_decisions, save_decisions
 from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult, analyze_clip
@@ -77,7 +77,10 @@ def reusable_analysis(prepared: Prepared, options: RedactOptions) -> Analysis | 
     except RedactError:
         return None
     now = json.loads(json.dumps({k: v for k, v in options.as_log().items() if k in ("detect", "track")}))
-    return analysis if analysis.parameters == now else None
+    if any(analysis.parameters.get(section) is None for section in now):
+        return None
+    recorded = {section: as_recorded(section, analysis.parameters[section]) for section in now}
+    return analysis if recorded == now else None
 
 
 def redact_file(

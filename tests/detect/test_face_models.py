@@ -1,0 +1,36 @@
+"""Which face models run is a detection setting: checked, built by the factory, recorded, and
+an older log without the setting still counts as made with the default."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from redact.detect.centerface import CenterFaceDetector
+from redact.detect.ensemble import EnsembleDetector
+from redact.detect.factory import face_detector
+from redact.detect.turned import TurnedDetector
+from redact.options import DetectOptions, as_recorded, json_values
+
+
+def test_face_models_are_checked():
+    for wrong in ((), ("yolo",), ("centerface", "centerface")):
+        with pytest.raises(ValueError, match="face models are one or more of"):
+            DetectOptions(face_models=wrong)
+
+
+def test_the_factory_builds_what_the_options_name():
+    assert isinstance(face_detector(DetectOptions(), threads=1), CenterFaceDetector)
+    both = face_detector(DetectOptions(face_models=("centerface", "retinaface")), threads=1)
+    assert isinstance(both, EnsembleDetector) and len(both.members) == 2
+    turned = face_detector(DetectOptions(turned_faces=True), threads=1)
+    assert isinstance(turned, TurnedDetector) and isinstance(turned.detector, CenterFaceDetector)
+
+
+def test_a_log_from_before_the_setting_counts_as_made_with_its_default():
+    now = json_values(asdict(DetectOptions()))
+    older = {k: v for k, v in now.items() if k not in ("face_models", "retinaface_threshold", "turned_faces")}
+    assert as_recorded("detect", older) == now
+    other = json_values(asdict(DetectOptions(face_models=("retinaface",))))
+    assert as_recorded("detect", older) != other
