@@ -4,6 +4,9 @@
     python benchmarks/accuracy_faces.py --threshold 0.2 --margin 0.15 --shape ellipse
     python benchmarks/accuracy_faces.py --jsonl other.jsonl  # score any `redact detect` output
     python benchmarks/accuracy_faces.py --deface             # also deface itself, if installed
+    python benchmarks/accuracy_faces.py --detector retinaface --rf-threshold 0.5
+    python benchmarks/accuracy_faces.py --detector ensemble  # CenterFace + RetinaFace, merged
+    python benchmarks/accuracy_faces.py --rotate 90          # every image (and box) turned a quarter
 
 Scoring rule (printed with every result): boxes flagged ``invalid`` and boxes whose short side
 is < 10 px are ignored; a face counts as redacted when >= 80% of its box lies inside the masked
@@ -26,8 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redact.detect.centerface import CenterFaceDetector  # noqa: E402
+from redact.detect.ensemble import EnsembleDetector  # noqa: E402
+from redact.detect.retinaface import RetinaFaceDetector  # noqa: E402
+from redact.detect.turned import TurnedDetector  # noqa: E402
 from redact.detect_images import record  # noqa: E402
 from redact.detections import Detections  # noqa: E402
+from redact.geometry import rotate_boxes  # noqa: E402
 from redact.options import DetectOptions  # noqa: E402
 from redact.scoring import average_precision, match_iou, precision_recall, score_image, summarize  # noqa: E402
 
@@ -42,11 +49,66 @@ def load_truth(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "annotations.jsonl").read_text().splitlines() if line.strip()]
 
 
-def run_detector(rows: list[dict], folder: Path, threshold: float, scales: tuple, margin: float) -> tuple[list, float]:
-    detector = CenterFaceDetector(threshold=threshold, scales=scales)
+class Agreeing:
+    """Research variant of the ensemble: a box is kept when its own model is sure of it
+    (score >= ``sure``), or when the other model also saw something there (IoU >= 0.3)."""
+
+    def __init__(self, members, sure: tuple[float, float]):
+        self.members, self.sure = members, sure
+        self.info = members[0].info
+
+    def detect(self, rgb):
+        from redact.boxes import iou, nms
+
+        parts = [m.detect(rgb) for m in self.members]
+        kept = []
+        for i, part in enumerate(parts):
+            other = parts[1 - i]
+            for box, score in zip(part.boxes, part.scores, strict=True):
+                agreed = len(other) and iou(box[None], other.boxes).max() >= 0.3
+                if score >= self.sure[i] or agreed:
+                    kept.append((box, score))
+        if not kept:
+            return Detections.empty()
+        boxes = np.array([b for b, _ in kept], np.float32)
+        scores = np.array([s for _, s in kept], np.float32)
+        keep = nms(boxes, scores, 0.4)
+        return Detections.of_kind("face", boxes[keep], scores[keep])
+
+
+def make_detector(name: str, threshold: float, rf_threshold: float, scales: tuple, rf_scales: tuple, sure: tuple):
+    centerface = lambda: CenterFaceDetector(threshold=threshold, scales=scales)  # noqa: E731
+    retinaface = lambda: RetinaFaceDetector(threshold=rf_threshold, scales=rf_scales)  # noqa: E731
+    if name == "centerface":
+        return centerface()
+    if name == "retinaface":
+        return retinaface()
+    if name == "agree":
+        return Agreeing([centerface(), retinaface()], sure)
+    return EnsembleDetector([centerface(), retinaface()])
+
+
+def turned(rows: list[dict], quarter_turns: int) -> list[dict]:
+    """The rows with every box turned as ``np.rot90(image, quarter_turns)`` turns the image."""
+    if quarter_turns % 4 == 0:
+        return rows
+    out = []
+    for row in rows:
+        boxes = rotate_boxes(np.array(row["boxes"], np.float32), quarter_turns, row["width"], row["height"])
+        w, h = (row["height"], row["width"]) if quarter_turns % 2 else (row["width"], row["height"])
+        out.append({**row, "boxes": boxes.round().astype(int).tolist(), "width": w, "height": h})
+    return out
+
+
+def load_image(folder: Path, row: dict, quarter_turns: int = 0) -> np.ndarray:
+    rgb = cv2.cvtColor(cv2.imread(str(folder / row["image"])), cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(np.rot90(rgb, quarter_turns)) if quarter_turns % 4 else rgb
+
+
+def run_detector(rows: list[dict], folder: Path, detector, margin: float, quarter_turns: int = 0) -> tuple[list, float]:
     records, elapsed = [], 0.0
     for row in rows:
-        rgb = cv2.cvtColor(cv2.imread(str(folder / row["image"])), cv2.COLOR_BGR2RGB)
+        rgb = load_image(folder, row, quarter_turns)
         start = time.perf_counter()
         found = detector.detect(rgb)
         elapsed += time.perf_counter() - start
@@ -73,9 +135,8 @@ def run_deface(rows: list[dict], folder: Path) -> list[dict]:
     return records
 
 
-def ms_per_1080p_frame(threshold: float, scales: tuple) -> float:
-    """Detector time on a real 1080p frame (a WIDER image scaled up), median of 5 runs."""
-    detector = CenterFaceDetector(threshold=threshold, scales=scales)
+def ms_per_1080p_frame(detector) -> float:
+    """Detector time on a 1080p frame (noise: the network's cost does not depend on content), median of 5 runs."""
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
     detector.detect(frame)
@@ -186,13 +247,22 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=DetectOptions().threshold)
     parser.add_argument("--scales", type=float, nargs="+", default=list(DetectOptions().scales))
     parser.add_argument("--margin", type=float, default=DetectOptions().margin)
+    parser.add_argument("--detector", choices=["centerface", "retinaface", "ensemble", "agree"], default="centerface")
+    parser.add_argument("--rf-threshold", type=float, default=0.5, help="RetinaFace's score threshold")
+    parser.add_argument("--rf-scales", type=float, nargs="+", help="RetinaFace's scales (default: --scales)")
+    parser.add_argument(
+        "--sure", type=float, nargs=2, default=(0.5, 0.8), help="agree: scores kept without the other model"
+    )
+    parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="turn every image first")
+    parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
     parser.add_argument("--shape", choices=["box", "ellipse"], default="box")
     parser.add_argument("--jsonl", type=Path, help="score this `redact detect` output instead of running")
     parser.add_argument("--deface", action="store_true", help="also run deface at its defaults (if installed)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
 
-    rows = load_truth(args.data)
+    turns = args.rotate // 90
+    rows = turned(load_truth(args.data), turns)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     if args.jsonl:
@@ -200,12 +270,23 @@ def main() -> None:
         results[str(args.jsonl)] = score(rows, records, args.shape)
     else:
         scales = tuple(args.scales)
-        records, per_image = run_detector(rows, args.data, args.threshold, scales, args.margin)
+        rf_scales = tuple(args.rf_scales or scales)
+        detector = make_detector(args.detector, args.threshold, args.rf_threshold, scales, rf_scales, tuple(args.sure))
+        if args.turned:
+            detector = TurnedDetector(detector)
+        records, per_image = run_detector(rows, args.data, detector, args.margin, turns)
         (args.out / "faces.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-        name = f"redact centerface thr={args.threshold} scales={list(scales)} margin={args.margin} shape={args.shape}"
+        thresholds = {"centerface": f"thr={args.threshold}", "retinaface": f"thr={args.rf_threshold}"}
+        thr = thresholds.get(args.detector, f"thr={args.threshold}/{args.rf_threshold} rf_scales={list(rf_scales)}")
+        if args.detector == "agree":
+            thr += f" sure={list(args.sure)}"
+        turn = (f" images turned {args.rotate}" if args.rotate else "") + (
+            " +quarter-turned copies" if args.turned else ""
+        )
+        name = f"redact {args.detector} {thr} scales={list(scales)} margin={args.margin} shape={args.shape}{turn}"
         results[name] = score(rows, records, args.shape)
         results[name]["ms_per_image"] = 1000 * per_image
-        results[name]["ms_per_1080p"] = ms_per_1080p_frame(args.threshold, scales)
+        results[name]["ms_per_1080p"] = ms_per_1080p_frame(detector)
     if args.deface:
         try:
             results["deface 1.5 defaults (thr 0.2, mask scale 1.3, ellipse)"] = score(

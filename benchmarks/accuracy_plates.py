@@ -1,6 +1,8 @@
 """Plate redaction accuracy on labelled images (default: ../shared/data/plates, openalpr).
 
     python benchmarks/accuracy_plates.py [--data FOLDER] [--sheet]
+    python benchmarks/accuracy_plates.py --data ../shared/data/faces --no-plates --sheet
+                                         # plate regions on images that show no readable plate
 
 Scoring rule (printed with every result): a plate counts as redacted when >= 80% of its box
 lies inside the masked regions (boxes under 10 px on the short side ignored); a false region
@@ -52,6 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "plates")
     parser.add_argument("--sheet", action="store_true")
+    parser.add_argument(
+        "--no-plates", action="store_true", help="the images show no readable plate: every plate region is false"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -67,14 +72,14 @@ def main() -> None:
         found = detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         elapsed += time.perf_counter() - start
         regions = options.regions(found.boxes, found.kinds, row["width"], row["height"])
-        gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
+        gt = np.zeros((0, 4), np.float32) if args.no_plates else np.array(row["boxes"], np.float32).reshape(-1, 4)
         s = score_image(gt, regions, row["width"], row["height"])
-        region_name = Path(row["image"]).name.split("_")[0]
+        region_name = "none" if args.no_plates else Path(row["image"]).name.split("_")[0]
         scores.setdefault(region_name, []).append(s)
         if (s.covered < 0.8).any():
             missed.append(Path(row["image"]).name)
         if args.sheet and len(regions):
-            false = intersection(regions, gt).max(axis=1) <= 0
+            false = intersection(regions, gt).max(axis=1) <= 0 if len(gt) else np.ones(len(regions), bool)
             for x0, y0, x1, y1 in regions[false].astype(int):
                 crops.append(bgr[y0:y1, x0:x1])
     frame = np.random.default_rng(0).integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
@@ -104,8 +109,9 @@ def main() -> None:
     print("missed:", ", ".join(missed))
     result["missed_images"] = missed
     if args.sheet:
-        contact_sheet(crops, args.out / "plate_false_regions.png")
-        print(f"{len(crops)} false regions -> {args.out / 'plate_false_regions.png'}")
+        sheet = args.out / ("plate_regions_on_plateless_images.png" if args.no_plates else "plate_false_regions.png")
+        contact_sheet(crops, sheet)
+        print(f"{len(crops)} false regions -> {sheet}")
     (args.out / "accuracy_plates.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -21,6 +21,7 @@ inside the frame are ignored in that frame.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -32,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from redact.detect.centerface import CenterFaceDetector  # noqa: E402
+from redact.detect.factory import face_detector  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage  # noqa: E402
@@ -91,6 +92,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=None, help="detect on every N-th frame (default: the preset's)")
     parser.add_argument("--preset", default=None, help="take detection and tracking options from this preset")
     parser.add_argument("--size", default="960x540", help="camera output WxH")
+    parser.add_argument("--face-models", default=None, help="e.g. centerface,retinaface (default: the preset's)")
+    parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
@@ -105,7 +108,11 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     chosen = rng.choice(len(rows), size=min(args.clips, len(rows)), replace=False)
     options = chosen_options.detect
-    detector = CenterFaceDetector(threshold=options.threshold, scales=options.scales, max_side=options.face_size)
+    if args.face_models:
+        options = dataclasses.replace(options, face_models=tuple(args.face_models.split(",")))
+    if args.turned:
+        options = dataclasses.replace(options, turned_faces=True)
+    detector = face_detector(options)
     totals = {"per-frame": [0, 0], "tracked": [0, 0]}
     runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
     detect_s = 0.0
@@ -158,6 +165,8 @@ def main() -> None:
         "preset": args.preset,
         "size": [OUT_W, OUT_H],
         "detect_every": args.every,
+        "face_models": list(options.face_models),
+        "turned_faces": options.turned_faces,
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
@@ -177,9 +186,9 @@ def main() -> None:
             f" mean per-face longest run {r['mean_longest_run_per_face']}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}.json").write_text(
-        json.dumps(result, indent=2) + "\n"
-    )
+    models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
+    name = f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}_{models}.json"
+    (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
