@@ -33,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redact.boxes import intersection  # noqa: E402
 from redact.detect.factory import face_detector  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
@@ -114,6 +115,7 @@ def main() -> None:
         options = dataclasses.replace(options, turned_faces=True)
     detector = face_detector(options)
     totals = {"per-frame": [0, 0], "tracked": [0, 0]}
+    false_regions = {"per-frame": 0, "tracked": 0}  # masked regions over no labelled face (any size)
     runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
     detect_s = 0.0
     for clip_no, row_index in enumerate(chosen):
@@ -147,6 +149,10 @@ def main() -> None:
                 )
                 regions = options.regions(boxes, np.full(len(boxes), "face"), OUT_W, OUT_H)
                 cover = coverage(truths[i], regions, OUT_W, OUT_H)
+                if len(regions) and len(truths[i]):
+                    false_regions[way] += int((intersection(regions, truths[i]).max(axis=1) <= 0).sum())
+                else:
+                    false_regions[way] += len(regions)
                 counted[i] = scored_faces(truths[i], invalid)
                 flags[i] = counted[i] & (cover < 0.8)
             totals[way][0] += int(flags.sum())
@@ -178,12 +184,14 @@ def main() -> None:
             "unmasked_share": round(unmasked / max(1, counted), 4),
             "longest_unmasked_run": max(runs[way], default=0),
             "mean_longest_run_per_face": round(float(np.mean(runs[way])) if runs[way] else 0.0, 2),
+            "false_face_regions_per_frame": round(false_regions[way] / (len(chosen) * args.frames), 3),
         }
         r = result[way]
         print(
             f"{way:9s}: {r['unmasked']} of {r['face_frames']} face-frames unmasked ({100 * r['unmasked_share']:.2f}%),"
             f" longest unmasked run {r['longest_unmasked_run']} frames,"
-            f" mean per-face longest run {r['mean_longest_run_per_face']}"
+            f" mean per-face longest run {r['mean_longest_run_per_face']},"
+            f" false face regions per frame {r['false_face_regions_per_frame']}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")

@@ -20,7 +20,7 @@ from .track import TrackOptions
 
 DEFAULT_PRESET = "disclosure"
 SECTIONS = {"detect": DetectOptions, "track": TrackOptions, "mask": MaskOptions, "encode": EncodeOptions}
-TUPLES = {"kinds", "scales"}
+TUPLES = {"kinds", "scales", "face_models"}
 
 
 def preset_dirs() -> list[Path]:

@@ -34,3 +34,12 @@ def test_a_log_from_before_the_setting_counts_as_made_with_its_default():
     assert as_recorded("detect", older) == now
     other = json_values(asdict(DetectOptions(face_models=("retinaface",))))
     assert as_recorded("detect", older) != other
+
+
+def test_a_station_preset_can_name_the_face_models(tmp_path):
+    from redact.presets import options_from_preset
+
+    preset = tmp_path / "station.toml"
+    preset.write_text('[detect]\nface_models = ["centerface", "retinaface"]\nturned_faces = true\n')
+    detect = options_from_preset(str(preset)).detect
+    assert detect.face_models == ("centerface", "retinaface") and detect.turned_faces
