@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--size", default="960x540", help="camera output WxH")
     parser.add_argument("--face-models", default=None, help="e.g. centerface,retinaface (default: the preset's)")
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
+    parser.add_argument("--confirm-hits", type=int, default=None, help="detections before a track coasts")
+    parser.add_argument("--confirm-score", type=float, default=None, help="or one detection at least this sure")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
@@ -102,6 +104,10 @@ def main() -> None:
     OUT_W, OUT_H = (int(v) for v in args.size.split("x"))
     # without --preset: the library defaults (native size, one scale), as in earlier results
     chosen_options = options_from_preset(args.preset) if args.preset else RedactOptions()
+    confirm = {"confirm_hits": args.confirm_hits, "confirm_score": args.confirm_score}
+    confirm = {k: v for k, v in confirm.items() if v is not None}
+    if confirm:
+        chosen_options = dataclasses.replace(chosen_options, track=dataclasses.replace(chosen_options.track, **confirm))
     every = args.every or chosen_options.detect.every
     args.every = every
 
@@ -173,6 +179,7 @@ def main() -> None:
         "detect_every": args.every,
         "face_models": list(options.face_models),
         "turned_faces": options.turned_faces,
+        "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
@@ -195,6 +202,7 @@ def main() -> None:
         )
     args.out.mkdir(parents=True, exist_ok=True)
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
+    models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
     name = f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 

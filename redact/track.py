@@ -35,6 +35,16 @@ class TrackOptions:
     growth: float = 0.04  # per coasted/back-filled frame, each side grows by this fraction
     match_iou: float = 0.1
     match_distance: float = 0.6  # or: centres closer than this many box sizes
+    # A track is coasted and back-filled only once confirmed: this many detections, or one at
+    # least ``confirm_score`` sure. A lone, unsure detection (a banner's pattern, a shadow) is
+    # then masked in its own frame only, instead of for ~25 frames around it; a face seen twice
+    # is confirmed. The defaults confirm every track (masking the most).
+    confirm_hits: int = 1
+    confirm_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.confirm_hits <= 100:  # settle() keeps more than 100 of a long track's detections
+            raise ValueError(f"confirm_hits must be between 1 and 100 (got {self.confirm_hits})")
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,8 @@ class Tracker:
             box = track.boxes[pos - 1] * (1 - a) + track.boxes[pos] * a
             score = min(track.scores[pos - 1], track.scores[pos])
             return Region(track.id, track.kind, box, score, "interpolated")
+        if (pos == len(frames) or pos == 0) and not self._confirmed(track):
+            return None  # not coasted, not back-filled
         if pos == len(frames) and index - track.last <= o.coast:
             steps = index - track.last
             box = grow(track.predict(index), o.growth * steps)
@@ -179,6 +191,10 @@ class Tracker:
             box = grow(track.boxes[0] - track.velocity(at_end=False) * steps, o.growth * steps)
             return Region(track.id, track.kind, box, track.scores[0], "back-filled")
         return None
+
+    def _confirmed(self, track: Track) -> bool:
+        o = self.options
+        return len(track.frames) >= o.confirm_hits or max(track.scores) >= o.confirm_score
 
     def settle(self, index: int, batch: int = 512) -> list[Track]:
         """Hand over the old detections of long tracks, which frame ``index`` or later no longer need.

@@ -106,3 +106,26 @@ def test_a_young_track_is_not_settled():
     assert tracker.settle(10, batch=1) == []  # still back-filling before its first detection
     assert tracker.settle(25, batch=1)[0].frames == [20, 21, 22, 23, 24]
     assert tracker.tracks[0].frames == [25, 26, 27, 28, 29]
+
+
+def test_a_lone_unsure_detection_is_masked_in_its_own_frame_only_once_confirmation_is_asked_for():
+    options = TrackOptions(confirm_hits=2, confirm_score=0.6)
+    box = np.array([[100, 50, 140, 100]], np.float32)
+    lone = Tracker(options)
+    lone.update(10, box, np.array([0.3]), np.array(["face"]))
+    assert [r.reason for r in lone.regions(10)] == ["detected"]
+    assert lone.regions(5) == [] and lone.regions(12) == []  # neither back-filled nor coasted
+
+    seen_twice = Tracker(options)
+    for index in (10, 11):
+        seen_twice.update(index, box, np.array([0.3]), np.array(["face"]))
+    assert [r.reason for r in seen_twice.regions(14)] == ["coasted"]
+    assert [r.reason for r in seen_twice.regions(6)] == ["back-filled"]
+
+    sure = Tracker(options)
+    sure.update(10, box, np.array([0.8]), np.array(["face"]))
+    assert [r.reason for r in sure.regions(13)] == ["coasted"]
+
+    default = Tracker()  # the default confirms every track: the most is masked
+    default.update(10, box, np.array([0.3]), np.array(["face"]))
+    assert [r.reason for r in default.regions(13)] == ["coasted"]
