@@ -93,18 +93,17 @@ def main() -> None:
     print(f"rule: {RULE}")
     for name, group in [*sorted(scores.items()), ("all", [s for g in scores.values() for s in g])]:
         summary = summarize(group)
+        counted = summary.counted > 0  # none on images without plates: only false regions count
         result[name] = {
             "images": summary.images,
             "plates": summary.counted,
-            "recall": round(summary.recall, 4),
-            "missed": summary.counted - round(summary.recall * summary.counted),
+            "recall": round(summary.recall, 4) if counted else None,
+            "missed": summary.counted - round(summary.recall * summary.counted) if counted else 0,
             "false_regions_per_image": round(summary.false_per_image, 3),
         }
         r = result[name]
-        print(
-            f"{name:4s}: recall {r['recall']:.3f} ({r['plates']} plates, {r['missed']} missed), "
-            f"false regions/image {r['false_regions_per_image']:.2f}"
-        )
+        recall = f"recall {r['recall']:.3f} ({r['plates']} plates, {r['missed']} missed), " if counted else ""
+        print(f"{name:4s}: {recall}false regions/image {r['false_regions_per_image']:.2f}")
     print(f"{result['ms_per_image']:.0f} ms/image, {ms_1080p:.0f} ms per 1080p frame")
     print("missed:", ", ".join(missed))
     result["missed_images"] = missed
