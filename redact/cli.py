@@ -41,6 +41,8 @@ def preset_defaults() -> dict[str, str]:
         "face_size": "native" if o.detect.face_size is None else o.detect.face_size,
         "plate_size": o.detect.plate_size,
         "coast": o.track.coast,
+        "face_models": ",".join(o.detect.face_models),
+        "turned_faces": "yes" if o.detect.turned_faces else "no",
         "crf": o.encode.crf,
         "x264_preset": o.encode.preset,
     }
@@ -107,6 +109,10 @@ def crash(path: object, error: Exception) -> int:
     if DEBUG:
         traceback.print_exc()
     return 1
+
+
+def parse_face_models(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
@@ -208,6 +214,22 @@ PlateSizeFlag = Annotated[
         show_default=from_preset("plate_size"),
     ),
 ]
+FaceModelsFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODELS",
+        help="Face models: centerface, retinaface or centerface,retinaface (both, merged).",
+        show_default=from_preset("face_models"),
+    ),
+]
+TurnedFacesFlag = Annotated[
+    bool | None,
+    typer.Option(
+        "--turned-faces/--upright-faces",
+        help="Also look for faces turned a quarter (a person on the ground); ~3x the face model's cost.",
+        show_default=from_preset("turned_faces"),
+    ),
+]
 KeepLostFlag = Annotated[
     int | None,
     typer.Option(
@@ -284,6 +306,8 @@ def run(
     face_size: FaceSizeFlag = None,
     plate_size: PlateSizeFlag = None,
     keep_lost: KeepLostFlag = None,
+    face_models: FaceModelsFlag = None,
+    turned_faces: TurnedFacesFlag = None,
     crf: CrfFlag = None,
     x264_preset: X264PresetFlag = None,
     workers: WorkersFlag = None,
@@ -303,7 +327,9 @@ def run(
 
     options = clip_options(
         preset,
-        detect=detect_flags(kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost),
+        detect=detect_flags(
+            kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost, face_models, turned_faces
+        ),
         render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
         requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
         mute=mute,
@@ -328,6 +354,8 @@ def analyze(
     face_size: FaceSizeFlag = None,
     plate_size: PlateSizeFlag = None,
     keep_lost: KeepLostFlag = None,
+    face_models: FaceModelsFlag = None,
+    turned_faces: TurnedFacesFlag = None,
     workers: WorkersFlag = None,
     force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
     case_dir: CaseDirFlag = None,
@@ -340,7 +368,9 @@ def analyze(
 
     options = clip_options(
         preset,
-        detect=detect_flags(kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost),
+        detect=detect_flags(
+            kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost, face_models, turned_faces
+        ),
         force=force,
         operator=operator,
         quiet=quiet,
@@ -478,9 +508,13 @@ def review(
         raise BadInputError(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})", path) from error
 
 
-def detect_flags(kinds, threshold, margin, every, face_size, plate_size, coast) -> dict:
+def detect_flags(
+    kinds, threshold, margin, every, face_size, plate_size, coast, face_models=None, turned_faces=None
+) -> dict:
     """The detection and tracking flags run and analyze share, as ``clip_options`` takes them."""
     return {
+        "face_models": face_models,
+        "turned_faces": turned_faces,
         "kinds": kinds,
         "threshold": threshold,
         "margin": margin,
@@ -509,7 +543,8 @@ def clip_options(
     overrides = {
         "detect": {
             "kinds": parse_kinds(kinds) if kinds is not None else None,
-            **{k: detect.get(k) for k in ("threshold", "margin", "every", "face_size", "plate_size")},
+            **{k: detect.get(k) for k in ("threshold", "margin", "every", "face_size", "plate_size", "turned_faces")},
+            "face_models": parse_face_models(detect["face_models"]) if detect.get("face_models") else None,
         },
         "track": {"coast": detect.get("coast")},
         "mask": {"style": render.get("style"), "shape": render.get("shape")},

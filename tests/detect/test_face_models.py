@@ -43,3 +43,25 @@ def test_a_station_preset_can_name_the_face_models(tmp_path):
     preset.write_text('[detect]\nface_models = ["centerface", "retinaface"]\nturned_faces = true\n')
     detect = options_from_preset(str(preset)).detect
     assert detect.face_models == ("centerface", "retinaface") and detect.turned_faces
+
+
+def test_the_command_line_names_the_face_models_and_refuses_unknown_ones(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from clips import sample_frames, write_clip
+
+    clip = write_clip(tmp_path / "two.mp4", sample_frames(3, size=(320, 180)))
+
+    def redact(*args):
+        command = [sys.executable, "-m", "redact", "analyze", "-q", "--workers", "0", *args, str(clip)]
+        return subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+
+    wrong = redact("--face-models", "yolo")
+    assert wrong.returncode == 2 and "face models are one or more of" in wrong.stderr
+    assert redact("--kinds", "face", "--face-models", "centerface,retinaface").returncode == 0
+    analysis = json.loads((tmp_path / "two.mp4.analysis.json").read_text())
+    assert analysis["parameters"]["detect"]["face_models"] == ["centerface", "retinaface"]
+    assert [d["name"] for d in analysis["detectors"]] == ["centerface+retinaface-mnet025"]
