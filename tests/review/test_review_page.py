@@ -206,6 +206,21 @@ def test_keys_undo_bulk_keep_the_original_switch_and_following_a_box(served, bro
     page.wait_for_selector('#frame[data-frame="0"]')
     assert "frame 0" in page.locator("#frame-label").text_content()
 
+    # a click on a track's row jumps to its first frame
+    to_frame(page, 20)
+    page.locator('li.track[data-track="2"]').click(position={"x": 5, "y": 5})  # its edge, not an input
+    page.wait_for_selector('#frame[data-frame="0"]')
+
+    # the sound plays in the page: the browser loads what the server sends
+    duration = page.evaluate(
+        """() => new Promise((done) => {
+            const audio = document.querySelector('#audio');
+            if (audio.readyState >= 1) done(audio.duration);
+            else audio.addEventListener('loadedmetadata', () => done(audio.duration));
+        })"""
+    )
+    assert duration == pytest.approx(1.92, abs=0.05)
+
     # bulk: every face kept with one reason, then undone
     before = [page.locator(f'li.track[data-track="{t}"] input.keep').is_checked() for t in (1, 2)]
     page.click("#select-faces")
@@ -282,6 +297,16 @@ def test_a_folder_lists_its_clips_and_a_box_drawn_zoomed_in_lands_where_it_was_d
         saved(page)
         keys = running.review.sessions["second.mov"].decisions_json()["add_regions"][0]["keys"]
         assert keys[0][2:] == pytest.approx(box, abs=2)
+
+        # the box edited by dragging it 10 frame pixels right, then deleted
+        drag_box(page, (200, 180, 210, 180))  # from its centre; not in draw mode, so a move
+        saved(page)
+        keys = running.review.sessions["second.mov"].decisions_json()["add_regions"][0]["keys"]
+        assert keys[0][2:] == pytest.approx((195, 165, 225, 195), abs=2)
+        page.locator("li.region").first.locator("button.delete").click()
+        expect(page.locator("li.region")).to_have_count(0)
+        saved(page)
+        assert running.review.sessions["second.mov"].decisions_json()["add_regions"] == []
 
         # a whole picture blacked out from here for a second
         page.click("#add-picture")
