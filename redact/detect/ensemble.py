@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..boxes import nms
 from ..detections import Detections
-from .base import Detector, DetectorInfo
+from .base import Detector, DetectorInfo, merged
 
 
 class EnsembleDetector:
@@ -26,8 +25,4 @@ class EnsembleDetector:
         )
 
     def detect(self, rgb: np.ndarray) -> Detections:
-        found = Detections.concat([m.detect(rgb) for m in self.members])
-        if len(found) < 2:
-            return found
-        keep = nms(found.boxes, found.scores, self.nms_iou)
-        return Detections(found.boxes[keep], found.scores[keep], found.kinds[keep])
+        return merged([m.detect(rgb) for m in self.members], self.nms_iou)

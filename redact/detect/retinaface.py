@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from functools import cache
 
-import cv2
 import numpy as np
 
-from ..boxes import nms
 from ..detections import Detections
 from ..models import RETINAFACE, locate
-from .base import DetectorInfo
+from .base import DetectorInfo, merged, network_input
 from .runtime import make_session
 
-STRIDE = 32
 LEVELS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
 VARIANCE = (0.1, 0.2)
 MEAN_BGR = np.array([104, 117, 123], np.float32)  # the training's per-channel mean (BGR)
@@ -68,25 +65,16 @@ class RetinaFaceDetector:
             settings={"threshold": threshold, "scales": list(self.scales), "nms_iou": nms_iou, "max_side": max_side},
         )
 
-    def _run(self, rgb: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         h, w = rgb.shape[:2]
-        if self.max_side and max(h, w) * factor > self.max_side:
-            factor = self.max_side / max(h, w)
-        new_w = max(STRIDE, int(np.ceil(w * factor / STRIDE)) * STRIDE)
-        new_h = max(STRIDE, int(np.ceil(h * factor / STRIDE)) * STRIDE)
-        interp = cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR
-        resized = rgb if (new_w, new_h) == (w, h) else cv2.resize(rgb, (new_w, new_h), interpolation=interp)
+        resized, back = network_input(rgb, factor, self.max_side)
+        new_h, new_w = resized.shape[:2]
         blob = (resized[..., ::-1].astype(np.float32) - MEAN_BGR).transpose(2, 0, 1)[None]
         loc, conf, _ = self.session.run(None, {self.input_name: np.ascontiguousarray(blob)})
         scores = conf[0, :, 1]
         keep = scores > self.threshold
-        boxes = decode(loc[0][keep], anchors(new_w, new_h)[keep])
-        boxes *= np.array([w / new_w, h / new_h, w / new_w, h / new_h], np.float32)
-        return np.clip(boxes, 0, [w, h, w, h]).astype(np.float32), scores[keep].astype(np.float32)
+        boxes = decode(loc[0][keep], anchors(new_w, new_h)[keep]) * back
+        return Detections.of_kind("face", np.clip(boxes, 0, [w, h, w, h]), scores[keep])
 
     def detect(self, rgb: np.ndarray) -> Detections:
-        parts = [self._run(rgb, f) for f in self.scales]
-        boxes = np.concatenate([b for b, _ in parts])
-        scores = np.concatenate([s for _, s in parts])
-        keep = nms(boxes, scores, self.nms_iou)
-        return Detections.of_kind("face", boxes[keep], scores[keep])
+        return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

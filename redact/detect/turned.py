@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..boxes import nms
 from ..detections import Detections
-from ..geometry import unrotate_boxes
-from .base import Detector, DetectorInfo
+from .base import Detector, DetectorInfo, merged
+from .upright import detect_upright
 
 
 class TurnedDetector:
     """``detector`` on the picture and on ``np.rot90(picture, k)`` for each ``k`` of ``turns``;
-    boxes mapped back and merged by NMS per kind."""
+    boxes mapped back and merged by NMS per kind (``base.merged``)."""
 
     def __init__(self, detector: Detector, turns: tuple[int, ...] = (1, 3), nms_iou: float = 0.4):
         self.detector, self.turns, self.nms_iou = detector, tuple(turns), nms_iou
@@ -24,13 +23,4 @@ class TurnedDetector:
         self.info = DetectorInfo(info.name, info.kind, info.model_file, info.model_sha256, settings)
 
     def detect(self, rgb: np.ndarray) -> Detections:
-        height, width = rgb.shape[:2]
-        parts = [self.detector.detect(rgb)]
-        for k in self.turns:
-            found = self.detector.detect(np.ascontiguousarray(np.rot90(rgb, k)))
-            parts.append(Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds))
-        merged = Detections.concat(parts)
-        if len(merged) < 2:
-            return merged
-        keep = nms(merged.boxes, merged.scores, self.nms_iou)
-        return Detections(merged.boxes[keep], merged.scores[keep], merged.kinds[keep])
+        return merged([detect_upright([self.detector], rgb, k) for k in (0, *self.turns)], self.nms_iou)

@@ -54,7 +54,8 @@ def merged_fields(found: Detections, iou_threshold: float = 0.3) -> Detections:
     return Detections(boxes[keep], found.scores[keep], found.kinds[keep])
 
 
-def _upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detections:
+def detect_upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detections:
+    """Every detector on ``np.rot90(rgb, k)``; boxes mapped back to ``rgb``'s pixels."""
     upright = np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
     found = detect_rgb(detectors, upright)
     if k and len(found):
@@ -74,6 +75,6 @@ def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int, dein
     rgb = i420_to_rgb(buf)
     k = quarter_turns(rotation)
     if not deinterlace:
-        return _upright(detectors, rgb, k)
-    both = Detections.concat([_upright(detectors, field(rgb, first), k) for first in (True, False)])
+        return detect_upright(detectors, rgb, k)
+    both = Detections.concat([detect_upright(detectors, field(rgb, first), k) for first in (True, False)])
     return merged_fields(both)

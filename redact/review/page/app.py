@@ -192,7 +192,7 @@ def build_app(review: Review) -> Starlette:
             raise HTTPException(400, "bins is a whole number") from None
         session = review.session(clip(request))
         samples = review.samples(clip(request))
-        return JSONResponse({"duration_s": session.summary()["duration_s"], "peaks": peaks(samples, bins)})
+        return JSONResponse({"duration_s": session.duration_s, "peaks": peaks(samples, bins)})
 
     def audio_wav(request: Request) -> Response:
         """The sound as the render will make it (the saved ranges muted or bleeped), or as

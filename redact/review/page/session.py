@@ -117,9 +117,14 @@ class ClipSession:
         w, h = self.info.width, self.info.height
         return (h, w) if self.turns % 2 else (w, h)
 
+    @property
+    def duration_s(self) -> float:
+        """When the last frame leaves the screen, as a player counts."""
+        return self._end(len(self.times) - 1) if self.times else 0.0
+
     def summary(self) -> dict:
         width, height = self.shown_size
-        duration = self._end(len(self.times) - 1) if self.times else 0.0
+        duration = self.duration_s
         return {
             "name": self.original.name,
             "width": width,
