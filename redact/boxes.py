@@ -42,6 +42,23 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     return np.asarray(keep, np.int64)
 
 
+def suppressed_by(boxes: np.ndarray, keep: np.ndarray, iou_threshold: float) -> list[np.ndarray]:
+    """For each kept box (in ``nms``'s order), the boxes it suppressed, itself included: the
+    first kept box that overlaps a box by ``iou_threshold`` claims it, as greedy NMS does."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if not len(keep):
+        return []
+    overlaps = iou(boxes[keep], boxes) >= iou_threshold
+    claimed = np.zeros(len(boxes), bool)
+    out = []
+    for row, index in enumerate(keep):
+        mine = overlaps[row] & ~claimed
+        mine[index] = True
+        claimed |= mine
+        out.append(np.flatnonzero(mine))
+    return out
+
+
 def expand(boxes: np.ndarray, margin: float, width: int, height: int) -> np.ndarray:
     """Grow each box by ``margin`` of its own width/height on every side, clipped to the frame.
 

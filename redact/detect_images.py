@@ -1,8 +1,9 @@
 """``redact detect``: detections for images (or every N-th video frame) as JSON lines.
 
 The line format is a stable contract that benchmarks and outside evaluations rely on:
-``{"image", "width", "height", "detections": [{"kind", "box", "region", "score"}]}`` where
-``box`` is the detector's tight box and ``region`` what ``redact run`` would mask.
+``{"image", "width", "height", "detections": [{"kind", "box", "region", "score", "models"}]}``
+where ``box`` is the detector's tight box, ``region`` what ``redact run`` would mask and
+``models`` the models that found it ("centerface+retinaface-mnet025" when both did).
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ def record(name: str, width: int, height: int, found: Detections, options: Detec
                 "box": [round(float(v), 2) for v in box],
                 "region": [round(float(v), 2) for v in region],
                 "score": round(float(score), 4),
+                "models": str(models),
             }
-            for kind, box, region, score in zip(found.kinds, found.boxes, regions, found.scores, strict=True)
+            for kind, box, region, score, models in zip(
+                found.kinds, found.boxes, regions, found.scores, found.models, strict=True
+            )
         ],
     }
 

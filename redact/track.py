@@ -67,6 +67,8 @@ class Track:
     frames: list[int] = field(default_factory=list)
     boxes: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    # detections each model found, over the whole track (kept when ``settle`` hands parts over)
+    models: dict[str, int] = field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -116,8 +118,12 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 1
 
-    def update(self, index: int, boxes: np.ndarray, scores: np.ndarray, kinds: np.ndarray) -> list[int]:
-        """Add frame ``index``'s detections; returns the track id given to each detection."""
+    def update(
+        self, index: int, boxes: np.ndarray, scores: np.ndarray, kinds: np.ndarray, models: np.ndarray | None = None
+    ) -> list[int]:
+        """Add frame ``index``'s detections; returns the track id given to each detection.
+        ``models``: the "+"-joined names of the models that found each one."""
+        models = np.full(len(boxes), "", object) if models is None else models
         o = self.options
         live = [t for t in self.tracks if index - t.last <= max(o.coast, o.max_gap) and t.last < index]
         ids = [0] * len(boxes)
@@ -139,22 +145,24 @@ class Tracker:
                 continue
             used_tracks.add(ti)
             used_dets.add(di)
-            self._append(live[ti], index, boxes[di], scores[di])
+            self._append(live[ti], index, boxes[di], scores[di], models[di])
             ids[di] = live[ti].id
         for di in range(len(boxes)):
             if di not in used_dets:
                 track = Track(self._next_id, str(kinds[di]))
                 self._next_id += 1
-                self._append(track, index, boxes[di], scores[di])
+                self._append(track, index, boxes[di], scores[di], models[di])
                 self.tracks.append(track)
                 ids[di] = track.id
         return ids
 
     @staticmethod
-    def _append(track: Track, index: int, box: np.ndarray, score: float) -> None:
+    def _append(track: Track, index: int, box: np.ndarray, score: float, models: str = "") -> None:
         track.frames.append(index)
         track.boxes.append(np.asarray(box, np.float32))
         track.scores.append(float(score))
+        for model in filter(None, str(models).split("+")):
+            track.models[model] = track.models.get(model, 0) + 1
 
     def regions(self, index: int) -> list[Region]:
         """Boxes to mask in frame ``index``, given every detection made so far."""

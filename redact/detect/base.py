@@ -8,8 +8,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ..boxes import nms
-from ..detections import Detections
+from ..boxes import nms, suppressed_by
+from ..detections import Detections, joined_models
 
 STRIDE = 32  # the face and text networks take inputs whose sides are multiples of this
 
@@ -51,11 +51,15 @@ def network_input(rgb: np.ndarray, factor: float, max_side: int | None) -> tuple
 
 def merged(parts: list[Detections], nms_iou: float) -> Detections:
     """Detections of several passes (scales, models, turned copies) as one set: overlapping
-    boxes of one kind suppressed, the highest score kept."""
+    boxes of one kind suppressed, the highest score kept, and each kept box naming every
+    model whose box it suppressed (a face both models found is one region found by both)."""
     found = Detections.concat(parts)
-    keep = []
+    keep, models = [], []
     for kind in dict.fromkeys(found.kinds.tolist()):  # kinds in the order first found
         mine = np.flatnonzero(found.kinds == kind)
-        keep.extend(mine[nms(found.boxes[mine], found.scores[mine], nms_iou)])  # best score first
+        kept = nms(found.boxes[mine], found.scores[mine], nms_iou)  # best score first
+        keep.extend(mine[kept])
+        for group in suppressed_by(found.boxes[mine], kept, nms_iou):
+            models.append(joined_models(found.models[mine[group]]))
     keep = np.asarray(keep, np.int64)
-    return Detections(found.boxes[keep], found.scores[keep], found.kinds[keep])
+    return Detections(found.boxes[keep], found.scores[keep], found.kinds[keep], np.array(models, object))

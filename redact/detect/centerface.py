@@ -69,7 +69,7 @@ class CenterFaceDetector:
         blob = np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
         outputs = self.session.run(None, {self.input_name: blob})
         boxes, scores = decode(outputs, self.threshold, new_w, new_h)
-        return Detections.of_kind("face", boxes * back, scores)
+        return Detections.of_kind("face", boxes * back, scores, self.info.name)
 
     def detect(self, rgb: np.ndarray) -> Detections:
         return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

@@ -74,7 +74,7 @@ class RetinaFaceDetector:
         scores = conf[0, :, 1]
         keep = scores > self.threshold
         boxes = decode(loc[0][keep], anchors(new_w, new_h)[keep]) * back
-        return Detections.of_kind("face", np.clip(boxes, 0, [w, h, w, h]), scores[keep])
+        return Detections.of_kind("face", np.clip(boxes, 0, [w, h, w, h]), scores[keep], self.info.name)
 
     def detect(self, rgb: np.ndarray) -> Detections:
         return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

@@ -23,4 +23,6 @@ class TurnedDetector:
         self.info = DetectorInfo(info.name, info.kind, info.model_file, info.model_sha256, settings)
 
     def detect(self, rgb: np.ndarray) -> Detections:
-        return merged([detect_upright([self.detector], rgb, k) for k in (0, *self.turns)], self.nms_iou)
+        parts = [detect_upright([self.detector], rgb, k) for k in (0, *self.turns)]
+        turned = [part.tagged(f"@{90 * k}") for part, k in zip(parts[1:], self.turns, strict=True)]
+        return merged([parts[0], *turned], self.nms_iou)

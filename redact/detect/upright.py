@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..boxes import iou
-from ..detections import Detections
+from ..detections import Detections, joined_models
 from ..geometry import quarter_turns, unrotate_boxes
 from ..media.decode import i420_to_rgb
 from .base import Detector
@@ -37,6 +37,7 @@ def merged_fields(found: Detections, iou_threshold: float = 0.3) -> Detections:
     """One box per object seen in both fields: the union of overlapping boxes of one kind, so
     it covers the object where each field shows it (it moved between them)."""
     boxes = found.boxes.copy()
+    models = found.models.copy()
     used = np.zeros(len(found), bool)
     keep = []
     for i in np.argsort(-found.scores):
@@ -50,8 +51,9 @@ def merged_fields(found: Detections, iou_threshold: float = 0.3) -> Detections:
                 boxes[i, :2] = np.minimum(boxes[i, :2], found.boxes[j, :2])
                 boxes[i, 2:] = np.maximum(boxes[i, 2:], found.boxes[j, 2:])
             used[same] = True
+            models[i] = joined_models([models[i], *found.models[same]])
         keep.append(i)
-    return Detections(boxes[keep], found.scores[keep], found.kinds[keep])
+    return Detections(boxes[keep], found.scores[keep], found.kinds[keep], models[keep])
 
 
 def detect_upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detections:
@@ -60,7 +62,7 @@ def detect_upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detect
     found = detect_rgb(detectors, upright)
     if k and len(found):
         height, width = rgb.shape[:2]
-        found = Detections(unrotate_boxes(found.boxes, k, width, height), found.scores, found.kinds)
+        found = found.with_boxes(unrotate_boxes(found.boxes, k, width, height))
     return found
 
 

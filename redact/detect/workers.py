@@ -123,7 +123,7 @@ def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int
                 found = detect_frame(detectors, buf, *view)
                 seconds = time.perf_counter() - start
                 dropped = _delta(before, _dropped_counts(detectors))
-                results.put(("done", slot, index, found.boxes, found.scores, found.kinds, seconds, dropped))
+                results.put(("done", slot, index, found, seconds, dropped))
             except Exception:
                 results.put(("crash", traceback.format_exc()))
                 return
@@ -243,10 +243,10 @@ class DetectionPool:
         return message
 
     def _result(self, message) -> Result:
-        _, slot, index, boxes, scores, kinds, seconds, dropped = message
+        _, slot, index, found, seconds, dropped = message
         self.free.append(slot)
         self.sent.pop(slot, None)
-        return Result(index, Detections(boxes, scores, kinds), seconds, dropped)
+        return Result(index, found, seconds, dropped)
 
     def submit(self, index: int, buf: np.ndarray) -> None:
         """Queue a frame for detection, first waiting for a free slot if all are in flight."""

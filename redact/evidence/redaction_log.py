@@ -4,7 +4,8 @@ Regions are stored compactly: one entry per frame that has any, as
 ``[frame_index, pts_seconds, [[kind, x0, y0, x1, y1, score, reason, track], ...]]`` with
 integer pixel coordinates of the stored (unrotated) frame, the detector's score, why the
 region was masked (see ``REASONS``) and the track it belongs to. ``tracks`` lists every track
-with its detections (``[frame, x0, y0, x1, y1, score]``, tight boxes).
+with its detections (``[frame, x0, y0, x1, y1, score]``, tight boxes) and ``models``: how many
+of them each model found (a region's reason and track say which detections it comes from).
 
 A long clip has millions of regions, so they never sit in memory: ``RegionLog`` spools them
 to temporary files as they happen and ``write_log`` streams the final file, which is the
@@ -112,6 +113,8 @@ class RegionLog:
         for t in tracks:
             first, count, pieces = self._parts_at.pop(t.id, (t.first, 0, []))
             head = {"detections": count + len(t.frames), "first_frame": first, "id": t.id, "kind": t.kind}
+            if t.models:  # which models found its detections, and how many each
+                head["models"] = dict(sorted(t.models.items()))
             self._tracks.seek(0, 2)
             start = self._tracks.tell()
             # canonical key order: "boxes" sorts first, so the rest follows its closing bracket

@@ -94,7 +94,7 @@ class FrameAnalyzer:
                 counts = self.dropped.setdefault(name, {})
                 counts[reason] = counts.get(reason, 0) + n
             with self.timer("track"):
-                self.tracker.update(result.index, found.boxes, found.scores, found.kinds)
+                self.tracker.update(result.index, found.boxes, found.scores, found.kinds, found.models)
             self.detected += 1
         # frames before the oldest unanswered detection have all their detections tracked
         tracked = self.awaiting[0] - 1 if self.awaiting else self.staged - 1
