@@ -230,6 +230,14 @@ TurnedFacesFlag = Annotated[
         show_default=from_preset("turned_faces"),
     ),
 ]
+PlateFilterFlag = Annotated[
+    float | None,
+    typer.Option(
+        metavar="T",
+        help="Leave text lines the learned plate filter scores below T unmasked (0: off; 0.1 suggested).",
+        show_default=from_preset("plate_filter"),
+    ),
+]
 KeepLostFlag = Annotated[
     int | None,
     typer.Option(
@@ -308,6 +316,7 @@ def run(
     keep_lost: KeepLostFlag = None,
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
+    plate_filter: PlateFilterFlag = None,
     crf: CrfFlag = None,
     x264_preset: X264PresetFlag = None,
     workers: WorkersFlag = None,
@@ -328,7 +337,16 @@ def run(
     options = clip_options(
         preset,
         detect=detect_flags(
-            kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost, face_models, turned_faces
+            kinds,
+            threshold,
+            margin,
+            detect_every,
+            face_size,
+            plate_size,
+            keep_lost,
+            face_models,
+            turned_faces,
+            plate_filter,
         ),
         render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
         requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
@@ -356,6 +374,7 @@ def analyze(
     keep_lost: KeepLostFlag = None,
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
+    plate_filter: PlateFilterFlag = None,
     workers: WorkersFlag = None,
     force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
     case_dir: CaseDirFlag = None,
@@ -369,7 +388,16 @@ def analyze(
     options = clip_options(
         preset,
         detect=detect_flags(
-            kinds, threshold, margin, detect_every, face_size, plate_size, keep_lost, face_models, turned_faces
+            kinds,
+            threshold,
+            margin,
+            detect_every,
+            face_size,
+            plate_size,
+            keep_lost,
+            face_models,
+            turned_faces,
+            plate_filter,
         ),
         force=force,
         operator=operator,
@@ -509,12 +537,22 @@ def review(
 
 
 def detect_flags(
-    kinds, threshold, margin, every, face_size, plate_size, coast, face_models=None, turned_faces=None
+    kinds,
+    threshold,
+    margin,
+    every,
+    face_size,
+    plate_size,
+    coast,
+    face_models=None,
+    turned_faces=None,
+    plate_filter=None,
 ) -> dict:
     """The detection and tracking flags run and analyze share, as ``clip_options`` takes them."""
     return {
         "face_models": face_models,
         "turned_faces": turned_faces,
+        "plate_filter": plate_filter,
         "kinds": kinds,
         "threshold": threshold,
         "margin": margin,
@@ -543,7 +581,10 @@ def clip_options(
     overrides = {
         "detect": {
             "kinds": parse_kinds(kinds) if kinds is not None else None,
-            **{k: detect.get(k) for k in ("threshold", "margin", "every", "face_size", "plate_size", "turned_faces")},
+            **{
+                k: detect.get(k)
+                for k in ("threshold", "margin", "every", "face_size", "plate_size", "turned_faces", "plate_filter")
+            },
             "face_models": parse_face_models(detect["face_models"]) if detect.get("face_models") else None,
         },
         "track": {"coast": detect.get("coast")},

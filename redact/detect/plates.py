@@ -6,7 +6,9 @@ each text line keeps those that can be plates. The filter errs towards masking: 
 masked by mistake costs little, a readable plate in a court copy is a leak.
 
 Each plate-shaped line is then read (``plate_text.py``) and dropped only when it confidently
-reads as something that cannot be a plate, such as a burned-in timestamp.
+reads as something that cannot be a plate, such as a burned-in timestamp. With a threshold
+(``DetectOptions.plate_filter``, off by default) the learned filter (``plate_filter.py``) then
+leaves unmasked the lines it scores as not plates: banners, signs, prints.
 
 The network is a DBNet: it outputs a per-pixel text probability map; text lines are the
 connected regions above ``BIN_THRESHOLD``, scored by their mean probability and grown by the
@@ -19,8 +21,9 @@ import cv2
 import numpy as np
 
 from ..detections import Detections
-from ..models import PPOCR_DET, PPOCR_REC, locate
+from ..models import PLATE_FILTER, PPOCR_DET, PPOCR_REC, locate
 from .base import DetectorInfo
+from .plate_filter import PlateFilter
 from .plate_text import PlateReader, not_a_plate
 from .runtime import make_session
 
@@ -66,6 +69,7 @@ class PlateDetector:
         max_aspect: float = 9.0,
         min_height: float = 6.0,
         read_text: bool = True,
+        filter_threshold: float | None = None,
         threads: int | None = None,
     ):
         self.box_threshold = box_threshold
@@ -74,9 +78,10 @@ class PlateDetector:
         self.session = make_session(str(locate(PPOCR_DET)), threads)
         self.input_name = self.session.get_inputs()[0].name
         self.reader = PlateReader(threads) if read_text else None
+        self.filter = PlateFilter(filter_threshold, threads) if filter_threshold is not None else None
         self.dropped: dict[str, int] = {}  # text lines dropped by reason (never the text itself)
         self.info = DetectorInfo(
-            name="ppocrv4-det+rec" if read_text else "ppocrv4-det",
+            name="ppocrv4-det" + ("+rec" if read_text else "") + ("+filter" if filter_threshold is not None else ""),
             kind="plate",
             model_file=PPOCR_DET.filename,
             model_sha256=PPOCR_DET.sha256,
@@ -87,6 +92,15 @@ class PlateDetector:
                 "aspect": [min_aspect, max_aspect],
                 "min_height": min_height,
                 "reader": {"model_file": PPOCR_REC.filename, "model_sha256": PPOCR_REC.sha256} if read_text else None,
+                "filter": (
+                    {
+                        "model_file": PLATE_FILTER.filename,
+                        "model_sha256": PLATE_FILTER.sha256,
+                        "threshold": filter_threshold,
+                    }
+                    if filter_threshold is not None
+                    else None
+                ),
             },
         )
 
@@ -119,4 +133,10 @@ class PlateDetector:
                 self.dropped[reason] = self.dropped.get(reason, 0) + 1
             keep = np.array([r is None for r in reasons])
             boxes, scores = boxes[keep], scores[keep]
-        return Detections.of_kind("plate", boxes, scores)
+        if self.filter is not None and len(boxes):
+            keep = self.filter.keep(rgb, boxes)
+            self.dropped["not plate-like to the filter"] = self.dropped.get("not plate-like to the filter", 0) + int(
+                (~keep).sum()
+            )
+            boxes, scores = boxes[keep], scores[keep]
+        return Detections.of_kind("plate", boxes, scores, self.info.name)
