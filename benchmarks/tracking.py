@@ -12,8 +12,11 @@ every N-th with --every); the masked regions are then computed two ways:
 - per-frame: only that frame's detections (what a detector alone gives);
 - tracked: redact's Tracker over the same detections (coast, interpolation, back-fill).
 
-Reported per way: the share of (frame, face) pairs left unmasked, and the longest run of
-consecutive unmasked frames of any face. Scoring: a face counts as masked when >= 80% of its
+Reported per way: the share of (frame, face) pairs left unmasked, the longest run of
+consecutive unmasked frames of any face, and false face regions per frame. With ``--plates``
+the plate detector runs and is tracked too, with the preset's plate settings (``--plate-filter
+T`` overrides its filter threshold): the images show no readable plate, so every plate region
+is false, and they are reported per frame apart from the faces'. Scoring: a face counts as masked when >= 80% of its
 box lies inside the masked regions; faces flagged invalid, under 10 px, or less than 80%
 inside the frame are ignored in that frame.
 """
@@ -34,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redact.boxes import intersection  # noqa: E402
-from redact.detect.factory import face_detector  # noqa: E402
+from redact.detect.factory import build_detectors, face_detector  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage  # noqa: E402
@@ -97,6 +100,8 @@ def main() -> None:
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
     parser.add_argument("--confirm-hits", type=int, default=None, help="detections before a track coasts")
     parser.add_argument("--confirm-score", type=float, default=None, help="or one detection at least this sure")
+    parser.add_argument("--plates", action="store_true", help="run and track the plate detector too")
+    parser.add_argument("--plate-filter", type=float, default=None, help="plate filter threshold (0: off)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
@@ -119,7 +124,12 @@ def main() -> None:
         options = dataclasses.replace(options, face_models=tuple(args.face_models.split(",")))
     if args.turned:
         options = dataclasses.replace(options, turned_faces=True)
+    if args.plate_filter is not None:
+        options = dataclasses.replace(options, plate_filter=args.plate_filter)
     detector = face_detector(options)
+    plate_detector = build_detectors(dataclasses.replace(options, kinds=("plate",)))[0] if args.plates else None
+    plate_regions = {"per-frame": 0, "tracked": 0}  # every one is false: the images show no readable plate
+    plate_s = 0.0
     totals = {"per-frame": [0, 0], "tracked": [0, 0]}
     false_regions = {"per-frame": 0, "tracked": 0}  # masked regions over no labelled face (any size)
     runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
@@ -131,6 +141,7 @@ def main() -> None:
         invalid = np.array([a.get("invalid", 0) for a in row["box_attrs"]], bool)
         maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
         tracker = Tracker(chosen_options.track)
+        plate_tracker = Tracker(chosen_options.track)
         per_frame_regions, truths = [], []
         for i, m in enumerate(maps):
             frame = cv2.warpAffine(image, m, (OUT_W, OUT_H), flags=cv2.INTER_LINEAR)
@@ -141,6 +152,12 @@ def main() -> None:
                 detect_s += time.perf_counter() - start
                 tracker.update(i, found.boxes, found.scores, found.kinds)
                 per_frame_regions.append(found.boxes)
+                if plate_detector is not None:
+                    start = time.perf_counter()
+                    plates = plate_detector.detect(frame)
+                    plate_s += time.perf_counter() - start
+                    plate_tracker.update(i, plates.boxes, plates.scores, plates.kinds)
+                    plate_regions["per-frame"] += len(plates)
             else:
                 per_frame_regions.append(np.zeros((0, 4), np.float32))
         missed: dict[str, np.ndarray] = {}
@@ -161,6 +178,8 @@ def main() -> None:
                     false_regions[way] += len(regions)
                 counted[i] = scored_faces(truths[i], invalid)
                 flags[i] = counted[i] & (cover < 0.8)
+            if way == "tracked" and plate_detector is not None:
+                plate_regions[way] += sum(len(plate_tracker.regions(i)) for i in range(args.frames))
             totals[way][0] += int(flags.sum())
             totals[way][1] += int(counted.sum())
             runs[way].extend(longest_run(list(flags[:, f])) for f in range(len(gt)) if counted[:, f].any())
@@ -181,6 +200,9 @@ def main() -> None:
         "turned_faces": options.turned_faces,
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
+        "plates": args.plates,
+        "plate_filter": options.plate_filter if args.plates else None,
+        "plate_detect_ms_per_frame": round(1000 * plate_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
     for way in ("per-frame", "tracked"):
@@ -193,16 +215,20 @@ def main() -> None:
             "mean_longest_run_per_face": round(float(np.mean(runs[way])) if runs[way] else 0.0, 2),
             "false_face_regions_per_frame": round(false_regions[way] / (len(chosen) * args.frames), 3),
         }
+        if args.plates:
+            result[way]["false_plate_regions_per_frame"] = round(plate_regions[way] / (len(chosen) * args.frames), 3)
         r = result[way]
         print(
             f"{way:9s}: {r['unmasked']} of {r['face_frames']} face-frames unmasked ({100 * r['unmasked_share']:.2f}%),"
             f" longest unmasked run {r['longest_unmasked_run']} frames,"
             f" mean per-face longest run {r['mean_longest_run_per_face']},"
             f" false face regions per frame {r['false_face_regions_per_frame']}"
+            + (f", false plate regions per frame {r['false_plate_regions_per_frame']}" if args.plates else "")
         )
     args.out.mkdir(parents=True, exist_ok=True)
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
+    models += f"_plates{options.plate_filter}" if args.plates else ""
     name = f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
