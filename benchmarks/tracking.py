@@ -44,6 +44,16 @@ from redact.scoring import coverage  # noqa: E402
 from redact.track import Tracker  # noqa: E402
 
 OUT_W, OUT_H = 960, 540  # changed by --size
+# --track-evidence: which face tracks a precision filter on whole tracks would keep. Each rule
+# sees the whole track (all its detections, past and future), which the pipeline, masking a
+# few frames after detection, cannot: an upper bound on what such a filter can remove.
+TRACK_RULES = {
+    "found by both models": lambda t: len(t.models) >= 2,
+    "max score >= 0.5": lambda t: max(t.scores) >= 0.5,
+    "max score >= 0.35": lambda t: max(t.scores) >= 0.35,
+    ">= 3 detections or max >= 0.5": lambda t: len(t.frames) >= 3 or max(t.scores) >= 0.5,
+    "both models or max >= 0.5": lambda t: len(t.models) >= 2 or max(t.scores) >= 0.5,
+}
 
 
 def camera_path(frames: int, rng: np.random.Generator, width: int, height: int) -> list[np.ndarray]:
@@ -102,6 +112,14 @@ def main() -> None:
     parser.add_argument("--confirm-score", type=float, default=None, help="or one detection at least this sure")
     parser.add_argument("--plates", action="store_true", help="run and track the plate detector too")
     parser.add_argument("--plate-filter", type=float, default=None, help="plate filter threshold (0: off)")
+    parser.add_argument(
+        "--track-evidence",
+        action="store_true",
+        help="also score keeping only the face tracks each TRACK_RULES rule keeps",
+    )
+    parser.add_argument(
+        "--sheet", action="store_true", help="write false tracked face regions (every 25th) to tracking_false_faces.png"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
@@ -130,10 +148,13 @@ def main() -> None:
     plate_detector = build_detectors(dataclasses.replace(options, kinds=("plate",)))[0] if args.plates else None
     plate_regions = {"per-frame": 0, "tracked": 0}  # every one is false: the images show no readable plate
     plate_s = 0.0
-    totals = {"per-frame": [0, 0], "tracked": [0, 0]}
-    false_regions = {"per-frame": 0, "tracked": 0}  # masked regions over no labelled face (any size)
-    runs: dict[str, list[int]] = {"per-frame": [], "tracked": []}
+    ways = ["per-frame", "tracked", *(f"tracked, keep {r}" for r in (TRACK_RULES if args.track_evidence else ()))]
+    totals = {way: [0, 0] for way in ways}
+    false_regions = dict.fromkeys(ways, 0)  # masked regions over no labelled face (any size)
+    runs: dict[str, list[int]] = {way: [] for way in ways}
     detect_s = 0.0
+    false_crops: list[np.ndarray] = []
+    false_seen = 0
     for clip_no, row_index in enumerate(chosen):
         row = rows[row_index]
         image = cv2.cvtColor(cv2.imread(str(args.data / row["image"])), cv2.COLOR_BGR2RGB)
@@ -150,7 +171,7 @@ def main() -> None:
                 start = time.perf_counter()
                 found = detector.detect(frame)
                 detect_s += time.perf_counter() - start
-                tracker.update(i, found.boxes, found.scores, found.kinds)
+                tracker.update(i, found.boxes, found.scores, found.kinds, found.models)
                 per_frame_regions.append(found.boxes)
                 if plate_detector is not None:
                     start = time.perf_counter()
@@ -161,21 +182,32 @@ def main() -> None:
             else:
                 per_frame_regions.append(np.zeros((0, 4), np.float32))
         missed: dict[str, np.ndarray] = {}
-        for way in ("per-frame", "tracked"):
+        for way in ways:
             flags = np.zeros((args.frames, len(gt)), bool)
             counted = np.zeros((args.frames, len(gt)), bool)
+            rule = TRACK_RULES.get(way.removeprefix("tracked, keep "))
+            kept = {t.id for t in tracker.tracks if rule is None or rule(t)}
             for i in range(args.frames):
                 boxes = (
                     per_frame_regions[i]
                     if way == "per-frame"
-                    else np.array([r.box for r in tracker.regions(i)], np.float32).reshape(-1, 4)
+                    else np.array([r.box for r in tracker.regions(i) if r.track in kept], np.float32).reshape(-1, 4)
                 )
                 regions = options.regions(boxes, np.full(len(boxes), "face"), OUT_W, OUT_H)
                 cover = coverage(truths[i], regions, OUT_W, OUT_H)
-                if len(regions) and len(truths[i]):
-                    false_regions[way] += int((intersection(regions, truths[i]).max(axis=1) <= 0).sum())
-                else:
-                    false_regions[way] += len(regions)
+                false = (
+                    intersection(regions, truths[i]).max(axis=1) <= 0
+                    if len(regions) and len(truths[i])
+                    else np.ones(len(regions), bool)
+                )
+                false_regions[way] += int(false.sum())
+                if args.sheet and way == "tracked" and false.any():
+                    frame = None
+                    for x0, y0, x1, y1 in regions[false].astype(int):
+                        false_seen += 1
+                        if false_seen % 25 == 0 and x1 > x0 and y1 > y0:
+                            frame = cv2.warpAffine(image, maps[i], (OUT_W, OUT_H)) if frame is None else frame
+                            false_crops.append(cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_RGB2BGR))
                 counted[i] = scored_faces(truths[i], invalid)
                 flags[i] = counted[i] & (cover < 0.8)
             if way == "tracked" and plate_detector is not None:
@@ -186,7 +218,7 @@ def main() -> None:
             missed[way] = flags
         print(
             f"clip {clip_no + 1:2d} {row['image'][7:50]:44s} faces {len(gt):2d}: unmasked "
-            + ", ".join(f"{w} {missed[w].sum():4d}" for w in missed),
+            + ", ".join(f"{w} {missed[w].sum():4d}" for w in ("per-frame", "tracked")),
             flush=True,
         )
     result = {
@@ -205,7 +237,7 @@ def main() -> None:
         "plate_detect_ms_per_frame": round(1000 * plate_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
-    for way in ("per-frame", "tracked"):
+    for way in ways:
         unmasked, counted = totals[way]
         result[way] = {
             "face_frames": counted,
@@ -215,7 +247,7 @@ def main() -> None:
             "mean_longest_run_per_face": round(float(np.mean(runs[way])) if runs[way] else 0.0, 2),
             "false_face_regions_per_frame": round(false_regions[way] / (len(chosen) * args.frames), 3),
         }
-        if args.plates:
+        if args.plates and way in plate_regions:
             result[way]["false_plate_regions_per_frame"] = round(plate_regions[way] / (len(chosen) * args.frames), 3)
         r = result[way]
         print(
@@ -223,12 +255,22 @@ def main() -> None:
             f" longest unmasked run {r['longest_unmasked_run']} frames,"
             f" mean per-face longest run {r['mean_longest_run_per_face']},"
             f" false face regions per frame {r['false_face_regions_per_frame']}"
-            + (f", false plate regions per frame {r['false_plate_regions_per_frame']}" if args.plates else "")
+            + (
+                f", false plate regions per frame {r['false_plate_regions_per_frame']}"
+                if "false_plate_regions_per_frame" in r
+                else ""
+            )
         )
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.sheet:
+        from accuracy_plates import contact_sheet
+
+        contact_sheet(false_crops, args.out / "tracking_false_faces.png")
+        print(f"{len(false_crops)} of {false_seen} false tracked face regions -> tracking_false_faces.png")
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
     models += f"_plates{options.plate_filter}" if args.plates else ""
+    models += "_evidence" if args.track_evidence else ""
     name = f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
