@@ -49,11 +49,15 @@ def contact_sheet(derivative: Path, total: int, count: int = 12, start_s: float 
 
 def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list[dict]:
     """Per track: id, kind, time range (s from ``start_s``, the file's start, as a player counts),
-    frames masked, reasons, from a log's ``regions.frames`` and ``tracks`` (streamed: memory
+    frames masked, reasons, the models that found its detections (how many each), from a log's
+    ``regions.frames`` and ``tracks`` (streamed: memory
     grows with tracks, not frames). Regions added on review come after the tracks, by their
     negative ids: the boxes drawn (kind operator, -1, -2...), then whole pictures (kind
     picture, numbered on from the boxes); they are not tracks."""
-    listed = [(t["id"], t["kind"], t["first_frame"], t["last_frame"]) for t in tracks]
+    listed, found_by = [], {}
+    for t in tracks:
+        listed.append((t["id"], t["kind"], t["first_frame"], t["last_frame"]))
+        found_by[t["id"]] = t.get("models", {})  # logs before model attribution have none
     wanted = {index for *_, first, last in listed for index in (first, last)}
     times: dict[int, float] = {}  # pts of those frames, where they have regions
     masked: dict[int, Counter] = {}
@@ -84,6 +88,7 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
                 "to_s": to_s,
                 "frames": sum(counts.values()),
                 "reasons": dict(counts),
+                "models": found_by.get(track_id, {}),
             }
         )
     return rows
@@ -324,9 +329,13 @@ def render(
         reasons = _e(", ".join(f"{k}: {v}" for k, v in sorted(t["reasons"].items())))
         return "; ".join(filter(None, [reasons, "left visible on review" if t["id"] in kept else ""]))
 
+    def found_by(t: dict) -> str:
+        return _e(", ".join(f"{m} ({n})" for m, n in sorted(t.get("models", {}).items())))
+
     rows = "".join(
         f"<tr><td>{_track_label(t['id'], t['kind'], regions_added)}</td><td>{_e(t['kind'])}</td>"
-        f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td></tr>"
+        f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td>"
+        f"<td>{found_by(t)}</td></tr>"
         for t in tracks
     )
     reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in log["regions"]["reasons"].items())
@@ -383,7 +392,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 when the first and the last frame masked are shown (review decisions give the span decided).</p>
 <p>Reasons a region is masked:</p>
 <ul class="reasons">{reasons}</ul>
-<table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th></tr>{rows}</table>
+<table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th><th>found by (detections)</th></tr>{rows}</table>
 <h2>Review decisions</h2>
 {_decisions_section(log, tracks)}
 <h2>Tools and models</h2>
