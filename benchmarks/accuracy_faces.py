@@ -95,7 +95,7 @@ class PaddedDetector:
         boxes = found.boxes - np.array([px, py, px, py], np.float32)
         boxes = np.clip(boxes, 0, [width, height, width, height])
         inside = (boxes[:, 2] - boxes[:, 0] >= 2) & (boxes[:, 3] - boxes[:, 1] >= 2)  # not wholly in the padding
-        return Detections(boxes[inside], found.scores[inside], found.kinds[inside])
+        return found.with_boxes(boxes)[inside]
 
 
 def make_detector(name: str, threshold: float, rf_threshold: float, scales: tuple, rf_scales: tuple, sure: tuple):

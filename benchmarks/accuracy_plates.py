@@ -65,7 +65,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     rows = [json.loads(x) for x in (args.data / "annotations.jsonl").read_text().splitlines() if x.strip()]
-    detector = PlateDetector(filter_threshold=args.plate_filter)
+    detector = PlateDetector(filter_threshold=args.plate_filter or None)
     options = DetectOptions()
     scores: dict[str, list] = {}
     crops, elapsed, missed = [], 0.0, []

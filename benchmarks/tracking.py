@@ -16,7 +16,10 @@ Reported per way: the share of (frame, face) pairs left unmasked, the longest ru
 consecutive unmasked frames of any face, and false face regions per frame. With ``--plates``
 the plate detector runs and is tracked too, with the preset's plate settings (``--plate-filter
 T`` overrides its filter threshold): the images show no readable plate, so every plate region
-is false, and they are reported per frame apart from the faces'. Scoring: a face counts as masked when >= 80% of its
+is false, and they are reported per frame apart from the faces'. With ``--kind plate`` the clips
+are made of the labelled plate images instead (default data ``../shared/data/plates``, one
+labelled plate per image, so plates on other cars count as false regions) and the plate
+detector is the one scored. Scoring: a face counts as masked when >= 80% of its
 box lies inside the masked regions; faces flagged invalid, under 10 px, or less than 80%
 inside the frame are ignored in that frame.
 """
@@ -48,11 +51,11 @@ OUT_W, OUT_H = 960, 540  # changed by --size
 # sees the whole track (all its detections, past and future), which the pipeline, masking a
 # few frames after detection, cannot: an upper bound on what such a filter can remove.
 TRACK_RULES = {
-    "found by both models": lambda t: len(t.models) >= 2,
+    "found by both models": lambda t: len({m.split("@")[0] for m in t.models}) >= 2,
     "max score >= 0.5": lambda t: max(t.scores) >= 0.5,
     "max score >= 0.35": lambda t: max(t.scores) >= 0.35,
     ">= 3 detections or max >= 0.5": lambda t: len(t.frames) >= 3 or max(t.scores) >= 0.5,
-    "both models or max >= 0.5": lambda t: len(t.models) >= 2 or max(t.scores) >= 0.5,
+    "both models or max >= 0.5": lambda t: len({m.split("@")[0] for m in t.models}) >= 2 or max(t.scores) >= 0.5,
 }
 
 
@@ -100,7 +103,8 @@ def longest_run(flags: list[bool]) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "faces")
+    parser.add_argument("--data", type=Path, default=None, help="default: ../shared/data/faces (or plates)")
+    parser.add_argument("--kind", choices=("face", "plate"), default="face", help="what the clips are scored on")
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--every", type=int, default=None, help="detect on every N-th frame (default: the preset's)")
@@ -123,6 +127,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
+    args.data = args.data or ROOT.parent / "shared" / "data" / ("faces" if args.kind == "face" else "plates")
     global OUT_W, OUT_H
     OUT_W, OUT_H = (int(v) for v in args.size.split("x"))
     # without --preset: the library defaults (native size, one scale), as in earlier results
@@ -144,7 +149,11 @@ def main() -> None:
         options = dataclasses.replace(options, turned_faces=True)
     if args.plate_filter is not None:
         options = dataclasses.replace(options, plate_filter=args.plate_filter)
-    detector = face_detector(options)
+    detector = (
+        face_detector(options)
+        if args.kind == "face"
+        else build_detectors(dataclasses.replace(options, kinds=("plate",)))[0]
+    )
     plate_detector = build_detectors(dataclasses.replace(options, kinds=("plate",)))[0] if args.plates else None
     plate_regions = {"per-frame": 0, "tracked": 0}  # every one is false: the images show no readable plate
     plate_s = 0.0
@@ -159,7 +168,7 @@ def main() -> None:
         row = rows[row_index]
         image = cv2.cvtColor(cv2.imread(str(args.data / row["image"])), cv2.COLOR_BGR2RGB)
         gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
-        invalid = np.array([a.get("invalid", 0) for a in row["box_attrs"]], bool)
+        invalid = np.array([a.get("invalid", 0) for a in row.get("box_attrs", [{}] * len(gt))], bool)
         maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
         tracker = Tracker(chosen_options.track)
         plate_tracker = Tracker(chosen_options.track)
@@ -177,7 +186,7 @@ def main() -> None:
                     start = time.perf_counter()
                     plates = plate_detector.detect(frame)
                     plate_s += time.perf_counter() - start
-                    plate_tracker.update(i, plates.boxes, plates.scores, plates.kinds)
+                    plate_tracker.update(i, plates.boxes, plates.scores, plates.kinds, plates.models)
                     plate_regions["per-frame"] += len(plates)
             else:
                 per_frame_regions.append(np.zeros((0, 4), np.float32))
@@ -193,7 +202,7 @@ def main() -> None:
                     if way == "per-frame"
                     else np.array([r.box for r in tracker.regions(i) if r.track in kept], np.float32).reshape(-1, 4)
                 )
-                regions = options.regions(boxes, np.full(len(boxes), "face"), OUT_W, OUT_H)
+                regions = options.regions(boxes, np.full(len(boxes), args.kind), OUT_W, OUT_H)
                 cover = coverage(truths[i], regions, OUT_W, OUT_H)
                 false = (
                     intersection(regions, truths[i]).max(axis=1) <= 0
@@ -223,6 +232,7 @@ def main() -> None:
         )
     result = {
         "rule": ">=80% of box inside masked regions; invalid, <10 px and <80%-in-frame faces ignored",
+        "kind": args.kind,
         "clips": len(chosen),
         "frames_per_clip": args.frames,
         "preset": args.preset,
@@ -233,7 +243,7 @@ def main() -> None:
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
         "plates": args.plates,
-        "plate_filter": options.plate_filter if args.plates else None,
+        "plate_filter": options.plate_filter if args.plates or args.kind == "plate" else None,
         "plate_detect_ms_per_frame": round(1000 * plate_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
@@ -251,10 +261,11 @@ def main() -> None:
             result[way]["false_plate_regions_per_frame"] = round(plate_regions[way] / (len(chosen) * args.frames), 3)
         r = result[way]
         print(
-            f"{way:9s}: {r['unmasked']} of {r['face_frames']} face-frames unmasked ({100 * r['unmasked_share']:.2f}%),"
+            f"{way:9s}: {r['unmasked']} of {r['face_frames']} {args.kind}-frames unmasked"
+            f" ({100 * r['unmasked_share']:.2f}%),"
             f" longest unmasked run {r['longest_unmasked_run']} frames,"
             f" mean per-face longest run {r['mean_longest_run_per_face']},"
-            f" false face regions per frame {r['false_face_regions_per_frame']}"
+            f" false {args.kind} regions per frame {r['false_face_regions_per_frame']}"
             + (
                 f", false plate regions per frame {r['false_plate_regions_per_frame']}"
                 if "false_plate_regions_per_frame" in r
@@ -269,9 +280,10 @@ def main() -> None:
         print(f"{len(false_crops)} of {false_seen} false tracked face regions -> tracking_false_faces.png")
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
-    models += f"_plates{options.plate_filter}" if args.plates else ""
+    models += f"_plates{options.plate_filter}" if args.plates or args.kind == "plate" else ""
     models += "_evidence" if args.track_evidence else ""
-    name = f"tracking_{args.preset or 'every'}{args.every}_{OUT_W}_{models}.json"
+    name = f"tracking_{args.kind + 's_' if args.kind == 'plate' else ''}{args.preset or 'every'}{args.every}"
+    name += f"_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -124,13 +124,14 @@ def painted_sign(rgb: np.ndarray, avoid: np.ndarray, rng: np.random.Generator) -
     return out, box
 
 
-def synthetic_samples(images, plates, per_photo: int, seed: int) -> tuple[list[np.ndarray], list[tuple]]:
-    """Photos with painted signs, and the detector's plate-shaped lines on those signs as
-    not-plates (indices after the real photos')."""
+def synthetic_samples(images, plates, per_photo: int, seed: int) -> tuple[list[np.ndarray], list[tuple], list[int]]:
+    """Photos with painted signs, the detector's plate-shaped lines on those signs as
+    not-plates (indices after the real photos'), and the photo each was painted on."""
     rng = np.random.default_rng(seed)
     detector = PlateDetector(read_text=False)
     extra, out = [], []
-    for rgb, gt in zip(images, plates, strict=True):
+    sources = []
+    for source, (rgb, gt) in enumerate(zip(images, plates, strict=True)):
         for _ in range(per_photo):
             painted = painted_sign(rgb, gt, rng)
             if painted is None:
@@ -145,8 +146,9 @@ def synthetic_samples(images, plates, per_photo: int, seed: int) -> tuple[list[n
             on_plate = intersection(boxes, gt).max(axis=1) > 0 if len(gt) else np.zeros(len(boxes), bool)
             index = len(images) + len(extra)
             extra.append(picture)
+            sources.append(source)
             out.extend((index, box, 0, True) for box in boxes[on_sign & ~on_plate])
-    return extra, out
+    return extra, out, sources
 
 
 def jittered(box: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -246,8 +248,10 @@ def probabilities(model, images, chosen) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def cross_validate(images, all_samples, photos: int, epochs: int, keep: float, folds: int = 5) -> float:
-    photo_fold = np.random.default_rng(SEED).permutation(len(images)) % folds  # painted photos: own folds
+def cross_validate(images, all_samples, photos: int, sources: list[int], epochs: int, keep: float, folds: int = 5):
+    """Held-out figures by photo; a painted copy goes in its photo's fold (same car, same street)."""
+    fold_of_photo = np.random.default_rng(SEED).permutation(photos) % folds
+    photo_fold = np.concatenate([fold_of_photo, fold_of_photo[np.asarray(sources, int)]]).astype(int)
     lines = [s for s in all_samples if s[3]]  # held-out scoring on detector lines only
     scores, labels = np.zeros(len(lines)), np.array([s[2] for s in lines])
     for fold in range(folds):
@@ -303,7 +307,7 @@ def main() -> None:
     all_samples = samples(images, plates)
     found = [s for s in all_samples if s[3]]
     photos = len(images)
-    painted, sign_lines = synthetic_samples(images, plates, args.signs, SEED)
+    painted, sign_lines, sources = synthetic_samples(images, plates, args.signs, SEED)
     images += painted
     all_samples += sign_lines
     print(
@@ -312,7 +316,7 @@ def main() -> None:
         f" {len(painted)} photos with painted signs: {len(sign_lines)} lines"
     )
     if args.cv:
-        cross_validate(images, all_samples, photos, args.epochs, args.keep)
+        cross_validate(images, all_samples, photos, sources, args.epochs, args.keep)
     if args.out:
         model = train(images, all_samples, args.epochs, SEED)
         export(model, args.out)

@@ -43,6 +43,7 @@ def preset_defaults() -> dict[str, str]:
         "coast": o.track.coast,
         "face_models": ",".join(o.detect.face_models),
         "turned_faces": "yes" if o.detect.turned_faces else "no",
+        "plate_filter": o.detect.plate_filter or "off",
         "crf": o.encode.crf,
         "x264_preset": o.encode.preset,
     }

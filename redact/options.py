@@ -172,7 +172,8 @@ class RedactOptions:
         return data
 
 
-# Settings added with a default that differs from how releases before them behaved: a log
+# How releases before a setting behaved without it, for settings whose default may come to
+# differ from that (plate_filter: off before it existed, whatever the default becomes): a log
 # without the setting was made as this value says, not as today's default.
 BEFORE_SETTING = {"detect": {"plate_filter": 0.0}, "track": {}}
 

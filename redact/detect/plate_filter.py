@@ -37,18 +37,18 @@ def windows(boxes: np.ndarray) -> np.ndarray:
 
 
 def crop(rgb: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """A window of ``rgb`` resampled to HEIGHT x WIDTH; parts outside the picture are black
-    (an affine warp, so a window at the edge keeps its geometry)."""
+    """A window of ``rgb`` resampled (bilinear) to HEIGHT x WIDTH; parts outside the picture
+    are black (an affine warp, so a window at the edge keeps its geometry). The model was
+    trained on exactly these crops."""
     x0, y0, x1, y1 = (float(v) for v in window)
     sx = WIDTH / max(x1 - x0, 1.0)
     sy = HEIGHT / max(y1 - y0, 1.0)
     matrix = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy]], np.float32)
-    shrink = min(sx, sy) < 1
     return cv2.warpAffine(
         rgb,
         matrix,
         (WIDTH, HEIGHT),
-        flags=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
+        flags=cv2.INTER_LINEAR,  # warpAffine has no area filter: INTER_AREA would be linear too
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
     )
@@ -75,7 +75,7 @@ class PlateFilter:
         if not crops:
             return np.zeros(0, np.float32)
         logits = self.session.run(None, {self.input_name: network_batch(crops)})[0].reshape(-1)
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))).astype(np.float32)
 
     def keep(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """True for the lines that may be plates."""

@@ -78,10 +78,10 @@ class PlateDetector:
         self.session = make_session(str(locate(PPOCR_DET)), threads)
         self.input_name = self.session.get_inputs()[0].name
         self.reader = PlateReader(threads) if read_text else None
-        self.filter = PlateFilter(filter_threshold, threads) if filter_threshold is not None else None
+        self.filter = PlateFilter(filter_threshold, threads) if filter_threshold else None  # 0 or None: off
         self.dropped: dict[str, int] = {}  # text lines dropped by reason (never the text itself)
         self.info = DetectorInfo(
-            name="ppocrv4-det" + ("+rec" if read_text else "") + ("+filter" if filter_threshold is not None else ""),
+            name="ppocrv4-det" + ("+rec" if read_text else "") + ("+filter" if filter_threshold else ""),
             kind="plate",
             model_file=PPOCR_DET.filename,
             model_sha256=PPOCR_DET.sha256,
@@ -98,7 +98,7 @@ class PlateDetector:
                         "model_sha256": PLATE_FILTER.sha256,
                         "threshold": filter_threshold,
                     }
-                    if filter_threshold is not None
+                    if filter_threshold
                     else None
                 ),
             },
@@ -139,4 +139,4 @@ class PlateDetector:
                 (~keep).sum()
             )
             boxes, scores = boxes[keep], scores[keep]
-        return Detections.of_kind("plate", boxes, scores, self.info.name)
+        return Detections.of_kind("plate", boxes, scores, PPOCR_DET.name)  # the finder; reader and filter only drop

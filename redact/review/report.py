@@ -57,7 +57,7 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
     listed, found_by = [], {}
     for t in tracks:
         listed.append((t["id"], t["kind"], t["first_frame"], t["last_frame"]))
-        found_by[t["id"]] = t.get("models", {})  # logs before model attribution have none
+        found_by[t["id"]] = t.get("models", {})  # none in analyses made before model attribution
     wanted = {index for *_, first, last in listed for index in (first, last)}
     times: dict[int, float] = {}  # pts of those frames, where they have regions
     masked: dict[int, Counter] = {}

@@ -253,7 +253,7 @@ def test_an_older_log_without_any_decision_says_none():
     page = render(head, tracks, {}, [], [], "DS 9 Court", "2024-01-02T00:00:00Z")
     assert "None: every track found is masked." in page and "None: the audio is as recorded." in page
     row = "<tr><td>1</td><td>face</td><td>00:00.000</td><td>00:00.000</td><td>1</td><td>detected: 1</td>"
-    assert row + "<td></td></tr>" in page  # found by: none named in a log from before model attribution
+    assert row + "<td></td></tr>" in page  # found by: none in an older log
     assert "1 regions in 1 frames, 1 track.</p>" in page
     assert "This log was written before review decisions were recorded" in page
 
