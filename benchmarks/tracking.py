@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from redact.boxes import intersection  # noqa: E402
 from redact.detect.factory import build_detectors, face_detector  # noqa: E402
+from redact.geometry import rotate_boxes  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage  # noqa: E402
@@ -112,6 +113,9 @@ def main() -> None:
     parser.add_argument("--size", default="960x540", help="camera output WxH")
     parser.add_argument("--face-models", default=None, help="e.g. centerface,retinaface (default: the preset's)")
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
+    parser.add_argument(
+        "--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="turn every image (and its boxes) first"
+    )
     parser.add_argument("--confirm-hits", type=int, default=None, help="detections before a track coasts")
     parser.add_argument("--confirm-score", type=float, default=None, help="or one detection at least this sure")
     parser.add_argument("--plates", action="store_true", help="run and track the plate detector too")
@@ -168,6 +172,9 @@ def main() -> None:
         row = rows[row_index]
         image = cv2.cvtColor(cv2.imread(str(args.data / row["image"])), cv2.COLOR_BGR2RGB)
         gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
+        if args.rotate:  # a person on the ground, a camera knocked sideways: the faces turned
+            gt = rotate_boxes(gt, args.rotate // 90, image.shape[1], image.shape[0])
+            image = np.ascontiguousarray(np.rot90(image, args.rotate // 90))
         invalid = np.array([a.get("invalid", 0) for a in row.get("box_attrs", [{}] * len(gt))], bool)
         maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
         tracker = Tracker(chosen_options.track)
@@ -240,6 +247,7 @@ def main() -> None:
         "detect_every": args.every,
         "face_models": list(options.face_models),
         "turned_faces": options.turned_faces,
+        "rotate": args.rotate,
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
         "plates": args.plates,
@@ -282,6 +290,7 @@ def main() -> None:
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
     models += f"_plates{options.plate_filter}" if args.plates or args.kind == "plate" else ""
     models += "_evidence" if args.track_evidence else ""
+    models += f"_rotated{args.rotate}" if args.rotate else ""
     name = f"tracking_{args.kind + 's_' if args.kind == 'plate' else ''}{args.preset or 'every'}{args.every}"
     name += f"_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
