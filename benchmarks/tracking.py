@@ -48,15 +48,22 @@ from redact.scoring import coverage  # noqa: E402
 from redact.track import Tracker  # noqa: E402
 
 OUT_W, OUT_H = 960, 540  # changed by --size
+
+
 # --track-evidence: which face tracks a precision filter on whole tracks would keep. Each rule
 # sees the whole track (all its detections, past and future), which the pipeline, masking a
 # few frames after detection, cannot: an upper bound on what such a filter can remove.
+def models_of(track) -> int:
+    """How many face models found a track (a turned copy's "centerface@90" is CenterFace)."""
+    return len({m.split("@")[0] for m in track.models})
+
+
 TRACK_RULES = {
-    "found by both models": lambda t: len({m.split("@")[0] for m in t.models}) >= 2,
+    "found by both models": lambda t: models_of(t) >= 2,
     "max score >= 0.5": lambda t: max(t.scores) >= 0.5,
     "max score >= 0.35": lambda t: max(t.scores) >= 0.35,
     ">= 3 detections or max >= 0.5": lambda t: len(t.frames) >= 3 or max(t.scores) >= 0.5,
-    "both models or max >= 0.5": lambda t: len({m.split("@")[0] for m in t.models}) >= 2 or max(t.scores) >= 0.5,
+    "both models or max >= 0.5": lambda t: models_of(t) >= 2 or max(t.scores) >= 0.5,
 }
 
 

@@ -112,12 +112,9 @@ def crash(path: object, error: Exception) -> int:
     return 1
 
 
-def parse_face_models(text: str) -> tuple[str, ...]:
+def comma_separated(text: str) -> tuple[str, ...]:
+    """``face,plate`` or ``centerface, retinaface`` as a tuple of names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def parse_kinds(text: str) -> tuple[str, ...]:
-    return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
 def version_callback(value: bool) -> None:
@@ -581,12 +578,12 @@ def clip_options(
     kinds = detect.get("kinds")
     overrides = {
         "detect": {
-            "kinds": parse_kinds(kinds) if kinds is not None else None,
+            "kinds": comma_separated(kinds) if kinds is not None else None,
             **{
                 k: detect.get(k)
                 for k in ("threshold", "margin", "every", "face_size", "plate_size", "turned_faces", "plate_filter")
             },
-            "face_models": parse_face_models(detect["face_models"]) if detect.get("face_models") else None,
+            "face_models": comma_separated(detect["face_models"]) if detect.get("face_models") else None,
         },
         "track": {"coast": detect.get("coast")},
         "mask": {"style": render.get("style"), "shape": render.get("shape")},
@@ -674,7 +671,7 @@ def detect(
         typer.echo("redact: error: only --format jsonl is supported", err=True)
         raise typer.Exit(2)
     try:
-        options = DetectOptions(kinds=parse_kinds(kinds), threshold=threshold, margin=margin, every=every)
+        options = DetectOptions(kinds=comma_separated(kinds), threshold=threshold, margin=margin, every=every)
     except ValueError as exc:
         typer.echo(f"redact: error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -873,7 +870,7 @@ def bench(
     if png is not None and not can_chart():  # say so before minutes of measuring, not after
         typer.echo("redact: error: --png needs matplotlib (pip install -e '.[bench]'); nothing measured", err=True)
         raise typer.Exit(2)
-    kinds_given = parse_kinds(kinds) if kinds is not None else None
+    kinds_given = comma_separated(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
     runs = [options_or_exit(preset, {"detect": {"kinds": kinds_given}}, quiet=True, workers=n) for n in counts]
     results = [run_bench(file, options) for options in runs]

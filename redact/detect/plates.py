@@ -29,6 +29,7 @@ from .runtime import make_session
 
 BIN_THRESHOLD = 0.3  # PaddleOCR's default for the probability map
 UNCLIP_RATIO = 1.6  # PaddleOCR's default: text kernels are shrunk by this at training time
+FILTERED = "not plate-like to the filter"  # why the learned filter's lines were dropped, in the log
 
 
 def text_lines(prob: np.ndarray, box_threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +136,7 @@ class PlateDetector:
             boxes, scores = boxes[keep], scores[keep]
         if self.filter is not None and len(boxes):
             keep = self.filter.keep(rgb, boxes)
-            self.dropped["not plate-like to the filter"] = self.dropped.get("not plate-like to the filter", 0) + int(
-                (~keep).sum()
-            )
+            if not keep.all():
+                self.dropped[FILTERED] = self.dropped.get(FILTERED, 0) + int((~keep).sum())
             boxes, scores = boxes[keep], scores[keep]
         return Detections.of_kind("plate", boxes, scores, PPOCR_DET.name)  # the finder; reader and filter only drop
