@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from redact.boxes import intersection  # noqa: E402
 from redact.detect.factory import build_detectors, face_detector  # noqa: E402
+from redact.detect.turned import TurnedDetector  # noqa: E402
+from redact.detect.upright import on_frame  # noqa: E402
 from redact.geometry import rotate_boxes  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
@@ -120,6 +122,9 @@ def main() -> None:
     parser.add_argument("--size", default="960x540", help="camera output WxH")
     parser.add_argument("--face-models", default=None, help="e.g. centerface,retinaface (default: the preset's)")
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
+    parser.add_argument("--upright", action="store_true", help="upright faces only (no turned copies)")
+    parser.add_argument("--turned-every", type=int, default=None, help="turned copies on every N-th detected frame")
+    parser.add_argument("--turned-min-score", type=float, default=None, help="score a turned copy's face needs")
     parser.add_argument(
         "--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="turn every image (and its boxes) first"
     )
@@ -141,7 +146,8 @@ def main() -> None:
     args.data = args.data or ROOT.parent / "shared" / "data" / ("faces" if args.kind == "face" else "plates")
     global OUT_W, OUT_H
     OUT_W, OUT_H = (int(v) for v in args.size.split("x"))
-    # without --preset: the library defaults (native size, one scale), as in earlier results
+    # without --preset: the library defaults (native size, one scale; since 2026-12-02 turned
+    # copies on every 4th frame: --upright for the figures of earlier results)
     chosen_options = options_from_preset(args.preset) if args.preset else RedactOptions()
     confirm = {"confirm_hits": args.confirm_hits, "confirm_score": args.confirm_score}
     confirm = {k: v for k, v in confirm.items() if v is not None}
@@ -156,8 +162,11 @@ def main() -> None:
     options = chosen_options.detect
     if args.face_models:
         options = dataclasses.replace(options, face_models=tuple(args.face_models.split(",")))
-    if args.turned:
-        options = dataclasses.replace(options, turned_faces=True)
+    if args.turned or args.upright:
+        options = dataclasses.replace(options, turned_faces=args.turned)
+    if args.turned_every:
+        options = dataclasses.replace(options, turned_every=args.turned_every)
+    options = dataclasses.replace(options, every=every)  # the turned copies' stride counts detected frames
     if args.plate_filter is not None:
         options = dataclasses.replace(options, plate_filter=args.plate_filter)
     detector = (
@@ -165,6 +174,8 @@ def main() -> None:
         if args.kind == "face"
         else build_detectors(dataclasses.replace(options, kinds=("plate",)))[0]
     )
+    if args.turned_min_score is not None and isinstance(detector, TurnedDetector):  # measured, not shipped
+        detector = TurnedDetector(detector.detector, every=detector.every, min_score=args.turned_min_score)
     plate_detector = build_detectors(dataclasses.replace(options, kinds=("plate",)))[0] if args.plates else None
     plate_regions = {"per-frame": 0, "tracked": 0}  # every one is false: the images show no readable plate
     plate_s = 0.0
@@ -192,7 +203,7 @@ def main() -> None:
             truths.append(transform_boxes(gt, m))
             if i % args.every == 0:
                 start = time.perf_counter()
-                found = detector.detect(frame)
+                found = on_frame([detector], i)[0].detect(frame)
                 detect_s += time.perf_counter() - start
                 tracker.update(i, found.boxes, found.scores, found.kinds, found.models)
                 per_frame_regions.append(found.boxes)
@@ -254,6 +265,8 @@ def main() -> None:
         "detect_every": args.every,
         "face_models": list(options.face_models),
         "turned_faces": options.turned_faces,
+        "turned_every": options.turned_every,
+        "turned_min_score": args.turned_min_score,
         "rotate": args.rotate,
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
@@ -294,6 +307,8 @@ def main() -> None:
         contact_sheet(false_crops, args.out / "tracking_false_faces.png")
         print(f"{len(false_crops)} of {false_seen} false tracked face regions -> tracking_false_faces.png")
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
+    models += f"{options.turned_every}" if options.turned_faces and options.turned_every > 1 else ""
+    models += f"min{args.turned_min_score}" if options.turned_faces and args.turned_min_score else ""
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
     models += f"_plates{options.plate_filter}" if args.plates or args.kind == "plate" else ""
     models += "_evidence" if args.track_evidence else ""

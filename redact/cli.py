@@ -43,6 +43,7 @@ def preset_defaults() -> dict[str, str]:
         "coast": o.track.coast,
         "face_models": ",".join(o.detect.face_models),
         "turned_faces": "yes" if o.detect.turned_faces else "no",
+        "turned_every": o.detect.turned_every,
         "plate_filter": o.detect.plate_filter or "off",
         "crf": o.encode.crf,
         "x264_preset": o.encode.preset,
@@ -228,6 +229,15 @@ TurnedFacesFlag = Annotated[
         show_default=from_preset("turned_faces"),
     ),
 ]
+TurnedEveryFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        min=1,
+        help="With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest.",
+        show_default=from_preset("turned_every"),
+    ),
+]
 PlateFilterFlag = Annotated[
     float | None,
     typer.Option(
@@ -314,6 +324,7 @@ def run(
     keep_lost: KeepLostFlag = None,
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
+    turned_every: TurnedEveryFlag = None,
     plate_filter: PlateFilterFlag = None,
     crf: CrfFlag = None,
     x264_preset: X264PresetFlag = None,
@@ -334,18 +345,7 @@ def run(
 
     options = clip_options(
         preset,
-        detect=detect_flags(
-            kinds,
-            threshold,
-            margin,
-            detect_every,
-            face_size,
-            plate_size,
-            keep_lost,
-            face_models,
-            turned_faces,
-            plate_filter,
-        ),
+        detect=detect_flags(locals()),
         render={"style": style, "shape": shape, "crf": crf, "x264_preset": x264_preset},
         requests={"mute_ranges": mute_ranges, "keep_tracks": keep_tracks, "add_regions": add_regions},
         mute=mute,
@@ -372,6 +372,7 @@ def analyze(
     keep_lost: KeepLostFlag = None,
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
+    turned_every: TurnedEveryFlag = None,
     plate_filter: PlateFilterFlag = None,
     workers: WorkersFlag = None,
     force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
@@ -385,18 +386,7 @@ def analyze(
 
     options = clip_options(
         preset,
-        detect=detect_flags(
-            kinds,
-            threshold,
-            margin,
-            detect_every,
-            face_size,
-            plate_size,
-            keep_lost,
-            face_models,
-            turned_faces,
-            plate_filter,
-        ),
+        detect=detect_flags(locals()),
         force=force,
         operator=operator,
         quiet=quiet,
@@ -501,7 +491,7 @@ def review(
 
     options = clip_options(
         preset,
-        detect=detect_flags(kinds, None, None, None, None, None, None),
+        detect=detect_flags({"kinds": kinds}),
         operator=reviewer,
         workers=workers,
     )
@@ -534,31 +524,26 @@ def review(
         raise BadInputError(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})", path) from error
 
 
-def detect_flags(
-    kinds,
-    threshold,
-    margin,
-    every,
-    face_size,
-    plate_size,
-    coast,
-    face_models=None,
-    turned_faces=None,
-    plate_filter=None,
-) -> dict:
-    """The detection and tracking flags run and analyze share, as ``clip_options`` takes them."""
-    return {
-        "face_models": face_models,
-        "turned_faces": turned_faces,
-        "plate_filter": plate_filter,
-        "kinds": kinds,
-        "threshold": threshold,
-        "margin": margin,
-        "every": every,
-        "face_size": face_size,
-        "plate_size": plate_size,
-        "coast": coast,
-    }
+# run's and analyze's parameters that set detection and tracking: the option each sets
+DETECT_FLAGS = {
+    "kinds": "kinds",
+    "threshold": "threshold",
+    "margin": "margin",
+    "detect_every": "every",
+    "face_size": "face_size",
+    "plate_size": "plate_size",
+    "keep_lost": "coast",
+    "face_models": "face_models",
+    "turned_faces": "turned_faces",
+    "turned_every": "turned_every",
+    "plate_filter": "plate_filter",
+}
+
+
+def detect_flags(parameters: dict) -> dict:
+    """The detection and tracking flags among a command's ``parameters`` (its ``locals()``), as
+    ``clip_options`` takes them: one place for what run and analyze share."""
+    return {option: parameters.get(flag) for flag, option in DETECT_FLAGS.items()}
 
 
 def parsed(flag: str, parse, value):
@@ -579,10 +564,7 @@ def clip_options(
     overrides = {
         "detect": {
             "kinds": comma_separated(kinds) if kinds is not None else None,
-            **{
-                k: detect.get(k)
-                for k in ("threshold", "margin", "every", "face_size", "plate_size", "turned_faces", "plate_filter")
-            },
+            **{k: v for k, v in detect.items() if k not in ("kinds", "face_models", "coast")},
             "face_models": comma_separated(detect["face_models"]) if detect.get("face_models") else None,
         },
         "track": {"coast": detect.get("coast")},
@@ -662,8 +644,23 @@ def detect(
     margin: Annotated[
         float, typer.Option(metavar="FRACTION", help="Face region margin, as in `redact run`.")
     ] = D.margin,
+    face_models: Annotated[
+        str, typer.Option(metavar="MODELS", help="Face models: centerface, retinaface or centerface,retinaface.")
+    ] = ",".join(D.face_models),
+    turned_faces: Annotated[
+        bool,
+        typer.Option("--turned-faces/--upright-faces", help="Also look for faces turned a quarter, as `redact run`."),
+    ] = D.turned_faces,
+    turned_every: Annotated[
+        int, typer.Option(min=1, metavar="N", help="For videos: turned copies on every N-th detected frame.")
+    ] = D.turned_every,
+    plate_filter: Annotated[
+        float, typer.Option(metavar="T", help="Plate filter threshold, as `redact run` (0: off).")
+    ] = D.plate_filter,
 ) -> None:
-    """Print one JSON line per image (or video frame) with boxes, mask regions and scores."""
+    """Print one JSON line per image (or video frame) with boxes, mask regions, scores and the
+    models that found each box. Images are looked at as a video's first frame is (turned copies
+    included, unless --upright-faces)."""
     from .detect.factory import build_detectors
     from .detect_images import detect_path
 
@@ -671,7 +668,16 @@ def detect(
         typer.echo("redact: error: only --format jsonl is supported", err=True)
         raise typer.Exit(2)
     try:
-        options = DetectOptions(kinds=comma_separated(kinds), threshold=threshold, margin=margin, every=every)
+        options = DetectOptions(
+            kinds=comma_separated(kinds),
+            threshold=threshold,
+            margin=margin,
+            every=every,
+            face_models=comma_separated(face_models),
+            turned_faces=turned_faces,
+            turned_every=turned_every,
+            plate_filter=plate_filter,
+        )
     except ValueError as exc:
         typer.echo(f"redact: error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -69,5 +69,7 @@ def detect_path(path_as_given: str, detectors: list[Detector], options: DetectOp
         for index, (_, frame) in enumerate(iter_media(container, copy_audio=False, report=DecodeReport())):
             if index % options.every:
                 continue
-            found = detect_frame(detectors, frame_to_i420(frame), int(frame.rotation or 0), frame.interlaced_frame)
+            found = detect_frame(
+                detectors, frame_to_i420(frame), int(frame.rotation or 0), frame.interlaced_frame, index
+            )
             yield record(f"{path_as_given}#{index}", frame.width, frame.height, found, options)

@@ -38,7 +38,11 @@ class DetectOptions:
     # which face models run: "centerface" (the default), "retinaface"; two make an ensemble
     face_models: tuple[str, ...] = ("centerface",)
     retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
-    turned_faces: bool = False  # also look for faces on copies turned a quarter each way
+    # also look for faces on copies turned a quarter each way (a person on the ground), on every
+    # N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md, 2026-12-02: without
+    # them 75.7 % of turned face-frames stay unmasked; every 4th costs ~1.6x the face model)
+    turned_faces: bool = True
+    turned_every: int = 4
     # the learned plate filter (models/plate_filter.onnx): text lines it scores below this are
     # not masked as plates; 0 turns it off (every plate-shaped line that may read as a plate is)
     plate_filter: float = 0.0
@@ -46,6 +50,8 @@ class DetectOptions:
     def __post_init__(self) -> None:
         if self.every < 1:
             raise ValueError("detect every N frames needs N >= 1")
+        if self.turned_every < 1:
+            raise ValueError("turned copies every N detected frames needs N >= 1")
         for name in ("face_size", "plate_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
@@ -131,6 +137,12 @@ class RedactOptions:
                 f"detect every {self.detect.every} frames leaves gaps longer than tracking bridges"
                 f" ({self.track.max_gap} frames); choose {self.track.max_gap} or fewer"
             )
+        turned_stride = self.detect.every * self.detect.turned_every
+        if self.detect.turned_faces and turned_stride > self.track.max_gap:
+            raise ValueError(
+                f"turned copies every {self.detect.turned_every} detected frames (every {turned_stride} frames)"
+                f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
+            )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
@@ -173,9 +185,10 @@ class RedactOptions:
 
 
 # How releases before a setting behaved without it, for settings whose default may come to
-# differ from that (plate_filter: off before it existed, whatever the default becomes): a log
-# without the setting was made as this value says, not as today's default.
-BEFORE_SETTING = {"detect": {"plate_filter": 0.0}, "track": {}}
+# differ from that (plate_filter: off before it existed, whatever the default becomes;
+# turned_faces: off before it existed, on by default since): a log without the setting was
+# made as this value says, not as today's default.
+BEFORE_SETTING = {"detect": {"plate_filter": 0.0, "turned_faces": False, "turned_every": 1}, "track": {}}
 
 
 def as_recorded(section: str, values: dict) -> dict:

@@ -92,7 +92,25 @@ def test_detect_jsonl_format_on_an_image(tmp_path):
         x0, y0, x1, y1 = d["box"]
         r0, s0, r1, s1 = d["region"]
         assert r0 <= x0 < x1 <= r1 and s0 <= y0 < y1 <= s1 and 0 < d["score"] <= 1
-        assert d["models"] == "centerface"  # the model that found it
+        # the model that found it, upright and on the copies turned a quarter each way
+        assert d["models"].split("+")[0] == "centerface" and set(d["models"].split("+")) <= TURNED_NAMES
+
+
+TURNED_NAMES = {"centerface", "centerface@90", "centerface@270"}
+
+
+def test_detect_looks_at_turned_copies_as_run_does_unless_told_not_to(tmp_path):
+    frame = np.ascontiguousarray(np.rot90(sample_frames(1, (640, 360))[0]))  # faces turned a quarter
+    image = tmp_path / "ground.png"
+    cv2.imwrite(str(image), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def models(*flags):
+        proc = redact("detect", "--kinds", "face", *flags, str(image))
+        assert proc.returncode == 0, proc.stderr
+        return [d["models"] for d in json.loads(proc.stdout)["detections"]]
+
+    assert any("@" in m for m in models())
+    assert not any("@" in m for m in models("--upright-faces"))
 
 
 def test_detect_on_video_frames_with_stride(tmp_path):
@@ -139,7 +157,7 @@ def test_detect_finds_faces_in_a_rotated_video_in_stored_coordinates(tmp_path):
     upright = sample_frames(3, size=(640, 360))
     stored = [np.ascontiguousarray(np.rot90(f, -1)) for f in upright]  # 360 wide, 640 high
     clip = write_clip(tmp_path / "rot.mp4", stored, rotation=90)
-    proc = redact("detect", "--kinds", "face", str(clip))
+    proc = redact("detect", "--kinds", "face", "--upright-faces", str(clip))  # the rotation, not turned copies
     assert proc.returncode == 0, proc.stderr
     for line in map(json.loads, proc.stdout.splitlines()):
         assert (line["width"], line["height"]) == (360, 640)

@@ -48,4 +48,6 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
                 )
             )
     detector = members[0] if len(members) == 1 else EnsembleDetector(members)
-    return TurnedDetector(detector) if options.turned_faces else detector
+    if not options.turned_faces:
+        return detector
+    return TurnedDetector(detector, every=options.every * options.turned_every)

@@ -66,14 +66,24 @@ def detect_upright(detectors: list[Detector], rgb: np.ndarray, k: int) -> Detect
     return found
 
 
-def detect_frame(detectors: list[Detector], buf: np.ndarray, rotation: int, deinterlace: bool = False) -> Detections:
+def on_frame(detectors: list[Detector], index: int) -> list[Detector]:
+    """The detectors as they run on frame ``index``: one that looks at some frames only (turned
+    copies every N-th frame, ``TurnedDetector.on_frame``) gives what it runs on that one."""
+    return [d.on_frame(index) if hasattr(d, "on_frame") else d for d in detectors]
+
+
+def detect_frame(
+    detectors: list[Detector], buf: np.ndarray, rotation: int, deinterlace: bool = False, index: int = 0
+) -> Detections:
     """Run every detector on the upright RGB view of an I420 frame; boxes in stored pixels.
 
     ``rotation`` is the display matrix's counter-clockwise rotation: detectors need upright
     faces, while masks and logs use the stored frame. ``deinterlace``: the frame holds two
     fields shot 1/50 or 1/60 s apart; each is detected on its own (twice the cost) and the
-    boxes of an object seen in both are joined, so the mask covers it in both.
+    boxes of an object seen in both are joined, so the mask covers it in both. ``index``: the
+    frame's number in display order, for detectors that look at some frames only.
     """
+    detectors = on_frame(detectors, index)
     rgb = i420_to_rgb(buf)
     k = quarter_turns(rotation)
     if not deinterlace:

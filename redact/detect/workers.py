@@ -75,7 +75,7 @@ class InlineDetection:
     def submit(self, index: int, buf: np.ndarray) -> None:
         before = _dropped_counts(self.detectors)
         start = time.perf_counter()
-        found = detect_frame(self.detectors, buf, self.rotation, self.deinterlace)
+        found = detect_frame(self.detectors, buf, self.rotation, self.deinterlace, index)
         seconds = time.perf_counter() - start
         self.ready.append(Result(index, found, seconds, _delta(before, _dropped_counts(self.detectors))))
 
@@ -120,7 +120,7 @@ def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int
                 before = _dropped_counts(detectors)
                 start = time.perf_counter()
                 buf = ring[slot, : shape[0] * shape[1]].reshape(shape)
-                found = detect_frame(detectors, buf, *view)
+                found = detect_frame(detectors, buf, *view, index)
                 seconds = time.perf_counter() - start
                 dropped = _delta(before, _dropped_counts(detectors))
                 results.put(("done", slot, index, found, seconds, dropped))

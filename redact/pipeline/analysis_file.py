@@ -125,6 +125,26 @@ class Analysis:
     def track_ids(self) -> set[int]:
         return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}
 
+    def twins(self, kept: set[int]) -> dict[int, int]:
+        """Turned-only tracks that are a kept face seen again (``frame_masks.twin_tracks``)."""
+        from .frame_masks import twin_tracks
+
+        turned = self.turned_only_tracks() if kept else frozenset()
+        return twin_tracks(self.frame_regions(), kept, turned) if turned else {}
+
+    def turned_only_tracks(self) -> frozenset[int]:
+        """Tracks every detection of which was on a turned copy ("centerface@90"): see ``frame_masks.SAME_FACE``."""
+        return frozenset(
+            track["id"]
+            for track in LogReader(self.path, digest=False).items(("tracks",))
+            if turned_only(track.get("models") or {})
+        )
+
+
+def turned_only(models: dict) -> bool:
+    """Whether a track's models (name -> detections) are all turned copies."""
+    return bool(models) and all("@" in part for name in models for part in name.split("+"))
+
 
 def read_analysis(path: Path, original: Path, original_sha256: str) -> Analysis:
     """The analysis at ``path``, refused when it was altered after it was written (its

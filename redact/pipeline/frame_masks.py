@@ -8,16 +8,53 @@ derivative will hold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..boxes import area, intersection
 from ..mask import mask_planes
 from ..media.decode import VideoInfo
 from ..options import MaskOptions, RedactOptions
 from ..review.decisions import Decisions
 from ..review.operator_regions import boxes_in_frame
 from ..track import Region
+
+# A track found on turned copies only whose detections cover this much of a kept face's region
+# (of the smaller of the two), in at least half the frames it was detected in, is that face seen
+# again: the turned copy frames an upright face differently, and the two boxes became two tracks
+# (detect/turned.py). It is kept visible with it, for its whole length.
+SAME_FACE = 0.3
+
+
+def twin_tracks(
+    frames: Iterable[tuple[int, list[Region]]], kept: set[int], turned_only: frozenset[int]
+) -> dict[int, int]:
+    """Turned-only track -> the kept track it is the same face as, from every frame's regions."""
+    candidates = turned_only - kept
+    if not kept or not candidates:
+        return {}
+    hits: dict[tuple[int, int], int] = {}
+    detected: dict[int, int] = {}
+    for _, regions in frames:
+        mine = [r for r in regions if r.track in candidates and r.reason == "detected"]
+        theirs = [r for r in regions if r.track in kept]
+        for r in mine:
+            detected[r.track] = detected.get(r.track, 0) + 1
+        if not mine or not theirs:
+            continue
+        a = np.array([r.box for r in mine], np.float32)
+        b = np.array([r.box for r in theirs], np.float32)
+        cover = intersection(a, b) / np.maximum(np.minimum(area(a)[:, None], area(b)[None, :]), 1e-6)
+        for i, j in zip(*np.nonzero(cover >= SAME_FACE), strict=True):
+            pair = (mine[i].track, theirs[j].track)
+            hits[pair] = hits.get(pair, 0) + 1
+    twins: dict[int, int] = {}
+    for (track, kept_track), n in sorted(hits.items(), key=lambda item: -item[1]):
+        if track not in twins and 2 * n >= detected[track]:
+            twins[track] = kept_track
+    return twins
 
 
 @dataclass
@@ -29,6 +66,7 @@ class MaskPlan:
     boxes: np.ndarray  # xyxy per region of ``regions`` before the pictures
     pictures: list[str] = field(default_factory=list)  # a style per whole-picture region (last in regions)
     kept: list[int] = field(default_factory=list)  # kept tracks that were in this frame
+    twins: dict[int, int] = field(default_factory=dict)  # turned-only track -> the kept track it is
 
     def __bool__(self) -> bool:
         return bool(len(self.boxes) or self.pictures)
@@ -46,16 +84,23 @@ class MaskPlan:
 class FrameMasks:
     """Plans for the frames of one clip under one set of decisions."""
 
-    def __init__(self, info: VideoInfo, options: RedactOptions, decisions: Decisions):
+    def __init__(
+        self, info: VideoInfo, options: RedactOptions, decisions: Decisions, twins: dict[int, int] | None = None
+    ):
+        """``twins``: turned-only tracks kept visible with the kept track they are (``twin_tracks``)."""
         self.info, self.options, self.decisions = info, options, decisions
         self.width, self.height = info.padded_size
         self.keep = set(decisions.kept_ids)
+        self.twins = {t: k for t, k in (twins or {}).items() if k in self.keep and t not in self.keep}
 
     def plan(self, found: list[Region], pts: int, duration: int) -> MaskPlan:
         """The plan for the frame shown at ``pts`` for ``duration`` (stream time base) in
         which the analysis found ``found``."""
         kept = [r.track for r in found if r.track in self.keep]
-        regions = [r for r in found if r.track not in self.keep] if kept else list(found)
+        twins = {r.track: self.twins[r.track] for r in found if r.track in self.twins}
+        regions = (
+            [r for r in found if r.track not in self.keep and r.track not in twins] if kept or twins else list(found)
+        )
         tight = np.array([r.box for r in regions], np.float32).reshape(-1, 4)
         boxes = self.options.detect.regions(tight, [r.kind for r in regions], self.width, self.height)
         added = self.added(pts, duration)
@@ -64,7 +109,7 @@ class FrameMasks:
             boxes = np.concatenate([boxes, np.array([r.box for r in added], np.float32).reshape(-1, 4)])
         pictures = self.pictures(pts, duration, len(self.decisions.regions))
         regions += [region for region, _ in pictures]
-        return MaskPlan(regions, boxes, [style for _, style in pictures], kept)
+        return MaskPlan(regions, boxes, [style for _, style in pictures], kept, twins)
 
     def shown(self, pts: int, duration: int) -> tuple[float, float]:
         """When the frame is on screen, as a player counts from the clip's start."""

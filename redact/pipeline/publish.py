@@ -139,6 +139,10 @@ def publish(
             "dropped_streams": list(info.dropped_streams),
             "labels_withheld": list(info.labels_withheld),
             "kept_tracks": {str(k): v for k, v in sorted(rendered.renderer.kept.items())},
+            # turned-only tracks over a kept face: that face seen on a turned copy, kept with it
+            "kept_with": {
+                str(t): {"track": kept, "frames": n} for t, (kept, n) in sorted(rendered.renderer.twins.items())
+            },
             "content_credentials": credentials,
         },
         input_info=input_facts(info),

@@ -57,8 +57,9 @@ class FrameRenderer:
         self.info_path = original  # named in errors
         self.timer, self.regions = timer, regions
         self.width, self.height = info.padded_size
-        self.masks = FrameMasks(info, options, decisions)
+        self.masks = FrameMasks(info, options, decisions, analysis.twins(set(decisions.kept_ids)))
         self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
+        self.twins: dict[int, list[int]] = {}  # turned-only track -> [kept track it is, frames left unmasked]
         self.found = analysis.frame_regions()
         self.next_found: tuple[int, list[Region]] | None = next(self.found, None)
         self.stamps = analysis.timestamps()
@@ -79,6 +80,8 @@ class FrameRenderer:
             plan = self.masks.plan(self._found(index), pts, duration)
             for track in plan.kept:
                 self.kept[track] = self.kept.get(track, 0) + 1
+            for twin, kept in plan.twins.items():
+                self.twins.setdefault(twin, [kept, 0])[1] += 1
             direct = frame.format.name == "yuv420p" and (frame.width, frame.height) == (self.width, self.height)
             if direct:  # masked in the decoded frame itself, which goes to the encoder as it is
                 if plan:

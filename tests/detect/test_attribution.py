@@ -68,7 +68,7 @@ def test_the_ensemble_on_real_faces_names_both_models():
     from clips import sample_frames
 
     frame = sample_frames(1)[0]
-    detector = face_detector(DetectOptions(face_models=("centerface", "retinaface")), threads=1)
+    detector = face_detector(DetectOptions(face_models=("centerface", "retinaface"), turned_faces=False), threads=1)
     assert isinstance(detector, EnsembleDetector)
     found = detector.detect(frame)
     assert len(found) >= 2
@@ -85,7 +85,7 @@ def test_the_analysis_and_the_log_list_each_tracks_models(tmp_path):
 
     clip = write_clip(tmp_path / "two.mp4", sample_frames(4, size=(640, 360)))
     command = [sys.executable, "-m", "redact", "run", "-q", "--workers", "0", "--kinds", "face", str(clip)]
-    command += ["--face-models", "centerface,retinaface"]
+    command += ["--face-models", "centerface,retinaface", "--upright-faces"]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     analysis = json.loads((tmp_path / "two.mp4.analysis.json").read_text())

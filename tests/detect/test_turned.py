@@ -3,13 +3,22 @@ are found by running the model on copies turned back, and mapped onto the pictur
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
 import numpy as np
-from clips import sample_frames, sample_truth
+import pytest
+from clips import decoded_rgb, sample_frames, sample_truth, write_clip
 
 from redact.boxes import iou
 from redact.detect.centerface import CenterFaceDetector
 from redact.detect.turned import TurnedDetector
 from redact.geometry import rotate_boxes
+from redact.options import DetectOptions, RedactOptions
+from redact.pipeline import derivative_path, log_path
 
 
 def test_faces_turned_a_quarter_are_found_where_they_are():
@@ -24,3 +33,92 @@ def test_faces_turned_a_quarter_are_found_where_they_are():
     assert detector.info.settings["quarter_turns"] == [0, 1, 3]
     upright_found = TurnedDetector(CenterFaceDetector(threads=1)).detect(upright)
     assert len(upright_found) == 2  # an upright face found upright and turned is one region
+
+
+def test_turned_copies_on_every_nth_frame_only_and_the_upright_model_on_the_rest():
+    detector = TurnedDetector(CenterFaceDetector(threads=1), every=4)
+    assert [detector.on_frame(i) is detector for i in range(9)] == [i % 4 == 0 for i in range(9)]
+    assert detector.on_frame(5) is detector.detector
+    assert detector.info.settings["turned_every_frames"] == 4
+    with pytest.raises(ValueError, match="N >= 1"):
+        TurnedDetector(CenterFaceDetector(threads=1), every=0)
+
+
+def test_the_turned_stride_counts_detected_frames_and_must_stay_within_what_tracking_bridges():
+    from redact.detect.factory import face_detector
+
+    detector = face_detector(DetectOptions(every=2, turned_faces=True, turned_every=3), threads=1)
+    assert detector.every == 6  # every 3rd detected frame, detected frames every 2nd
+    with pytest.raises(ValueError, match="turned copies every 8 detected frames"):
+        RedactOptions(detect=DetectOptions(every=2, turned_faces=True, turned_every=8))
+    RedactOptions(detect=DetectOptions(every=2, turned_faces=False, turned_every=8))  # no turned copies: no gap
+    with pytest.raises(ValueError, match="N >= 1"):
+        DetectOptions(turned_every=0)
+
+
+def test_a_person_on_the_ground_is_masked_on_every_frame_with_turned_copies_every_4th(tmp_path):
+    """Through the command line and a worker process: the frame's number reaches the detector,
+    the turned copies run on frames 0, 4 and 8 only, and tracking masks the frames between."""
+    upright = sample_frames(9, size=(640, 360))
+    truth = np.array([f["faces"] for f in sample_truth()["frames"][:9]], np.float32) / 2
+    ground = [np.ascontiguousarray(np.rot90(f, 1)) for f in upright]  # content turned; no display matrix
+    clip = write_clip(tmp_path / "ground.mp4", ground, time_base=Fraction(1, 30))
+    command = [sys.executable, "-m", "redact", "run", "-q", "--workers", "1", "--kinds", "face"]
+    command += ["--turned-faces", "--turned-every", "4", str(clip)]
+    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    log = json.loads(log_path(clip).read_text())
+    assert log["parameters"]["detect"]["turned_every"] == 4
+    assert log["detectors"][0]["settings"]["turned_every_frames"] == 4
+    turned = [n for t in log["tracks"] for model, n in t["models"].items() if "@" in model]
+    assert turned and max(turned) <= 3  # each track seen turned on frames 0, 4 and 8 at most
+    for i, (src, out) in enumerate(zip(decoded_rgb(clip), decoded_rgb(derivative_path(clip)), strict=True)):
+        for box in rotate_boxes(truth[i], 1, 640, 360):
+            x0, y0, x1, y1 = np.round(box).astype(int)
+            assert np.abs(src[y0:y1, x0:x1].astype(float) - out[y0:y1, x0:x1]).mean() > 8, f"frame {i}"
+
+
+def test_a_kept_face_takes_its_turned_twin_with_it_and_nothing_else():
+    """A turned copy frames an upright face differently: a second track over the same face. Kept
+    visible with the face the clerk keeps, or that face would stay masked by its twin; a turned
+    track elsewhere, and an upright track over the face (someone else), stay masked."""
+    from redact.pipeline.frame_masks import FrameMasks, twin_tracks
+    from redact.review.decisions import Decisions, KeptTrack
+    from redact.track import Region
+
+    def frame(i):
+        regions = [Region(1, "face", (70 + i, 48, 94 + i, 76), 0.9, "detected")]  # the subject
+        twin_reason = "detected" if i in (0, 4) else "coasted"
+        regions.append(Region(3, "face", (62 + 2 * i, 36, 87 + 2 * i, 66), 0.3, twin_reason))  # drifts off as it coasts
+        regions.append(Region(4, "face", (449, 197, 482, 227), 0.2, "detected"))  # turned, elsewhere
+        regions.append(Region(2, "face", (80 + i, 60, 110 + i, 90), 0.8, "detected"))  # upright, overlapping
+        return i, regions
+
+    frames = [frame(i) for i in range(8)]
+    twins = twin_tracks(frames, {1}, frozenset({3, 4}))
+    assert twins == {3: 1}
+    assert twin_tracks(frames, set(), frozenset({3, 4})) == {}  # nothing kept: nothing to take along
+    info = video_info(640, 360)
+    decisions = Decisions(keep=(KeptTrack(1, "subject"),))
+    plan = FrameMasks(info, RedactOptions(), decisions, twins).plan(frames[7][1], 7, 1)
+    assert sorted(r.track for r in plan.regions) == [2, 4] and plan.twins == {3: 1} and plan.kept == [1]
+
+
+def video_info(width: int, height: int):
+    from redact.media.decode import VideoInfo
+
+    return VideoInfo(
+        width=width,
+        height=height,
+        pix_fmt="yuv420p",
+        codec="h264",
+        time_base=Fraction(1, 25),
+        rate=Fraction(25),
+        frames=8,
+        duration_s=0.32,
+        audio_streams=0,
+        other_streams=0,
+        display_matrix=None,
+        rotation=0,
+        container_format="mp4",
+    )

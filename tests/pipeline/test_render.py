@@ -146,9 +146,11 @@ def test_decisions_keep_a_track_add_a_region_black_out_pictures_and_bleep(case):
         assert np.abs(frames[index][region].astype(int) - original[index][region]).mean() > 6, index
     for index in blacked:
         assert frames[index].max() < 40, index
+    twins = [face_rects(plain_log, int(t)) for t in log["derivative"]["kept_with"]]  # the subject seen turned
+    assert all(w["track"] == subject for w in log["derivative"]["kept_with"].values())
     for index in (14, 18, 23):  # elsewhere, outside what was decided, the picture is the plain render's
         keep_out = np.ones(frames[index].shape[:2], bool)
-        for x0, y0, x1, y1 in [kept[index]] if index in kept else []:
+        for x0, y0, x1, y1 in [rects[index] for rects in (kept, *twins) if index in rects]:
             keep_out[y0:y1, x0:x1] = False
         assert np.abs(frames[index][keep_out].astype(int) - plain_frames[index][keep_out]).mean() < 2
     before, after = decoded_audio(case / "interview.mov"), decoded_audio(result.derivative)

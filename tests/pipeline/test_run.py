@@ -56,7 +56,8 @@ def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch)
         return found[:0] if 10 <= calls["n"] <= 16 else found  # frames 9..15 see nobody
 
     monkeypatch.setattr(CenterFaceDetector, "detect", blind_for_a_while)
-    redact_file(clip, RedactOptions(quiet=True, workers=0))  # inline: the patched detector runs
+    upright = DetectOptions(turned_faces=False)  # one model call per frame: the count above is the frame
+    redact_file(clip, RedactOptions(quiet=True, workers=0, detect=upright))  # inline: the patched detector runs
     assert_faces_masked(clip, derivative_path(clip), scale=2)
     log = json.loads(log_path(clip).read_text())
     reasons = {e[6] for _, _, entries in log["regions"]["frames"][9:16] for e in entries if e[0] == "face"}

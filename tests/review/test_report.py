@@ -40,7 +40,7 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
         assert needed in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page  # self-contained
     assert len(re.findall(r"<tr><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
-    assert len(re.findall(r"<td>centerface \(\d+\)</td></tr>", page)) >= 2  # and the model that found it
+    assert len(re.findall(r"<td>centerface \(\d+\)[^<]*</td></tr>", page)) >= 2  # and the models that found it
 
     # the contact sheet comes from the derivative: the first thumbnail's faces are blurred
     first = re.search(r"base64,([A-Za-z0-9+/=]+)", page).group(1)

@@ -16,7 +16,8 @@ from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file, render_file
 from redact.review.page.session import ClipSession
 
-FACES = RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0)
+# upright faces only: what is tested here is not what turned copies add (tests/detect/test_turned.py)
+FACES = RedactOptions(detect=DetectOptions(kinds=("face",), turned_faces=False), quiet=True, workers=0)
 OPEN_GOP = {"x264-params": "keyint=10:min-keyint=10:scenecut=0:bframes=3:open-gop=1"}
 
 

@@ -25,8 +25,8 @@ from ...evidence.seal import utc_iso
 from ...geometry import quarter_turns, rotate_boxes
 from ...mask import i420_planes, single_threaded_opencv
 from ...options import RedactOptions
-from ...pipeline.analysis_file import read_analysis
-from ...pipeline.frame_masks import FrameMasks
+from ...pipeline.analysis_file import read_analysis, turned_only
+from ...pipeline.frame_masks import FrameMasks, twin_tracks
 from ...pipeline.frames import Timer
 from ...pipeline.prepare import prepare
 from ...pipeline.render import analysed_options
@@ -88,7 +88,10 @@ class ClipSession:
         from ...evidence.log_reader import LogReader
 
         tracks = {}
+        turned = set()
         for track in LogReader(self.analysis.path, digest=False).items(("tracks",)):
+            if turned_only(track.get("models") or {}):
+                turned.add(track["id"])
             boxes = track.get("boxes") or []
             best = max(boxes, key=lambda b: b[5]) if boxes else [track["first_frame"], 0, 0, 1, 1, 0.0]
             first, last = track["first_frame"], track["last_frame"]
@@ -103,6 +106,8 @@ class ClipSession:
                 score=round(max((b[5] for b in boxes), default=0.0), 3),
                 best=(best[0], tuple(best[1:5])),
             )
+        self.turned_only = frozenset(turned)  # kept visible with a kept face they are (frame_masks)
+        self.twins_of: tuple[frozenset[int], dict[int, int]] = (frozenset(), {})
         return tracks
 
     def _end(self, index: int) -> float:
@@ -162,6 +167,7 @@ class ClipSession:
         boxes = self.options.detect.regions(tight, [r.kind for r in found], width, height)
         shown = rotate_boxes(np.clip(boxes, 0, [width, height, width, height]), self.turns, *self.info_size)
         kept = set(self.decisions.kept_ids)
+        twins = self.twins(self.decisions)  # kept along with them
         return [
             {
                 "track": r.track,
@@ -169,10 +175,20 @@ class ClipSession:
                 "box": [round(float(v), 1) for v in box],
                 "score": round(r.score, 3),
                 "reason": r.reason,
-                "kept": r.track in kept,
+                "kept": r.track in kept or r.track in twins,
+                **({"kept_with": twins[r.track]} if r.track in twins else {}),
             }
             for r, box in zip(found, shown, strict=True)
         ]
+
+    def twins(self, decisions: Decisions) -> dict[int, int]:
+        """The turned-only tracks kept visible with the kept faces they are, for these decisions."""
+        kept = frozenset(decisions.kept_ids)
+        with self.lock:
+            if self.twins_of[0] != kept:
+                found = sorted(self.found.items())
+                self.twins_of = (kept, twin_tracks(found, set(kept), self.turned_only) if kept else {})
+            return self.twins_of[1]
 
     @property
     def info_size(self) -> tuple[int, int]:
@@ -187,7 +203,8 @@ class ClipSession:
         if not original:
             with self.lock:
                 decisions = self.decisions
-            plan = FrameMasks(self.info, self.options, decisions).plan(self.found.get(index, []), *self.stamps[index])
+            masks = FrameMasks(self.info, self.options, decisions, self.twins(decisions))
+            plan = masks.plan(self.found.get(index, []), *self.stamps[index])
             if plan:
                 with single_threaded_opencv():
                     plan.apply(i420_planes(buf, *self.info.padded_size), self.options.mask)
