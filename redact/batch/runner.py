@@ -44,6 +44,7 @@ class BatchSettings:
     state: Path | None = None  # default: redact-batch.sqlite in the case folder, else the batch folder
     case_dir: Path | None = None  # seals, outputs, custody, state and reports here; the clips are only read
     stall_timeout: float = STALL_S  # a clip with no progress this long is stopped and failed (0: never)
+    bleep_patterns: tuple[str, ...] = ()  # spoken patterns bleeped in clips whose row names none
 
 
 @dataclass
@@ -178,6 +179,12 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
     case_dir = settings.case_dir.absolute() if settings.case_dir is not None else None
     if case_dir is not None:
         jobs = [in_case_folder(job, batch_folder(source), case_dir) for job in jobs]
+    if settings.bleep_patterns:  # the batch's own, for rows that name none: part of the job from here
+        jobs = [job if job.bleep_patterns else replace(job, bleep_patterns=settings.bleep_patterns) for job in jobs]
+    if any(job.bleep_words or job.bleep_patterns for job in jobs):
+        from ..speech.model import require_speech
+
+        require_speech()  # every clip would fail on it: say so once, before anything starts
     defaults = {
         "version": __version__,
         "preset": settings.preset,

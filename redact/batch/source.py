@@ -4,8 +4,10 @@ A manifest row names a clip and, optionally, how the request wants it: ``preset`
 ``mute`` (audio ranges to silence, ``"12.5-20; 1:02-1:10"``), ``audio_redaction`` (``mute`` or
 ``bleep``, for those ranges), ``keep_tracks`` (track ids from an earlier log to leave visible,
 ``"3 7"``), ``add_regions`` (regions review found, masked by hand, ``"12-15.5@640,200,760,340"``),
-``redact_frames`` (ranges of whole pictures blacked out, as ``mute``), ``decisions`` (a review's
-decisions file, relative to the manifest) and ``output`` (folder for the derivative). The
+``redact_frames`` (ranges of whole pictures blacked out, as ``mute``), ``bleep_words`` (words and
+phrases bleeped wherever they are said, ``"Daniel Martinez; 221B"``), ``bleep_patterns`` (spoken
+numbers, dates, e-mail addresses: ``"numbers,dates"``), ``decisions`` (a review's decisions file,
+relative to the manifest) and ``output`` (folder for the derivative). The
 whole manifest is checked before anything runs, and every bad row is reported at once.
 """
 
@@ -15,7 +17,7 @@ import contextlib
 import csv
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..detections import KINDS
@@ -25,6 +27,7 @@ from ..presets import available, preset_file
 from ..review.decisions import from_document
 from ..review.operator_regions import OperatorRegion, parse_regions
 from ..review.request_fields import parse_ranges, parse_tracks
+from ..speech.withhold import check_patterns, parse_word_list
 
 COLUMNS = (
     "path",
@@ -37,10 +40,13 @@ COLUMNS = (
     "decisions",
     "redact_frames",
     "audio_redaction",
+    "bleep_words",
+    "bleep_patterns",
 )
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
 VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv"}
 OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html", ".analysis.json", ".decisions.json")
+OURS += (".transcript.json",)
 BATCH_FILES = ("redact-batch.sqlite", "batch-report.json", "batch-report.html", "custody.jsonl")
 
 
@@ -60,6 +66,8 @@ class Job:
     decisions: Path | None = None  # a review's decisions file, for the clip's current analysis
     picture_ranges: tuple[tuple[float, float], ...] = ()  # whole pictures blacked out (start_s, end_s)
     audio_redaction: str | None = None  # how mute_ranges are redacted (None: mute)
+    bleep_words: tuple[str, ...] = field(default=(), repr=False)  # spoken words bleeped (personal data)
+    bleep_patterns: tuple[str, ...] = ()  # of speech.withhold.PATTERNS
 
     @property
     def key(self) -> str:
@@ -88,6 +96,8 @@ class Job:
             decisions=Path(data["decisions"]) if data.get("decisions") else None,
             picture_ranges=tuple(tuple(r) for r in data.get("picture_ranges") or ()),
             audio_redaction=data.get("audio_redaction"),
+            bleep_words=tuple(data.get("bleep_words") or ()),
+            bleep_patterns=tuple(data.get("bleep_patterns") or ()),
         )
 
 
@@ -255,6 +265,19 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         audio_redaction = str(row.get("audio_redaction") or "").strip().lower() or None
         if audio_redaction is not None and audio_redaction not in AUDIO_REDACTIONS:
             bad.append(f"unknown audio_redaction {row['audio_redaction']!r} (choose {' or '.join(AUDIO_REDACTIONS)})")
+        try:
+            words = parse_word_list(str(row.get("bleep_words") or ""))
+        except ValueError as exc:
+            bad.append(f"bleep_words: {exc}")
+            words = ()
+        raw = row.get("bleep_patterns")
+        try:
+            patterns = check_patterns(
+                [p.strip() for p in (raw if isinstance(raw, list) else str(raw or "").split(",")) if p.strip()]
+            )
+        except ValueError as exc:
+            bad.append(f"bleep_patterns: {exc}")
+            patterns = ()
         raw_decisions = str(row.get("decisions") or "").strip()
         decisions = (base / raw_decisions).absolute() if raw_decisions else None
         if decisions is not None and (why := unreadable_decisions(decisions)):
@@ -280,6 +303,8 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
             decisions=decisions,
             picture_ranges=pictures,
             audio_redaction=audio_redaction,
+            bleep_words=words,
+            bleep_patterns=patterns,
         )
         if job.key in seen:
             problems.append(f"{where}: same clip and output as line {seen[job.key]}")

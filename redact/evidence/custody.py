@@ -1,6 +1,6 @@
 """The custody log: ``custody.jsonl`` beside the originals, append-only and hash-chained.
 
-One JSON line per event (sealed, verified, analysed, reviewed, redacted, exported, viewed
+One JSON line per event (sealed, verified, analysed, transcribed, reviewed, redacted, exported, viewed
 original, verification failed) with UTC time, operator, tool version, the files concerned
 and their SHA-256, a sequence number, the SHA-256 of the previous line exactly as stored
 (``prev``; 64 zeros for the first), and a signature over the entry when a station key
@@ -30,6 +30,7 @@ EVENTS = (
     "sealed",
     "verified",
     "analysed",
+    "transcribed",
     "reviewed",
     "redacted",
     "exported",

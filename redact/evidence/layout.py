@@ -24,6 +24,7 @@ LOG_SUFFIX = ".redacted.json"
 REPORT_SUFFIX = ".redaction-report.html"
 ANALYSIS_SUFFIX = ".analysis.json"
 DECISIONS_SUFFIX = ".decisions.json"
+TRANSCRIPT_SUFFIX = ".transcript.json"
 
 
 def strip_suffix(name: str, suffix: str) -> str:
@@ -107,6 +108,12 @@ class Layout:
     def decisions(self) -> Path:
         """What review decided (``decisions.py``), beside the analysis it applies to."""
         return self.records / (self.original.name + DECISIONS_SUFFIX)
+
+    @property
+    def transcript(self) -> Path:
+        """What was said (``speech.transcript_file``): with the records, since it holds the
+        names and numbers a disclosure withholds; never with what is handed over."""
+        return self.records / (self.original.name + TRANSCRIPT_SUFFIX)
 
     @property
     def derivative(self) -> Path:

@@ -12,7 +12,16 @@ from pathlib import Path
 
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, read_chain
-from .layout import ANALYSIS_SUFFIX, DERIVATIVE_SUFFIX, LOG_SUFFIX, SEAL_SUFFIX, Layout, log_for_derivative, sealed_file
+from .layout import (
+    ANALYSIS_SUFFIX,
+    DERIVATIVE_SUFFIX,
+    LOG_SUFFIX,
+    SEAL_SUFFIX,
+    TRANSCRIPT_SUFFIX,
+    Layout,
+    log_for_derivative,
+    sealed_file,
+)
 from .log_reader import LogReader, raw_digest
 from .seal import hash_file, is_read_only
 from .signing import UNTRUSTED, check, is_digest_signature
@@ -21,7 +30,7 @@ from .signing import UNTRUSTED, check, is_digest_signature
 @dataclass(frozen=True)
 class Finding:
     status: str  # ok | warn | fail
-    kind: str  # original | seal | derivative | log | custody
+    kind: str  # original | seal | analysis | transcript | derivative | log | custody
     path: str
     detail: str
     signer: str | None = None
@@ -207,12 +216,40 @@ def verify_analysis(path: Path, chain, trusted) -> Finding:
     return Finding(_worst(statuses), "analysis", str(path), "; ".join(reasons), signer)
 
 
+def verify_transcript(path: Path, chain, trusted) -> Finding:
+    """A transcript is intact (its signature), read-only, names its sealed original's SHA-256 and
+    is in custody ("transcribed"). What it says is never read out."""
+    try:
+        document = json.loads(path.read_text())
+        named = document["original"]
+        seal = json.loads((path.parent / (Path(named["file"]).name + SEAL_SUFFIX)).read_text())
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Finding("fail", "transcript", str(path), f"transcript unreadable, or its seal is ({exc})")
+    status, detail, signer = _signature(document, trusted, "transcript")
+    statuses, reasons = [status], [detail]
+    if status == "fail" and not detail.endswith(UNTRUSTED):
+        reasons[0] = f"transcript altered after it was written ({detail}): bleeping from it is refused"
+    if named.get("sha256") != seal.get("sha256"):
+        statuses.append("fail")
+        reasons.append("made from another file than the sealed original")
+    if not has_event(chain.entries, "transcribed", hash_file(path)):
+        statuses.append("fail")
+        reasons.append("no 'transcribed' entry for it in the custody log")
+    if not is_read_only(path):
+        statuses.append("warn")
+        reasons.append("writable (it was left read-only)")
+    return Finding(_worst(statuses), "transcript", str(path), "; ".join(reasons), signer)
+
+
 def verify_folder(
     folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path], analyses: list[Path] = ()
 ) -> list[Finding]:
     chain = read_chain(folder, trusted)
     findings = [f for s in sorted(seals) for f in verify_original(s, chain, trusted)]
-    findings += [verify_analysis(a, chain, trusted) for a in sorted(analyses)]
+    findings += [
+        (verify_transcript if a.name.endswith(TRANSCRIPT_SUFFIX) else verify_analysis)(a, chain, trusted)
+        for a in sorted(analyses)
+    ]
     findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trusted)]
     where = str(folder / CUSTODY_NAME)
     if chain.problems:
@@ -239,22 +276,22 @@ def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: P
         seals, logs, analyses = groups.setdefault(file.parent, ([], [], []))
         if file.name.endswith(SEAL_SUFFIX):
             seals.append(file)
-        elif file.name.endswith(ANALYSIS_SUFFIX):
-            analyses.append(file)
+        elif file.name.endswith((ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX)):
+            analyses.append(file)  # the records made from an original: analysis, transcript
         else:
             logs.append(file)
 
     for path in paths:
         path = path.absolute()
         if path.is_dir():
-            for suffix in (SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX):
+            for suffix in (SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX):
                 for file in path.rglob(f"*{suffix}"):
                     add(file)
             for chain in path.rglob(CUSTODY_NAME):
                 groups.setdefault(chain.parent, ([], [], []))
         elif path.is_file():
             name = path.name
-            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX)):
+            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX)):
                 add(path)
             elif name.endswith(DERIVATIVE_SUFFIX):
                 add(log_for_derivative(path))

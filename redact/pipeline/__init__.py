@@ -1,9 +1,10 @@
 """One clip through the pipeline, one module per stage:
 
 ``prepare`` (checks, seal, probe) → ``analyze`` (decode → detect → track, into the analysis
-file of ``analysis_file``) → decisions (``redact.decisions``) → ``render`` (decode → mask →
-encode, no model) → ``publish`` (log, content credentials, atomic rename, custody); ``run``
-holds the entry points, ``frames`` the timeline both passes share.
+file of ``analysis_file``; ``transcribe``: speech into the transcript) → decisions
+(``redact.decisions``) → ``render`` (decode → mask → encode, no model) → ``publish`` (log,
+content credentials, atomic rename, custody); ``run`` holds the entry points, ``frames`` the
+timeline both passes share.
 """
 
 from pathlib import Path
@@ -13,6 +14,7 @@ from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult
 from .publish import RedactResult
 from .run import analyze_file, redact_file, render_file
+from .transcribe import TranscriptResult, transcribe_file
 
 
 def derivative_path(original) -> Path:
@@ -32,6 +34,7 @@ __all__ = [
     "Analysis",
     "AnalysisResult",
     "RedactResult",
+    "TranscriptResult",
     "analysis_path",
     "analyze_file",
     "derivative_path",
@@ -39,4 +42,5 @@ __all__ = [
     "read_analysis",
     "redact_file",
     "render_file",
+    "transcribe_file",
 ]

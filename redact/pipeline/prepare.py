@@ -15,11 +15,21 @@ from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody, keys
 from ..evidence.keys import StationKey
 from ..evidence.layout import Layout
-from ..evidence.seal import Seal, current_operator, hash_file, seal_original, utc_iso
-from ..media.decode import VideoInfo, probe
+from ..evidence.seal import Seal, current_operator, hash_file, read_seal_document, seal_original, utc_iso
+from ..media.decode import VideoInfo, check_path, probe
 from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
 from .frames import Timer
+
+
+def clip_layout(path, case_dir=None, output_dir=None) -> Layout:
+    """Where one original's records and outputs go; refuses a path that is no readable file,
+    and a case folder's seal that names another clip of this name, before anything is written."""
+    original = Path(path).absolute()
+    check_path(original)
+    layout = Layout(original, case_dir, output_dir)
+    read_seal_document(original, layout)
+    return layout
 
 
 @dataclass(frozen=True)

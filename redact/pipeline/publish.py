@@ -169,6 +169,8 @@ def publish(
         "started_at": analysis.head.get("started_at"),
     }
     log["decisions"] = {**decisions.as_log(), **({"source": decisions.source} if decisions.source else {})}
+    if decisions.transcript:  # which transcript the spoken ranges came from; never what it says
+        log["transcript"] = {**decisions.transcript, "file": os.path.relpath(layout.transcript, out_dir)}
     log_sha = write_log(tmp_log, log, regions, key, tracks=analysis.track_lines())
     for tmp in (tmp_log, tmp_video):
         with open(tmp, "rb+") as f:

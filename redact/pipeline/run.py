@@ -21,24 +21,17 @@ from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
 from ..evidence.atomic import temp_path_for
 from ..evidence.layout import Layout
 from ..evidence.redaction_log import RegionLog
-from ..evidence.seal import read_seal_document, utc_iso
-from ..media.decode import check_path
+from ..evidence.seal import utc_iso
 from ..options import RedactOptions, as_recorded
 from ..review.decisions import Decisions, from_flags, load_decisions, save_decisions
+from ..speech.model import require_speech
 from .analysis_file import Analysis, read_analysis
 from .analyze import AnalysisResult, analyze_clip
 from .frames import Timer
-from .prepare import Prepared, check_kept_tracks, check_request, listed_ids, prepare
+from .prepare import Prepared, check_kept_tracks, check_request, clip_layout, listed_ids, prepare
 from .publish import RedactResult, output_refused, publish
 from .render import analysed_options, render_frames
-
-
-def _layout(path, case_dir, output_dir) -> Layout:
-    original = Path(path).absolute()
-    check_path(original)
-    layout = Layout(original, case_dir, output_dir)
-    read_seal_document(original, layout)  # a case folder's seal of another clip of this name: refused first
-    return layout
+from .transcribe import spoken_decisions
 
 
 def _refuse_existing(layout: Layout, options: RedactOptions) -> None:
@@ -56,7 +49,7 @@ def analyze_file(
 ) -> AnalysisResult:
     """Seal (or verify) the original and write ``NAME.ext.analysis.json`` beside its seal."""
     options = options or RedactOptions()
-    layout = _layout(path, case_dir, None)
+    layout = clip_layout(path, case_dir, None)
     if layout.analysis.exists() and not options.force:
         raise OutputExistsError(
             f"{layout.analysis.name} already exists", layout.original, hint="use --force to analyse again"
@@ -102,11 +95,13 @@ def redact_file(
     """
     options = options or RedactOptions()
     started = time.perf_counter()
-    layout = _layout(path, case_dir, output_dir)
+    layout = clip_layout(path, case_dir, output_dir)
     _refuse_existing(layout, options)
     # the ids were read off the earlier log or report, else off the analysis (its review page)
     earlier = layout.analysis if layout.analysis.exists() and not layout.earlier_log.exists() else layout.earlier_log
     check_kept_tracks(options.keep_tracks, earlier, options, layout.original)
+    if options.spoken and not layout.transcript.exists():
+        require_speech()  # it will be transcribed: say how to install that before anything is done
     timer = Timer()
     frames = tuple(picture_ranges)
     prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, layout.original, frames))
@@ -117,6 +112,7 @@ def redact_file(
         analysis = read_analysis(made.path, layout.original, prepared.seal.sha256)
         progress = heartbeat(progress)  # frames counted once (in the analysis); the render keeps it alive
     applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=False)
+    applied = applied.plus(spoken_decisions(prepared, options, transcribe_missing=True))
     result = _render(prepared, options, analysis, applied, started, progress, timer)
     return replace(result, analysis_reused=True) if reused else result
 
@@ -138,7 +134,7 @@ def render_file(
     "reviewed"), so the next render and the review page start from it."""
     options = options or RedactOptions()
     started = time.perf_counter()
-    layout = _layout(path, case_dir, output_dir)
+    layout = clip_layout(path, case_dir, output_dir)
     _refuse_existing(layout, options)
     original = layout.original
     if not layout.analysis.exists():  # before sealing or anything: nothing to render from
@@ -148,11 +144,13 @@ def render_file(
     prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, original, frames))
     analysis = read_analysis(layout.analysis, original, prepared.seal.sha256)
     applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=True)
-    if save:
+    spoken = spoken_decisions(prepared, options, transcribe_missing=False)  # before anything is saved
+    if save:  # without the spoken ranges: the flags give them again (a second render would double them)
         sha = save_decisions(
             layout.decisions, applied, analysis.path, analysis.sha256, layout.records, prepared.key, prepared.operator
         )
         applied = replace(applied, source={"file": layout.decisions.name, "sha256": sha})
+    applied = applied.plus(spoken)
     return _render(prepared, analysed_options(options, analysis), analysis, applied, started, progress, timer)
 
 

@@ -67,6 +67,8 @@ class Decisions:
     reviewer: str | None = None
     updated_at: str | None = None
     source: dict = field(default_factory=dict)  # {"file", "sha256"} of the decisions file read, if any
+    # {"file", "sha256", "model", "words"} of the transcript spoken ranges were found in, if any
+    transcript: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for kept in self.keep:
@@ -112,6 +114,7 @@ class Decisions:
             pictures=self.pictures + other.pictures,
             audio=self.audio + other.audio,
             reviewer=self.reviewer or other.reviewer,
+            transcript=self.transcript or other.transcript,
         )
 
     def as_log(self) -> dict:

@@ -263,6 +263,18 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
     parts.append("<h3>Audio</h3>")
     if log.get("parameters", {}).get("mute"):
         parts.append("<p>The whole soundtrack is muted (--mute).</p>")
+    spoken = log.get("transcript")
+    if spoken:  # which transcript the spoken ranges came from, and what was asked; never the words
+        params = log.get("parameters", {})
+        asked = f"{params.get('bleep_words') or 0} word list entries"
+        patterns = ", ".join(params.get("bleep_patterns") or []) or "none"
+        parts.append(
+            f"<p>Spoken words withheld: {_e(asked)}, patterns: {_e(patterns)}; found in the transcript"
+            f" {_e(spoken.get('file', ''))} (SHA-256 <code>{_e(spoken.get('sha256', ''))}</code>,"
+            f" {_e(spoken.get('words', 0))} words, by {_e(spoken.get('model') or '?')}), each range padded by"
+            f" {_e(params.get('bleep_margin', 0))} s. The speech model misses and mishears words: what it did"
+            " not write down is not bleeped, so the audio was to be listened to in review.</p>"
+        )
     if decided["audio"]:
         rows = "".join(
             f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(ACTIONS.get(a['action'], a['action']))}</td>"

@@ -7,13 +7,11 @@ $REDACT_SCREENSHOTS when set) so a person can look at the page."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from browsing import launched_browser, saved, shoot
 from clips import AUDIO_RATE, decoded_audio, decoded_rgb, write_interview
 
 from redact.options import DetectOptions, RedactOptions
@@ -23,15 +21,6 @@ from redact.review.page.serve import start
 expect = pytest.importorskip("playwright.sync_api").expect
 FACES = RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0)
 FIRST_BOX, SECOND_BOX = (20, 240, 120, 340), (220, 240, 320, 340)  # shown pixels, away from both faces
-
-
-def chromium() -> str:
-    found = os.environ.get("REDACT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("REDACT_REQUIRE_BROWSER"):
-            pytest.fail("no chromium on PATH (CI installs it with apt-get install chromium)")
-        pytest.skip("no chromium on PATH: apt-get install chromium")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +35,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    path = chromium()
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def shoot(page, tmp_path: Path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / name), full_page=True)
-    if os.environ.get("REDACT_SCREENSHOTS"):
-        Path(os.environ["REDACT_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tmp_path / name, Path(os.environ["REDACT_SCREENSHOTS"]) / name)
+    yield from launched_browser()
 
 
 def to_frame(page, n: int) -> None:
@@ -74,10 +51,6 @@ def drag_box(page, box) -> None:
     page.mouse.move((start["x"] + end["x"]) / 2, (start["y"] + end["y"]) / 2, steps=4)
     page.mouse.move(end["x"], end["y"], steps=4)
     page.mouse.up()
-
-
-def saved(page) -> None:
-    expect(page.locator("#save-state")).to_have_text("Saved", timeout=15000)
 
 
 def test_a_clerk_keeps_the_subject_adds_a_moving_box_bleeps_a_name_renders_and_finds_it_all_again(

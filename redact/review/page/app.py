@@ -27,6 +27,7 @@ from .audio import decode_mono, peaks, redacted, wav_bytes
 from .follow import follow, followed_keys, frame_order, pictures_of
 from .render_job import RenderJob
 from .session import ClipSession
+from .spoken import SpokenWords, TranscribingAlready
 
 STATIC = Path(__file__).resolve().parent / "static"
 FOLLOW_MOST = 600  # frames one follow request may cover (20 s at 30 fps)
@@ -41,6 +42,7 @@ class Review:
         self.sessions: dict[str, ClipSession] = {}
         self.renders: dict[str, RenderJob] = {}
         self.audio: dict[str, np.ndarray] = {}
+        self.spoken: dict[str, SpokenWords] = {}
         self.verified: dict[str, tuple[tuple, bool]] = {}  # clip -> (derivative's stat, verify passed)
         # one lock per clip: opening a clip hashes the whole original, which must not hold up
         # the pages of the others
@@ -65,6 +67,13 @@ class Review:
             if name not in self.renders:
                 self.renders[name] = RenderJob(session.original, self.options, session.reviewer, self.case_dir)
             return self.renders[name]
+
+    def spoken_words(self, name: str) -> SpokenWords:
+        session = self.session(name)
+        with self.locks[name]:
+            if name not in self.spoken:
+                self.spoken[name] = SpokenWords(session)
+            return self.spoken[name]
 
     def samples(self, name: str) -> np.ndarray:
         session = self.session(name)  # verified before anything of it is served
@@ -205,6 +214,29 @@ def build_app(review: Review) -> Starlette:
             samples = redacted(samples, session.decisions.audio_ranges)
         return Response(wav_bytes(samples), media_type="audio/wav")
 
+    async def transcript(request: Request) -> Response:
+        """The words said (GET), or transcribe the clip now (POST; needs redact[speech])."""
+        words = await _in_thread(review.spoken_words, clip(request))  # opening a clip hashes it: off the loop
+        if request.method == "POST":
+            try:
+                return JSONResponse(await _in_thread(words.make))
+            except TranscribingAlready as busy:
+                return JSONResponse({"error": str(busy)}, status_code=409)
+        return JSONResponse(await _in_thread(words.as_json))
+
+    async def spoken(request: Request) -> Response:
+        """The ranges where a word or phrase (``words``) or a pattern (``patterns``) is said."""
+        body = await _json(request)
+        words = await _in_thread(review.spoken_words, clip(request))
+        try:
+            patterns = body.get("patterns") or []
+            if not isinstance(patterns, list):
+                raise ValueError("patterns is a list of names")
+            ranges = await _in_thread(words.ranges, str(body.get("words") or ""), [str(p) for p in patterns])
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"ranges": ranges})
+
     def render(request: Request) -> Response:
         name = clip(request)
         session = review.session(name)
@@ -251,6 +283,8 @@ def build_app(review: Review) -> Starlette:
         Route(api + "/follow", follow_box, methods=["POST"]),
         Route(api + "/waveform", waveform),
         Route(api + "/audio.wav", audio_wav),
+        Route(api + "/transcript", transcript, methods=["GET", "POST"]),
+        Route(api + "/spoken", spoken, methods=["POST"]),
         Route(api + "/render", render, methods=["GET", "POST"]),
         Route(api + "/derivative.mp4", derivative, name="derivative"),
         Route(api + "/report", report, name="report"),

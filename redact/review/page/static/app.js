@@ -58,6 +58,7 @@ const state = {
   kindFilter: 'all',
   selectedRegion: -1,
   following: null, // {index, controller}
+  transcript: null, // GET transcript: {available, words: [[start, end, text, probability]], ...}
   waveform: null,
   render: { state: 'idle' },
   renderSeq: 0,
@@ -905,6 +906,7 @@ function renderPanels() {
   renderRegions();
   renderPictures();
   renderAudioRanges();
+  markTranscript();
   markProblems();
   updateUndo();
 }
@@ -1117,6 +1119,100 @@ function addRange(listName, fields) {
   let end = Math.min(start + 1, clipEnd());
   if (end <= start + EPS) end = frameEnd(n);
   change((d) => { d[listName].push({ start, end, ...fields, reason: '' }); });
+}
+
+// -------------------------------------------------------------------------- transcript
+
+// What is said, as the speech model wrote it: words the clerk can find, and bleep everywhere.
+// The words stay between this page and the local server; decisions keep times and reasons only.
+async function loadTranscript() {
+  try {
+    state.transcript = await api(`${clipApi()}/transcript`);
+  } catch (error) {
+    status(`Transcript: ${error.message}`);
+    return;
+  }
+  showTranscript();
+}
+
+function showTranscript() {
+  const t = state.transcript;
+  byId('transcript-panel').hidden = false;
+  byId('transcript-missing').hidden = t.available;
+  byId('transcript-tools').hidden = !t.available;
+  byId('transcript-count').textContent = t.available ? `${t.words.length} words` : '';
+  byId('transcribe').hidden = !t.installed;
+  byId('transcript-missing-text').textContent = t.installed
+    ? 'No transcript of this clip yet.'
+    : `No transcript of this clip yet; speech transcription is not installed (${t.install_hint}).`;
+  byId('pattern-buttons').replaceChildren(...Object.entries(t.patterns || {}).map(([name, what]) =>
+    el('button', { type: 'button', class: 'bleep-pattern', dataset: { pattern: name }, textContent: `Bleep every ${name.replace(/s$/, '')}`, title: `Bleep ${what} wherever one is said` })));
+  byId('transcript').replaceChildren(...(t.words || []).map(([start, end, text, p], i) => el('span', {
+    class: `word${p < 0.5 ? ' unsure' : ''}`,
+    dataset: { index: i },
+    textContent: text,
+    title: `${short(start)}–${short(end)}${p < 0.5 ? ' (the model was unsure)' : ''}`,
+  })));
+  markTranscript();
+}
+
+// Words inside a bleeped or muted range are struck through; search matches are marked.
+function markTranscript() {
+  const t = state.transcript;
+  if (!t?.available) return;
+  const ranges = state.decisions.audio.filter(validRange);
+  const query = byId('transcript-search').value.trim().toLowerCase();
+  let found = 0;
+  for (const span of byId('transcript').children) {
+    const [start, end, text] = t.words[Number(span.dataset.index)];
+    span.classList.toggle('bleeped', ranges.some((r) => r.start <= start + EPS && end <= r.end + EPS));
+    const match = query !== '' && text.toLowerCase().includes(query);
+    span.classList.toggle('match', match);
+    found += match;
+  }
+  byId('transcript-count').textContent = `${t.words.length} words` + (query ? `, ${found} found` : '');
+}
+
+// Ranges to bleep from the server (it matches as a render does: near spellings, digits said
+// one by one), added where they are not already bleeped.
+async function bleepSpoken(body, what) {
+  let answer;
+  try {
+    answer = await api(`${clipApi()}/spoken`, { method: 'POST', body });
+  } catch (error) {
+    status(`Bleep: ${error.message}`);
+    return;
+  }
+  const have = (r) => state.decisions.audio.some((a) => a.action === 'bleep' && a.start <= r.start + EPS && r.end <= a.end + EPS);
+  const added = answer.ranges.filter((r) => !have(r));
+  if (added.length) change((d) => { d.audio.push(...added); });
+  status(answer.ranges.length
+    ? `${what}: said ${answer.ranges.length} time${answer.ranges.length === 1 ? '' : 's'}, ${added.length} range${added.length === 1 ? '' : 's'} added. Listen to check.`
+    : `${what}: not found in the transcript (the model may have misheard it: listen).`, 'info');
+}
+
+function onTranscriptClick(e) {
+  const span = e.target.closest('span.word');
+  if (!span) return;
+  const [start, , text] = state.transcript.words[Number(span.dataset.index)];
+  if (e.shiftKey) { goTo(frameAt(start)); return; }
+  const word = text.trim().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+  if (word) bleepSpoken({ words: word }, `“${word}”`);
+}
+
+async function transcribeClip() {
+  const button = byId('transcribe');
+  button.disabled = true;
+  status('Transcribing (a minute or more for a long clip)…', 'info');
+  try {
+    state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST' });
+    showTranscript();
+    status(`Transcribed: ${state.transcript.words.length} words.`, 'info');
+  } catch (error) {
+    status(`Transcribe: ${error.message}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // ---------------------------------------------------------------------------- waveform
@@ -1371,6 +1467,18 @@ function bind() {
     zoomAt(e.clientX - rect.left, e.clientY - rect.top, Math.exp(-delta * 0.0015));
   }, { passive: false });
   byId('waveform').addEventListener('mousedown', onWaveDown);
+  byId('transcript').addEventListener('click', onTranscriptClick);
+  on('transcript-search', 'input', markTranscript);
+  on('transcript-search', 'keydown', (e) => { if (e.key === 'Enter') byId('bleep-search').click(); });
+  on('bleep-search', 'click', () => {
+    const query = byId('transcript-search').value.trim();
+    if (query) bleepSpoken({ words: query }, `“${query}”`); else status('Type a word or name first.', 'info');
+  });
+  on('pattern-buttons', 'click', (e) => {
+    const pressed = e.target.closest('button[data-pattern]');
+    if (pressed) bleepSpoken({ patterns: [pressed.dataset.pattern] }, pressed.textContent.replace('Bleep every ', 'every '));
+  });
+  on('transcribe', 'click', transcribeClip);
   window.addEventListener('mousemove', onMouseMove);
   window.addEventListener('mouseup', onMouseUp);
   window.addEventListener('keydown', onKeyDown);
@@ -1428,6 +1536,7 @@ async function openClip(name) {
     byId('audio-panel').hidden = false;
     byId('audio').src = audioUrl();
     loadWaveform();
+    loadTranscript();
   }
   buildTracks();
   renderPanels();

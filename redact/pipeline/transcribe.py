@@ -1,0 +1,119 @@
+"""Transcribe: the clip's speech into ``NAME.ext.transcript.json`` (the ``redact[speech]`` extra),
+and the bleeped ranges a redaction's spoken words and patterns give from it.
+
+Like the analysis, a transcript is made once per sealed original and reused: a clerk who adds
+a name to withhold pays a transcode, not a transcription. Rendering never runs the model: it
+refuses to bleep words without a transcript and says how to make one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInputError, OutputExistsError
+from ..evidence.hashing import hash_file
+from ..options import RedactOptions, usable_cores
+from ..review.decisions import AudioRange, Decisions
+from ..speech.transcript import Transcript
+from ..speech.transcript_file import read_transcript, write_transcript
+from .frames import Timer
+from .prepare import Prepared, clip_layout, prepare
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    path: Path
+    sha256: str
+    words: int
+    duration_s: float  # of the sound transcribed
+    seconds: float
+    damaged_packets: int = 0
+    stopped_early: str | None = None
+
+
+def transcribe_file(
+    path: str | os.PathLike,
+    options: RedactOptions | None = None,
+    case_dir: str | os.PathLike | None = None,
+    hints: tuple[str, ...] = (),
+) -> TranscriptResult:
+    """Seal (or verify) the original and write its transcript beside the seal. ``hints``: names
+    and words the model is told it may hear (from the case: they are heard right more often)."""
+    from ..speech.model import require_speech
+
+    options = options or RedactOptions()
+    layout = clip_layout(path, case_dir)
+    if layout.transcript.exists() and not options.force:
+        raise OutputExistsError(
+            f"{layout.transcript.name} already exists", layout.original, hint="use --force to transcribe again"
+        )
+    require_speech()  # before anything is sealed: say how to install it
+    started = time.perf_counter()
+    prepared = prepare(layout, options, Timer())
+    transcript, sha = transcribe_prepared(prepared, options, hints)
+    return TranscriptResult(
+        layout.transcript,
+        sha,
+        len(transcript.words),
+        transcript.duration_s,
+        time.perf_counter() - started,
+        transcript.damaged_packets,
+        transcript.stopped_early,
+    )
+
+
+def transcribe_prepared(
+    prepared: Prepared, options: RedactOptions, hints: tuple[str, ...] = ()
+) -> tuple[Transcript, str]:
+    """Transcribe a sealed (or just verified) original; its transcript and the file's SHA-256."""
+    from ..speech.audio import speech_audio
+    from ..speech.transcribe import transcribe
+
+    layout = prepared.layout
+    threads = options.workers or usable_cores()
+    transcript = transcribe(speech_audio(layout.original), threads, "; ".join(hints) or None)
+    sha = write_transcript(
+        layout.transcript,
+        transcript,
+        layout.original,
+        prepared.seal.sha256,
+        layout.records,
+        prepared.key,
+        prepared.operator,
+    )
+    return transcript, sha
+
+
+def spoken_decisions(prepared: Prepared, options: RedactOptions, transcribe_missing: bool) -> Decisions:
+    """The bleeped ranges ``options``' spoken words and patterns give from the clip's transcript
+    (made now when there is none and ``transcribe_missing``; else refused, exit 2)."""
+    if not options.spoken:
+        return Decisions()
+    layout = prepared.layout
+    if layout.transcript.exists():
+        transcript = read_transcript(layout.transcript, layout.original, prepared.seal.sha256)
+        sha = hash_file(layout.transcript)
+    elif transcribe_missing:  # the words to bleep are what the model is told to listen for
+        transcript, sha = transcribe_prepared(prepared, options, options.bleep_words)
+    else:
+        raise BadInputError(
+            f"no transcript {layout.transcript.name} to find the words to bleep in",
+            layout.original,
+            hint="run `redact transcribe` on the clip first",
+        )
+    source = {"sha256": sha, "model": transcript.model.get("name"), "words": len(transcript.words)}
+    audio = bleeped_ranges(transcript, options.bleep_words, options.bleep_patterns, options.bleep_margin)
+    return Decisions(audio=audio, transcript=source)
+
+
+def bleeped_ranges(transcript: Transcript, words, patterns, margin: float) -> tuple[AudioRange, ...]:
+    """Where ``transcript`` says the words and patterns, as bleeped ranges."""
+    from ..speech.withhold import withheld_ranges
+
+    found = withheld_ranges(transcript.words, words, patterns, margin)
+    # not cut at the clip's probed duration: that may be an estimate (MPEG-TS) or end before
+    # its sound does, and a name said at the tail must not stay audible
+    return tuple(AudioRange(r.start, r.end, "bleep", r.reason) for r in found)

@@ -1,0 +1,55 @@
+"""What a transcript holds: words with their times on the clip's clock. Plain data, no model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float  # seconds from the start of the clip
+    end: float
+    text: str  # as the model wrote it, with its spacing and punctuation
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    words: tuple[Word, ...]
+    audio_stream: int | None  # None: the clip has no sound
+    duration_s: float  # of the sound transcribed
+    model: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    seconds: float = 0.0  # what transcribing took
+    damaged_packets: int = 0  # of the sound, skipped: nothing said in them is in the transcript
+    stopped_early: str | None = None  # why the sound could not be read to its end, if so
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words).strip()
+
+    def as_document(self) -> dict:
+        return {
+            "audio_stream": self.audio_stream,
+            "duration_s": round(self.duration_s, 3),
+            "model": self.model,
+            "settings": self.settings,
+            "seconds": round(self.seconds, 3),
+            "damaged_packets": self.damaged_packets,
+            "stopped_early": self.stopped_early,
+            "words": [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 3)] for w in self.words],
+        }
+
+    @classmethod
+    def from_document(cls, document: dict) -> Transcript:
+        words = tuple(Word(float(a), float(b), str(t), float(p)) for a, b, t, p in document["words"])
+        return cls(
+            words,
+            document.get("audio_stream"),
+            float(document.get("duration_s", 0.0)),
+            dict(document.get("model", {})),
+            dict(document.get("settings", {})),
+            float(document.get("seconds", 0.0)),
+            int(document.get("damaged_packets", 0)),
+            document.get("stopped_early"),
+        )

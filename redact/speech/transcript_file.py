@@ -1,0 +1,93 @@
+"""``NAME.ext.transcript.json``: what was said in a clip, kept with its records.
+
+It holds personal data (the names, addresses and numbers a disclosure withholds), so it is
+written once, beside the seal (or in the case folder), signed, made read-only and named by
+SHA-256 in the custody log ("transcribed"), and nowhere else: logs, reports and derivatives
+give bleeped ranges by time and reason only. It names the sealed original by SHA-256 and is
+refused against other bytes, or when altered after it was written: by its signature, or, on a
+station without a key, by the SHA-256 the custody log recorded when it was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+from pathlib import Path
+
+from .. import __version__
+from ..errors import BadInputError, SealMismatchError, writing
+from ..evidence import custody
+from ..evidence.atomic import write_json_atomic
+from ..evidence.hashing import hash_file
+from ..evidence.seal import utc_iso
+from ..evidence.signing import UNTRUSTED, check, sign
+from .transcript import Transcript
+
+TRANSCRIPT_FORMAT = "redact.transcript/1"
+
+
+def write_transcript(
+    path: Path, transcript: Transcript, original: Path, original_sha256: str, records: Path, key, operator: str
+) -> str:
+    """Write ``transcript`` atomically, signed and read-only; custody "transcribed". Its SHA-256."""
+    now = utc_iso()
+    document = {
+        "format": TRANSCRIPT_FORMAT,
+        "original": {"file": os.path.relpath(original, path.parent), "sha256": original_sha256},
+        "created_at": now,
+        "operator": operator,
+        "tool": f"redact {__version__}",
+        **transcript.as_document(),
+    }
+    with writing(path, "the transcript"):
+        write_json_atomic(path, sign(document, key))  # a rename: replaces a read-only older one too
+        with contextlib.suppress(OSError):  # read-only storage of a case folder: already read-only
+            os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        sha = hash_file(path)
+        entry = [{"name": os.path.relpath(path, records), "role": "transcript", "sha256": sha}]
+        words = len(transcript.words)
+        detail = f"{words} words in {transcript.duration_s:.1f} s of audio by {transcript.model.get('name', '?')}"
+        custody.append(records, "transcribed", entry, operator, key, now, detail=detail)
+    return sha
+
+
+def read_transcript(path: Path, original: Path, original_sha256: str) -> Transcript:
+    """The transcript at ``path``; refused when altered after it was written (exit 3) or made
+    from other bytes than the sealed original's (exit 2)."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise BadInputError(
+            f"no transcript {path.name}", original, hint="run `redact transcribe` on the clip first"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path.name} is not a readable transcript ({exc})", original) from exc
+    if not isinstance(document, dict) or document.get("format") != TRANSCRIPT_FORMAT:
+        raise BadInputError(f"{path.name} is not a transcript", original)
+    status, detail = check(document)
+    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+        raise SealMismatchError(
+            f"transcript {path.name} was altered after it was written ({detail})",
+            original,
+            hint="transcribe the clip again (`redact transcribe --force`)",
+        )
+    if status == "unsigned" and not custody.has_event(
+        custody.read_chain(path.parent).entries, "transcribed", hash_file(path)
+    ):  # no signature to check it by: the custody log's hash of it is what it must match
+        raise SealMismatchError(
+            f"transcript {path.name} is not the one the custody log records (changed after it was written?)",
+            original,
+            hint="transcribe the clip again (`redact transcribe --force`)",
+        )
+    if document.get("original", {}).get("sha256") != original_sha256:
+        raise BadInputError(
+            f"transcript {path.name} was made from another file than this original",
+            original,
+            hint="transcribe this clip again (`redact transcribe --force`)",
+        )
+    try:
+        return Transcript.from_document(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadInputError(f"transcript {path.name} is incomplete ({exc})", original) from exc

@@ -1,0 +1,264 @@
+"""Which stretches of speech to bleep: every place a listed word or phrase, or a pattern
+(long numbers, dates, e-mail addresses), is said in a transcript. Pure: words in, ranges out.
+
+Matching is for recall. The model writes what it heard, not what the clerk typed: "221B" may
+come out as "221 B", "Martinez" as "Martines", a phone number as "07911" or as "oh seven nine
+one one". So words are compared without case, accents, spaces or punctuation, a listed entry
+of five or more letters also matches spellings close to it (similarity >= ``NEAR``), and
+numbers said digit by digit count as digits. A range says why it is bleeped, never the word.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from .transcript import Word
+
+NEAR = 0.85  # SequenceMatcher ratio at which a spelling counts as the listed one
+NEAR_MIN = 5  # entries shorter than this (letters and digits) must match exactly
+# default padding each side. The model's word times are off by 0.1-0.2 s, more at the ends of a
+# number or date said in several words: measured (benchmarks/speech.py), 0.5 s bleeps 91 % of
+# spoken phone numbers and 85 % of dates whole, 0.25 s only 74 % and 16 %
+MARGIN_S = 0.5
+PATTERNS = {
+    "numbers": "a number of 5 or more digits",
+    "dates": "a date",
+    "emails": "an e-mail address",
+}
+DIGITS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4"}
+DIGITS |= {"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORDS = DIGITS | {w: str(10 + i) for i, w in enumerate(TEENS)}
+NUMBER_WORDS |= {w: str(20 + 10 * i) for i, w in enumerate(TENS)}
+MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+}  # fmt: skip
+ORDINALS = {
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth", "thirtieth",
+}  # fmt: skip
+DATE_GLUE = {"the", "of", "on"}
+NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
+DAY = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
+POSSESSIVE = re.compile("['\u2019]s\\b")  # "Ann's", typed or typeset
+FILLERS = {"uh", "um", "er", "erm", "ah", "eh"}  # said inside a number without ending it
+REPEATS = {"double": 1, "triple": 2}  # "double one": one digit more than the words say
+# words that end the look back for an address's local part ("write to jay smith at ...")
+BEFORE_ADDRESS = {"to", "or", "and", "is", "was", "my", "his", "her", "their", "its", "email", "mail", "address"}
+BEFORE_ADDRESS |= {"write", "send", "on", "me", "the"}
+TLDS = {"com", "org", "net", "gov", "edu", "uk", "co", "io", "us", "de", "fr", "nl", "eu", "info", "police"}
+
+
+@dataclass(frozen=True)
+class Withheld:
+    start: float
+    end: float
+    reason: str  # why, never what: "spoken: word list entry 2", "spoken: a date"
+
+
+def parse_word_list(text: str | Sequence[str]) -> tuple[str, ...]:
+    """Entries separated by ";" (a list is taken as given); ``ValueError`` for one with no letter or digit."""
+    entries = text.split(";") if isinstance(text, str) else list(text)
+    out = []
+    for entry in (e.strip() for e in entries):
+        if not entry:
+            continue
+        if not normal(entry):
+            raise ValueError(f"bleep word entry {entry!r} has no letter or digit")
+        out.append(entry)
+    return tuple(out)
+
+
+def check_patterns(names: Sequence[str]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in PATTERNS]
+    if unknown:
+        raise ValueError(f"unknown bleep pattern {', '.join(unknown)}; choose from {', '.join(PATTERNS)}")
+    return tuple(dict.fromkeys(names))
+
+
+def normal(text: str) -> str:
+    """Lower case, accents and a possessive "'s" dropped, only letters and digits: how words are compared."""
+    text = POSSESSIVE.sub("", unicodedata.normalize("NFKD", text.lower()))
+    return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
+
+
+def withheld_ranges(
+    words: Sequence[Word],
+    entries: Sequence[str] = (),
+    patterns: Sequence[str] = (),
+    margin: float = MARGIN_S,
+) -> list[Withheld]:
+    """Every range to bleep, padded by ``margin`` each side, merged where one reason's ranges
+    overlap, in time order."""
+    keys = [normal(w.text) for w in words]
+    said = [as_digits(key) for key in keys]  # "fourteen Elm Road" reads as "14 Elm Road" typed
+    spans: list[tuple[int, int, str]] = []
+    for number, entry in enumerate(entries, start=1):
+        target = "".join(as_digits(normal(part)) for part in entry.split())
+        spans += [(i, j, f"spoken: word list entry {number}") for i, j in phrase_spans(said, target)]
+    finders = {"numbers": number_spans, "dates": date_spans, "emails": email_spans}
+    for name in check_patterns(patterns):
+        spans += [(i, j, f"spoken: {PATTERNS[name]}") for i, j in finders[name](words, keys)]
+    ranges = sorted(
+        (Withheld(max(0.0, words[i].start - margin), words[j].end + margin, reason) for i, j, reason in spans),
+        key=lambda r: (r.start, r.end),
+    )
+    return merged(ranges)
+
+
+def merged(ranges: list[Withheld]) -> list[Withheld]:
+    """Overlapping ranges of one reason as one (a phone number said twice in a row is one bleep)."""
+    out: list[Withheld] = []
+    open_by_reason: dict[str, int] = {}
+    for r in ranges:
+        k = open_by_reason.get(r.reason)
+        if k is not None and r.start <= out[k].end:
+            out[k] = Withheld(out[k].start, max(out[k].end, r.end), r.reason)
+        else:
+            open_by_reason[r.reason] = len(out)
+            out.append(r)
+    return out
+
+
+def as_digits(key: str) -> str:
+    """A number word as its digits ("fourteen" -> "14"), any other word as it is."""
+    return NUMBER_WORDS.get(key, key)
+
+
+def phrase_spans(keys: list[str], target: str) -> list[tuple[int, int]]:
+    """(first, last) word of each place the words, joined, read as ``target`` (or near it), or
+    one word holds it whole ("Martinez-Lopez" for "Martinez")."""
+    spans, i = [], 0
+    while i < len(keys):
+        if len(target) >= NEAR_MIN and target in keys[i] and keys[i] != target:
+            spans.append((i, i))
+            i += 1
+            continue
+        best, best_j, joined = 0.0, -1, ""
+        for j in range(i, len(keys)):
+            if not keys[j] and j == i:
+                break
+            joined += keys[j]
+            score = 1.0 if joined == target else similarity(joined, target)
+            if score > best:
+                best, best_j = score, j
+            if len(joined) >= len(target) + 3 or score == 1.0:
+                break
+        if best_j >= 0 and (best == 1.0 or (len(target) >= NEAR_MIN and best >= NEAR)):
+            first = i
+            while first < best_j and score_of(keys[first + 1 : best_j + 1], target) >= best:
+                first += 1  # "is Daniel Martinez" reads near "Daniel Martinez"; the bleep starts at Daniel
+                best = score_of(keys[first : best_j + 1], target)
+            spans.append((first, best_j))
+            i = best_j + 1
+        else:
+            i += 1
+    return spans
+
+
+def score_of(keys: list[str], target: str) -> float:
+    joined = "".join(keys)
+    return 1.0 if joined == target else similarity(joined, target)
+
+
+def similarity(a: str, b: str) -> float:
+    if len(b) < NEAR_MIN:
+        return 0.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def digits_of(text: str) -> str | None:
+    """The digits a word says: a number word's ("seven", "twenty-one" -> "201"), else every digit
+    it holds (the model writes a number said fast as "07911," or even "M&I-1-1-2-3")."""
+    parts = [p for p in re.split(r"[^0-9a-z]+", unicodedata.normalize("NFKD", text.lower())) if p]
+    if parts and all(p in NUMBER_WORDS for p in parts):
+        return "".join(NUMBER_WORDS[p] for p in parts)
+    digits = "".join(c for c in text if c.isdigit())
+    return digits or None
+
+
+def number_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]:
+    """Runs of words that say 5 or more digits in all: written, said digit by digit ("oh seven
+    nine double one"), with an "uh" or punctuation inside."""
+    spans, start, count, last, filler = [], None, 0, 0, False
+    for i in range(len(keys) + 1):
+        key = keys[i] if i < len(keys) else "."
+        digits = digits_of(words[i].text) if i < len(keys) else None
+        if i < len(keys) and not key:
+            continue  # punctuation on its own does not end a number
+        if digits is not None or (start is not None and key in REPEATS):
+            if start is None:
+                start, count = i, 0
+            count += len(digits) if digits is not None else REPEATS[key]
+            last, filler = i, False
+            continue
+        if start is not None and key in FILLERS and not filler:
+            filler = True  # one filler inside a number; a second ends it
+            continue
+        if start is not None and count >= 5:
+            spans.append((start, last))
+        start, filler = None, False
+    return spans
+
+
+def is_day(key: str) -> bool:
+    m = DAY.match(key)
+    return bool(m and 1 <= int(m.group(1)) <= 31) or key in ORDINALS or key in NUMBER_WORDS
+
+
+def is_year(key: str) -> bool:
+    return (key.isdigit() and len(key) == 4 and 1900 <= int(key) <= 2099) or key in NUMBER_WORDS
+
+
+def date_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]:
+    """A month named beside a day or year ("the 5th of May 1990", "March 3rd"), or a numeric date."""
+    spans = [(i, i) for i, w in enumerate(words) if NUMERIC_DATE.search(w.text)]
+    for i, key in enumerate(keys):
+        if key not in MONTHS:
+            continue
+        first = last = i
+        j = i - 1
+        while j >= 0 and i - j <= 4 and (is_day(keys[j]) or keys[j] in DATE_GLUE):
+            if keys[j] not in DATE_GLUE or (keys[j] == "the" and first < i):
+                first = j  # "the 5th of May": the whole date, not "on"
+            j -= 1
+        j = i + 1
+        while j < len(keys) and j - i <= 5 and (is_day(keys[j]) or is_year(keys[j]) or keys[j] in DATE_GLUE):
+            last = j if keys[j] not in DATE_GLUE else last
+            j += 1
+        if (first, last) != (i, i):  # "may" or "march" alone is a verb, not a date
+            spans.append((first, last))
+    return spans
+
+
+def email_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]:
+    """An address written with "@", or said ("j smith at example dot com")."""
+    spans = [(i, i) for i, w in enumerate(words) if re.search(r"\S@\S", w.text)]
+    for i, key in enumerate(keys):
+        if key != "at":
+            continue
+        for j in range(i + 1, min(len(keys), i + 8)):
+            spoken_tld = keys[j] in TLDS and keys[j - 1] == "dot"
+            written = re.search(r"\w\.(" + "|".join(TLDS) + r")\b", words[j].text.lower())
+            if spoken_tld or written:
+                first = i - 1
+                while (
+                    first > 0
+                    and i - first < 7
+                    and keys[first - 1] not in BEFORE_ADDRESS
+                    and not re.search(r"[.!?@]", words[first - 1].text.strip())
+                ):
+                    first -= 1
+                last = j
+                while last + 2 < len(keys) and keys[last + 1] == "dot" and keys[last + 2] in TLDS:
+                    last += 2  # "dot co dot uk"
+                spans.append((max(first, 0), last))
+                break
+    return spans

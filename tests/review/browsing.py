@@ -1,0 +1,41 @@
+"""What the browser tests of the review page share: Debian's chromium driven by Playwright (no
+browser is downloaded), screenshots a person can look at, and waiting for the autosave."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+def chromium() -> str:
+    found = os.environ.get("REDACT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("REDACT_REQUIRE_BROWSER"):
+            pytest.fail("no chromium on PATH (CI installs it with apt-get install chromium)")
+        pytest.skip("no chromium on PATH: apt-get install chromium")
+    return found
+
+
+def launched_browser():
+    """A generator for a module-scoped fixture: chromium, headless, closed afterwards."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = chromium()
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def shoot(page, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / name), full_page=True)
+    if os.environ.get("REDACT_SCREENSHOTS"):
+        Path(os.environ["REDACT_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / name, Path(os.environ["REDACT_SCREENSHOTS"]) / name)
+
+
+def saved(page) -> None:
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(page.locator("#save-state")).to_have_text("Saved", timeout=15000)

@@ -1,0 +1,90 @@
+"""What is said, on the review page in a real browser: transcribe a clip from the page, find a
+name, click it to bleep it everywhere, bleep every spoken number; the decisions keep times and
+reasons, never the words, and the page asks nothing of any other machine."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from browsing import launched_browser, saved, shoot
+
+from redact.options import DetectOptions, RedactOptions
+from redact.pipeline import analyze_file
+from redact.review.page.serve import start
+
+expect = pytest.importorskip("playwright.sync_api").expect
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+TRUTH = json.loads((SAMPLES / "spoken_name.truth.json").read_text())
+PHRASES = {p["role"]: p for p in TRUTH["phrases"]}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spoken-page")
+    clip = folder / "spoken_name.mov"
+    shutil.copyfile(SAMPLES / "spoken_name.mov", clip)
+    analyze_file(clip, RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0))
+    running = start(clip, RedactOptions(quiet=True), "DC 1 Test")
+    yield running, clip
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launched_browser()
+
+
+def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywhere(served, browser, tmp_path):
+    server, clip = served
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(server.fresh_url())
+    page.wait_for_selector('#frame[data-frame="0"]')
+    expect(page.locator("#transcript-missing")).to_be_visible()
+    expect(page.locator("#transcript-warning")).to_contain_text("listen to the whole clip")
+
+    page.click("#transcribe")
+    expect(page.locator("#transcript span.word").first).to_be_visible(timeout=60000)
+    assert page.locator("#transcript span.word").count() > 10
+    page.fill("#transcript-search", "martinez")
+    expect(page.locator("#transcript span.word.match")).to_have_count(1)
+    shoot(page, tmp_path, "transcript-1-found.png")
+
+    page.locator("#transcript span.word.match").click()  # bleep it everywhere it is said
+    expect(page.locator("li.audio-range")).to_have_count(1)
+    expect(page.locator("#transcript span.word.match")).to_have_class(re.compile(r"\bbleeped\b"))  # struck through
+    page.click('#pattern-buttons button[data-pattern="numbers"]')
+    expect(page.locator("li.audio-range")).to_have_count(2)
+    saved(page)
+    shoot(page, tmp_path, "transcript-2-bleeped.png")
+
+    session = server.review.sessions["spoken_name.mov"]
+    decisions = json.loads(session.layout.decisions.read_text())
+    name, number = PHRASES["name"], PHRASES["number"]
+    by_reason = {a["reason"]: a for a in decisions["audio"]}
+    chosen = by_reason["spoken: a word chosen in review"]
+    assert chosen["action"] == "bleep" and name["start"] < chosen["end"] and chosen["start"] < name["end"]
+    spoken_number = by_reason["spoken: a number of 5 or more digits"]
+    assert spoken_number["start"] <= number["start"] + 0.3 and number["end"] - 0.3 <= spoken_number["end"]
+    assert "martinez" not in session.layout.decisions.read_text().lower()
+    assert Path(f"{clip}.transcript.json").exists()  # made by the page, beside the seal
+
+    # Shift+click goes to where a word is said, and bleeps nothing
+    page.keyboard.down("Shift")
+    page.locator("#transcript span.word").last.click()
+    page.keyboard.up("Shift")
+    expect(page.locator("li.audio-range")).to_have_count(2)
+    assert page.evaluate("window.redactReview.state.frame") > 200
+
+    origin = f"http://127.0.0.1:{server.port}/"
+    assert all(url.startswith((origin, "data:", "blob:")) for url in requests), "the page asked for something elsewhere"
+    assert not errors, errors
+    page.close()
