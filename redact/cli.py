@@ -298,6 +298,13 @@ BleepPatternsFlag = Annotated[
         help="Bleep every spoken number of 5+ digits, date or e-mail address: numbers,dates,emails.",
     ),
 ]
+BleepWordsFileFlag = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="As --bleep-words, one entry per line, from a file: the names stay out of the process list and history.",
+    ),
+]
 BleepMarginFlag = Annotated[
     float | None,
     typer.Option(metavar="SECONDS", help="Seconds bleeped before and after each spoken word or number (default 0.5)."),
@@ -352,6 +359,7 @@ def run(
     audio_redaction: AudioRedactionFlag = "mute",
     bleep_words: BleepWordsFlag = None,
     bleep_patterns: BleepPatternsFlag = None,
+    bleep_words_file: BleepWordsFileFlag = None,
     bleep_margin: BleepMarginFlag = None,
     keep_tracks: KeepTracksFlag = None,
     add_regions: AddRegionsFlag = None,
@@ -375,7 +383,7 @@ def run(
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
-        **spoken_flags(bleep_words, bleep_patterns, bleep_margin),
+        **spoken_flags(bleep_words, bleep_patterns, bleep_margin, bleep_words_file),
     )
     say_if_unsigned()
     for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir)))
@@ -499,6 +507,7 @@ def render(
     audio_redaction: AudioRedactionFlag = "mute",
     bleep_words: BleepWordsFlag = None,
     bleep_patterns: BleepPatternsFlag = None,
+    bleep_words_file: BleepWordsFileFlag = None,
     bleep_margin: BleepMarginFlag = None,
     keep_tracks: Annotated[
         str | None,
@@ -540,7 +549,7 @@ def render(
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
-        **spoken_flags(bleep_words, bleep_patterns, bleep_margin),
+        **spoken_flags(bleep_words, bleep_patterns, bleep_margin, bleep_words_file),
     )
     pictures = parsed("--redact-frames", parse_ranges, redact_frames)
     say_if_unsigned()
@@ -627,12 +636,21 @@ def detect_flags(parameters: dict) -> dict:
     return {option: parameters.get(flag) for flag, option in DETECT_FLAGS.items()}
 
 
-def spoken_flags(words: str | None, patterns: str | None, margin: float | None) -> dict:
-    """``--bleep-words``, ``--bleep-patterns`` and ``--bleep-margin`` as options (a bad value exits 2)."""
+def spoken_flags(words: str | None, patterns: str | None, margin: float | None, words_file: Path | None = None) -> dict:
+    """``--bleep-words`` (and ``--bleep-words-file``), ``--bleep-patterns`` and ``--bleep-margin``
+    as options (a bad value exits 2)."""
     from .speech.withhold import check_patterns, parse_word_list
 
+    entries = parsed("--bleep-words", parse_word_list, words) if words else ()
+    if words_file is not None:
+        try:
+            text = words_file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"redact: error: --bleep-words-file: cannot read {words_file} ({exc})", err=True)
+            raise typer.Exit(2) from exc
+        entries += parsed("--bleep-words-file", parse_word_list, text.replace("\n", ";"))
     flags = {
-        "bleep_words": parsed("--bleep-words", parse_word_list, words) if words else None,
+        "bleep_words": entries or None,
         "bleep_patterns": parsed("--bleep-patterns", lambda v: check_patterns(comma_separated(v)), patterns)
         if patterns
         else None,

@@ -51,6 +51,7 @@ def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywh
     expect(page.locator("#transcript-missing")).to_be_visible()
     expect(page.locator("#transcript-warning")).to_contain_text("listen to the whole clip")
 
+    page.fill("#transcribe-hints", "Daniel Martinez")  # a name from the case, as a hint
     page.click("#transcribe")
     expect(page.locator("#transcript span.word").first).to_be_visible(timeout=60000)
     assert page.locator("#transcript span.word").count() > 10
@@ -75,7 +76,8 @@ def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywh
     spoken_number = by_reason["spoken: a number of 5 or more digits"]
     assert spoken_number["start"] <= number["start"] + 0.3 and number["end"] - 0.3 <= spoken_number["end"]
     assert "martinez" not in session.layout.decisions.read_text().lower()
-    assert Path(f"{clip}.transcript.json").exists()  # made by the page, beside the seal
+    made = json.loads(Path(f"{clip}.transcript.json").read_text())  # made by the page, beside the seal
+    assert made["settings"]["hints"] == 1
 
     # Shift+click goes to where a word is said, and bleeps nothing
     page.keyboard.down("Shift")

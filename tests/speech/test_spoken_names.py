@@ -113,7 +113,9 @@ def test_a_render_bleeps_from_the_transcript_without_running_the_model_and_refus
     assert "Martinez" not in json.dumps({k: v for k, v in transcript.items() if k != "words"})
     again = redact("transcribe", "-q", clip)
     assert again.returncode == 4 and "--force" in again.stderr
-    rendered = redact("render", "-q", "--bleep-words", "Martinez", clip)
+    names = tmp_path / "names.txt"  # from a file: out of the process list and the shell's history
+    names.write_text("Martinez\n\n")
+    rendered = redact("render", "-q", "--bleep-words-file", names, clip)
     assert rendered.returncode == 0, rendered.stderr
     log = json.loads(Path(f"{clip}.redacted.json").read_text())
     assert [a["reason"] for a in log["decisions"]["audio"]] == ["spoken: word list entry 1"]

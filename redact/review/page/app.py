@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from ...errors import RedactError
 from ...evidence.layout import Layout, report_for_derivative
 from ...options import RedactOptions
+from ...speech.withhold import parse_word_list
 from .audio import decode_mono, peaks, redacted, wav_bytes
 from .follow import follow, followed_keys, frame_order, pictures_of
 from .render_job import RenderJob
@@ -218,8 +219,12 @@ def build_app(review: Review) -> Starlette:
         """The words said (GET), or transcribe the clip now (POST; needs redact[speech])."""
         words = await _in_thread(review.spoken_words, clip(request))  # opening a clip hashes it: off the loop
         if request.method == "POST":
+            body = await _json(request) if await request.body() else {}
             try:
-                return JSONResponse(await _in_thread(words.make))
+                hints = parse_word_list(str(body.get("hints") or ""))  # names from the case: heard right more often
+                return JSONResponse(await _in_thread(words.make, hints))
+            except ValueError as error:
+                return JSONResponse({"error": f"hints: {error}"}, status_code=400)
             except TranscribingAlready as busy:
                 return JSONResponse({"error": str(busy)}, status_code=409)
         return JSONResponse(await _in_thread(words.as_json))

@@ -62,9 +62,9 @@ class SpokenWords:
             "words": [[w.start, w.end, w.text, round(w.probability, 3)] for w in transcript.words],
         }
 
-    def make(self) -> dict:
+    def make(self, hints: tuple[str, ...] = ()) -> dict:
         """Transcribe the clip now (minutes for a long one; custody "transcribed"), unless it has
-        a transcript already: that one is what the page shows."""
+        a transcript already: that one is what the page shows. ``hints``: names from the case."""
         from ...speech.model import require_speech
 
         require_speech()  # before the sound is decoded
@@ -74,7 +74,7 @@ class SpokenWords:
             if self.current() is None:
                 session = self.session
                 prepared = Prepared(session.layout, session.seal, session.info, session.key, session.reviewer)
-                made, _ = transcribe_prepared(prepared, session.options)
+                made, _ = transcribe_prepared(prepared, session.options, hints)
                 with self.lock:
                     self.transcript = made
         finally:

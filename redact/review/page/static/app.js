@@ -1142,6 +1142,7 @@ function showTranscript() {
   byId('transcript-tools').hidden = !t.available;
   byId('transcript-count').textContent = t.available ? `${t.words.length} words` : '';
   byId('transcribe').hidden = !t.installed;
+  byId('transcribe-hints').hidden = !t.installed;
   byId('transcript-missing-text').textContent = t.installed
     ? 'No transcript of this clip yet.'
     : `No transcript of this clip yet; speech transcription is not installed (${t.install_hint}).`;
@@ -1205,7 +1206,8 @@ async function transcribeClip() {
   button.disabled = true;
   status('Transcribing (a minute or more for a long clip)…', 'info');
   try {
-    state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST' });
+    const hints = byId('transcribe-hints').value.trim();
+    state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST', body: { hints } });
     showTranscript();
     status(`Transcribed: ${state.transcript.words.length} words.`, 'info');
   } catch (error) {
