@@ -450,6 +450,8 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
     said = f"{result.words} words in {result.duration_s:.1f} s of audio"
     damage = [f"{result.damaged_packets} damaged audio packets skipped"] if result.damaged_packets else []
     damage += [f"the sound could not be read to its end ({result.stopped_early})"] if result.stopped_early else []
+    if result.other_streams:
+        damage.append(f"only the first of {result.other_streams + 1} audio streams was transcribed")
     note = f" (warning: {'; '.join(damage)}: what was said there is not in the transcript)" if damage else ""
     typer.echo(f"OK: {result.path} ({said}, {result.seconds:.1f} s){note}")
 

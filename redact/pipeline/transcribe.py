@@ -32,6 +32,7 @@ class TranscriptResult:
     seconds: float
     damaged_packets: int = 0
     stopped_early: str | None = None
+    other_streams: int = 0
 
 
 def transcribe_file(
@@ -62,6 +63,7 @@ def transcribe_file(
         time.perf_counter() - started,
         transcript.damaged_packets,
         transcript.stopped_early,
+        transcript.other_streams,
     )
 
 

@@ -31,6 +31,7 @@ class SpeechAudio:
     stream: int  # index of the audio stream in the file
     damaged_packets: int = 0  # skipped: their sound is in no transcript
     stopped_early: str | None = None  # why decoding ended before the stream did, if it did
+    other_streams: int = 0  # audio streams not transcribed (their sound is bleeped by the same ranges)
 
     @property
     def duration_s(self) -> float:
@@ -44,7 +45,7 @@ def speech_audio(path: Path) -> SpeechAudio | None:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
-        index = stream.index
+        index, others = stream.index, len(container.streams.audio) - 1
         clip_start = float(container.start_time / av.time_base) if container.start_time else 0.0
         placed = Placed()
         resampler, made_for = None, None
@@ -70,7 +71,7 @@ def speech_audio(path: Path) -> SpeechAudio | None:
             stopped = f"{type(exc).__name__}: {exc}"
     samples = np.concatenate(placed.chunks) if placed.chunks else np.zeros(0, np.float32)
     first = placed.first if placed.first is not None else clip_start
-    return SpeechAudio(samples, first - clip_start, index, damaged, stopped)
+    return SpeechAudio(samples, first - clip_start, index, damaged, stopped, others)
 
 
 class Placed:

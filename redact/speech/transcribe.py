@@ -45,7 +45,15 @@ def transcribe(audio: SpeechAudio | None, threads: int | None = None, hints: str
         if audio is None:
             return Transcript((), None, 0.0, record, dict(SETTINGS))
         return Transcript(
-            (), audio.stream, audio.duration_s, record, dict(SETTINGS), 0.0, audio.damaged_packets, audio.stopped_early
+            (),
+            audio.stream,
+            audio.duration_s,
+            record,
+            dict(SETTINGS),
+            0.0,
+            audio.damaged_packets,
+            audio.stopped_early,
+            audio.other_streams,
         )
     require_speech()
     import ctranslate2
@@ -69,5 +77,13 @@ def transcribe(audio: SpeechAudio | None, threads: int | None = None, hints: str
     )
     seconds = time.perf_counter() - started
     return Transcript(
-        words, audio.stream, audio.duration_s, record, settings, seconds, audio.damaged_packets, audio.stopped_early
+        words,
+        audio.stream,
+        audio.duration_s,
+        record,
+        settings,
+        seconds,
+        audio.damaged_packets,
+        audio.stopped_early,
+        audio.other_streams,
     )

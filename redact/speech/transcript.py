@@ -23,6 +23,7 @@ class Transcript:
     seconds: float = 0.0  # what transcribing took
     damaged_packets: int = 0  # of the sound, skipped: nothing said in them is in the transcript
     stopped_early: str | None = None  # why the sound could not be read to its end, if so
+    other_streams: int = 0  # audio streams not transcribed: a second microphone's words are not in it
 
     @property
     def text(self) -> str:
@@ -37,6 +38,7 @@ class Transcript:
             "seconds": round(self.seconds, 3),
             "damaged_packets": self.damaged_packets,
             "stopped_early": self.stopped_early,
+            "other_audio_streams": self.other_streams,
             "words": [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 3)] for w in self.words],
         }
 
@@ -52,4 +54,5 @@ class Transcript:
             float(document.get("seconds", 0.0)),
             int(document.get("damaged_packets", 0)),
             document.get("stopped_early"),
+            int(document.get("other_audio_streams", 0)),
         )

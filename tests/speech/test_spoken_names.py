@@ -254,3 +254,10 @@ def test_a_batch_manifest_bleeps_each_rows_words_and_resumes_without_transcribin
     bad.write_text("path,bleep_patterns\nspoken_name.mov,phones\n")
     with pytest.raises(Exception, match="bleep_patterns: unknown bleep pattern phones"):
         run_batch(bad, settings)
+
+
+def test_a_second_audio_stream_is_said_not_to_be_transcribed(tmp_path):
+    clip = write_clip(tmp_path / "two_mics.mp4", count=25, audio=["aac", "aac"])
+    done = redact("transcribe", "-q", clip)
+    assert done.returncode == 0 and "only the first of 2 audio streams was transcribed" in done.stdout
+    assert json.loads(Path(f"{clip}.transcript.json").read_text())["other_audio_streams"] == 1
