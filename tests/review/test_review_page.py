@@ -73,6 +73,10 @@ def test_a_clerk_keeps_the_subject_adds_a_moving_box_bleeps_a_name_renders_and_f
     row.locator("input.keep").check()
     row.locator("input.reason").fill("subject of the request")
     saved(page)
+    # the subject's face seen again on a turned copy is its own track, listed as such and kept with it
+    twins = page.locator("li.track:has(span.twin)")
+    assert twins.count() >= 1 and "same face as #" in twins.first.text_content()
+    expect(page.locator("li.track.kept:has(span.twin)").first).to_be_visible()
 
     # a box the detectors missed, drawn on frame 4 and moved by frame 40
     to_frame(page, 4)

@@ -72,6 +72,9 @@ class ClipSession:
         self.durations = [round(float(d * base), 6) for _, d in self.stamps]
         self.found: dict[int, list[Region]] = dict(self.analysis.frame_regions())
         self.tracks = self._tracks()
+        # turned-only tracks that are another track's face seen again: listed as such, kept with it
+        upright = {t for t in self.tracks if t not in self.turned_only}
+        self.twin_of = twin_tracks(sorted(self.found.items()), upright, self.turned_only)
         self.lock = threading.Lock()  # decisions and the original switch
         self.decisions = (
             load_decisions(self.layout.decisions, self.analysis.sha256, self.original)
@@ -144,7 +147,10 @@ class ClipSession:
             "has_audio": self.info.audio_streams > 0,
             "reviewer": self.reviewer,
             "view_original": self.view_original,
-            "tracks": [t.as_json() for t in sorted(self.tracks.values(), key=lambda t: (t.first_frame, t.id))],
+            "tracks": [
+                {**t.as_json(), **({"twin_of": self.twin_of[t.id]} if t.id in self.twin_of else {})}
+                for t in sorted(self.tracks.values(), key=lambda t: (t.first_frame, t.id))
+            ],
             "decisions": self.decisions_json(),
             "version": self.version,
         }

@@ -629,7 +629,8 @@ function outline(ctx, box, px, { colour, width = 2, dash = null, label = '' }) {
 function drawTracks(ctx, px) {
   const kept = keptTracks(); // the page's decisions, saved or not
   for (const r of state.regions) {
-    const isKept = kept.has(r.track);
+    const twinOf = state.trackById.get(r.track)?.twin_of; // the kept face seen turned: kept with it
+    const isKept = kept.has(r.track) || (twinOf !== undefined && kept.has(twinOf));
     const selected = state.selectedTracks.has(r.track) || state.focusTrack === r.track;
     outline(ctx, r.box, px, {
       colour: isKept ? KEPT_COLOUR : KIND_COLOURS[r.kind] || '#c586ff',
@@ -807,7 +808,11 @@ function trackRow(t) {
       el('span', { class: `kind ${t.kind}`, textContent: t.kind }),
       el('span', { textContent: `${short(t.start_s)}–${short(t.end_s)}` }),
       el('span', { class: 'dim', textContent: `${t.frames} frames` }),
-      el('span', { class: 'dim', textContent: `max ${Number(t.score).toFixed(2)}` })),
+      el('span', { class: 'dim', textContent: `max ${Number(t.score).toFixed(2)}` }),
+      t.twin_of !== undefined ? el('span', {
+        class: 'twin', textContent: `same face as #${t.twin_of}, seen turned`,
+        title: `Found on a copy of the frame turned a quarter: the face of track #${t.twin_of} seen again. Kept visible with it when it is kept.`,
+      }) : null),
     el('div', { class: 'checks' },
       el('label', {}, el('input', { type: 'checkbox', class: 'keep' }), ' keep visible'),
       el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ' select')),
@@ -824,7 +829,8 @@ function updateTracks() {
     $('input.keep', li).checked = reason !== undefined;
     $('input.select', li).checked = state.selectedTracks.has(id);
     if (document.activeElement !== reasonBox) reasonBox.value = reason ?? state.reasonDrafts.get(id) ?? '';
-    li.classList.toggle('kept', reason !== undefined);
+    const twinOf = state.trackById.get(id)?.twin_of;
+    li.classList.toggle('kept', reason !== undefined || (twinOf !== undefined && kept.has(twinOf)));
     li.classList.toggle('picked', state.selectedTracks.has(id));
     li.classList.toggle('selected', state.focusTrack === id);
     li.hidden = state.kindFilter !== 'all' && state.trackById.get(id)?.kind !== state.kindFilter;
