@@ -1138,7 +1138,7 @@ def batch(
         quiet=quiet,
         stall_timeout=stall_timeout,
         case_dir=case_dir,
-        **{k: v for k, v in spoken_flags(None, bleep_patterns, None).items() if k == "bleep_patterns"},
+        bleep_patterns=spoken_flags(None, bleep_patterns, None).get("bleep_patterns", ()),
     )
     if settings.bleep_patterns:
         from .speech.model import require_speech

@@ -42,7 +42,7 @@ class DetectOptions:
     retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
     # also look for faces on copies turned a quarter each way (a person on the ground), on every
     # N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md, 2026-12-02: without
-    # them 75.7 % of turned face-frames stay unmasked; every 4th costs ~1.6x the face model)
+    # them 75.7 % of turned face-frames stay unmasked; every 4th costs 1.76x the face model)
     turned_faces: bool = True
     turned_every: int = 4
     # the learned plate filter (models/plate_filter.onnx): text lines it scores below this are

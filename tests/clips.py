@@ -255,3 +255,24 @@ def write_interview(path: Path, frames: int = 24) -> Path:
             out.mux(audio.encode(af))
         out.mux(audio.encode(None))
     return path
+
+
+def video_info(width: int, height: int, **fields):
+    """A probe result for a plain progressive H.264 MP4 with no audio, for tests that need one
+    without a file; ``fields`` override (time_base, rate, frames, duration_s...)."""
+    from redact.media.decode import VideoInfo
+
+    values = {
+        "pix_fmt": "yuv420p",
+        "codec": "h264",
+        "time_base": Fraction(1, 90000),
+        "rate": Fraction(30),
+        "frames": 0,
+        "duration_s": None,
+        "audio_streams": 0,
+        "other_streams": 0,
+        "display_matrix": None,
+        "rotation": 0,
+        "container_format": "mp4",
+    }
+    return VideoInfo(width=width, height=height, **{**values, **fields})

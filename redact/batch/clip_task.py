@@ -19,6 +19,7 @@ from ..evidence.custody import read_chain
 from ..evidence.hashing import hash_file
 from ..evidence.layout import Layout
 from ..evidence.log_reader import LogReader
+from ..evidence.seal import load_seal
 from ..evidence.verify import read_log, verify_derivative
 from ..media.decode import not_carried_note
 from ..options import RedactOptions
@@ -136,9 +137,11 @@ def spoken_from_transcript(job: Job, margin: float):
     when it has none that is intact and of the sealed original."""
     layout = layout_of(job)
     try:
-        sealed = json.loads(layout.seal.read_text())["sha256"]
-        transcript = read_transcript(layout.transcript, layout.original, sealed)
-    except (OSError, ValueError, KeyError, TypeError, RedactError):
+        seal = load_seal(layout.original, layout)
+        transcript = read_transcript(layout.transcript, layout.original, seal.sha256) if seal else None
+    except (OSError, ValueError, RedactError):
+        return None
+    if transcript is None:
         return None
     return bleeped_ranges(transcript, job.bleep_words, job.bleep_patterns, margin)
 

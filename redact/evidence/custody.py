@@ -12,10 +12,12 @@ Writers take an exclusive ``flock`` on the file, so concurrent runs never interl
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +91,35 @@ def append(
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     return entry
+
+
+def write_recorded(
+    path: Path,
+    document: dict,
+    what: str,
+    records: Path,
+    event: str,
+    role: str,
+    operator: str,
+    key: StationKey | None,
+    time: str,
+    detail: str | None = None,
+    read_only: bool = False,
+) -> str:
+    """``document`` signed and written atomically to ``path`` (``read_only``: then made so), and
+    its custody entry ``event`` in ``records``, naming it in ``role`` by SHA-256; that SHA-256."""
+    from .atomic import write_json_atomic
+    from .hashing import hash_file
+
+    with writing(path, what):
+        write_json_atomic(path, sign(document, key))  # a rename: replaces a read-only older one too
+        if read_only:
+            with contextlib.suppress(OSError):  # read-only storage of a case folder: already read-only
+                os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        sha = hash_file(path)
+        entry = [{"name": os.path.relpath(path, records), "role": role, "sha256": sha}]
+        append(records, event, entry, operator, key, time, detail=detail)
+    return sha
 
 
 @dataclass(frozen=True)

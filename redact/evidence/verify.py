@@ -7,7 +7,7 @@ A finding is ``ok``, ``warn`` (verifies, but unsigned) or ``fail`` (with the rea
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import content_credentials
@@ -203,17 +203,7 @@ def verify_analysis(path: Path, chain, trusted) -> Finding:
         seal = json.loads((path.parent / named["seal"]).read_text())
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return Finding("fail", "analysis", str(path), f"analysis unreadable, or its seal is ({exc})")
-    status, detail, signer = _signature(head, trusted, "analysis", digest)
-    statuses, reasons = [status], [detail]
-    if status == "fail" and not detail.endswith(UNTRUSTED):
-        reasons[0] = f"analysis altered after it was written ({detail}): render from it is refused"
-    if named.get("sha256") != seal.get("sha256"):
-        statuses.append("fail")
-        reasons.append("made from another file than the sealed original")
-    if not has_event(chain.entries, "analysed", hash_file(path)):
-        statuses.append("fail")
-        reasons.append("no 'analysed' entry for it in the custody log")
-    return Finding(_worst(statuses), "analysis", str(path), "; ".join(reasons), signer)
+    return record_finding("analysis", path, head, digest, named, seal, "analysed", "render from it", chain, trusted)
 
 
 def verify_transcript(path: Path, chain, trusted) -> Finding:
@@ -225,20 +215,32 @@ def verify_transcript(path: Path, chain, trusted) -> Finding:
         seal = json.loads((path.parent / (Path(named["file"]).name + SEAL_SUFFIX)).read_text())
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return Finding("fail", "transcript", str(path), f"transcript unreadable, or its seal is ({exc})")
-    status, detail, signer = _signature(document, trusted, "transcript")
+    found = record_finding(
+        "transcript", path, document, None, named, seal, "transcribed", "bleeping from it", chain, trusted
+    )
+    if is_read_only(path):
+        return found
+    return replace(
+        found, status=_worst([found.status, "warn"]), detail=f"{found.detail}; writable (it was left read-only)"
+    )
+
+
+def record_finding(
+    kind: str, path: Path, document: dict, digest, named: dict, seal: dict, event: str, use: str, chain, trusted
+) -> Finding:
+    """What verify says of a record made from an original (an analysis, a transcript): its
+    signature, that it names the sealed original's SHA-256, and its custody entry (``event``)."""
+    status, detail, signer = _signature(document, trusted, kind, digest)
     statuses, reasons = [status], [detail]
     if status == "fail" and not detail.endswith(UNTRUSTED):
-        reasons[0] = f"transcript altered after it was written ({detail}): bleeping from it is refused"
+        reasons[0] = f"{kind} altered after it was written ({detail}): {use} is refused"
     if named.get("sha256") != seal.get("sha256"):
         statuses.append("fail")
         reasons.append("made from another file than the sealed original")
-    if not has_event(chain.entries, "transcribed", hash_file(path)):
+    if not has_event(chain.entries, event, hash_file(path)):
         statuses.append("fail")
-        reasons.append("no 'transcribed' entry for it in the custody log")
-    if not is_read_only(path):
-        statuses.append("warn")
-        reasons.append("writable (it was left read-only)")
-    return Finding(_worst(statuses), "transcript", str(path), "; ".join(reasons), signer)
+        reasons.append(f"no '{event}' entry for it in the custody log")
+    return Finding(_worst(statuses), kind, str(path), "; ".join(reasons), signer)
 
 
 def verify_folder(

@@ -125,20 +125,15 @@ class Analysis:
     def track_ids(self) -> set[int]:
         return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}
 
-    def twins(self, kept: set[int]) -> dict[int, int]:
-        """Turned-only tracks that are a kept face seen again (``frame_masks.twin_tracks``)."""
+    def twin_tracks(self) -> dict[int, int]:
+        """Tracks found on turned copies only that are another track's face seen again, and
+        that track (``frame_masks.twin_tracks``)."""
         from .frame_masks import twin_tracks
 
-        turned = self.turned_only_tracks() if kept else frozenset()
-        return twin_tracks(self.frame_regions(), kept, turned) if turned else {}
-
-    def turned_only_tracks(self) -> frozenset[int]:
-        """Tracks every detection of which was on a turned copy ("centerface@90"): see ``frame_masks.SAME_FACE``."""
-        return frozenset(
-            track["id"]
-            for track in LogReader(self.path, digest=False).items(("tracks",))
-            if turned_only(track.get("models") or {})
-        )
+        turned, upright = set(), set()
+        for track in LogReader(self.path, digest=False).items(("tracks",)):
+            (turned if turned_only(track.get("models") or {}) else upright).add(track["id"])
+        return twin_tracks(self.frame_regions(), upright, frozenset(turned)) if turned else {}
 
 
 def turned_only(models: dict) -> bool:

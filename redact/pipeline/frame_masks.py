@@ -29,17 +29,18 @@ SAME_FACE = 0.3
 
 
 def twin_tracks(
-    frames: Iterable[tuple[int, list[Region]]], kept: set[int], turned_only: frozenset[int]
+    frames: Iterable[tuple[int, list[Region]]], faces: set[int], turned_only: frozenset[int]
 ) -> dict[int, int]:
-    """Turned-only track -> the kept track it is the same face as, from every frame's regions."""
-    candidates = turned_only - kept
-    if not kept or not candidates:
+    """Turned-only track -> the track of ``faces`` it is the same face as, from every frame's
+    regions. One mapping per analysis: a twin is kept visible when its face is (``FrameMasks``)."""
+    candidates = turned_only - faces
+    if not faces or not candidates:
         return {}
     hits: dict[tuple[int, int], int] = {}
     detected: dict[int, int] = {}
     for _, regions in frames:
         mine = [r for r in regions if r.track in candidates and r.reason == "detected"]
-        theirs = [r for r in regions if r.track in kept]
+        theirs = [r for r in regions if r.track in faces]
         for r in mine:
             detected[r.track] = detected.get(r.track, 0) + 1
         if not mine or not theirs:
@@ -51,9 +52,9 @@ def twin_tracks(
             pair = (mine[i].track, theirs[j].track)
             hits[pair] = hits.get(pair, 0) + 1
     twins: dict[int, int] = {}
-    for (track, kept_track), n in sorted(hits.items(), key=lambda item: -item[1]):
+    for (track, face), n in sorted(hits.items(), key=lambda item: -item[1]):
         if track not in twins and 2 * n >= detected[track]:
-            twins[track] = kept_track
+            twins[track] = face
     return twins
 
 
@@ -87,7 +88,7 @@ class FrameMasks:
     def __init__(
         self, info: VideoInfo, options: RedactOptions, decisions: Decisions, twins: dict[int, int] | None = None
     ):
-        """``twins``: turned-only tracks kept visible with the kept track they are (``twin_tracks``)."""
+        """``twins``: turned-only track -> the track it is (``twin_tracks``); kept visible with it."""
         self.info, self.options, self.decisions = info, options, decisions
         self.width, self.height = info.padded_size
         self.keep = set(decisions.kept_ids)

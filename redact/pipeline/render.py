@@ -57,7 +57,7 @@ class FrameRenderer:
         self.info_path = original  # named in errors
         self.timer, self.regions = timer, regions
         self.width, self.height = info.padded_size
-        self.masks = FrameMasks(info, options, decisions, analysis.twins(set(decisions.kept_ids)))
+        self.masks = FrameMasks(info, options, decisions, analysis.twin_tracks() if decisions.keep else {})
         self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
         self.twins: dict[int, list[int]] = {}  # turned-only track -> [kept track it is, frames left unmasked]
         self.found = analysis.frame_regions()

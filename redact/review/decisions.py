@@ -16,11 +16,10 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import BadInputError, SealMismatchError, writing
+from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
-from ..evidence.atomic import write_json_atomic
 from ..evidence.seal import utc_iso
-from ..evidence.signing import UNTRUSTED, check, sign
+from ..evidence.signing import UNTRUSTED, check
 from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
 
@@ -211,12 +210,10 @@ def save_decisions(
         "analysis": {"file": os.path.relpath(analysis_path, path.parent), "sha256": analysis_sha256},
         **{**decisions.as_log(), "updated_at": now, "reviewer": decisions.reviewer or operator},
     }
-    with writing(path, "the decisions"):
-        write_json_atomic(path, sign(document, key))
-        sha = _sha256(path)
-        entry = [{"name": os.path.relpath(path, records), "role": "decisions", "sha256": sha}]
-        custody.append(records, "reviewed", entry, operator, key, now, detail=f"reviewed by {document['reviewer']}")
-    return sha
+    detail = f"reviewed by {document['reviewer']}"
+    return custody.write_recorded(
+        path, document, "the decisions", records, "reviewed", "decisions", operator, key, now, detail
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -10,19 +10,16 @@ station without a key, by the SHA-256 the custody log recorded when it was writt
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
 from pathlib import Path
 
 from .. import __version__
-from ..errors import BadInputError, SealMismatchError, writing
+from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
-from ..evidence.atomic import write_json_atomic
 from ..evidence.hashing import hash_file
 from ..evidence.seal import utc_iso
-from ..evidence.signing import UNTRUSTED, check, sign
+from ..evidence.signing import UNTRUSTED, check
 from .transcript import Transcript
 
 TRANSCRIPT_FORMAT = "redact.transcript/1"
@@ -41,16 +38,11 @@ def write_transcript(
         "tool": f"redact {__version__}",
         **transcript.as_document(),
     }
-    with writing(path, "the transcript"):
-        write_json_atomic(path, sign(document, key))  # a rename: replaces a read-only older one too
-        with contextlib.suppress(OSError):  # read-only storage of a case folder: already read-only
-            os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        sha = hash_file(path)
-        entry = [{"name": os.path.relpath(path, records), "role": "transcript", "sha256": sha}]
-        words = len(transcript.words)
-        detail = f"{words} words in {transcript.duration_s:.1f} s of audio by {transcript.model.get('name', '?')}"
-        custody.append(records, "transcribed", entry, operator, key, now, detail=detail)
-    return sha
+    words, by = len(transcript.words), transcript.model.get("name", "?")
+    detail = f"{words} words in {transcript.duration_s:.1f} s of audio by {by}"  # never what was said
+    return custody.write_recorded(
+        path, document, "the transcript", records, "transcribed", "transcript", operator, key, now, detail, True
+    )
 
 
 def read_transcript(path: Path, original: Path, original_sha256: str) -> Transcript:

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from clips import decoded_rgb, sample_frames, sample_truth, write_clip
+from clips import decoded_rgb, sample_frames, sample_truth, video_info, write_clip
 
 from redact.boxes import iou
 from redact.detect.centerface import CenterFaceDetector
@@ -98,27 +98,7 @@ def test_a_kept_face_takes_its_turned_twin_with_it_and_nothing_else():
     twins = twin_tracks(frames, {1}, frozenset({3, 4}))
     assert twins == {3: 1}
     assert twin_tracks(frames, set(), frozenset({3, 4})) == {}  # nothing kept: nothing to take along
-    info = video_info(640, 360)
+    info = video_info(640, 360, time_base=Fraction(1, 25), rate=Fraction(25), frames=8, duration_s=0.32)
     decisions = Decisions(keep=(KeptTrack(1, "subject"),))
     plan = FrameMasks(info, RedactOptions(), decisions, twins).plan(frames[7][1], 7, 1)
     assert sorted(r.track for r in plan.regions) == [2, 4] and plan.twins == {3: 1} and plan.kept == [1]
-
-
-def video_info(width: int, height: int):
-    from redact.media.decode import VideoInfo
-
-    return VideoInfo(
-        width=width,
-        height=height,
-        pix_fmt="yuv420p",
-        codec="h264",
-        time_base=Fraction(1, 25),
-        rate=Fraction(25),
-        frames=8,
-        duration_s=0.32,
-        audio_streams=0,
-        other_streams=0,
-        display_matrix=None,
-        rotation=0,
-        container_format="mp4",
-    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from fractions import Fraction
 
 import numpy as np
 import pytest
-from clips import pattern, video_facts
+from clips import pattern, video_facts, video_info
 
 from redact.errors import EncodeError
 from redact.media.background_writer import BackgroundWriter
@@ -20,21 +19,7 @@ W, H = 320, 240
 
 
 def info() -> VideoInfo:
-    return VideoInfo(
-        width=W,
-        height=H,
-        pix_fmt="yuv420p",
-        codec="h264",
-        time_base=Fraction(1, 90000),
-        rate=Fraction(30),
-        frames=0,
-        duration_s=None,
-        audio_streams=0,
-        other_streams=0,
-        display_matrix=None,
-        rotation=0,
-        container_format="mp4",
-    )
+    return video_info(W, H)
 
 
 def i420(i: int) -> np.ndarray:

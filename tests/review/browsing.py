@@ -39,3 +39,15 @@ def shoot(page, tmp_path: Path, name: str) -> None:
 def saved(page) -> None:
     expect = pytest.importorskip("playwright.sync_api").expect
     expect(page.locator("#save-state")).to_have_text("Saved", timeout=15000)
+
+
+def watched_page(browser, height: int = 900):
+    """A new page (1280 wide) and the lists it fills: console errors and uncaught exceptions,
+    and every address it asks for (the page must ask nothing of any other machine)."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    return page, errors, requests

@@ -11,7 +11,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from browsing import launched_browser, saved, shoot
+from browsing import launched_browser, saved, shoot, watched_page
 from clips import AUDIO_RATE, decoded_audio, decoded_rgb, write_interview
 
 from redact.options import DetectOptions, RedactOptions
@@ -57,12 +57,7 @@ def test_a_clerk_keeps_the_subject_adds_a_moving_box_bleeps_a_name_renders_and_f
     served, browser, tmp_path
 ):
     server, clip = served
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
+    page, errors, requests = watched_page(browser)
     page.goto(server.fresh_url())
     page.wait_for_selector('#frame[data-frame="0"]')
     page.wait_for_selector('li.track[data-track="1"] img.thumb')

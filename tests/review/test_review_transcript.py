@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browsing import launched_browser, saved, shoot
+from browsing import launched_browser, saved, shoot, watched_page
 
 from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file
@@ -40,12 +40,7 @@ def browser():
 
 def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywhere(served, browser, tmp_path):
     server, clip = served
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
+    page, errors, requests = watched_page(browser, height=1000)
     page.goto(server.fresh_url())
     page.wait_for_selector('#frame[data-frame="0"]')
     expect(page.locator("#transcript-missing")).to_be_visible()

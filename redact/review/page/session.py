@@ -73,6 +73,7 @@ class ClipSession:
         self.found: dict[int, list[Region]] = dict(self.analysis.frame_regions())
         self.tracks = self._tracks()
         # turned-only tracks that are another track's face seen again: listed as such, kept with it
+        # (the render's mapping too: Analysis.twin_tracks)
         upright = {t for t in self.tracks if t not in self.turned_only}
         self.twin_of = twin_tracks(sorted(self.found.items()), upright, self.turned_only)
         self.lock = threading.Lock()  # decisions and the original switch
@@ -110,7 +111,6 @@ class ClipSession:
                 best=(best[0], tuple(best[1:5])),
             )
         self.turned_only = frozenset(turned)  # kept visible with a kept face they are (frame_masks)
-        self.twins_of: tuple[frozenset[int], dict[int, int]] = (frozenset(), {})
         return tracks
 
     def _end(self, index: int) -> float:
@@ -173,7 +173,7 @@ class ClipSession:
         boxes = self.options.detect.regions(tight, [r.kind for r in found], width, height)
         shown = rotate_boxes(np.clip(boxes, 0, [width, height, width, height]), self.turns, *self.info_size)
         kept = set(self.decisions.kept_ids)
-        twins = self.twins(self.decisions)  # kept along with them
+        twins = {t: face for t, face in self.twin_of.items() if face in kept}  # kept along with them
         return [
             {
                 "track": r.track,
@@ -186,15 +186,6 @@ class ClipSession:
             }
             for r, box in zip(found, shown, strict=True)
         ]
-
-    def twins(self, decisions: Decisions) -> dict[int, int]:
-        """The turned-only tracks kept visible with the kept faces they are, for these decisions."""
-        kept = frozenset(decisions.kept_ids)
-        with self.lock:
-            if self.twins_of[0] != kept:
-                found = sorted(self.found.items())
-                self.twins_of = (kept, twin_tracks(found, set(kept), self.turned_only) if kept else {})
-            return self.twins_of[1]
 
     @property
     def info_size(self) -> tuple[int, int]:
@@ -209,7 +200,7 @@ class ClipSession:
         if not original:
             with self.lock:
                 decisions = self.decisions
-            masks = FrameMasks(self.info, self.options, decisions, self.twins(decisions))
+            masks = FrameMasks(self.info, self.options, decisions, self.twin_of)
             plan = masks.plan(self.found.get(index, []), *self.stamps[index])
             if plan:
                 with single_threaded_opencv():
