@@ -69,12 +69,20 @@ TRACK_RULES = {
 }
 
 
-def camera_path(frames: int, rng: np.random.Generator, width: int, height: int) -> list[np.ndarray]:
-    """2x3 affine maps (source image -> output frame) for a pan + zoom + shake."""
+def camera_path(
+    frames: int, rng: np.random.Generator, width: int, height: int, shake_px: float = 1.5
+) -> list[np.ndarray]:
+    """2x3 affine maps (source image -> output frame) for a pan + zoom + shake: a random walk
+    whose step per frame has ``shake_px`` spread, so a larger one jerks the picture a new way
+    every frame (a running officer, a struggle), the motion interpolation between detected
+    frames follows worst."""
     window_w = min(width, height * OUT_W / OUT_H)
     start = np.array([width / 2, height / 2]) + rng.uniform(-0.1, 0.1, 2) * [width, height]
     pan = rng.uniform(-0.15, 0.15, 2) * [width, height]
     shake = np.cumsum(rng.normal(0, 1.5, (frames, 2)), axis=0)
+    if shake_px != 1.5:  # drawn after the default walk, so clips and paths stay those of earlier results
+        steps = rng.normal(0, shake_px, (frames, 2))
+        shake = np.cumsum(steps, axis=0) * (OUT_W / 1920)  # px of a 1920-wide frame, at any --size
     maps = []
     for i in range(frames):
         p = i / max(1, frames - 1)
@@ -140,6 +148,9 @@ def main() -> None:
     parser.add_argument(
         "--sheet", action="store_true", help="write false tracked face regions (every 25th) to tracking_false_faces.png"
     )
+    parser.add_argument(
+        "--shake", type=float, default=1.5, help="camera shake: random-walk step per frame, px at 1920 wide"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
@@ -194,7 +205,7 @@ def main() -> None:
             gt = rotate_boxes(gt, args.rotate // 90, image.shape[1], image.shape[0])
             image = np.ascontiguousarray(np.rot90(image, args.rotate // 90))
         invalid = np.array([a.get("invalid", 0) for a in row.get("box_attrs", [{}] * len(gt))], bool)
-        maps = camera_path(args.frames, rng, image.shape[1], image.shape[0])
+        maps = camera_path(args.frames, rng, image.shape[1], image.shape[0], args.shake)
         tracker = Tracker(chosen_options.track)
         plate_tracker = Tracker(chosen_options.track)
         per_frame_regions, truths = [], []
@@ -268,6 +279,7 @@ def main() -> None:
         "turned_every": options.turned_every,
         "turned_min_score": args.turned_min_score,
         "rotate": args.rotate,
+        "shake_px": args.shake,
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
         "detect_ms_per_frame": round(1000 * detect_s / (len(chosen) * -(-args.frames // args.every)), 1),
         "plates": args.plates,
@@ -313,6 +325,7 @@ def main() -> None:
     models += f"_plates{options.plate_filter}" if args.plates or args.kind == "plate" else ""
     models += "_evidence" if args.track_evidence else ""
     models += f"_rotated{args.rotate}" if args.rotate else ""
+    models += f"_shake{args.shake:g}" if args.shake != 1.5 else ""
     name = f"tracking_{args.kind + 's_' if args.kind == 'plate' else ''}{args.preset or 'every'}{args.every}"
     name += f"_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")

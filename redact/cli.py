@@ -44,6 +44,7 @@ def preset_defaults() -> dict[str, str]:
         "face_models": ",".join(o.detect.face_models),
         "turned_faces": "yes" if o.detect.turned_faces else "no",
         "turned_every": o.detect.turned_every,
+        "plate_every": o.detect.plate_every,
         "plate_filter": o.detect.plate_filter or "off",
         "crf": o.encode.crf,
         "x264_preset": o.encode.preset,
@@ -238,6 +239,15 @@ TurnedEveryFlag = Annotated[
         show_default=from_preset("turned_every"),
     ),
 ]
+PlateEveryFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        min=1,
+        help="Look for plates on every N-th detected frame only; tracks carry the rest.",
+        show_default=from_preset("plate_every"),
+    ),
+]
 PlateFilterFlag = Annotated[
     float | None,
     typer.Option(
@@ -350,6 +360,7 @@ def run(
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
     turned_every: TurnedEveryFlag = None,
+    plate_every: PlateEveryFlag = None,
     plate_filter: PlateFilterFlag = None,
     crf: CrfFlag = None,
     x264_preset: X264PresetFlag = None,
@@ -403,6 +414,7 @@ def analyze(
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
     turned_every: TurnedEveryFlag = None,
+    plate_every: PlateEveryFlag = None,
     plate_filter: PlateFilterFlag = None,
     workers: WorkersFlag = None,
     transcribe: Annotated[
@@ -628,6 +640,7 @@ DETECT_FLAGS = {
     "face_models": "face_models",
     "turned_faces": "turned_faces",
     "turned_every": "turned_every",
+    "plate_every": "plate_every",
     "plate_filter": "plate_filter",
 }
 

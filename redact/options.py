@@ -34,17 +34,23 @@ class DetectOptions:
     scales: tuple[float, ...] = (1.0,)
     margin: float = 0.3  # faces: each side grows by this fraction of the box's size
     plate_margin: float = 1.0  # plates: each side grows by this many text heights
-    every: int = 1  # run the detectors on every N-th frame; tracking fills the frames between
+    # run the detectors on every N-th frame; tracking fills the frames between (every 2nd:
+    # as many face-frames masked as on every frame, benchmarks/RESULTS.md, 2026-12-02 fourth session)
+    every: int = 2
     face_size: int | None = None  # longest side of the image the face model sees (None: native)
     plate_size: int = 1280  # longest side of the image the plate text detector sees
-    # which face models run: "centerface" (the default), "retinaface"; two make an ensemble
-    face_models: tuple[str, ...] = ("centerface",)
+    # which face models run: "centerface", "retinaface"; two (the default) make an ensemble:
+    # they miss different frames of a face, and tracking bridges what either sees
+    face_models: tuple[str, ...] = ("centerface", "retinaface")
     retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
     # also look for faces on copies turned a quarter each way (a person on the ground), on every
     # N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md, 2026-12-02: without
-    # them 75.7 % of turned face-frames stay unmasked; every 4th costs 1.76x the face model)
+    # them 75.7 % of turned face-frames stay unmasked; every 4th frame costs 1.76x the face model)
     turned_faces: bool = True
-    turned_every: int = 4
+    turned_every: int = 2
+    # the plate text detector on every N-th detected frame only; tracks carry plates between
+    # (benchmarks/RESULTS.md, 2026-12-02 fourth session: every 2nd masks as many plate-frames)
+    plate_every: int = 1
     # the learned plate filter (models/plate_filter.onnx): text lines it scores below this are
     # not masked as plates; 0 turns it off (every plate-shaped line that may read as a plate is)
     plate_filter: float = 0.0
@@ -54,6 +60,8 @@ class DetectOptions:
             raise ValueError("detect every N frames needs N >= 1")
         if self.turned_every < 1:
             raise ValueError("turned copies every N detected frames needs N >= 1")
+        if self.plate_every < 1:
+            raise ValueError("plates every N detected frames needs N >= 1")
         for name in ("face_size", "plate_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
@@ -150,6 +158,12 @@ class RedactOptions:
                 f"turned copies every {self.detect.turned_every} detected frames (every {turned_stride} frames)"
                 f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
             )
+        plate_stride = self.detect.every * self.detect.plate_every
+        if "plate" in self.detect.kinds and plate_stride > self.track.max_gap:
+            raise ValueError(
+                f"plates every {self.detect.plate_every} detected frames (every {plate_stride} frames)"
+                f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
+            )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
@@ -204,9 +218,20 @@ class RedactOptions:
 
 # How releases before a setting behaved without it, for settings whose default may come to
 # differ from that (plate_filter: off before it existed, whatever the default becomes;
-# turned_faces: off before it existed, on by default since): a log without the setting was
-# made as this value says, not as today's default.
-BEFORE_SETTING = {"detect": {"plate_filter": 0.0, "turned_faces": False, "turned_every": 1}, "track": {}}
+# turned_faces: off before it existed, on by default since; one face model on every frame
+# until both on every 2nd became the default): a log without the setting was made as this
+# value says, not as today's default.
+BEFORE_SETTING = {
+    "detect": {
+        "every": 1,
+        "face_models": ["centerface"],
+        "plate_filter": 0.0,
+        "turned_faces": False,
+        "turned_every": 1,
+        "plate_every": 1,
+    },
+    "track": {},
+}
 
 
 def as_recorded(section: str, values: dict) -> dict:

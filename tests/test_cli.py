@@ -96,7 +96,8 @@ def test_detect_jsonl_format_on_an_image(tmp_path):
         assert d["models"].split("+")[0] == "centerface" and set(d["models"].split("+")) <= TURNED_NAMES
 
 
-TURNED_NAMES = {"centerface", "centerface@90", "centerface@270"}
+# the default's models (both), upright and on the copies turned a quarter each way
+TURNED_NAMES = {f"{model}{turn}" for model in ("centerface", "retinaface-mnet025") for turn in ("", "@90", "@270")}
 
 
 def test_detect_looks_at_turned_copies_as_run_does_unless_told_not_to(tmp_path):

@@ -8,6 +8,7 @@ from .centerface import CenterFaceDetector
 from .ensemble import EnsembleDetector
 from .plates import PlateDetector
 from .retinaface import RetinaFaceDetector
+from .stride import EveryNthFrame
 from .turned import TurnedDetector
 
 
@@ -17,14 +18,14 @@ def build_detectors(options: DetectOptions, threads: int | None = None) -> list[
     if "face" in options.kinds:
         detectors.append(face_detector(options, threads))
     if "plate" in options.kinds:
-        detectors.append(
-            PlateDetector(
-                max_side=options.plate_size,
-                min_side=min(736, options.plate_size),
-                filter_threshold=options.plate_filter or None,
-                threads=threads,
-            )
+        plates = PlateDetector(
+            max_side=options.plate_size,
+            min_side=min(736, options.plate_size),
+            filter_threshold=options.plate_filter or None,
+            threads=threads,
         )
+        every = options.every * options.plate_every  # plate_every counts detected frames
+        detectors.append(EveryNthFrame(plates, every) if every > 1 else plates)
     return detectors
 
 

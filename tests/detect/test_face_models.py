@@ -21,18 +21,21 @@ def test_face_models_are_checked():
 
 
 def test_the_factory_builds_what_the_options_name():
-    assert isinstance(face_detector(DetectOptions(turned_faces=False), threads=1), CenterFaceDetector)
-    both = face_detector(DetectOptions(face_models=("centerface", "retinaface"), turned_faces=False), threads=1)
+    one = face_detector(DetectOptions(face_models=("centerface",), turned_faces=False), threads=1)
+    assert isinstance(one, CenterFaceDetector)
+    both = face_detector(DetectOptions(turned_faces=False), threads=1)  # both by default
     assert isinstance(both, EnsembleDetector) and len(both.members) == 2
-    turned = face_detector(DetectOptions(turned_faces=True), threads=1)
+    turned = face_detector(DetectOptions(face_models=("centerface",), turned_faces=True), threads=1)
     assert isinstance(turned, TurnedDetector) and isinstance(turned.detector, CenterFaceDetector)
+    assert isinstance(face_detector(DetectOptions(), threads=1).detector, EnsembleDetector)  # the default
 
 
 def test_a_log_from_before_the_setting_counts_as_made_with_its_default():
     now = json_values(asdict(DetectOptions()))
-    older = {k: v for k, v in now.items() if k not in ("face_models", "retinaface_threshold", "turned_faces")}
-    # before turned copies existed, faces were looked for upright only: not today's default
-    assert as_recorded("detect", older) == {**now, "turned_faces": False, "turned_every": now["turned_every"]}
+    older = {k: v for k, v in now.items() if k not in ("face_models", "retinaface_threshold", "turned_faces", "every")}
+    # before these settings existed, one model looked at every frame, upright only: not today's default
+    recorded = as_recorded("detect", older)
+    assert recorded == {**now, "face_models": ["centerface"], "turned_faces": False, "every": 1}
     other = json_values(asdict(DetectOptions(face_models=("retinaface",))))
     assert as_recorded("detect", older) != other
 

@@ -64,7 +64,7 @@ def test_a_person_on_the_ground_is_masked_on_every_frame_with_turned_copies_ever
     ground = [np.ascontiguousarray(np.rot90(f, 1)) for f in upright]  # content turned; no display matrix
     clip = write_clip(tmp_path / "ground.mp4", ground, time_base=Fraction(1, 30))
     command = [sys.executable, "-m", "redact", "run", "-q", "--workers", "1", "--kinds", "face"]
-    command += ["--turned-faces", "--turned-every", "4", str(clip)]
+    command += ["--detect-every", "1", "--turned-faces", "--turned-every", "4", str(clip)]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     log = json.loads(log_path(clip).read_text())

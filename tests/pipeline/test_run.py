@@ -56,7 +56,8 @@ def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch)
         return found[:0] if 10 <= calls["n"] <= 16 else found  # frames 9..15 see nobody
 
     monkeypatch.setattr(CenterFaceDetector, "detect", blind_for_a_while)
-    upright = DetectOptions(turned_faces=False)  # one model call per frame: the count above is the frame
+    # one model on every frame, upright: one call per frame, so the count above is the frame
+    upright = DetectOptions(every=1, face_models=("centerface",), turned_faces=False)
     redact_file(clip, RedactOptions(quiet=True, workers=0, detect=upright))  # inline: the patched detector runs
     assert_faces_masked(clip, derivative_path(clip), scale=2)
     log = json.loads(log_path(clip).read_text())
@@ -77,16 +78,19 @@ def test_log_records_provenance_parameters_and_regions(sample_redacted):
     assert log["original"]["sha256"] == hash_file(SAMPLE)
     assert log["derivative"]["sha256"] == hash_file(derivative_path(sample_redacted))
     assert log["derivative"]["frames"] == 90 and log["decode"]["stopped_early"] is False
-    assert log["detectors"][0]["name"] == "centerface" and len(log["detectors"][0]["model_sha256"]) == 64
+    assert log["detectors"][0]["name"] == "centerface+retinaface-mnet025"  # both face models, by default
+    assert [len(h) for h in log["detectors"][0]["model_sha256"].split(",")] == [64, 64]
     assert log["parameters"]["mask"]["style"] == "blur" and log["parameters"]["encode"]["crf"] == 18
     assert log["regions"]["frames_with_regions"] == 90 and log["regions"]["total"] >= 180
     index, pts_s, entries = log["regions"]["frames"][0]
     assert index == 0 and pts_s == 0 and entries[0][0] == "face" and entries[0][6] == "detected"
     assert log["regions"]["fields"][6:] == ["reason", "track"]
-    # both faces are followed by one track each through the whole clip
-    long_tracks = [t for t in log["tracks"] if t["detections"] >= 80]
+    # both faces are followed by one track each through the whole clip (detected every 2nd frame)
+    detected = log["decode"]["detected_frames"]
+    assert detected == 45
+    long_tracks = [t for t in log["tracks"] if t["detections"] >= 0.9 * detected]
     assert len(long_tracks) == 2 and {t["kind"] for t in long_tracks} == {"face"}
-    assert all(t["first_frame"] == 0 and t["last_frame"] == 89 for t in long_tracks)
+    assert all(t["first_frame"] == 0 and t["last_frame"] == 88 for t in long_tracks)
     assert {"decode", "detect", "track", "mask", "encode", "total"} <= set(log["timings_s"])
 
 
