@@ -230,24 +230,18 @@ TurnedFacesFlag = Annotated[
         show_default=from_preset("turned_faces"),
     ),
 ]
-TurnedEveryFlag = Annotated[
-    int | None,
-    typer.Option(
-        metavar="N",
-        min=1,
-        help="With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest.",
-        show_default=from_preset("turned_every"),
-    ),
-]
-PlateEveryFlag = Annotated[
-    int | None,
-    typer.Option(
-        metavar="N",
-        min=1,
-        help="Look for plates on every N-th detected frame only; tracks carry the rest.",
-        show_default=from_preset("plate_every"),
-    ),
-]
+
+
+def stride_flag(help: str, option: str):
+    """An "every N-th detected frame" flag whose default comes from the preset's ``option``."""
+    return Annotated[int | None, typer.Option(metavar="N", min=1, help=help, show_default=from_preset(option))]
+
+
+TurnedEveryFlag = stride_flag(
+    "With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest.",
+    "turned_every",
+)
+PlateEveryFlag = stride_flag("Look for plates on every N-th detected frame only; tracks carry the rest.", "plate_every")
 PlateFilterFlag = Annotated[
     float | None,
     typer.Option(

@@ -152,18 +152,16 @@ class RedactOptions:
                 f"detect every {self.detect.every} frames leaves gaps longer than tracking bridges"
                 f" ({self.track.max_gap} frames); choose {self.track.max_gap} or fewer"
             )
-        turned_stride = self.detect.every * self.detect.turned_every
-        if self.detect.turned_faces and turned_stride > self.track.max_gap:
-            raise ValueError(
-                f"turned copies every {self.detect.turned_every} detected frames (every {turned_stride} frames)"
-                f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
-            )
-        plate_stride = self.detect.every * self.detect.plate_every
-        if "plate" in self.detect.kinds and plate_stride > self.track.max_gap:
-            raise ValueError(
-                f"plates every {self.detect.plate_every} detected frames (every {plate_stride} frames)"
-                f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
-            )
+        strides = {  # what runs on every N-th detected frame only, when it runs at all
+            "turned copies": (self.detect.turned_faces, self.detect.turned_every),
+            "plates": ("plate" in self.detect.kinds, self.detect.plate_every),
+        }
+        for what, (runs, every) in strides.items():
+            if runs and self.detect.every * every > self.track.max_gap:
+                raise ValueError(
+                    f"{what} every {every} detected frames (every {self.detect.every * every} frames)"
+                    f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
+                )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
                 raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
