@@ -33,16 +33,24 @@ from redact.scoring import score_image, summarize  # noqa: E402
 RULE = "redacted = >=80% of plate box inside masked regions; false region = overlaps no labelled plate"
 
 
-def contact_sheet(crops: list[np.ndarray], path: Path, cell: int = 160, columns: int = 8) -> None:
+def contact_sheet(
+    crops: list[np.ndarray], path: Path, cell: int = 160, columns: int = 8, first: int | None = None
+) -> None:
+    """The crops side by side, each scaled into a square cell; numbered from ``first`` if given,
+    so that a person can write down which cells show what."""
     if not crops:
         return
     tiles = []
-    for crop in crops:
+    for n, crop in enumerate(crops):
         h, w = crop.shape[:2]
         f = cell / max(h, w)
         small = cv2.resize(crop, (max(1, int(w * f)), max(1, int(h * f))))
         tile = np.full((cell, cell, 3), 255, np.uint8)
         tile[: small.shape[0], : small.shape[1]] = small
+        if first is not None:
+            label = str(first + n)
+            cv2.putText(tile, label, (3, cell - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 3)
+            cv2.putText(tile, label, (3, cell - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 1)
         tiles.append(tile)
     while len(tiles) % columns:
         tiles.append(np.full((cell, cell, 3), 255, np.uint8))

@@ -326,7 +326,8 @@ def main() -> None:
     models += "_evidence" if args.track_evidence else ""
     models += f"_rotated{args.rotate}" if args.rotate else ""
     models += f"_shake{args.shake:g}" if args.shake != 1.5 else ""
-    name = f"tracking_{args.kind + 's_' if args.kind == 'plate' else ''}{args.preset or 'every'}{args.every}"
+    preset = Path(args.preset).stem if args.preset else "every"  # a preset's name, or its file's
+    name = f"tracking_{args.kind + 's_' if args.kind == 'plate' else ''}{preset}{args.every}"
     name += f"_{OUT_W}_{models}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
