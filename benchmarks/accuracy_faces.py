@@ -7,6 +7,7 @@
     python benchmarks/accuracy_faces.py --detector retinaface --rf-threshold 0.5
     python benchmarks/accuracy_faces.py --detector ensemble  # CenterFace + RetinaFace, merged
     python benchmarks/accuracy_faces.py --rotate 90          # every image (and box) turned a quarter
+    python benchmarks/accuracy_faces.py --sheet              # + the false regions, numbered, to look at
 
 Scoring rule (printed with every result): boxes flagged ``invalid`` and boxes whose short side
 is < 10 px are ignored; a face counts as redacted when >= 80% of its box lies inside the masked
@@ -28,10 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redact.boxes import intersection  # noqa: E402
 from redact.detect.centerface import CenterFaceDetector  # noqa: E402
 from redact.detect.ensemble import EnsembleDetector  # noqa: E402
 from redact.detect.retinaface import RetinaFaceDetector  # noqa: E402
 from redact.detect.turned import TurnedDetector  # noqa: E402
+from redact.detect.zoomed import ZoomedDetector  # noqa: E402
 from redact.detect_images import record  # noqa: E402
 from redact.detections import Detections  # noqa: E402
 from redact.geometry import rotate_boxes  # noqa: E402
@@ -217,6 +220,24 @@ def score(rows: list[dict], records: list[dict], shape: str) -> dict:
     }
 
 
+def false_region_crops(rows: list[dict], records: list[dict], folder: Path, quarter_turns: int) -> list[np.ndarray]:
+    """The picture under every false region (one that overlaps no labelled box, ignored ones
+    included, as ``score_image`` counts them), in image order, for a person to look at."""
+    by_image = {r["image"]: r for r in records}
+    crops = []
+    for row in rows:
+        faces = [d for d in by_image.get(row["image"], {"detections": []})["detections"] if d["kind"] == "face"]
+        if not faces:
+            continue
+        regions = np.array([d["region"] for d in faces], np.float32).reshape(-1, 4)
+        gt = np.array(row["boxes"], np.float32).reshape(-1, 4)
+        false = intersection(regions, gt).max(axis=1) <= 0 if len(gt) else np.ones(len(regions), bool)
+        if false.any():
+            bgr = cv2.cvtColor(load_image(folder, row, quarter_turns), cv2.COLOR_RGB2BGR)
+            crops += [bgr[y0:y1, x0:x1] for x0, y0, x1, y1 in regions[false].astype(int)]
+    return crops
+
+
 def print_result(name: str, result: dict) -> None:
     print(f"\n== {name}")
     print(f"   rule: {result['rule']}")
@@ -280,11 +301,19 @@ def main() -> None:
     )
     parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="turn every image first")
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
+    parser.add_argument(
+        "--small-faces",
+        action="store_true",
+        help="also CenterFace on the picture enlarged 2x in tiles, small faces kept",
+    )
     parser.add_argument("--pad", type=float, default=0.0, help="extend each edge by this fraction first")
     parser.add_argument("--pad-mode", choices=["reflect", "replicate"], default="reflect")
     parser.add_argument("--shape", choices=["box", "ellipse"], default="box")
     parser.add_argument("--jsonl", type=Path, help="score this `redact detect` output instead of running")
     parser.add_argument("--deface", action="store_true", help="also run deface at its defaults (if installed)")
+    parser.add_argument(
+        "--sheet", action="store_true", help="write redact's false regions, numbered, to face_false_regions*.png"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
 
@@ -301,6 +330,8 @@ def main() -> None:
         detector = make_detector(args.detector, args.threshold, args.rf_threshold, scales, rf_scales, tuple(args.sure))
         if args.turned:
             detector = TurnedDetector(detector)
+        if args.small_faces:
+            detector = ZoomedDetector(detector, CenterFaceDetector(threshold=args.threshold))
         if args.pad:
             detector = PaddedDetector(detector, args.pad, args.pad_mode)
         records, per_image = run_detector(rows, args.data, detector, args.margin, turns)
@@ -312,11 +343,19 @@ def main() -> None:
         turn = (f" images turned {args.rotate}" if args.rotate else "") + (
             " +quarter-turned copies" if args.turned else ""
         )
+        turn += " +small faces at 2x in tiles" if args.small_faces else ""
         turn += f" edges padded {args.pad} ({args.pad_mode})" if args.pad else ""
         name = f"redact {args.detector} {thr} scales={list(scales)} margin={args.margin} shape={args.shape}{turn}"
         results[name] = score(rows, records, args.shape)
         results[name]["ms_per_image"] = 1000 * per_image
         results[name]["ms_per_1080p"] = ms_per_1080p_frame(detector)
+    if args.sheet:
+        from accuracy_plates import contact_sheet
+
+        crops = false_region_crops(rows, records, args.data, turns)
+        for page, start in enumerate(range(0, len(crops), 96)):
+            contact_sheet(crops[start : start + 96], args.out / f"face_false_regions_{page + 1}.png", first=start)
+        print(f"{len(crops)} false regions -> {args.out}/face_false_regions_*.png (96 a page, numbered from 0)")
     if args.deface:
         try:
             results["deface 1.5 defaults (thr 0.2, mask scale 1.3, ellipse)"] = score(

@@ -278,6 +278,8 @@ def main() -> None:
         "turned_faces": options.turned_faces,
         "turned_every": options.turned_every,
         "turned_min_score": args.turned_min_score,
+        "small_faces_every": options.small_faces_every if options.small_faces else None,
+        "thresholds": {"centerface": options.threshold, "retinaface": options.retinaface_threshold},
         "rotate": args.rotate,
         "shake_px": args.shake,
         "confirm": [chosen_options.track.confirm_hits, chosen_options.track.confirm_score],
@@ -321,6 +323,7 @@ def main() -> None:
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
     models += f"{options.turned_every}" if options.turned_faces and options.turned_every > 1 else ""
     models += f"min{args.turned_min_score}" if options.turned_faces and args.turned_min_score else ""
+    models += f"_small{options.small_faces_every}" if options.small_faces else ""
     models += f"_confirm{chosen_options.track.confirm_hits}-{chosen_options.track.confirm_score}"
     models += f"_plates{options.plate_filter}" if args.plates or args.kind == "plate" else ""
     models += "_evidence" if args.track_evidence else ""

@@ -16,8 +16,8 @@ class Detections:
     ``boxes`` are the detector's tight boxes, xyxy in pixels of the full frame; ``scores``
     are in [0, 1]; ``kinds`` name what was found ("face", "plate"); ``models`` name the models
     that found each box, joined by "+" ("centerface+retinaface-mnet025" when both found it,
-    "centerface@90" on a copy turned a quarter), so that the log says what made every region.
-    A model's own name never holds a "+".
+    "centerface@90" on a copy turned a quarter, "centerface@2x" on one enlarged for small
+    faces), so that the log says what made every region. A model's own name never holds a "+".
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))

@@ -48,9 +48,15 @@ class DetectOptions:
     # them 75.7 % of turned face-frames stay unmasked; every 4th frame costs 1.76x the face model)
     turned_faces: bool = True
     turned_every: int = 2
+    # also look for small faces (under 40 px) on the picture enlarged 2x, in tiles
+    # (``detect.zoomed``), on every N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md,
+    # 2026-12-02 fifth session: still-image recall 0.947 -> 0.970; the default runs 15 % slower with it)
+    small_faces: bool = True
+    small_faces_every: int = 4
     # the plate text detector on every N-th detected frame only; tracks carry plates between
-    # (benchmarks/RESULTS.md, 2026-12-02 fourth session: every 2nd masks as many plate-frames)
-    plate_every: int = 1
+    # (benchmarks/RESULTS.md, 2026-12-02: on every 2nd, 4th or 8th frame as many plate-frames are
+    # masked as on every frame, within a few under a jerky camera)
+    plate_every: int = 2
     # the learned plate filter (models/plate_filter.onnx): text lines it scores below this are
     # not masked as plates; 0 turns it off (every plate-shaped line that may read as a plate is)
     plate_filter: float = 0.0
@@ -62,6 +68,8 @@ class DetectOptions:
             raise ValueError("turned copies every N detected frames needs N >= 1")
         if self.plate_every < 1:
             raise ValueError("plates every N detected frames needs N >= 1")
+        if self.small_faces_every < 1:
+            raise ValueError("small faces every N detected frames needs N >= 1")
         for name in ("face_size", "plate_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
@@ -155,6 +163,7 @@ class RedactOptions:
         strides = {  # what runs on every N-th detected frame only, when it runs at all
             "turned copies": (self.detect.turned_faces, self.detect.turned_every),
             "plates": ("plate" in self.detect.kinds, self.detect.plate_every),
+            "small faces": ("face" in self.detect.kinds and self.detect.small_faces, self.detect.small_faces_every),
         }
         for what, (runs, every) in strides.items():
             if runs and self.detect.every * every > self.track.max_gap:
@@ -227,6 +236,8 @@ BEFORE_SETTING = {
         "turned_faces": False,
         "turned_every": 1,
         "plate_every": 1,
+        "small_faces": False,
+        "small_faces_every": 4,
     },
     "track": {},
 }

@@ -10,6 +10,7 @@ from .plates import PlateDetector
 from .retinaface import RetinaFaceDetector
 from .stride import EveryNthFrame
 from .turned import TurnedDetector
+from .zoomed import ZoomedDetector
 
 
 def build_detectors(options: DetectOptions, threads: int | None = None) -> list[Detector]:
@@ -49,6 +50,9 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
                 )
             )
     detector = members[0] if len(members) == 1 else EnsembleDetector(members)
-    if not options.turned_faces:
-        return detector
-    return TurnedDetector(detector, every=options.every * options.turned_every)
+    if options.turned_faces:
+        detector = TurnedDetector(detector, every=options.every * options.turned_every)
+    if options.small_faces:  # CenterFace: of the two, it finds the most small faces when enlarged
+        zoom = CenterFaceDetector(threshold=options.threshold, threads=threads)
+        detector = ZoomedDetector(detector, zoom, every=options.every * options.small_faces_every)
+    return detector

@@ -126,7 +126,7 @@ class Analysis:
         return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}
 
     def twin_tracks(self) -> dict[int, int]:
-        """Tracks found on turned copies only that are another track's face seen again, and
+        """Tracks found on turned or enlarged copies only that are another track's face seen again, and
         that track (``frame_masks.twin_tracks``)."""
         from .frame_masks import twin_tracks
 
@@ -137,7 +137,9 @@ class Analysis:
 
 
 def turned_only(models: dict) -> bool:
-    """Whether a track's models (name -> detections) are all turned copies."""
+    """Whether a track's models (name -> detections) are all copies of the picture: turned a
+    quarter ("centerface@90") or enlarged for small faces ("centerface@2x"). Such a track that
+    follows another track's face is that face seen again (its twin)."""
     return bool(models) and all("@" in part for name in models for part in name.split("+"))
 
 

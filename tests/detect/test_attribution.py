@@ -68,7 +68,8 @@ def test_the_ensemble_on_real_faces_names_both_models():
     from clips import sample_frames
 
     frame = sample_frames(1)[0]
-    detector = face_detector(DetectOptions(face_models=("centerface", "retinaface"), turned_faces=False), threads=1)
+    both = DetectOptions(face_models=("centerface", "retinaface"), turned_faces=False, small_faces=False)
+    detector = face_detector(both, threads=1)
     assert isinstance(detector, EnsembleDetector)
     found = detector.detect(frame)
     assert len(found) >= 2
@@ -85,7 +86,7 @@ def test_the_analysis_and_the_log_list_each_tracks_models(tmp_path):
 
     clip = write_clip(tmp_path / "two.mp4", sample_frames(4, size=(640, 360)))
     command = [sys.executable, "-m", "redact", "run", "-q", "--workers", "0", "--kinds", "face", str(clip)]
-    command += ["--face-models", "centerface,retinaface", "--upright-faces"]
+    command += ["--face-models", "centerface,retinaface", "--upright-faces", "--no-small-faces"]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     analysis = json.loads((tmp_path / "two.mp4.analysis.json").read_text())
@@ -149,7 +150,7 @@ def test_plate_tracks_name_the_text_detector_and_turned_faces_their_turn(tmp_pat
     rgb = cv2.cvtColor(cv2.imread(str(sample)), cv2.COLOR_BGR2RGB)
     clip = write_clip(tmp_path / "rear.mp4", [rgb] * 3)
     command = [sys.executable, "-m", "redact", "analyze", "-q", "--workers", "1", "--kinds", "plate"]
-    command += ["--detect-every", "1", str(clip)]
+    command += ["--detect-every", "1", "--plate-every", "1", str(clip)]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     tracks = json.loads((tmp_path / "rear.mp4.analysis.json").read_text())["tracks"]
@@ -158,6 +159,6 @@ def test_plate_tracks_name_the_text_detector_and_turned_faces_their_turn(tmp_pat
     from clips import sample_frames
 
     frame = np.ascontiguousarray(np.rot90(sample_frames(1)[0]))  # the sample's faces, turned a quarter
-    turned = face_detector(DetectOptions(turned_faces=True), threads=1)
+    turned = face_detector(DetectOptions(turned_faces=True, small_faces=False), threads=1)
     assert isinstance(turned, TurnedDetector)
     assert any("@" in m for m in turned.detect(frame).models)  # found on a turned copy, and said so

@@ -11,6 +11,7 @@ from redact.detect.centerface import CenterFaceDetector
 from redact.detect.ensemble import EnsembleDetector
 from redact.detect.factory import face_detector
 from redact.detect.turned import TurnedDetector
+from redact.detect.zoomed import ZoomedDetector
 from redact.options import DetectOptions, as_recorded, json_values
 
 
@@ -21,13 +22,16 @@ def test_face_models_are_checked():
 
 
 def test_the_factory_builds_what_the_options_name():
-    one = face_detector(DetectOptions(face_models=("centerface",), turned_faces=False), threads=1)
+    plain = {"turned_faces": False, "small_faces": False}
+    one = face_detector(DetectOptions(face_models=("centerface",), **plain), threads=1)
     assert isinstance(one, CenterFaceDetector)
-    both = face_detector(DetectOptions(turned_faces=False), threads=1)  # both by default
+    both = face_detector(DetectOptions(**plain), threads=1)  # both by default
     assert isinstance(both, EnsembleDetector) and len(both.members) == 2
-    turned = face_detector(DetectOptions(face_models=("centerface",), turned_faces=True), threads=1)
+    turned = face_detector(DetectOptions(face_models=("centerface",), turned_faces=True, small_faces=False), threads=1)
     assert isinstance(turned, TurnedDetector) and isinstance(turned.detector, CenterFaceDetector)
-    assert isinstance(face_detector(DetectOptions(), threads=1).detector, EnsembleDetector)  # the default
+    default = face_detector(DetectOptions(), threads=1)  # small faces, around turned copies, around both models
+    assert isinstance(default, ZoomedDetector) and isinstance(default.zoom, CenterFaceDetector)
+    assert isinstance(default.detector, TurnedDetector) and isinstance(default.detector.detector, EnsembleDetector)
 
 
 def test_a_log_from_before_the_setting_counts_as_made_with_its_default():

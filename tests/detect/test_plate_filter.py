@@ -65,7 +65,7 @@ def test_the_log_names_the_filter_model_and_its_threshold():
     chosen = plates.info.settings["filter"]
     assert chosen["threshold"] == THRESHOLD and chosen["model_file"] == "plate_filter.onnx"
     assert len(chosen["model_sha256"]) == 64
-    (off,) = build_detectors(DetectOptions(kinds=("plate",), every=1, plate_filter=0.0), threads=1)
+    (off,) = build_detectors(DetectOptions(kinds=("plate",), every=1, plate_every=1, plate_filter=0.0), threads=1)
     assert off.info.settings["filter"] is None and off.filter is None
 
 

@@ -57,7 +57,7 @@ def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch)
 
     monkeypatch.setattr(CenterFaceDetector, "detect", blind_for_a_while)
     # one model on every frame, upright: one call per frame, so the count above is the frame
-    upright = DetectOptions(every=1, face_models=("centerface",), turned_faces=False)
+    upright = DetectOptions(every=1, face_models=("centerface",), turned_faces=False, small_faces=False)
     redact_file(clip, RedactOptions(quiet=True, workers=0, detect=upright))  # inline: the patched detector runs
     assert_faces_masked(clip, derivative_path(clip), scale=2)
     log = json.loads(log_path(clip).read_text())
