@@ -772,13 +772,23 @@ def ok_line(result) -> None:
     )
 
 
+def detect_switch(flags: str, help: str):
+    """An on/off flag of `redact detect` (its default is the library's)."""
+    return Annotated[bool, typer.Option(flags, help=help)]
+
+
+def detect_stride(help: str):
+    """An "every N-th" flag of `redact detect`."""
+    return Annotated[int, typer.Option(min=1, metavar="N", help=help)]
+
+
 @app.command()
 def detect(
     paths: Annotated[
         list[str], typer.Argument(metavar="FILE...", help="Images, or videos (every N-th frame with --every).")
     ],
     format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="Output format: jsonl.")] = "jsonl",
-    every: Annotated[int, typer.Option(min=1, metavar="N", help="For videos: detect on every N-th frame.")] = 1,
+    every: detect_stride("For videos: detect on every N-th frame.") = 1,
     kinds: Annotated[str, typer.Option(metavar="KINDS", help="What to detect: face, plate or face,plate.")] = KINDS,
     threshold: Annotated[
         float, typer.Option(metavar="0.0-1.0", help="Face detector score threshold (lower finds more).")
@@ -789,27 +799,23 @@ def detect(
     face_models: Annotated[
         str, typer.Option(metavar="MODELS", help="Face models: centerface, retinaface or centerface,retinaface.")
     ] = ",".join(D.face_models),
-    turned_faces: Annotated[
-        bool,
-        typer.Option("--turned-faces/--upright-faces", help="Also look for faces turned a quarter, as `redact run`."),
-    ] = D.turned_faces,
-    turned_every: Annotated[
-        int, typer.Option(min=1, metavar="N", help="For videos: turned copies on every N-th detected frame.")
-    ] = D.turned_every,
-    small_faces: Annotated[
-        bool,
-        typer.Option("--small-faces/--no-small-faces", help="Also look for small faces enlarged 2x, as `redact run`."),
-    ] = D.small_faces,
-    small_faces_every: Annotated[
-        int, typer.Option(min=1, metavar="N", help="For videos: the enlarged pass on every N-th detected frame.")
-    ] = D.small_faces_every,
+    turned_faces: detect_switch(
+        "--turned-faces/--upright-faces", "Also look for faces turned a quarter, as `redact run`."
+    ) = D.turned_faces,
+    turned_every: detect_stride("For videos: turned copies on every N-th detected frame.") = D.turned_every,
+    small_faces: detect_switch(
+        "--small-faces/--no-small-faces", "Also look for small faces enlarged 2x, as `redact run`."
+    ) = D.small_faces,
+    small_faces_every: detect_stride(
+        "For videos: the enlarged pass on every N-th detected frame."
+    ) = D.small_faces_every,
     plate_filter: Annotated[
         float, typer.Option(metavar="T", help="Plate filter threshold, as `redact run` (0: off).")
     ] = D.plate_filter,
 ) -> None:
     """Print one JSON line per image (or video frame) with boxes, mask regions, scores and the
     models that found each box. Images are looked at as a video's first frame is (turned copies
-    included, unless --upright-faces)."""
+    and the enlarged pass for small faces included, unless --upright-faces / --no-small-faces)."""
     from .detect.factory import build_detectors
     from .detect_images import detect_path
 

@@ -42,13 +42,15 @@ class CenterFaceDetector:
         nms_iou: float = 0.3,
         max_side: int | None = None,
         threads: int | None = None,
+        session=None,
     ):
         self.threshold = threshold
         self.scales = tuple(scales)
         self.nms_iou = nms_iou
         self.max_side = max_side  # longest side fed to the network (None: native size)
-        path = locate(CENTERFACE)
-        self.session = make_session(str(path), threads)
+        # ``session``: another CenterFaceDetector's, so that two passes over one frame (native and
+        # enlarged) load the model and its weights once
+        self.session = session or make_session(str(locate(CENTERFACE)), threads)
         self.input_name = self.session.get_inputs()[0].name
         self.info = DetectorInfo(
             name="centerface",

@@ -53,6 +53,9 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
     if options.turned_faces:
         detector = TurnedDetector(detector, every=options.every * options.turned_every)
     if options.small_faces:  # CenterFace: of the two, it finds the most small faces when enlarged
-        zoom = CenterFaceDetector(threshold=options.threshold, threads=threads)
+        native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
+        zoom = CenterFaceDetector(
+            threshold=options.threshold, threads=threads, session=native.session if native else None
+        )
         detector = ZoomedDetector(detector, zoom, every=options.every * options.small_faces_every)
     return detector
