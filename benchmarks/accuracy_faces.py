@@ -301,6 +301,7 @@ def main() -> None:
     )
     parser.add_argument("--rotate", type=int, choices=[0, 90, 180, 270], default=0, help="turn every image first")
     parser.add_argument("--turned", action="store_true", help="also detect on copies turned a quarter each way")
+    parser.add_argument("--turned-size", type=int, help="turned copies made from the picture shrunk to this side")
     parser.add_argument(
         "--small-faces",
         action="store_true",
@@ -329,7 +330,7 @@ def main() -> None:
         rf_scales = tuple(args.rf_scales or scales)
         detector = make_detector(args.detector, args.threshold, args.rf_threshold, scales, rf_scales, tuple(args.sure))
         if args.turned:
-            detector = TurnedDetector(detector)
+            detector = TurnedDetector(detector, max_side=args.turned_size)
         if args.small_faces:
             detector = ZoomedDetector(detector, CenterFaceDetector(threshold=args.threshold))
         if args.pad:
@@ -341,7 +342,7 @@ def main() -> None:
         if args.detector == "agree":
             thr += f" sure={list(args.sure)}"
         turn = (f" images turned {args.rotate}" if args.rotate else "") + (
-            " +quarter-turned copies" if args.turned else ""
+            f" +quarter-turned copies at {args.turned_size or 'native'} px" if args.turned else ""
         )
         turn += " +small faces at 2x in tiles" if args.small_faces else ""
         turn += f" edges padded {args.pad} ({args.pad_mode})" if args.pad else ""

@@ -44,6 +44,7 @@ def preset_defaults() -> dict[str, str]:
         "face_models": ",".join(o.detect.face_models),
         "turned_faces": "yes" if o.detect.turned_faces else "no",
         "turned_every": o.detect.turned_every,
+        "turned_size": "native" if o.detect.turned_size is None else o.detect.turned_size,
         "plate_every": o.detect.plate_every,
         "small_faces": "yes" if o.detect.small_faces else "no",
         "small_faces_every": o.detect.small_faces_every,
@@ -243,6 +244,14 @@ TurnedEveryFlag = stride_flag(
     "With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest.",
     "turned_every",
 )
+TurnedSizeFlag = Annotated[
+    int | None,
+    typer.Option(
+        metavar="PX",
+        help="With --turned-faces: make the turned copies from the picture shrunk to this longest side (160-8192).",
+        show_default=from_preset("turned_size"),
+    ),
+]
 PlateEveryFlag = stride_flag("Look for plates on every N-th detected frame only; tracks carry the rest.", "plate_every")
 SmallFacesFlag = Annotated[
     bool | None,
@@ -368,6 +377,7 @@ def run(
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
     turned_every: TurnedEveryFlag = None,
+    turned_size: TurnedSizeFlag = None,
     small_faces: SmallFacesFlag = None,
     small_faces_every: SmallFacesEveryFlag = None,
     plate_every: PlateEveryFlag = None,
@@ -424,6 +434,7 @@ def analyze(
     face_models: FaceModelsFlag = None,
     turned_faces: TurnedFacesFlag = None,
     turned_every: TurnedEveryFlag = None,
+    turned_size: TurnedSizeFlag = None,
     small_faces: SmallFacesFlag = None,
     small_faces_every: SmallFacesEveryFlag = None,
     plate_every: PlateEveryFlag = None,
@@ -652,6 +663,7 @@ DETECT_FLAGS = {
     "face_models": "face_models",
     "turned_faces": "turned_faces",
     "turned_every": "turned_every",
+    "turned_size": "turned_size",
     "small_faces": "small_faces",
     "small_faces_every": "small_faces_every",
     "plate_every": "plate_every",
@@ -803,6 +815,9 @@ def detect(
         "--turned-faces/--upright-faces", "Also look for faces turned a quarter, as `redact run`."
     ) = D.turned_faces,
     turned_every: detect_stride("For videos: turned copies on every N-th detected frame.") = D.turned_every,
+    turned_size: Annotated[
+        int | None, typer.Option(metavar="PX", help="Turned copies made from the picture shrunk to this longest side.")
+    ] = D.turned_size,
     small_faces: detect_switch(
         "--small-faces/--no-small-faces", "Also look for small faces enlarged 2x, as `redact run`."
     ) = D.small_faces,
@@ -831,6 +846,7 @@ def detect(
             face_models=comma_separated(face_models),
             turned_faces=turned_faces,
             turned_every=turned_every,
+            turned_size=turned_size,
             small_faces=small_faces,
             small_faces_every=small_faces_every,
             plate_filter=plate_filter,

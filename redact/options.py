@@ -48,11 +48,13 @@ class DetectOptions:
     # them 75.7 % of turned face-frames stay unmasked; every 4th frame costs 1.76x the face model)
     turned_faces: bool = True
     turned_every: int = 2
+    turned_size: int | None = None  # longest side of the picture the turned copies are made from (None: native)
     # also look for small faces (under 40 px) on the picture enlarged 2x, in tiles
     # (``detect.zoomed``), on every N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md,
-    # 2026-12-02 fifth session: still-image recall 0.947 -> 0.970; the default runs 15 % slower with it)
+    # 2026-12-02 fifth session: still-image recall 0.947 -> 0.970); every 7th detected frame (every 14th)
+    # masks as many face-frames on moving clips as every 4th, for 1.12x the default's speed (sixth session)
     small_faces: bool = True
-    small_faces_every: int = 4
+    small_faces_every: int = 7
     # the plate text detector on every N-th detected frame only; tracks carry plates between
     # (benchmarks/RESULTS.md, 2026-12-02: on every 2nd, 4th or 8th frame as many plate-frames are
     # masked as on every frame, within a few under a jerky camera)
@@ -70,7 +72,7 @@ class DetectOptions:
             raise ValueError("plates every N detected frames needs N >= 1")
         if self.small_faces_every < 1:
             raise ValueError("small faces every N detected frames needs N >= 1")
-        for name in ("face_size", "plate_size"):
+        for name in ("face_size", "plate_size", "turned_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
                 raise ValueError(f"{name.replace('_', '-')} must be between 160 and 8192 pixels (got {size})")
@@ -235,6 +237,7 @@ BEFORE_SETTING = {
         "plate_filter": 0.0,
         "turned_faces": False,
         "turned_every": 1,
+        "turned_size": None,
         "plate_every": 1,
         "small_faces": False,
         "small_faces_every": 4,

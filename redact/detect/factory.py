@@ -51,7 +51,7 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
             )
     detector = members[0] if len(members) == 1 else EnsembleDetector(members)
     if options.turned_faces:
-        detector = TurnedDetector(detector, every=options.every * options.turned_every)
+        detector = TurnedDetector(detector, every=options.every * options.turned_every, max_side=options.turned_size)
     if options.small_faces:  # CenterFace: of the two, it finds the most small faces when enlarged
         native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
         zoom = CenterFaceDetector(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..detections import Detections
-from .base import Detector, DetectorInfo, merged
+from .base import Detector, DetectorInfo, merged, network_input
 from .upright import detect_upright
 
 
@@ -27,7 +27,9 @@ class TurnedDetector:
     boxes mapped back and merged by NMS per kind (``base.merged``). With ``every`` > 1 the
     turned copies are looked at only on frames whose number is a multiple of it
     (``on_frame``); ``detect`` itself always looks at them. ``min_score``: what a turned copy's
-    detection must score to count (None: the model's own threshold)."""
+    detection must score to count (None: the model's own threshold). ``max_side``: the turned
+    copies are made from the picture shrunk to this longest side first (None: native size); a
+    person lying near the camera is a large face, and a smaller copy costs a fraction."""
 
     def __init__(
         self,
@@ -36,24 +38,36 @@ class TurnedDetector:
         nms_iou: float = 0.4,
         every: int = 1,
         min_score: float | None = None,
+        max_side: int | None = None,
     ):
         if every < 1:
             raise ValueError("turned copies every N frames needs N >= 1")
         self.detector, self.turns, self.nms_iou, self.every = detector, tuple(turns), nms_iou, every
-        self.min_score = min_score
+        self.min_score, self.max_side = min_score, max_side
         info = detector.info
         settings = {**info.settings, "quarter_turns": [0, *self.turns], "turned_every_frames": every}
         if min_score is not None:
             settings["turned_min_score"] = min_score
+        if max_side is not None:
+            settings["turned_max_side"] = max_side
         self.info = DetectorInfo(info.name, info.kind, info.model_file, info.model_sha256, settings)
 
     def on_frame(self, index: int) -> Detector:
         """The detector for frame ``index``: this one where turned copies are due, else the upright one."""
         return self if index % self.every == 0 else self.detector
 
+    def _turned(self, rgb: np.ndarray, k: int) -> Detections:
+        """The detector on the copy turned ``k`` quarters (made from the shrunk picture if
+        ``max_side`` asks for one), boxes in ``rgb``'s pixels."""
+        if not self.max_side or max(rgb.shape[:2]) <= self.max_side:
+            return detect_upright([self.detector], rgb, k)
+        shrunk, back = network_input(rgb, 1.0, self.max_side)
+        found = detect_upright([self.detector], shrunk, k)
+        return found.with_boxes(found.boxes * back)
+
     def detect(self, rgb: np.ndarray) -> Detections:
-        parts = [detect_upright([self.detector], rgb, k) for k in (0, *self.turns)]
-        turned = [part.tagged(f"@{90 * k}") for part, k in zip(parts[1:], self.turns, strict=True)]
+        upright = detect_upright([self.detector], rgb, 0)
+        turned = [self._turned(rgb, k).tagged(f"@{90 * k}") for k in self.turns]
         if self.min_score is not None:
             turned = [part[part.scores >= self.min_score] for part in turned]
-        return merged([parts[0], *turned], self.nms_iou)
+        return merged([upright, *turned], self.nms_iou)

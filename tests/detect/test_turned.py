@@ -35,6 +35,26 @@ def test_faces_turned_a_quarter_are_found_where_they_are():
     assert len(upright_found) == 2  # an upright face found upright and turned is one region
 
 
+def test_turned_copies_made_from_a_shrunk_picture_report_boxes_in_the_full_picture():
+    """A person lying near the camera is a large face: the copies may be made small (cheaper),
+    and the boxes still land on the faces in the frame's own pixels."""
+    upright = sample_frames(1)[0]
+    height, width = upright.shape[:2]
+    sideways = np.ascontiguousarray(np.rot90(upright, 1))  # 720 wide, 1280 high
+    truth = rotate_boxes(np.array(sample_truth()["frames"][0]["faces"], np.float32), 1, width, height)
+    model = CenterFaceDetector(threads=1)
+    shrunk = TurnedDetector(model, max_side=640)
+    found = shrunk.detect(sideways)
+    assert any("@" in names for names in found.models)  # found on the (shrunk) turned copy
+    for box in truth:
+        assert iou(box[None], found.boxes).max() > 0.6
+    assert shrunk.info.settings["turned_max_side"] == 640
+    native = TurnedDetector(model).detect(sideways)
+    larger = TurnedDetector(model, max_side=4000).detect(sideways)  # never enlarged: as native
+    np.testing.assert_array_equal(larger.boxes, native.boxes)
+    assert "turned_max_side" not in TurnedDetector(model).info.settings
+
+
 def test_turned_copies_on_every_nth_frame_only_and_the_upright_model_on_the_rest():
     detector = TurnedDetector(CenterFaceDetector(threads=1), every=4)
     assert [detector.on_frame(i) is detector for i in range(9)] == [i % 4 == 0 for i in range(9)]
