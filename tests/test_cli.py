@@ -121,6 +121,9 @@ def test_detect_looks_at_turned_copies_as_run_does_unless_told_not_to(tmp_path):
 
     assert any("@" in m for m in models())
     assert not any("@" in m for m in models("--upright-faces", "--no-small-faces"))
+    assert any("@" in m for m in models("--no-small-faces", "--turned-size", "320"))  # copies from a half-size frame
+    too_small = redact("detect", "--turned-size", "100", str(image))
+    assert too_small.returncode == 2 and "turned-size must be between 160 and 8192" in too_small.stderr
 
 
 def test_detect_on_video_frames_with_stride(tmp_path):
