@@ -56,18 +56,15 @@ class TurnedDetector:
         """The detector for frame ``index``: this one where turned copies are due, else the upright one."""
         return self if index % self.every == 0 else self.detector
 
-    def _turned(self, rgb: np.ndarray, k: int) -> Detections:
-        """The detector on the copy turned ``k`` quarters (made from the shrunk picture if
-        ``max_side`` asks for one), boxes in ``rgb``'s pixels."""
-        if not self.max_side or max(rgb.shape[:2]) <= self.max_side:
-            return detect_upright([self.detector], rgb, k)
-        shrunk, back = network_input(rgb, 1.0, self.max_side)
-        found = detect_upright([self.detector], shrunk, k)
-        return found.with_boxes(found.boxes * back)
-
     def detect(self, rgb: np.ndarray) -> Detections:
         upright = detect_upright([self.detector], rgb, 0)
-        turned = [self._turned(rgb, k).tagged(f"@{90 * k}") for k in self.turns]
+        source, back = rgb, None
+        if self.max_side and max(rgb.shape[:2]) > self.max_side:  # shrunk once for both turns
+            source, back = network_input(rgb, 1.0, self.max_side)
+        turned = []
+        for k in self.turns:
+            found = detect_upright([self.detector], source, k)
+            turned.append((found if back is None else found.with_boxes(found.boxes * back)).tagged(f"@{90 * k}"))
         if self.min_score is not None:
             turned = [part[part.scores >= self.min_score] for part in turned]
         return merged([upright, *turned], self.nms_iou)
