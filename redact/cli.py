@@ -143,7 +143,7 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
 
     cleaned = {section: {k: v for k, v in values.items() if v is not None} for section, values in overrides.items()}
     try:
-        return options_from_preset(preset, cleaned, **run)
+        return options_from_preset(preset, cleaned, lambda line: typer.echo(f"note: {line}", err=True), **run)
     except ValueError as exc:
         typer.echo(f"redact: error: {exc}", err=True)
         raise typer.Exit(2) from exc

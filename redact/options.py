@@ -88,6 +88,14 @@ class DetectOptions:
                 f"face models are one or more of {', '.join(FACE_MODELS)} (got {', '.join(self.face_models)})"
             )
 
+    def extra_passes(self) -> dict[str, tuple[str, bool]]:
+        """What runs on every N-th detected frame only: {what: (its stride's field, whether it runs)}."""
+        return {
+            "turned copies": ("turned_every", self.turned_faces and "face" in self.kinds),
+            "plates": ("plate_every", "plate" in self.kinds),
+            "small faces": ("small_faces_every", self.small_faces and "face" in self.kinds),
+        }
+
     def regions(self, boxes: np.ndarray, kinds: np.ndarray, width: int, height: int) -> np.ndarray:
         """What gets masked for each tight box: the box grown by its kind's margin."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
@@ -163,16 +171,13 @@ class RedactOptions:
                 f"detect every {self.detect.every} frames leaves gaps longer than tracking bridges"
                 f" ({self.track.max_gap} frames); choose {self.track.max_gap} or fewer"
             )
-        strides = {  # what runs on every N-th detected frame only, when it runs at all
-            "turned copies": (self.detect.turned_faces, self.detect.turned_every),
-            "plates": ("plate" in self.detect.kinds, self.detect.plate_every),
-            "small faces": ("face" in self.detect.kinds and self.detect.small_faces, self.detect.small_faces_every),
-        }
-        for what, (runs, every) in strides.items():
+        for what, (key, runs) in self.detect.extra_passes().items():
+            every = getattr(self.detect, key)
             if runs and self.detect.every * every > self.track.max_gap:
                 raise ValueError(
                     f"{what} every {every} detected frames (every {self.detect.every * every} frames)"
-                    f" leave gaps longer than tracking bridges ({self.track.max_gap} frames)"
+                    f" leave gaps longer than tracking bridges ({self.track.max_gap} frames);"
+                    f" choose {max(1, self.track.max_gap // self.detect.every)} or fewer"
                 )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import BadInputError
@@ -76,23 +77,57 @@ def read_preset(name: str) -> dict:
     return data
 
 
+def bridged_strides(detect: DetectOptions, given: set[str], max_gap: int) -> tuple[dict, dict[str, tuple[int, int]]]:
+    """The stride of each extra pass of ``detect`` that runs and that the caller did not give (not
+    in ``given``), narrowed so that its passes, ``every * stride`` frames apart, stay within
+    ``max_gap``: a preset asked for a wider ``every`` then runs its extra passes on more of the
+    detected frames instead of being refused. A stride the caller gave is kept (and refused when too
+    wide). Returns the changed fields and {what: (was, now)}, named as ``extra_passes`` names them.
+    """
+    widest = max(1, max_gap // detect.every)
+    changed, narrowed = {}, {}
+    for what, (key, runs) in detect.extra_passes().items():
+        was = getattr(detect, key)
+        if runs and key not in given and was > widest:
+            changed[key], narrowed[what] = widest, (was, widest)
+    return changed, narrowed
+
+
 def describe(name: str) -> str:
     """The preset's one-line description."""
     return str(tomllib.loads(preset_file(name).read_text()).get("description", ""))
 
 
-def options_from_preset(name: str = DEFAULT_PRESET, overrides: dict | None = None, **run) -> RedactOptions:
+def options_from_preset(
+    name: str = DEFAULT_PRESET, overrides: dict | None = None, notify: Callable[[str], None] | None = None, **run
+) -> RedactOptions:
     """``RedactOptions`` from a preset, with ``overrides`` ({section: {key: value}}) on top.
 
-    ``run`` carries the per-run settings (mute, force, operator, quiet, workers). Raises
-    ``ValueError`` for a value out of range (the option classes check them).
+    An ``every`` given in ``overrides`` narrows the preset's extra-pass strides it would space
+    too far apart (``bridged_strides``); ``notify`` is told each one, in a sentence. ``run``
+    carries the per-run settings (mute, force, operator, quiet, workers). Raises ``ValueError``
+    for a value out of range (the option classes check them).
     """
     data = read_preset(name)
+    overrides = overrides or {}
     sections = {}
     for section, cls in SECTIONS.items():
-        values = {**data.get(section, {}), **{k: v for k, v in (overrides or {}).get(section, {}).items()}}
+        values = {**data.get(section, {}), **overrides.get(section, {})}
         for key in TUPLES & set(values):
             values[key] = tuple(values[key])
         sections[section] = cls(**values)
+    given = set(overrides.get("detect", {}))
+    if "every" in given:  # a wider --detect-every than the preset's narrows its extra passes' strides
+        detect, max_gap = sections["detect"], sections["track"].max_gap
+        changed, narrowed = bridged_strides(detect, given, max_gap)
+        sections["detect"] = dataclasses.replace(detect, **changed)
+        for what, (was, now) in narrowed.items():
+            if notify is not None:
+                notify(
+                    f"{what} on {'every detected frame' if now == 1 else f'every {now} detected frames'},"
+                    f" not the preset's every {was}: with detection on every"
+                    f" {detect.every} frames, every {was * detect.every} would leave gaps longer than tracking"
+                    f" bridges ({max_gap} frames)"
+                )
     label = name if name in available() and available()[name] == preset_file(name) else str(preset_file(name))
     return RedactOptions(**sections, preset=label, **run)

@@ -268,6 +268,20 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
     assert "(audio: stream 1 (aac) re-encoded as AAC: 0.1-0.2 s silenced)" in proc.stdout  # said, not only logged
 
 
+def test_a_wider_detect_every_narrows_the_presets_extra_passes_and_says_so(tmp_path):
+    """The default preset's enlarged pass runs on every 5th detected frame: at --detect-every 4 that
+    is every 20th frame, more than tracking bridges (15), so it runs on every 3rd (every 12th frame)
+    instead of the run being refused; a stride given on the command line is kept, and refused."""
+    clip = write_clip(tmp_path / "wide.mp4", count=8)
+    proc = redact("run", "-q", "--detect-every", "4", "--kinds", "face", "--upright-faces", "--workers", "1", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: small faces on every 3 detected frames, not the preset's every 5" in proc.stderr
+    detect = json.loads((tmp_path / "wide.mp4.redacted.json").read_text())["parameters"]["detect"]
+    assert detect["every"] == 4 and detect["small_faces_every"] == 3  # what ran is what is logged
+    asked = redact("run", "-q", "--detect-every", "4", "--small-faces-every", "5", "--force", str(clip))
+    assert asked.returncode == 2 and "choose 3 or fewer" in asked.stderr, asked.stderr
+
+
 def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
     # onnxruntime >= 1.29 ships telemetry that is on by default: a device id and event cache
     # under ~/.cache/Microsoft, uploaded to Microsoft. redact must never start it.

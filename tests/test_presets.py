@@ -36,6 +36,29 @@ def test_flags_override_the_preset():
     assert options.detect.face_size == options_from_preset("fast").detect.face_size  # the rest kept
 
 
+def test_a_wider_every_narrows_only_the_extra_passes_it_would_space_too_far(tmp_path):
+    said = []
+    court = options_from_preset("court-copy", {"detect": {"every": 8}}, said.append)
+    assert court.detect.every == 8  # as asked; every extra pass now on every detected frame (8 <= 15)
+    assert (court.detect.turned_every, court.detect.small_faces_every, court.detect.plate_every) == (1, 1, 1)
+    assert said == [
+        "turned copies on every detected frame, not the preset's every 2: with detection on every 8 frames,"
+        " every 16 would leave gaps longer than tracking bridges (15 frames)",
+        "small faces on every detected frame, not the preset's every 4: with detection on every 8 frames,"
+        " every 32 would leave gaps longer than tracking bridges (15 frames)",
+    ]
+    kept = options_from_preset("disclosure", {"detect": {"every": 3}}, said.append)
+    assert kept.detect == dataclasses.replace(options_from_preset("disclosure").detect, every=3)  # 3 x 5 <= 15
+    off = options_from_preset("disclosure", {"detect": {"every": 4, "small_faces": False}}, said.append)
+    assert off.detect.small_faces_every == 5 and len(said) == 2  # a pass that does not run is not narrowed
+    with pytest.raises(ValueError, match=r"small faces every 5 .* \(15 frames\); choose 3 or fewer"):
+        options_from_preset("disclosure", {"detect": {"every": 4, "small_faces_every": 5}})  # asked for: kept
+    mine = tmp_path / "mine.toml"  # a preset that contradicts itself is refused, not quietly changed
+    mine.write_text("[detect]\nevery = 4\nsmall_faces_every = 5\n")
+    with pytest.raises(ValueError, match="choose 3 or fewer"):
+        options_from_preset(str(mine))
+
+
 def test_typos_and_unknown_presets_are_refused(tmp_path):
     with pytest.raises(BadInputError, match=r"unknown preset 'quick'.*court-copy"):
         options_from_preset("quick")
