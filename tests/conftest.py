@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,11 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NONET), os.environ.
 # No station key unless a test makes one: runs are unsigned and never touch the user's keys.
 os.environ["REDACT_KEY_DIR"] = tempfile.mkdtemp(prefix="redact-no-key-")
 os.environ.pop("REDACT_KEY_PASSPHRASE", None)
+
+# A suite started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so would every
+# redact it starts: Python then installs no Ctrl-C handler and the Ctrl-C tests test nothing.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from clips import SAMPLE  # noqa: E402
 
