@@ -51,11 +51,11 @@ class DetectOptions:
     turned_size: int | None = None  # longest side of the picture the turned copies are made from (None: native)
     # also look for small faces (under 40 px) on the picture enlarged 2x, in tiles
     # (``detect.zoomed``), on every N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md,
-    # 2026-12-02 fifth session: still-image recall 0.947 -> 0.970); every 5th detected frame (every 10th):
-    # every 4th and every 7th mask the same face-frames on moving clips, 7th runs 1.12x faster (sixth
-    # session), and 5 keeps every 15th frame within what tracking bridges at --detect-every 3
+    # 2026-12-02 fifth session: still-image recall 0.947 -> 0.970); every 7th detected frame (every 14th):
+    # every 4th, 5th and 7th mask the same face-frames on moving clips, 7th runs 1.12x faster (sixth
+    # session); a wider ``every`` narrows it to what tracking bridges (``presets.bridged_strides``)
     small_faces: bool = True
-    small_faces_every: int = 5
+    small_faces_every: int = 7
     # the plate text detector on every N-th detected frame only; tracks carry plates between
     # (benchmarks/RESULTS.md, 2026-12-02: on every 2nd, 4th or 8th frame as many plate-frames are
     # masked as on every frame, within a few under a jerky camera)

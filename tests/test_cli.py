@@ -269,13 +269,13 @@ def test_presets_are_listed_and_flags_override_them(tmp_path):
 
 
 def test_a_wider_detect_every_narrows_the_presets_extra_passes_and_says_so(tmp_path):
-    """The default preset's enlarged pass runs on every 5th detected frame: at --detect-every 4 that
-    is every 20th frame, more than tracking bridges (15), so it runs on every 3rd (every 12th frame)
+    """The default preset's enlarged pass runs on every 7th detected frame: at --detect-every 4 that
+    is every 28th frame, more than tracking bridges (15), so it runs on every 3rd (every 12th frame)
     instead of the run being refused; a stride given on the command line is kept, and refused."""
     clip = write_clip(tmp_path / "wide.mp4", count=8)
     proc = redact("run", "-q", "--detect-every", "4", "--kinds", "face", "--upright-faces", "--workers", "1", str(clip))
     assert proc.returncode == 0, proc.stderr
-    assert "note: small faces on every 3 detected frames, not the preset's every 5" in proc.stderr
+    assert "note: small faces on every 3 detected frames, not the preset's every 7" in proc.stderr
     detect = json.loads((tmp_path / "wide.mp4.redacted.json").read_text())["parameters"]["detect"]
     assert detect["every"] == 4 and detect["small_faces_every"] == 3  # what ran is what is logged
     asked = redact("run", "-q", "--detect-every", "4", "--small-faces-every", "5", "--force", str(clip))

@@ -47,10 +47,13 @@ def test_a_wider_every_narrows_only_the_extra_passes_it_would_space_too_far(tmp_
         "small faces on every detected frame, not the preset's every 4: with detection on every 8 frames,"
         " every 32 would leave gaps longer than tracking bridges (15 frames)",
     ]
-    kept = options_from_preset("disclosure", {"detect": {"every": 3}}, said.append)
-    assert kept.detect == dataclasses.replace(options_from_preset("disclosure").detect, every=3)  # 3 x 5 <= 15
+    kept = options_from_preset("disclosure", {"detect": {"every": 2}}, said.append)
+    assert kept.detect == options_from_preset("disclosure").detect and len(said) == 2  # 2 x 7 <= 15: as it was
+    three = options_from_preset("disclosure", {"detect": {"every": 3}}, said.append)
+    assert three.detect == dataclasses.replace(kept.detect, every=3, small_faces_every=5)  # 3 x 7 > 15: 3 x 5
+    assert said[2].startswith("small faces on every 5 detected frames, not the preset's every 7")
     off = options_from_preset("disclosure", {"detect": {"every": 4, "small_faces": False}}, said.append)
-    assert off.detect.small_faces_every == 5 and len(said) == 2  # a pass that does not run is not narrowed
+    assert off.detect.small_faces_every == 7 and len(said) == 3  # a pass that does not run is not narrowed
     with pytest.raises(ValueError, match=r"small faces every 5 .* \(15 frames\); choose 3 or fewer"):
         options_from_preset("disclosure", {"detect": {"every": 4, "small_faces_every": 5}})  # asked for: kept
     mine = tmp_path / "mine.toml"  # a preset that contradicts itself is refused, not quietly changed

@@ -28,6 +28,7 @@ from redact.evidence.seal import hash_file, is_read_only
 from redact.media.timestamps import ReorderWindow, output_pts
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import derivative_path, log_path
+from redact.presets import options_from_preset
 
 QUIET = RedactOptions(quiet=True)
 
@@ -67,10 +68,13 @@ def test_faces_stay_masked_while_the_detector_misses_them(tmp_path, monkeypatch)
 
 def test_detection_stride_is_carried_by_interpolation(tmp_path):
     clip = half_size_sample(tmp_path)
-    redact_file(clip, RedactOptions(quiet=True, detect=DetectOptions(every=3)))
+    # the default preset at --detect-every 3: its enlarged pass narrowed from every 7th detected frame
+    # (21 frames apart, more than tracking bridges) to every 5th, as `redact run --detect-every 3` does
+    redact_file(clip, options_from_preset("disclosure", {"detect": {"every": 3}}, quiet=True))
     assert_faces_masked(clip, derivative_path(clip), scale=2)
     log = json.loads(log_path(clip).read_text())
     assert log["decode"]["detected_frames"] == 10 and log["derivative"]["frames"] == 30
+    assert log["parameters"]["detect"]["small_faces_every"] == 5
 
 
 def test_log_records_provenance_parameters_and_regions(sample_redacted):
