@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from clips import sample_frames, sample_truth, write_audio_only, write_clip
+from light import ONE_MODEL_FLAGS
 
 from redact.boxes import iou
 
@@ -65,11 +66,11 @@ def test_every_bad_input_gets_one_clear_line_exit_2_and_nothing_written(tmp_path
 
 
 def test_run_cli_on_sample_then_refuses_overwrite(sample_copy):
-    proc = redact("run", "--quiet", "--kinds", "face", str(sample_copy))
+    proc = redact("run", "--quiet", *ONE_MODEL_FLAGS, str(sample_copy))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: ") and "90 frames" in proc.stdout
     assert "unsigned" in proc.stderr  # no station key in the tests: said clearly
-    again = redact("run", "--quiet", "--kinds", "face", str(sample_copy))
+    again = redact("run", "--quiet", *ONE_MODEL_FLAGS, str(sample_copy))
     assert again.returncode == 4 and "--force" in again.stderr
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from clips import write_clip
+from light import ONE_MODEL, ONE_MODEL_FLAGS
 
 from redact import redact_file
 from redact.batch import BatchSettings, run_batch
@@ -30,8 +31,8 @@ from redact.evidence.seal import seal_path, utc_iso
 from redact.options import RedactOptions
 from redact.pipeline import derivative_path, log_path
 
-INLINE = RedactOptions(quiet=True, workers=0)
-POOLED = RedactOptions(quiet=True, workers=1)  # the shared-memory ring and a detection process
+INLINE = RedactOptions(quiet=True, workers=0, detect=ONE_MODEL)
+POOLED = RedactOptions(quiet=True, workers=1, detect=ONE_MODEL)  # the shared-memory ring and a detection process
 PAGE = 4096
 
 
@@ -306,7 +307,7 @@ def test_redact_run_on_a_full_disk_exits_9_with_one_line(tmp_path, mount):
     made = small_clip(tmp_path)
     store = tmpfs(mount, "store", f"size={pages(made.stat().st_size) // 1024 + 48}k")
     clip = Path(shutil.move(made, store / made.name))
-    proc = redact_cli("run", "-q", "--workers", "0", str(clip))
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, str(clip))
     assert proc.returncode == 9, proc.stderr
     (line,) = messages(proc.stderr)
     assert line.startswith(f"redact: error: {clip}: ") and "no space left on the device" in line, line

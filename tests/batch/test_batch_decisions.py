@@ -25,13 +25,13 @@ from redact.evidence.layout import Layout
 from redact.pipeline import read_analysis
 from redact.review.decisions import Decisions, KeptTrack, save_decisions
 
-SETTINGS = BatchSettings(quiet=True, workers=0)
+SETTINGS = BatchSettings(preset="fast", quiet=True, workers=0)  # decisions are the subject, not detection
 HEADER = "path,kinds,mute,audio_redaction,redact_frames,decisions\n"
 
 
 def batch_cli(manifest: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "redact", "batch", str(manifest), "-q", "--workers", "0"],
+        [sys.executable, "-m", "redact", "batch", str(manifest), "-q", "--preset", "fast", "--workers", "0"],
         capture_output=True,
         text=True,
         env=os.environ.copy(),

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from clips import burst_onset_s, decoded_audio, decoded_rgb, half_size_sample, write_burst_clip, write_clip
+from light import ONE_MODEL
 
 from redact import redact_file
 from redact.errors import BadInputError
@@ -21,7 +22,7 @@ from redact.review.court import write_report
 from redact.review.operator_regions import parse_regions
 from redact.review.snapshot import write_snapshot
 
-QUIET = RedactOptions(quiet=True, workers=1)
+QUIET = RedactOptions(quiet=True, workers=1, detect=ONE_MODEL)
 
 
 def audio_samples(path) -> tuple[np.ndarray, int]:

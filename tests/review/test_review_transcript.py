@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from browsing import launched_browser, saved, shoot, watched_page
+from light import ONE_MODEL
 
-from redact.options import DetectOptions, RedactOptions
+from redact.options import RedactOptions
 from redact.pipeline import analyze_file
 from redact.review.page.serve import start
 
@@ -27,7 +28,7 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spoken-page")
     clip = folder / "spoken_name.mov"
     shutil.copyfile(SAMPLES / "spoken_name.mov", clip)
-    analyze_file(clip, RedactOptions(detect=DetectOptions(kinds=("face",)), quiet=True, workers=0))
+    analyze_file(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
     running = start(clip, RedactOptions(quiet=True), "DC 1 Test")
     yield running, clip
     running.stop()

@@ -15,6 +15,7 @@ import av
 import numpy as np
 import pytest
 from clips import write_clip
+from light import ONE_MODEL_FLAGS
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SPOKEN = SAMPLES / "spoken_name.mov"
@@ -44,7 +45,7 @@ def bleeped(tmp_path_factory) -> Path:
     shutil.copyfile(SPOKEN, clip)
     env = {**os.environ, "REDACT_KEY_DIR": str(folder / "keys")}
     assert redact("keys", "init", env=env).returncode == 0
-    done = redact("run", "-q", "--kinds", "face", "--bleep-words", "Daniel Martinez", "--bleep-patterns", "numbers",
+    done = redact("run", "-q", *ONE_MODEL_FLAGS, "--bleep-words", "Daniel Martinez", "--bleep-patterns", "numbers",
                   clip, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert redact("report", "--reviewer", "T. Clerk", f"{clip}.redacted.mp4", env=env).returncode == 0
@@ -102,7 +103,7 @@ def test_what_was_said_is_in_the_transcript_only(bleeped):
 def test_a_render_bleeps_from_the_transcript_without_running_the_model_and_refuses_without_one(tmp_path):
     clip = tmp_path / SPOKEN.name
     shutil.copyfile(SPOKEN, clip)
-    assert redact("analyze", "-q", "--kinds", "face", clip).returncode == 0
+    assert redact("analyze", "-q", *ONE_MODEL_FLAGS, clip).returncode == 0
     refused = redact("render", "-q", "--bleep-words", "Martinez", clip)
     assert refused.returncode == 2 and "redact transcribe" in refused.stderr
     assert not Path(f"{clip}.redacted.mp4").exists()
@@ -139,7 +140,7 @@ def test_an_altered_transcript_is_refused(tmp_path):
     path.chmod(0o644)
     path.write_text(json.dumps(document))
     assert transcript_finding()["status"] == "fail" and "altered" in transcript_finding()["detail"]
-    done = redact("run", "-q", "--kinds", "face", "--bleep-words", "Martinez", clip, env=env)
+    done = redact("run", "-q", *ONE_MODEL_FLAGS, "--bleep-words", "Martinez", clip, env=env)
     assert done.returncode == 3 and "altered" in done.stderr
     assert not Path(f"{clip}.redacted.mp4").exists()
 
@@ -153,7 +154,7 @@ def test_an_unsigned_transcript_changed_afterwards_is_refused_by_its_custody_has
     document["words"] = [w for w in document["words"] if "Martinez" not in w[2]]
     path.chmod(0o644)
     path.write_text(json.dumps(document))
-    done = redact("run", "-q", "--kinds", "face", "--bleep-words", "Martinez", clip)
+    done = redact("run", "-q", *ONE_MODEL_FLAGS, "--bleep-words", "Martinez", clip)
     assert done.returncode == 3 and "custody log" in done.stderr
 
 
@@ -163,9 +164,9 @@ def test_a_clip_without_speech_passes_cleanly(tmp_path, sound):
     if sound == "silence":  # the test clips' sound is a tone: replace it by true silence
         clip = silent_copy(clip, tmp_path / "silent.mov")
     if sound == "none":
-        done = redact("run", "-q", "--kinds", "face", "--bleep-patterns", "numbers,dates,emails", clip)
+        done = redact("run", "-q", *ONE_MODEL_FLAGS, "--bleep-patterns", "numbers,dates,emails", clip)
     else:  # analysed and transcribed in one go, then rendered from both
-        analysed = redact("analyze", "-q", "--kinds", "face", "--transcribe", clip)
+        analysed = redact("analyze", "-q", *ONE_MODEL_FLAGS, "--transcribe", clip)
         assert analysed.returncode == 0 and "0 words in" in analysed.stdout, analysed.stderr
         done = redact("render", "-q", "--bleep-patterns", "numbers,dates,emails", clip)
     assert done.returncode == 0, done.stderr
@@ -220,7 +221,7 @@ def test_a_batch_manifest_bleeps_each_rows_words_and_resumes_without_transcribin
     shutil.copyfile(SPOKEN, clip)
     manifest = tmp_path / "request-19.csv"
     manifest.write_text('path,kinds,bleep_words,bleep_patterns\nspoken_name.mov,face,"Daniel Martinez",numbers\n')
-    settings = BatchSettings(quiet=True, workers=0)
+    settings = BatchSettings(preset="fast", quiet=True, workers=0)
     first = run_batch(manifest, settings)
     assert (first.done, first.failed) == (1, 0), first.failures
     log = json.loads(Path(f"{clip}.redacted.json").read_text())
@@ -243,7 +244,7 @@ def test_a_batch_manifest_bleeps_each_rows_words_and_resumes_without_transcribin
     (bleep,) = log["decisions"]["audio"]
     assert bleep["start"] < street["end"] and bleep["end"] > street["start"]
     assert Path(f"{clip}.transcript.json").stat().st_mtime_ns == transcript  # transcribed once
-    everywhere = run_batch(manifest, BatchSettings(quiet=True, workers=0, bleep_patterns=("numbers",)))
+    everywhere = run_batch(manifest, BatchSettings(preset="fast", quiet=True, workers=0, bleep_patterns=("numbers",)))
     assert everywhere.done == 1  # the batch's patterns, for the row that names none
     log = json.loads(Path(f"{clip}.redacted.json").read_text())
     assert {a["reason"] for a in log["decisions"]["audio"]} == {
