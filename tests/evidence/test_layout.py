@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from clips import write_clip
+from light import ONE_MODEL, ONE_MODEL_FLAGS
 
 from redact import redact_file
 from redact.evidence import content_credentials, keys
 from redact.evidence.layout import Layout
 from redact.options import RedactOptions
 
-QUICK = RedactOptions(quiet=True, workers=0)
+QUICK = RedactOptions(quiet=True, workers=0, detect=ONE_MODEL)
 
 
 def redact_cli(*args, env=None) -> subprocess.CompletedProcess:
@@ -93,13 +94,15 @@ def test_originals_sharing_a_stem_each_get_their_own_seal_and_outputs(tmp_path):
     """clip.mov and clip.mkv from one camera: neither is refused, and no false tamper record."""
     mov, mkv = clip_in(tmp_path, "clip.mov"), clip_in(tmp_path, "clip.mkv")
     for original in (mov, mkv):
-        proc = redact_cli("run", "-q", "--workers", "0", original)
+        proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, original)
         assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     for original in ("clip.mov", "clip.mkv"):
         assert {f"{original}.seal.json", f"{original}.redacted.mp4", f"{original}.redacted.json"} <= set(names)
     assert "verification failed" not in events(tmp_path)
-    proc = redact_cli("run", "-q", "--workers", "0", "--force", mkv)  # the second run verifies its own seal
+    proc = redact_cli(
+        "run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--force", mkv
+    )  # the second run verifies its own seal
     assert proc.returncode == 0, proc.stderr
     assert events(tmp_path)[-2:] == ["verified", "redacted"]
     assert verify_json(tmp_path)[0] == 0
@@ -112,7 +115,7 @@ def test_a_seal_from_an_older_release_named_by_stem_is_still_used(tmp_path):
     assert Layout(original).seal == tmp_path / "old.seal.json"
     other = clip_in(tmp_path, "old.mkv")  # shares the stem: the old seal is not its seal
     assert Layout(other).seal == tmp_path / "old.mkv.seal.json"
-    redact_file(original, RedactOptions(quiet=True, workers=0, force=True))
+    redact_file(original, RedactOptions(quiet=True, workers=0, force=True, detect=ONE_MODEL))
     assert not (tmp_path / "old.mp4.seal.json").exists()  # verified against the old seal, not sealed anew
     assert events(tmp_path)[-2:] == ["verified", "redacted"]
 
@@ -153,10 +156,10 @@ def test_a_read_only_store_is_redacted_into_a_case_folder(tmp_path, evidence_sto
     ro, store = evidence_store
     before = tree_state(store)
     original = ro / "a" / "clip.mp4"
-    proc = redact_cli("run", "-q", "--workers", "0", original)
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, original)
     assert proc.returncode == 9 and "read-only" in proc.stderr and "--case-dir" in proc.stderr, proc.stderr
     case = tmp_path / "case"
-    proc = redact_cli("run", "-q", "--workers", "0", "--case-dir", case, original)
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--case-dir", case, original)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in case.iterdir()) == [
         "clip.mp4.analysis.json",
@@ -172,13 +175,13 @@ def test_a_read_only_store_is_redacted_into_a_case_folder(tmp_path, evidence_sto
     for args in ([case], ["--case-dir", case], ["--case-dir", case, original]):
         code, report = verify_json(*args)
         assert code == 0 and report["ok"], (args, report)
-    proc = redact_cli("run", "-q", "--workers", "0", "--force", "--case-dir", case, original)
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--force", "--case-dir", case, original)
     assert proc.returncode == 0, proc.stderr
     assert events(case) == ["sealed", "analysed", "redacted", "verified", "redacted"]
     proc = redact_cli("report", "--case-dir", case, "--reviewer", "DC 1 Test")
     assert proc.returncode == 0 and (case / "clip.mp4.redaction-report.html").exists(), proc.stderr
     # b/clip.mp4 has the same name: refused by this case folder, and no false tamper record
-    proc = redact_cli("run", "-q", "--workers", "0", "--case-dir", case, ro / "b" / "clip.mp4")
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--case-dir", case, ro / "b" / "clip.mp4")
     assert proc.returncode == 2 and "seal of another file" in proc.stderr, proc.stderr
     assert "verification failed" not in events(case)
     assert tree_state(store) == before  # the store was only read

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from clips import write_clip
+from light import ONE_MODEL, ONE_MODEL_FLAGS
 
 from redact import redact_file
 from redact.evidence import keys
 from redact.evidence.hashing import hash_file
 from redact.options import RedactOptions
 
-FACES_ONLY = RedactOptions(quiet=True)
+FACES_ONLY = RedactOptions(quiet=True, detect=ONE_MODEL)
 
 
 def run_verify(*args) -> tuple[int, dict]:
@@ -181,7 +182,8 @@ def test_changed_original_is_logged_as_verification_failed(case):
     data[50] ^= 1
     (case / "a.mp4").write_bytes(bytes(data))
     proc = subprocess.run(
-        [sys.executable, "-m", "redact", "run", "-q", "--force", str(case / "a.mp4")], capture_output=True
+        [sys.executable, "-m", "redact", "run", "-q", *ONE_MODEL_FLAGS, "--force", str(case / "a.mp4")],
+        capture_output=True,
     )
     assert proc.returncode == 3
     last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
