@@ -100,9 +100,8 @@ def test_originals_sharing_a_stem_each_get_their_own_seal_and_outputs(tmp_path):
     for original in ("clip.mov", "clip.mkv"):
         assert {f"{original}.seal.json", f"{original}.redacted.mp4", f"{original}.redacted.json"} <= set(names)
     assert "verification failed" not in events(tmp_path)
-    proc = redact_cli(
-        "run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--force", mkv
-    )  # the second run verifies its own seal
+    # the second run verifies its own seal
+    proc = redact_cli("run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, "--force", mkv)
     assert proc.returncode == 0, proc.stderr
     assert events(tmp_path)[-2:] == ["verified", "redacted"]
     assert verify_json(tmp_path)[0] == 0
