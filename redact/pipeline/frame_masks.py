@@ -31,8 +31,8 @@ SAME_FACE = 0.3
 def twin_tracks(
     frames: Iterable[tuple[int, list[Region]]], faces: set[int], turned_only: frozenset[int]
 ) -> dict[int, int]:
-    """Turned-only track -> the track of ``faces`` it is the same face as, from every frame's
-    regions. One mapping per analysis: a twin is kept visible when its face is (``FrameMasks``)."""
+    """Turned-only track -> the track of ``faces`` it is the same face as (of the same kind), from
+    every frame's regions. One mapping per analysis: a twin is kept visible when its face is (``FrameMasks``)."""
     candidates = turned_only - faces
     if not faces or not candidates:
         return {}
@@ -48,7 +48,8 @@ def twin_tracks(
         a = np.array([r.box for r in mine], np.float32)
         b = np.array([r.box for r in theirs], np.float32)
         cover = intersection(a, b) / np.maximum(np.minimum(area(a)[:, None], area(b)[None, :]), 1e-6)
-        for i, j in zip(*np.nonzero(cover >= SAME_FACE), strict=True):
+        same_kind = np.array([[r.kind == o.kind for o in theirs] for r in mine], bool)  # a face is never a plate's twin
+        for i, j in zip(*np.nonzero((cover >= SAME_FACE) & same_kind), strict=True):
             pair = (mine[i].track, theirs[j].track)
             hits[pair] = hits.get(pair, 0) + 1
     twins: dict[int, int] = {}

@@ -122,3 +122,29 @@ def test_a_kept_face_takes_its_turned_twin_with_it_and_nothing_else():
     decisions = Decisions(keep=(KeptTrack(1, "subject"),))
     plan = FrameMasks(info, RedactOptions(), decisions, twins).plan(frames[7][1], 7, 1)
     assert sorted(r.track for r in plan.regions) == [2, 4] and plan.twins == {3: 1} and plan.kept == [1]
+
+
+def test_a_kept_plate_never_takes_a_face_with_it():
+    """The twin rule is "the same face seen turned": a turned-only face over a plate (a false face
+    on a number plate, or a driver behind it) is not that plate's twin, and stays masked when the
+    plate is kept."""
+    from redact.pipeline.frame_masks import FrameMasks, twin_tracks
+    from redact.review.decisions import Decisions, KeptTrack
+    from redact.track import Region
+
+    frames = [
+        (
+            i,
+            [
+                Region(1, "plate", (100, 200, 180, 230), 0.9, "detected"),
+                Region(3, "face", (110, 195, 150, 232), 0.4, "detected"),
+            ],
+        )
+        for i in range(6)
+    ]
+    assert twin_tracks(frames, {1}, frozenset({3})) == {}
+    info = video_info(640, 360, time_base=Fraction(1, 25), rate=Fraction(25), frames=6, duration_s=0.24)
+    plan = FrameMasks(info, RedactOptions(), Decisions(keep=(KeptTrack(1, "the car in question"),)), {}).plan(
+        frames[2][1], 2, 1
+    )
+    assert [r.track for r in plan.regions] == [3] and plan.kept == [1]
