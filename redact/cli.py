@@ -743,12 +743,14 @@ def say_if_unsigned() -> None:
 
 def for_each_clip(inputs: list[Path], work) -> None:
     """``work(path)`` for every input; a failing clip is reported in one line and the next one
-    runs; exits with the worst clip's code. Ctrl-C and SIGTERM stop with no partial output."""
-    worst = 0
+    runs; exits with the worst clip's code, or ``WARNED`` when every clip was done but one
+    came with a warning to act on (``work`` returned true). Ctrl-C and SIGTERM stop with no
+    partial output."""
+    worst, warned = 0, False
     for path in inputs:
         try:
             with sigterm_as_interrupt():  # a service manager's stop cleans up as Ctrl-C does
-                work(path)
+                warned |= bool(work(path))
         except RedactError as error:
             fail(error)
             worst = max(worst, error.exit_code)
@@ -760,11 +762,15 @@ def for_each_clip(inputs: list[Path], work) -> None:
             raise typer.Exit(130) from None
         except Exception as error:
             worst = max(worst, crash(path, error))
-    raise typer.Exit(worst)
+    raise typer.Exit(worst or (WARNED if warned else 0))
 
 
-def ok_line(result) -> None:
-    """``OK: DERIVATIVE (...)``, with what the user must know about the input and the audio."""
+WARNED = 10  # every output written, but with a warning a person must act on (a word not found)
+
+
+def ok_line(result) -> bool:
+    """``OK: DERIVATIVE (...)``, with what the user must know about the input and the audio,
+    then a ``warning:`` line for each thing to act on; whether there was one."""
     note = " (rendered from the earlier analysis: no detection ran)" if result.analysis_reused else ""
     if result.decisions is not None:
         note += f" (decisions {result.decisions} applied)"
@@ -779,9 +785,17 @@ def ok_line(result) -> None:
         note += f" ({not_carried_note(result.dropped_streams)}; see log)"
     if result.rescaled_frames:
         note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
+    if result.listed_without_picture:
+        note += (
+            f" ({result.listed_without_picture} frames the file's index lists held no picture: skipped by the"
+            " camera, read to the end; see log)"
+        )
     typer.echo(
         f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
     )
+    for warning in result.warnings:
+        typer.echo(f"redact: warning: {result.original.name}: {one_line(warning)}", err=True)
+    return bool(result.warnings)
 
 
 def detect_switch(flags: str, help: str):
@@ -891,6 +905,20 @@ def keys_init(
     typer.echo(f"fingerprint: {key.fingerprint}")
 
 
+@keys_app.command("trust")
+def keys_trust(
+    pem_file: Annotated[Path, typer.Argument(metavar="STATION.pub", help="Another station's public key (PEM).")],
+) -> None:
+    """Accept records signed by another station's key (its `redact keys show --pem`), e.g. a
+    case sealed there and redacted here. Until then they are refused like forged ones."""
+    from .evidence import keys
+    from .evidence.trust import TRUST_LIST_NAME, add_to_trust_list
+
+    for fingerprint_ in sorted(add_to_trust_list(pem_file)):
+        typer.echo(f"trusted: {fingerprint_}")
+    typer.echo(f"trust list: {keys.key_dir() / TRUST_LIST_NAME}")
+
+
 @keys_app.command("show")
 def keys_show(pem: Annotated[bool, typer.Option("--pem", help="Print the public key as PEM.")] = False) -> None:
     """Print the station key's fingerprint (and public key) for publication."""
@@ -929,18 +957,14 @@ def verify(
     ] = False,
 ) -> None:
     """Check originals against seals, derivatives against logs, and the custody chain."""
-    from .evidence.keys import fingerprint
+    from .evidence.trust import given_trust, station_trust
     from .evidence.verify import as_json, verify_paths
 
     if not paths and case_dir is None:
         typer.echo("redact: error: give files or folders to verify, or --case-dir DIR", err=True)
         raise typer.Exit(2)
-    trusted = None
-    if trust:
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-        trusted = {fingerprint(load_pem_public_key(p.read_bytes())) for p in trust}
-    findings = verify_paths(list(paths or []), trusted, case_dir)
+    policy = given_trust(trust) if trust else station_trust()
+    findings = verify_paths(list(paths or []), policy, case_dir)
     if require_signed:
         findings = [f if f.status != "warn" else type(f)("fail", f.kind, f.path, f.detail, f.signer) for f in findings]
     if json_out:

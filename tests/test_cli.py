@@ -250,7 +250,7 @@ def test_ctrl_c_stops_cleanly_with_no_partial_output(sample_copy):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in stderr
     names = sorted(p.name for p in sample_copy.parent.iterdir())
-    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
+    assert names == ["custody.head.json", "custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
     assert hash_file(sample_copy) == before
 
 

@@ -353,14 +353,14 @@ def alive(pid: int) -> bool:
 
 
 def mapped_segments(pids: list[int]) -> set[str]:
-    """Shared-memory segments (multiprocess names them psm_*) mapped by ``pids``."""
+    """Shared-memory segments (redact names its frame rings redact-frames-PID-*) mapped by ``pids``."""
     names = set()
     for pid in pids:
         try:
             maps = Path(f"/proc/{pid}/maps").read_text()
         except OSError:
             continue
-        names |= {line.rsplit("/", 1)[1].split()[0] for line in maps.splitlines() if "/dev/shm/psm_" in line}
+        names |= {line.rsplit("/", 1)[1].split()[0] for line in maps.splitlines() if "/dev/shm/redact-frames-" in line}
     return names
 
 

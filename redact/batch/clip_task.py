@@ -20,6 +20,7 @@ from ..evidence.hashing import hash_file
 from ..evidence.layout import Layout
 from ..evidence.log_reader import LogReader
 from ..evidence.seal import load_seal
+from ..evidence.trust import station_trust
 from ..evidence.verify import read_log, verify_derivative
 from ..media.decode import not_carried_note
 from ..options import RedactOptions
@@ -89,7 +90,8 @@ def verified_result(job: Job, parameters: dict) -> dict | None:
         return None
     if not same_decisions(job, log):
         return None
-    finding = verify_derivative(log_file, read_chain(log_file.parent, None), None, read)
+    trust = station_trust().for_folder(log_file.parent)
+    finding = verify_derivative(log_file, read_chain(log_file.parent, trust), trust, read)
     if finding.status == "fail":
         return None
     return outcome_from_log(log, derivative, log_file)
@@ -182,6 +184,9 @@ def input_note(result) -> str | None:
         notes.append(f"{result.damaged_packets} damaged video packets skipped")
     if result.dropped_streams:  # subtitles, data streams: left out of the derivative, and said so
         notes.append(not_carried_note(result.dropped_streams))
+    if result.listed_without_picture:
+        notes.append(f"{result.listed_without_picture} listed frames held no picture (skipped by the camera)")
+    notes += [f"WARNING: {warning}" for warning in result.warnings]
     return "; ".join(notes) + "; see log" if notes else None
 
 

@@ -44,10 +44,10 @@ COLUMNS = (
     "bleep_patterns",
 )
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
-VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv"}
+VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv", ".gif"}
 OURS = (".redacted.mp4", ".redacted.json", ".seal.json", ".redaction-report.html", ".analysis.json", ".decisions.json")
 OURS += (".transcript.json",)
-BATCH_FILES = ("redact-batch.sqlite", "batch-report.json", "batch-report.html", "custody.jsonl")
+BATCH_FILES = ("redact-batch.sqlite", "batch-report.json", "batch-report.html", "custody.jsonl", "custody.head.json")
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,8 @@ MAGIC = (
     (0, b"FLV"),
     (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"),  # ASF / WMV
     (0, b"\x06\x0e\x2b\x34\x02\x05\x01\x01"),  # MXF
+    (0, b"GIF87a"),  # animated GIF: `redact run` takes it, so batches and the review page do too
+    (0, b"GIF89a"),
 )
 
 
@@ -155,21 +157,47 @@ def jobs_from_folder(folder: Path) -> list[Job]:
     return jobs
 
 
+FIELD_MAX = 128 << 10  # one manifest cell: a path, a list of words; more is not a manifest
+
+
 def _rows(manifest: Path) -> list[tuple[int, dict]]:
-    text = manifest.read_text(encoding="utf-8-sig")
+    """The manifest's rows by line number; a file that is no UTF-8 text, or a CSV cell past
+    ``FIELD_MAX``, refuses the whole manifest (exit 2) before anything runs."""
+    raw = manifest.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInputError(
+            f"the manifest is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
+            manifest,
+            hint="save it as UTF-8 (CSV UTF-8 in a spreadsheet program); nothing was started",
+        ) from exc
     if manifest.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         rows = []
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     data = json.loads(line)
-                except ValueError as exc:
-                    rows.append((number, {"__error__": f"not JSON ({exc.args[0]})"}))
+                except (ValueError, RecursionError) as exc:
+                    rows.append((number, {"__error__": f"not JSON ({str(exc.args[0])[:100]})"}))
                     continue
                 rows.append((number, data if isinstance(data, dict) else {"__error__": "not a JSON object"}))
         return rows
     reader = csv.DictReader(text.splitlines())
-    return [(number, dict(row)) for number, row in enumerate(reader, 2)]
+    rows = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise BadInputError(
+                f"the manifest's line {reader.line_num} cannot be read as CSV ({exc})",
+                manifest,
+                hint=f"a cell holds at most {FIELD_MAX // 1024} kB; nothing was started",
+            ) from exc
+        rows.append((reader.line_num, dict(row)))
 
 
 def unwritable(folder: Path) -> str | None:

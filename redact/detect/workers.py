@@ -21,7 +21,9 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +87,28 @@ class InlineDetection:
 
     def close(self) -> None:
         pass
+
+
+SHM_PREFIX = "redact-frames-"  # /dev/shm/redact-frames-<pid>-<hex>: frames of an original, in flight
+
+
+def shm_name() -> str:
+    return f"{SHM_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def sweep_shared_memory(folder: Path = Path("/dev/shm")) -> list[str]:
+    """Remove frame rings that runs killed with SIGKILL left in shared memory (they hold pictures
+    of an original): those whose process is gone. Linux keeps POSIX shared memory in /dev/shm."""
+    from ..evidence.atomic import process_alive
+
+    removed = []
+    for path in folder.glob(f"{SHM_PREFIX}*") if folder.is_dir() else []:
+        pid = path.name[len(SHM_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+    return removed
 
 
 def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int) -> None:
@@ -173,7 +197,8 @@ class DetectionPool:
         ctx = mp.get_context("spawn")  # a clean interpreter: no inherited FFmpeg/onnx threads or locks
         self.slots = slots or 2 * workers + 1
         self.frame_bytes = frame_bytes
-        self.shm = shared_memory.SharedMemory(create=True, size=self.slots * frame_bytes)
+        sweep_shared_memory()
+        self.shm = shared_memory.SharedMemory(name=shm_name(), create=True, size=self.slots * frame_bytes)
         self.ring = np.ndarray((self.slots, frame_bytes), np.uint8, buffer=self.shm.buf)
         self.closed = False
         self.detect_timeout = detect_timeout()  # read once, not on every frame

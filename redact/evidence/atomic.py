@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 
 def temp_path_for(final: Path) -> Path:
-    """A hidden sibling of ``final`` (same folder, so the rename is atomic), same suffix."""
-    return final.with_name(f".{final.stem}.{uuid.uuid4().hex[:8]}.partial{final.suffix}")
+    """A hidden sibling of ``final`` (same folder, so the rename is atomic), same suffix, named
+    with the writing process's id so that a later run can tell a killed run's leftover."""
+    return final.with_name(f".{final.stem}.{temp_prefix()}{uuid.uuid4().hex[:8]}.partial{final.suffix}")
+
+
+def temp_prefix() -> str:
+    """What every temporary file this process writes beside an output starts with, after the
+    output's stem: its process id."""
+    return f"p{os.getpid()}-"
+
+
+STALE_UNOWNED_S = 3600  # a leftover named before process ids were: gone once unchanged this long
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_partials(final: Path) -> list[Path]:
+    """Remove the hidden temporaries of ``final`` (the output, its log, their spools) that runs
+    killed with SIGKILL or by a power cut left behind: those whose process is gone. A running
+    process's files are left alone, so two runs never take each other's."""
+    folder, stem = final.parent, final.stem
+    removed = []
+    if not folder.is_dir():
+        return removed
+    pattern = re.compile(rf"\.{re.escape(stem)}\.(?:p(\d+)-)?[^/]*partial")
+    for path in folder.glob(f".{glob.escape(stem)}.*partial*"):
+        match = pattern.match(path.name)
+        if match is None:
+            continue
+        try:
+            if match.group(1) is not None:
+                stale = not process_alive(int(match.group(1)))
+            else:
+                stale = time.time() - path.stat().st_mtime > STALE_UNOWNED_S
+            if stale:
+                path.unlink()
+                removed.append(path)
+        except (FileNotFoundError, PermissionError):
+            continue
+    return removed
 
 
 @contextlib.contextmanager

@@ -4,9 +4,11 @@ One JSON line per event (sealed, verified, analysed, transcribed, reviewed, reda
 original, verification failed) with UTC time, operator, tool version, the files concerned
 and their SHA-256, a sequence number, the SHA-256 of the previous line exactly as stored
 (``prev``; 64 zeros for the first), and a signature over the entry when a station key
-exists. Deleting, reordering or editing any entry breaks the chain; cutting entries off the
-end is caught by ``redact verify``, which requires a "sealed" entry for every original and a
-"redacted" entry for every derivative.
+exists. Deleting, reordering or editing any entry breaks the chain. Cutting entries off the
+end leaves a valid chain, so every append also rewrites ``custody.head.json`` (signed like the
+entries): the sequence number and SHA-256 of the last line. A log shorter than its head, or whose
+line at the head's number is another, was cut or rolled back; entries written since heads exist
+say so (``"v": 2``), so deleting the head is caught too.
 Writers take an exclusive ``flock`` on the file, so concurrent runs never interleave.
 """
 
@@ -20,13 +22,20 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import writing
 from .keys import StationKey
-from .signing import check, sign
+
+if TYPE_CHECKING:
+    from .trust import Trust
+from .signing import sign
 
 CUSTODY_NAME = "custody.jsonl"
+HEAD_NAME = "custody.head.json"
+HEAD_FORMAT = "redact.custody-head/1"
+ENTRY_VERSION = 2  # entries that promise a head file beside the log
 GENESIS = "0" * 64
 EVENTS = (
     "sealed",
@@ -43,6 +52,18 @@ EVENTS = (
 
 def custody_path(folder: Path) -> Path:
     return folder / CUSTODY_NAME
+
+
+def head_path(folder: Path) -> Path:
+    return folder / HEAD_NAME
+
+
+def write_head(folder: Path, seq: int, last_line: bytes, key: StationKey | None, time: str) -> None:
+    """The signed head: how many entries the log holds and the SHA-256 of its last line."""
+    from .atomic import write_json_atomic
+
+    head = {"format": HEAD_FORMAT, "seq": seq, "sha256": hashlib.sha256(last_line).hexdigest(), "time": time}
+    write_json_atomic(head_path(folder), sign(head, key))
 
 
 def append(
@@ -75,18 +96,21 @@ def append(
                 "tool": f"redact {__version__}",
                 "files": files,
                 "prev": hashlib.sha256(lines[-1]).hexdigest() if lines else GENESIS,
+                "v": ENTRY_VERSION,
             }
             if detail:
                 entry["detail"] = detail
             entry = sign(entry, key)
-            line = memoryview(json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+            written = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+            line = memoryview(written)
             end = os.lseek(f.fileno(), 0, os.SEEK_END)
             try:
                 while line:  # unbuffered: nothing left to flush (and fail) again at close
                     line = line[os.write(f.fileno(), line) :]
                 os.fsync(f.fileno())
+                write_head(folder, entry["seq"], written.rstrip(b"\n"), key, time)
             except OSError:
-                os.ftruncate(f.fileno(), end)
+                os.ftruncate(f.fileno(), end)  # the head, renamed into place last, is still the old one
                 raise
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
@@ -128,10 +152,15 @@ class ChainReport:
     problems: list[str]
     unsigned: int
     signers: set[str]
+    notes: tuple[str, ...] = ()  # what verifies but deserves a word (entries after the last head)
 
 
-def read_chain(folder: Path, trusted: set[str] | None = None) -> ChainReport:
-    """Parse and check the whole chain: sequence, previous-line hashes, signatures."""
+def read_chain(folder: Path, trust: Trust | None = None) -> ChainReport:
+    """Parse and check the whole chain: sequence, previous-line hashes, signatures under
+    ``trust`` (None: any valid signature, unsigned allowed), and its head: nothing cut off."""
+    from .trust import Trust, judge, refusal
+
+    trust = trust or Trust()
     path = custody_path(folder)
     entries, problems, signers = [], [], set()
     unsigned = 0
@@ -141,30 +170,67 @@ def read_chain(folder: Path, trusted: set[str] | None = None) -> ChainReport:
     if data and not data.endswith(b"\n"):
         problems.append("last entry is cut short (no final newline)")
     prev = GENESIS
+    line_hashes: list[str] = []
     for number, line in enumerate(data.splitlines(), start=1):
+        line_hashes.append(hashlib.sha256(line).hexdigest())
         if not line.strip():
             problems.append(f"line {number}: empty")
             continue
         try:
             entry = json.loads(line)
-        except ValueError:
-            problems.append(f"line {number}: not valid JSON")
-            prev = hashlib.sha256(line).hexdigest()
+        except (ValueError, RecursionError):
+            entry = None
+        if not isinstance(entry, dict):
+            problems.append(f"line {number}: not a custody entry (not a JSON object)")
+            prev = line_hashes[-1]
             continue
         if entry.get("seq") != number:
             problems.append(f"line {number}: sequence number {entry.get('seq')} (entries deleted or reordered)")
         if entry.get("prev") != prev:
             problems.append(f"line {number}: does not follow the previous entry (chain broken)")
-        status, detail = check(entry, trusted)
-        if status == "invalid":
-            problems.append(f"line {number}: {detail}")
-        elif status == "unsigned":
+        verdict = judge(entry, trust)
+        problem = verdict.reason if verdict.status == "altered" else refusal(verdict, trust)
+        if problem is not None:
+            problems.append(f"line {number}: {problem}")
+        if verdict.status == "unsigned":
             unsigned += 1
-        else:
-            signers.add(detail)
+        elif verdict.signer:
+            signers.add(verdict.signer)
         entries.append(entry)
-        prev = hashlib.sha256(line).hexdigest()
-    return ChainReport(entries, problems, unsigned, signers)
+        prev = line_hashes[-1]
+    head_problems, notes = check_head(folder, entries, line_hashes, trust)
+    return ChainReport(entries, problems + head_problems, unsigned, signers, tuple(notes))
+
+
+def check_head(folder: Path, entries: list[dict], line_hashes: list[str], trust) -> tuple[list[str], list[str]]:
+    """Problems with the log's end, judged by its head file: (problems, notes)."""
+    from .trust import judge, refusal
+
+    path = head_path(folder)
+    promised = any(isinstance(e.get("v"), int) and e["v"] >= ENTRY_VERSION for e in entries)
+    if not path.exists():
+        if promised:
+            return [f"{HEAD_NAME} is missing: entries may have been cut from the end of the log"], []
+        return [], []  # a log written before heads existed
+    try:
+        head = json.loads(path.read_text())
+        seq, sha = int(head["seq"]), str(head["sha256"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        return [f"{HEAD_NAME} is unreadable ({exc})"], []
+    problem = refusal(judge(head, trust), trust)
+    if problem is not None:
+        return [f"{HEAD_NAME}: {problem}"], []
+    if seq > len(line_hashes):
+        return [
+            f"the log ends at line {len(line_hashes)} but its head records {seq} entries:"
+            " entries were cut from the end, or the log was rolled back"
+        ], []
+    if seq < 1 or line_hashes[seq - 1] != sha:
+        return [f"line {seq} is not the entry its head records: the log was rewritten or rolled back"], []
+    after = len(line_hashes) - seq
+    if after and not trust.required:
+        return [], [f"{after} entries after the last head (an interrupted write, or added by hand)"]
+    return [], []
 
 
 def has_event(entries: list[dict], event: str, sha256: str) -> bool:

@@ -27,6 +27,25 @@ DECISIONS_SUFFIX = ".decisions.json"
 TRANSCRIPT_SUFFIX = ".transcript.json"
 
 
+NAME_ROOM = 64  # what redact adds to an original's name, at most (the hidden temporary of its report)
+
+
+def name_problem(name: str, name_max: int = 255) -> str | None:
+    """Why records and outputs cannot be named after an original called ``name``, or None: a
+    name that is no UTF-8 text cannot be written into a JSON record, and one within
+    ``NAME_ROOM`` bytes of the file system's limit cannot take the outputs' suffixes."""
+    try:
+        length = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "its file name is not UTF-8 text, so no seal or log could name it"
+    if length + NAME_ROOM > name_max:
+        return (
+            f"its file name is {length} bytes long: with the suffixes of its outputs it would pass the"
+            f" file system's limit of {name_max} bytes"
+        )
+    return None
+
+
 def strip_suffix(name: str, suffix: str) -> str:
     return name[: -len(suffix)] if name.endswith(suffix) else name
 

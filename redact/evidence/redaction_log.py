@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import __version__
 from ..track import Region, Track
+from .atomic import temp_prefix
 from .hashing import hash_file as hash_path
 from .signing import canonical_json as dumps
 from .signing import sign_digest
@@ -56,7 +57,11 @@ class RegionLog:
         """``decimals``: coordinates rounded to so many decimals (the analysis keeps tight
         boxes to 0.1 px); None: whole pixels, as the log's masked rectangles are."""
         self.decimals = decimals
-        where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
+        where = (
+            {"dir": beside.parent, "prefix": f".{beside.stem}.{temp_prefix()}", "suffix": ".partial-spool"}
+            if beside
+            else {}
+        )
         self._frames = tempfile.TemporaryFile(**where)
         self._tracks = tempfile.TemporaryFile(**where)
         self._parts = tempfile.TemporaryFile(**where)  # settled detections of tracks still live

@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
-from ..errors import BadInputError, SealMismatchError, storage_error
+from ..errors import BadInputError, SealMismatchError, StorageError, storage_error
 from .atomic import write_json_atomic
 from .hashing import hash_file
 from .keys import StationKey
 from .layout import Layout, sealed_file
-from .signing import check, sign
+from .signing import sign
+from .trust import Trust, judge, require, station_trust
 
 SEAL_FORMAT = "redact.seal/1"
 
@@ -96,6 +97,7 @@ def make_read_only(path: Path) -> None:
     mode = path.stat().st_mode
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         return
+    check_can_protect(path)
     try:
         os.chmod(path, mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     except OSError as exc:
@@ -103,23 +105,48 @@ def make_read_only(path: Path) -> None:
             raise
 
 
+def check_can_protect(path: Path) -> None:
+    """``StorageError`` (exit 9) when this user could not remove ``path``'s write bits: it is
+    another user's and writable. Checked before a seal is written, so a refused original is left
+    exactly as it was, with no seal."""
+    info = path.stat()
+    writable = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    if writable and os.geteuid() != 0 and info.st_uid != os.geteuid() and not on_read_only_storage(path):
+        raise StorageError(
+            f"cannot make the original read-only: it belongs to user id {info.st_uid}, not to this user",
+            path,
+            hint="have its owner or an administrator remove its write bits (chmod a-w), or run as its owner",
+        )
+
+
 def is_read_only(path: Path) -> bool:
     return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or on_read_only_storage(path)
 
 
-def load_seal(original: Path, layout: Layout | None = None) -> Seal | None:
-    """The seal of ``original``; refuses a seal whose signature no longer matches it."""
+SEAL_TRUST_HINT = (
+    "the original cannot be shown to be the sealed evidence: do not redact it; restore the seal as it was"
+    " written, or, if another station sealed it, trust that station's key (`redact keys trust STATION.pub`)"
+)
+
+
+def load_seal(original: Path, layout: Layout | None = None, trust: Trust | None = None) -> Seal | None:
+    """The seal of ``original``; refuses a seal whose signature no longer matches it, or (under
+    ``trust``, default: this station's policy) one that is unsigned or signed by a stranger."""
     layout = layout or Layout(original)
     document = read_seal_document(original, layout)
     if document is None:
         return None
-    status, detail = check(document) if "signature" in document else ("unsigned", None)
-    if status == "invalid":
+    if not isinstance(document, dict):
+        raise SealMismatchError(f"seal {layout.seal.name} is not a seal (not a JSON object)", original)
+    trust = trust or station_trust().for_folder(layout.records)
+    verdict = judge(document, trust)
+    if verdict.status == "altered":
         raise SealMismatchError(
-            f"seal {layout.seal.name} was altered ({detail})",
+            f"seal {layout.seal.name} was altered ({verdict.reason})",
             original,
             hint="the seal is not the one written at sealing; do not redact",
         )
+    require(document, trust, f"seal {layout.seal.name}", original, hint=SEAL_TRUST_HINT)
     try:
         return Seal.from_dict(document)
     except (KeyError, TypeError) as exc:
@@ -127,15 +154,20 @@ def load_seal(original: Path, layout: Layout | None = None) -> Seal | None:
 
 
 def seal_original(
-    original: Path, operator: str | None = None, key: StationKey | None = None, layout: Layout | None = None
+    original: Path,
+    operator: str | None = None,
+    key: StationKey | None = None,
+    layout: Layout | None = None,
+    trust: Trust | None = None,
 ) -> tuple[Seal, bool]:
     """Seal ``original`` if it has no seal, else verify it. Returns (seal, newly_created)."""
     layout = layout or Layout(original)
-    existing = load_seal(original, layout)
+    existing = load_seal(original, layout, trust)
     if existing is not None:
         verify_against_seal(original, existing)
         make_read_only(original)  # a verified copy put back in place stays protected too
         return existing, False
+    check_can_protect(original)  # before anything is written
     info = original.stat()
     seal = Seal(
         format=SEAL_FORMAT,

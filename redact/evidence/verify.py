@@ -6,14 +6,17 @@ A finding is ``ok``, ``warn`` (verifies, but unsigned) or ``fail`` (with the rea
 
 from __future__ import annotations
 
+import contextvars
 import json
+import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import content_credentials
-from .custody import CUSTODY_NAME, has_event, read_chain
+from .custody import CUSTODY_NAME, ENTRY_VERSION, has_event, read_chain
 from .layout import (
     ANALYSIS_SUFFIX,
+    DECISIONS_SUFFIX,
     DERIVATIVE_SUFFIX,
     LOG_SUFFIX,
     SEAL_SUFFIX,
@@ -23,8 +26,10 @@ from .layout import (
     sealed_file,
 )
 from .log_reader import LogReader, raw_digest
-from .seal import hash_file, is_read_only
-from .signing import UNTRUSTED, check, is_digest_signature
+from .seal import hash_file as _hash_file
+from .seal import is_read_only
+from .signing import check, is_digest_signature
+from .trust import Trust, judge, refusal, station_trust
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,22 @@ class Finding:
     path: str
     detail: str
     signer: str | None = None
+
+
+# SHA-256s computed during one verify_paths call, so that a file checked against its record and
+# again against the custody index is read once (never kept between calls: a file may change)
+_HASHED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("hashed", default=None)
+
+
+def hash_file(path: Path) -> str:
+    memo = _HASHED.get()
+    if memo is None:
+        return _hash_file(path)
+    info = path.stat()
+    key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+    if key not in memo:
+        memo[key] = _hash_file(path)
+    return memo[key]
 
 
 WHOLE_LOG_MAX = 64 << 20  # a log not laid out as redact writes it is parsed whole only up to this size
@@ -61,14 +82,19 @@ def read_log(log_file: Path) -> tuple[dict, bytes | None]:
 
 
 def _signature(
-    document: dict, trusted: set[str] | None, what: str, digest: bytes | None = None
-) -> tuple[str, str, str | None]:
-    status, detail = check(document, trusted, digest)
-    if status == "invalid":
-        return "fail", f"{what} signature invalid: {detail}", None
-    if status == "unsigned":
-        return "warn", f"{what} is unsigned", None
-    return "ok", f"{what} signed", detail
+    document: dict, trust: Trust, what: str, digest: bytes | None = None
+) -> tuple[str, str, str | None, bool]:
+    """(status, sentence, signer, altered) for a record's signature under ``trust``."""
+    trust = trust or Trust()
+    verdict = judge(document, trust, digest)
+    if verdict.status == "altered":
+        return "fail", f"{what} signature invalid: {verdict.reason}", None, True
+    problem = refusal(verdict, trust)
+    if problem is not None:
+        return "fail", f"{what} refused: {problem}", verdict.signer, False
+    if verdict.status == "unsigned":
+        return "warn", f"{what} is unsigned", None, False
+    return "ok", f"{what} signed", verdict.signer, False
 
 
 def _worst(statuses: list[str]) -> str:
@@ -112,11 +138,13 @@ def verify_original(seal_file: Path, chain, trusted) -> list[Finding]:
         return [Finding("fail", "original", str(seal_file.with_name(original_name)), "original file is missing")]
     reasons, statuses = [], []
     actual = hash_file(original)
-    status, detail, signer = _signature(seal, trusted, "seal")
+    status, detail, signer, altered = _signature(seal, trusted, "seal")
     findings = []
-    if status == "fail" and not detail.endswith(UNTRUSTED):
-        # the seal itself was edited: say so by its name, and judge the original by what custody recorded
-        findings.append(Finding("fail", "seal", str(seal_file), f"seal altered after sealing ({detail})"))
+    if status == "fail":
+        # the seal was edited, or is not signed as it must be: say so by its name, and judge the
+        # original by what custody recorded
+        said = f"seal altered after sealing ({detail})" if altered else detail
+        findings.append(Finding("fail", "seal", str(seal_file), said, signer))
         status, detail = against_custody(chain, "sealed", "original", original, actual, bool(chain.problems))
         if actual != seal.get("sha256"):
             detail += "; differs from the seal's SHA-256 as it now reads"
@@ -150,16 +178,18 @@ def verify_log_and_derivative(
     try:
         log, digest = read if read is not None else read_log(log_file)
         derivative = log_file.with_name(log["derivative"]["file"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except FileNotFoundError:
+        return [Finding("fail", "log", str(log_file), "redaction log is missing: nothing says what this derivative is")]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         return [Finding("fail", "log", str(log_file), f"redaction log unreadable ({exc})")]
     if not derivative.exists():
         return [Finding("fail", "derivative", str(derivative), "derivative file is missing")]
     reasons, statuses, findings = [], [], []
     actual = hash_file(derivative)
-    status, detail, signer = _signature(log, trusted, "log", digest)
-    altered = status == "fail" and not detail.endswith(UNTRUSTED)
-    if altered:  # the log was edited: name it, and judge the derivative by what custody recorded
-        findings.append(Finding("fail", "log", str(log_file), f"redaction log altered after it was written ({detail})"))
+    status, detail, signer, altered = _signature(log, trusted, "log", digest)
+    if status == "fail":  # the log was edited or is untrusted: name it, judge the derivative by custody
+        said = f"redaction log altered after it was written ({detail})" if altered else detail
+        findings.append(Finding("fail", "log", str(log_file), said, signer))
         status, detail = against_custody(chain, "redacted", "derivative", derivative, actual, bool(chain.problems))
     elif actual != log["derivative"].get("sha256"):
         statuses.append("fail")
@@ -189,7 +219,7 @@ def verify_log_and_derivative(
             reasons.append("C2PA manifest names another original")
         else:
             reasons.append("C2PA manifest valid")
-    if not altered and not has_event(chain.entries, "redacted", actual):
+    if not findings and not has_event(chain.entries, "redacted", actual):
         statuses.append("fail")
         reasons.append("no 'redacted' entry for this derivative in the custody log")
     return [*findings, Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)]
@@ -230,9 +260,9 @@ def record_finding(
 ) -> Finding:
     """What verify says of a record made from an original (an analysis, a transcript): its
     signature, that it names the sealed original's SHA-256, and its custody entry (``event``)."""
-    status, detail, signer = _signature(document, trusted, kind, digest)
+    status, detail, signer, altered = _signature(document, trusted, kind, digest)
     statuses, reasons = [status], [detail]
-    if status == "fail" and not detail.endswith(UNTRUSTED):
+    if altered:
         reasons[0] = f"{kind} altered after it was written ({detail}): {use} is refused"
     if named.get("sha256") != seal.get("sha256"):
         statuses.append("fail")
@@ -243,57 +273,150 @@ def record_finding(
     return Finding(_worst(statuses), kind, str(path), "; ".join(reasons), signer)
 
 
-def verify_folder(
-    folder: Path, trusted: set[str] | None, seals: list[Path], logs: list[Path], analyses: list[Path] = ()
-) -> list[Finding]:
-    chain = read_chain(folder, trusted)
-    findings = [f for s in sorted(seals) for f in verify_original(s, chain, trusted)]
-    findings += [
-        (verify_transcript if a.name.endswith(TRANSCRIPT_SUFFIX) else verify_analysis)(a, chain, trusted)
-        for a in sorted(analyses)
-    ]
-    findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trusted)]
-    where = str(folder / CUSTODY_NAME)
-    if chain.problems:
-        findings.append(Finding("fail", "custody", where, "; ".join(chain.problems)))
-    elif chain.unsigned:
-        findings.append(Finding("warn", "custody", where, f"{len(chain.entries)} entries, {chain.unsigned} unsigned"))
-    else:
-        signers = ", ".join(sorted(chain.signers))
-        findings.append(Finding("ok", "custody", where, f"{len(chain.entries)} entries, chain unbroken", signers))
+def verify_decisions(path: Path, chain, trusted: Trust) -> Finding:
+    """Decisions are a record like any other: intact, signed as the policy requires, valid (what
+    render would accept) and in custody ("reviewed"). Whether they still fit the current
+    analysis is said, not failed: a clip analysed again leaves its old decisions behind."""
+    from ..review.decisions import from_document
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
+        decisions = from_document(document)
+    except (OSError, ValueError, RecursionError) as exc:
+        return Finding("fail", "decisions", str(path), f"decisions unreadable or not valid ({str(exc)[:200]})")
+    status, detail, signer, altered = _signature(document, trusted, "decisions")
+    statuses, reasons = [status], [detail]
+    if altered:
+        reasons[0] = f"decisions altered after they were saved ({detail}): rendering from them is refused"
+    if not has_event(chain.entries, "reviewed", hash_file(path)):
+        statuses.append("fail")
+        reasons.append("no 'reviewed' entry for them in the custody log")
+    analysis = document.get("analysis") if isinstance(document.get("analysis"), dict) else {}
+    analysis_file = path.parent / str(analysis.get("file", ""))
+    if analysis_file.is_file() and hash_file(analysis_file) != analysis.get("sha256"):
+        statuses.append("warn")
+        reasons.append("made for an earlier analysis of the clip (render refuses them against the current one)")
+    kept = len(decisions.keep)
+    reasons.append(f"{kept} kept visible, {len(decisions.regions)} added, {len(decisions.audio)} audio ranges")
+    return Finding(_worst(statuses), "decisions", str(path), "; ".join(reasons), signer)
+
+
+INDEXED_ROLES = ("original", "seal", "analysis", "decisions", "transcript", "derivative", "log", "report")
+
+
+def verify_custody_index(folder: Path, chain) -> list[Finding]:
+    """The custody log is the case's index: every file its entries name (in entries that name
+    files relative to the log's folder, ``"v": 2``) must still be there with the SHA-256 its
+    latest entry recorded. A deleted derivative, analysis or original, or one put back from
+    elsewhere, fails here even when nothing else is left to say so. A log need only be there:
+    its signature covers its content in any layout, and the derivative's check compares them."""
+    latest: dict[Path, tuple[int, str, str, str]] = {}
+    for entry in chain.entries:
+        if not (isinstance(entry.get("v"), int) and entry["v"] >= ENTRY_VERSION):
+            continue
+        for named in entry.get("files") or []:
+            if not isinstance(named, dict) or named.get("role") not in INDEXED_ROLES or not named.get("sha256"):
+                continue
+            path = Path(os.path.normpath(folder / str(named.get("name", ""))))
+            latest[path] = (entry.get("seq", 0), str(entry.get("event")), named["role"], named["sha256"])
+    findings = []
+    for path, (seq, event, role, sha) in sorted(latest.items()):
+        where = f"{CUSTODY_NAME} line {seq} ('{event}')"
+        if not path.is_file():
+            findings.append(Finding("fail", role, str(path), f"missing: {where} records it"))
+        elif role != "log" and hash_file(path) != sha:  # a log laid out anew keeps its signed content
+            findings.append(Finding("fail", role, str(path), f"differs from the SHA-256 {where} recorded for it"))
     return findings
 
 
-def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: Path | None = None) -> list[Finding]:
+def verify_folder(
+    folder: Path,
+    trusted: Trust | None,
+    seals: list[Path],
+    logs: list[Path],
+    analyses: list[Path] = (),
+    decisions: list[Path] = (),
+) -> list[Finding]:
+    """Every record of ``folder`` under the policy for it, the custody chain, and the custody
+    log's index of the case."""
+    trust = (trusted or station_trust()).for_folder(folder)
+    chain = read_chain(folder, trust)
+    findings = [f for s in sorted(seals) for f in verify_original(s, chain, trust)]
+    findings += [
+        (verify_transcript if a.name.endswith(TRANSCRIPT_SUFFIX) else verify_analysis)(a, chain, trust)
+        for a in sorted(analyses)
+    ]
+    findings += [verify_decisions(d, chain, trust) for d in sorted(decisions)]
+    findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trust)]
+    failed = {f.path for f in findings if f.status == "fail"}
+    findings += [f for f in verify_custody_index(folder, chain) if f.path not in failed]
+    where = str(folder / CUSTODY_NAME)
+    notes = "".join(f"; {note}" for note in chain.notes)
+    if chain.problems:
+        findings.append(Finding("fail", "custody", where, "; ".join(chain.problems)))
+    elif chain.unsigned:
+        findings.append(
+            Finding("warn", "custody", where, f"{len(chain.entries)} entries, {chain.unsigned} unsigned{notes}")
+        )
+    else:
+        signers = ", ".join(sorted(chain.signers))
+        status = "warn" if notes else "ok"
+        findings.append(
+            Finding(status, "custody", where, f"{len(chain.entries)} entries, chain unbroken{notes}", signers)
+        )
+    if trust.origin == "folder":
+        findings.append(Finding("warn", "trust", str(folder), trust.describe()))
+    return findings
+
+
+def verify_paths(paths: list[Path], trusted: Trust | None = None, case_dir: Path | None = None) -> list[Finding]:
     """Verify files, folders and folder trees; every folder with seals or logs is checked whole.
 
-    ``case_dir``: where the seals of originals given as files are (and, with no paths, the
-    folder to verify)."""
+    ``trusted``: the policy (default: this station's); ``case_dir``: where the seals of
+    originals given as files are (and, with no paths, the folder to verify)."""
+    token = _HASHED.set({})
+    try:
+        return _verify_paths(paths, trusted, case_dir)
+    finally:
+        _HASHED.reset(token)
+
+
+def _verify_paths(paths: list[Path], trusted: Trust | None, case_dir: Path | None) -> list[Finding]:
     if case_dir is not None and not paths:
         paths = [case_dir]
-    groups: dict[Path, tuple[list[Path], list[Path], list[Path]]] = {}
+    groups: dict[Path, tuple[list[Path], list[Path], list[Path], list[Path]]] = {}
     findings: list[Finding] = []
 
     def add(file: Path) -> None:
-        seals, logs, analyses = groups.setdefault(file.parent, ([], [], []))
+        seals, logs, analyses, decisions = groups.setdefault(file.parent, ([], [], [], []))
         if file.name.endswith(SEAL_SUFFIX):
             seals.append(file)
         elif file.name.endswith((ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX)):
             analyses.append(file)  # the records made from an original: analysis, transcript
+        elif file.name.endswith(DECISIONS_SUFFIX):
+            decisions.append(file)
         else:
             logs.append(file)
 
+    suffixes = (SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX, DECISIONS_SUFFIX)
     for path in paths:
         path = path.absolute()
         if path.is_dir():
-            for suffix in (SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX):
+            before = len(groups)
+            for suffix in suffixes:
                 for file in path.rglob(f"*{suffix}"):
                     add(file)
             for chain in path.rglob(CUSTODY_NAME):
-                groups.setdefault(chain.parent, ([], [], []))
+                groups.setdefault(chain.parent, ([], [], [], []))
+            if len(groups) == before and not any(folder.is_relative_to(path) for folder in groups):
+                findings.append(
+                    Finding("fail", "folder", str(path), "no seal, log or custody log here: nothing to verify")
+                )
         elif path.is_file():
             name = path.name
-            if name.endswith((SEAL_SUFFIX, LOG_SUFFIX, ANALYSIS_SUFFIX, TRANSCRIPT_SUFFIX)):
+            if name.endswith(suffixes):
                 add(path)
             elif name.endswith(DERIVATIVE_SUFFIX):
                 add(log_for_derivative(path))
@@ -304,8 +427,10 @@ def verify_paths(paths: list[Path], trusted: set[str] | None = None, case_dir: P
                 findings.append(Finding("fail", "original", str(path), f"no seal found {where}"))
         else:
             findings.append(Finding("fail", "original", str(path), "not found"))
-    for folder, (seals, logs, analyses) in sorted(groups.items()):
-        findings += verify_folder(folder, trusted, sorted(set(seals)), sorted(set(logs)), sorted(set(analyses)))
+    for folder, (seals, logs, analyses, decisions) in sorted(groups.items()):
+        findings += verify_folder(
+            folder, trusted, sorted(set(seals)), sorted(set(logs)), sorted(set(analyses)), sorted(set(decisions))
+        )
     return findings
 
 

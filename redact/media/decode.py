@@ -77,6 +77,9 @@ class DecodeReport:
     damaged_packets: int = 0  # video packets the decoder refused and that were skipped
     damaged_at_s: list[float] = field(default_factory=list)  # where (the first MAX_DAMAGE_LISTED)
     damage: str | None = None  # the decoder's last complaint
+    # frames the container's index lists that hold no picture (a camera's skipped frames, stored
+    # as empty chunks in AVI), in a file read to its end: not a truncation
+    listed_without_picture: int = 0
 
 
 def check_path(path: Path) -> None:

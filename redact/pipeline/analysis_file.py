@@ -22,10 +22,12 @@ import numpy as np
 
 from .. import __version__
 from ..errors import BadInputError, SealMismatchError
+from ..evidence.atomic import temp_prefix
 from ..evidence.hashing import hash_file
 from ..evidence.log_reader import LogReader
 from ..evidence.redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
-from ..evidence.signing import UNTRUSTED, canonical_json, check
+from ..evidence.signing import canonical_json
+from ..evidence.trust import Trust, judge, require, require_recorded, station_trust
 from ..track import Region
 
 ANALYSIS_FORMAT = "redact.analysis/1"
@@ -37,7 +39,11 @@ class AnalysisSpool(RegionLog):
 
     def __init__(self, beside: Path | None = None) -> None:
         super().__init__(beside, decimals=1)
-        where = {"dir": beside.parent, "prefix": f".{beside.stem}.", "suffix": ".partial-spool"} if beside else {}
+        where = (
+            {"dir": beside.parent, "prefix": f".{beside.stem}.{temp_prefix()}", "suffix": ".partial-spool"}
+            if beside
+            else {}
+        )
         self._stamps = tempfile.TemporaryFile(**where)
         self.frames = 0
 
@@ -143,9 +149,10 @@ def turned_only(models: dict) -> bool:
     return bool(models) and all("@" in part for name in models for part in name.split("+"))
 
 
-def read_analysis(path: Path, original: Path, original_sha256: str) -> Analysis:
+def read_analysis(path: Path, original: Path, original_sha256: str, trust: Trust | None = None) -> Analysis:
     """The analysis at ``path``, refused when it was altered after it was written (its
-    signature) or made from other bytes than the sealed original's."""
+    signature), is not signed as ``trust`` (default: this station's policy) requires, or was
+    made from other bytes than the sealed original's."""
     if not path.exists():
         raise BadInputError(
             f"no analysis {path.name}", original, hint="run `redact analyze` (or `redact run`) on the clip first"
@@ -158,17 +165,21 @@ def read_analysis(path: Path, original: Path, original_sha256: str) -> Analysis:
         raise BadInputError(f"{path.name} is not a readable analysis ({exc})", original) from exc
     if head.get("format") != ANALYSIS_FORMAT:
         raise BadInputError(f"{path.name} is not an analysis (format {head.get('format')!r})", original)
-    status, detail = check(head, None, digest)
-    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+    trust = trust or station_trust().for_folder(path.parent)
+    verdict = judge(head, trust, digest)
+    hint = "analyse the clip again (`redact analyze --force`) rather than render from it"
+    if verdict.status == "altered":
         raise SealMismatchError(
-            f"analysis {path.name} was altered after it was written ({detail})",
-            original,
-            hint="analyse the clip again (`redact analyze --force`) rather than render from it",
+            f"analysis {path.name} was altered after it was written ({verdict.reason})", original, hint=hint
         )
+    signer = require(head, trust, f"analysis {path.name}", original, digest, hint=hint)
+    sha256 = hash_file(path)
+    if verdict.status == "unsigned":
+        require_recorded(path, "analysed", sha256, original, hint)
     if head.get("original", {}).get("sha256") != original_sha256:
         raise BadInputError(
             f"analysis {path.name} was made from another file than this original",
             original,
             hint="analyse this clip again (`redact analyze --force`)",
         )
-    return Analysis(path, head, hash_file(path), detail if status == "signed" else None)
+    return Analysis(path, head, sha256, signer)

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..detect.workers import DetectionPool, InlineDetection, Result
 from ..errors import writing
 from ..evidence import custody
-from ..evidence.atomic import temp_path_for
+from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.seal import utc_iso
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
@@ -135,6 +135,7 @@ def analyze_clip(
     report = DecodeReport()
     with writing(out, "the analysis"):
         out.parent.mkdir(parents=True, exist_ok=True)
+        sweep_partials(out)  # what a killed analysis left
         spool = AnalysisSpool(beside=out)
     tmp = temp_path_for(out)
     detection = None

@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody, keys
 from ..evidence.keys import StationKey
-from ..evidence.layout import Layout
+from ..evidence.layout import Layout, name_problem
 from ..evidence.seal import Seal, current_operator, hash_file, read_seal_document, seal_original, utc_iso
+from ..evidence.trust import Trust, UntrustedRecordError, station_trust
 from ..media.decode import VideoInfo, check_path, probe
 from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
 from .frames import Timer
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name the file system of ``folder`` (or its nearest existing parent) takes."""
+    for where in (folder, *folder.parents):
+        if where.is_dir():
+            try:
+                return os.pathconf(where, "PC_NAME_MAX")
+            except (OSError, ValueError):
+                break
+    return 255
 
 
 def clip_layout(path, case_dir=None, output_dir=None) -> Layout:
@@ -28,6 +40,11 @@ def clip_layout(path, case_dir=None, output_dir=None) -> Layout:
     original = Path(path).absolute()
     check_path(original)
     layout = Layout(original, case_dir, output_dir)
+    problem = name_problem(original.name, name_max(layout.records))
+    if problem:
+        raise BadInputError(
+            problem, original, hint="redact a copy named in UTF-8 and shorter (the original stays as it is)"
+        )
     read_seal_document(original, layout)
     return layout
 
@@ -41,6 +58,7 @@ class Prepared:
     info: VideoInfo
     key: StationKey | None
     operator: str
+    trust: Trust = field(default_factory=Trust)  # what every record read for this clip must be signed by
 
 
 def seal_files(layout: Layout, seal: Seal) -> list[dict]:
@@ -58,10 +76,11 @@ def prepare(layout: Layout, options: RedactOptions, timer: Timer, check=None) ->
     key = keys.load()
     operator = options.operator or current_operator()
     folder = layout.records
+    trust = records_trust(layout, key)
     if layout.seal.exists():
         with timer("seal"):
             try:
-                seal, _ = seal_original(original, operator, key, layout)  # verifies; refuses a changed file
+                seal, _ = seal_original(original, operator, key, layout, trust)  # verifies; refuses a changed file
             except SealMismatchError as error:
                 custody.append(
                     folder,
@@ -84,9 +103,36 @@ def prepare(layout: Layout, options: RedactOptions, timer: Timer, check=None) ->
         if check is not None:
             check(info)
         with timer("seal"):
-            seal, _ = seal_original(original, operator, key, layout)
+            seal, _ = seal_original(original, operator, key, layout, trust)
         custody.append(folder, "sealed", seal_files(layout, seal), operator, key, utc_iso())
-    return Prepared(layout, seal, info, key, operator)
+    return Prepared(layout, seal, info, key, operator, trust)
+
+
+def records_trust(layout: Layout, key: StationKey | None) -> Trust:
+    """The policy for this clip's records, once their custody log is known to be intact under
+    it: a broken, cut or forged log stops the run (exit 3) before anything is read or written,
+    and a station without a key does not add unsigned records to a signed folder (exit 7)."""
+    trust = station_trust().for_folder(layout.records)
+    if key is None and trust.required:
+        signer = ", ".join(sorted(trust.anchors))
+        raise keys.KeyError_(
+            f"the records in {layout.records} are signed ({signer}) and this station has no key:"
+            " what it wrote would be unsigned, and refused there",
+            layout.original,
+            hint="work on it at the station that holds that key, or `redact keys init` and trust that key here",
+        )
+    if custody.custody_path(layout.records).exists():
+        chain = custody.read_chain(layout.records, trust)
+        if chain.problems:
+            shown = "; ".join(chain.problems[:3]) + (
+                f" (and {len(chain.problems) - 3} more)" if len(chain.problems) > 3 else ""
+            )
+            raise UntrustedRecordError(
+                f"the custody log {custody.CUSTODY_NAME} fails its checks: {shown}",
+                layout.original,
+                hint="the records were changed outside redact: run `redact verify` on the folder and investigate",
+            )
+    return trust
 
 
 def check_request(options: RedactOptions, info: VideoInfo, original: Path, frame_ranges=()) -> None:

@@ -27,6 +27,7 @@ from .analyze import input_facts
 from .frames import Timer
 from .prepare import Prepared
 from .render import Rendered
+from .transcribe import warnings_of
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class RedactResult:
     analysis: Path | None = None
     analysis_reused: bool = False  # rendered from an earlier analysis: no detection ran
     decisions: Path | None = None  # the decisions file applied, if any
+    listed_without_picture: int = 0  # frames the index lists that held no picture (skipped by the camera)
+    warnings: tuple[str, ...] = ()  # what a person must act on although the derivative is complete
 
 
 def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
@@ -74,6 +77,15 @@ def add_content_credentials(
     finally:
         with contextlib.suppress(FileNotFoundError):
             signed.unlink()
+
+
+def read_to_its_end(report, info) -> bool:
+    """Whether the last picture decoded ends where the file does (within a frame and a half):
+    then frames its index lists beyond those decoded held no picture; they were not cut off."""
+    if not (info.rate and info.duration_s and report.last_pts_s is not None):
+        return False
+    frame = 1 / float(info.rate)
+    return report.last_pts_s - info.start_s + frame >= info.duration_s - 1.5 * frame
 
 
 def output_refused(error: BaseException, original: Path, out_dir: Path) -> StorageError | None:
@@ -110,11 +122,15 @@ def publish(
     report, writer = rendered.report, rendered.background
     with timer("c2pa"):
         credentials = add_content_credentials(tmp_video, original, key, seal.sha256, options, info)
-    if info.frames and report.frames + report.damaged_packets < info.frames and not report.stopped_early:
-        report.stopped_early = True
-        report.reason = (
-            f"{report.frames} of the {info.frames} frames the container lists could be read (truncated or damaged?)"
-        )
+    unread = info.frames - report.frames - report.damaged_packets
+    if info.frames and unread > 0 and not report.stopped_early:
+        if read_to_its_end(report, info):
+            report.listed_without_picture = unread
+        else:
+            report.stopped_early = True
+            report.reason = (
+                f"{report.frames} of the {info.frames} frames the container lists could be read (truncated or damaged?)"
+            )
     with timer("hash"):
         derivative_sha = hash_file(tmp_video)
     # what this run spent, per stage: a reused analysis's detection is in the analysis, not here
@@ -171,21 +187,27 @@ def publish(
     log["decisions"] = {**decisions.as_log(), **({"source": decisions.source} if decisions.source else {})}
     if decisions.transcript:  # which transcript the spoken ranges came from; never what it says
         log["transcript"] = {**decisions.transcript, "file": os.path.relpath(layout.transcript, out_dir)}
+    warnings = warnings_of(decisions)
+    if warnings:  # by entry number: what was withheld is never written into a log handed over
+        log["warnings"] = list(warnings)
     log_sha = write_log(tmp_log, log, regions, key, tracks=analysis.track_lines())
     for tmp in (tmp_log, tmp_video):
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
     os.replace(tmp_log, log_out)  # the derivative appears last: its presence implies a log
     os.replace(tmp_video, out)
-    produced = [
-        {"name": os.path.relpath(original, out_dir), "role": "original", "sha256": seal.sha256},
-        {"name": out.name, "role": "derivative", "sha256": derivative_sha},
-        {"name": log_out.name, "role": "log", "sha256": log_sha},
-    ]
+
+    def produced(chain_folder: Path) -> list[dict]:  # named from the folder of the log that records them
+        return [
+            {"name": os.path.relpath(original, chain_folder), "role": "original", "sha256": seal.sha256},
+            {"name": os.path.relpath(out, chain_folder), "role": "derivative", "sha256": derivative_sha},
+            {"name": os.path.relpath(log_out, chain_folder), "role": "log", "sha256": log_sha},
+        ]
+
     # the derivative's folder holds its own chain; the records' folder learns of it too
     try:
         for chain_folder in dict.fromkeys([out_dir, layout.records]):
-            custody.append(chain_folder, "redacted", produced, prepared.operator, key, utc_iso())
+            custody.append(chain_folder, "redacted", produced(chain_folder), prepared.operator, key, utc_iso())
     except BaseException:  # outputs their custody log does not record would not verify: none
         for path in (out, log_out):
             with contextlib.suppress(FileNotFoundError):
@@ -202,6 +224,8 @@ def publish(
         seconds=time.perf_counter() - started,
         rescaled_frames=rendered.timeline.rescaled,
         damaged_packets=report.damaged_packets,
+        listed_without_picture=report.listed_without_picture,
+        warnings=warnings_of(decisions, options.bleep_words),
         audio=audio,
         audio_as_is=rendered.writer.audio_as_is,
         dropped_streams=info.dropped_streams,

@@ -18,10 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
-from ..evidence.atomic import temp_path_for
+from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.layout import Layout
 from ..evidence.redaction_log import RegionLog
 from ..evidence.seal import utc_iso
+from ..evidence.trust import Trust
 from ..options import RedactOptions, as_recorded
 from ..review.decisions import Decisions, from_flags, load_decisions, save_decisions
 from ..speech.model import require_speech
@@ -66,7 +67,7 @@ def reusable_analysis(prepared: Prepared, options: RedactOptions) -> Analysis | 
     if not path.exists():
         return None
     try:
-        analysis = read_analysis(path, prepared.layout.original, prepared.seal.sha256)
+        analysis = read_analysis(path, prepared.layout.original, prepared.seal.sha256, prepared.trust)
     except RedactError:
         return None
     now = json.loads(json.dumps({k: v for k, v in options.as_log().items() if k in ("detect", "track")}))
@@ -109,9 +110,9 @@ def redact_file(
     reused = analysis is not None
     if analysis is None:
         made = analyze_clip(prepared, options, timer, progress)
-        analysis = read_analysis(made.path, layout.original, prepared.seal.sha256)
+        analysis = read_analysis(made.path, layout.original, prepared.seal.sha256, prepared.trust)
         progress = heartbeat(progress)  # frames counted once (in the analysis); the render keeps it alive
-    applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=False)
+    applied = chosen_decisions(prepared, analysis, decisions, options, frames, default=False)
     applied = applied.plus(spoken_decisions(prepared, options, transcribe_missing=True))
     result = _render(prepared, options, analysis, applied, started, progress, timer)
     return replace(result, analysis_reused=True) if reused else result
@@ -142,8 +143,8 @@ def render_file(
     timer = Timer()
     frames = tuple(picture_ranges)
     prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, original, frames))
-    analysis = read_analysis(layout.analysis, original, prepared.seal.sha256)
-    applied = chosen_decisions(layout, analysis, decisions, options, frames, prepared.operator, default=True)
+    analysis = read_analysis(layout.analysis, original, prepared.seal.sha256, prepared.trust)
+    applied = chosen_decisions(prepared, analysis, decisions, options, frames, default=True)
     spoken = spoken_decisions(prepared, options, transcribe_missing=False)  # before anything is saved
     if save:  # without the spoken ranges: the flags give them again (a second render would double them)
         sha = save_decisions(
@@ -155,13 +156,20 @@ def render_file(
 
 
 def chosen_decisions(
-    layout: Layout, analysis: Analysis, decisions, options: RedactOptions, frames, operator: str, default: bool
+    prepared: Prepared, analysis: Analysis, decisions, options: RedactOptions, frames, default: bool
 ) -> Decisions:
     """The decisions file given (or, with ``default``, the clip's own when there is one), with
-    what the options request on top."""
+    what the options request on top; refused when a range in the file cannot apply to the clip."""
+    layout, operator = prepared.layout, prepared.operator
     source = Path(decisions).absolute() if decisions is not None else layout.decisions
     use = decisions is not None or (default and source.exists())
-    chosen = load_decisions(source, analysis.sha256, layout.original) if use else Decisions()
+    # the clip's own decisions file is a record, held to the station's policy; a file named on the
+    # command line or in a manifest is a request, like flags: validated, its SHA-256 logged
+    trust = prepared.trust if source == layout.decisions else Trust()
+    chosen = load_decisions(source, analysis.sha256, layout.original, trust) if use else Decisions()
+    problem = chosen.outside(prepared.info.duration_s)
+    if problem:
+        raise BadInputError(f"decisions {source.name}: {problem}", layout.original, hint="review the clip again")
     flags = from_flags(
         options.keep_tracks, options.add_regions, options.mute_ranges, options.audio_redaction, frames, operator
     )
@@ -195,6 +203,7 @@ def _render(
     started_at = utc_iso()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)  # only now: a refused run leaves no empty folder
+        sweep_partials(out)  # what a killed render left: the derivative's, its log's and their spools
         regions = RegionLog(beside=out)
     except OSError as error:  # a full or unwritable output folder: not even the log's spool starts
         refused = output_refused(error, original, out_dir)

@@ -95,8 +95,9 @@ def spoken_decisions(prepared: Prepared, options: RedactOptions, transcribe_miss
     if not options.spoken:
         return Decisions()
     layout = prepared.layout
-    if layout.transcript.exists():
-        transcript = read_transcript(layout.transcript, layout.original, prepared.seal.sha256)
+    reused = layout.transcript.exists()
+    if reused:
+        transcript = read_transcript(layout.transcript, layout.original, prepared.seal.sha256, prepared.trust)
         sha = hash_file(layout.transcript)
     elif transcribe_missing:  # the words to bleep are what the model is told to listen for
         transcript, sha = transcribe_prepared(prepared, options, options.bleep_words)
@@ -107,8 +108,46 @@ def spoken_decisions(prepared: Prepared, options: RedactOptions, transcribe_miss
             hint="run `redact transcribe` on the clip first",
         )
     source = {"sha256": sha, "model": transcript.model.get("name"), "words": len(transcript.words)}
+    source.update(word_list_doubts(transcript, options.bleep_words, reused))
     audio = bleeped_ranges(transcript, options.bleep_words, options.bleep_patterns, options.bleep_margin)
     return Decisions(audio=audio, transcript=source)
+
+
+def word_list_doubts(transcript: Transcript, entries: tuple[str, ...], reused: bool) -> dict:
+    """Which word list entries (by number, never by text) the transcript says nowhere, and which
+    it was made without as hints (a transcript reused from before the words were known)."""
+    from ..speech.withhold import hint_digests, unmatched_entries
+
+    doubts = {}
+    unmatched = unmatched_entries(transcript.words, entries)
+    if unmatched:
+        doubts["unmatched_entries"] = list(unmatched)
+    told = set(transcript.settings.get("hint_words") or ())
+    not_told = [n for n, entry in enumerate(entries, start=1) if not set(hint_digests(entry)) <= told]
+    if reused and not_told:
+        doubts["not_hinted_entries"] = not_told
+    return doubts
+
+
+def warnings_of(decisions: Decisions, words: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What a person must act on in what the spoken words gave; ``words`` (the word list, as the
+    clerk typed it) names the entries, else they are named by number (as the log does)."""
+
+    def named(numbers) -> str:
+        return ", ".join(repr(words[n - 1]) if n <= len(words) else f"entry {n}" for n in numbers)
+
+    source, said = decisions.transcript, []
+    if source.get("unmatched_entries"):
+        said.append(
+            f"no word of the transcript matched {named(source['unmatched_entries'])}: nothing was bleeped for it;"
+            " it may still be audible (misheard, or spelt otherwise): listen, and add a mute range if it is said"
+        )
+    if source.get("not_hinted_entries"):
+        said.append(
+            f"the transcript was made without {named(source['not_hinted_entries'])} as a hint: names are heard right"
+            " more often when given (`redact transcribe --force --hints ...`)"
+        )
+    return tuple(said)
 
 
 def bleeped_ranges(transcript: Transcript, words, patterns, margin: float) -> tuple[AudioRange, ...]:

@@ -12,6 +12,7 @@ something in the analysis that numbered them.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.seal import utc_iso
-from ..evidence.signing import UNTRUSTED, check
+from ..evidence.trust import Trust, judge, require, station_trust
 from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
 
@@ -77,6 +78,9 @@ class Decisions:
                 raise ValueError(f"track {kept.track} is kept visible without a reason: give one")
         for region in self.regions:
             parse_regions([region.keys])  # checks every key
+        for span in (*self.pictures, *self.audio):
+            if not (math.isfinite(span.start) and math.isfinite(span.end)):
+                raise ValueError(f"a range runs {span.start:g}-{span.end:g} s: times are finite numbers of seconds")
         for picture in self.pictures:
             if not 0 <= picture.start < picture.end:
                 raise ValueError(f"picture range {picture.start:g}-{picture.end:g} s needs 0 <= start < end")
@@ -87,6 +91,17 @@ class Decisions:
                 raise ValueError(f"audio range {audio.start:g}-{audio.end:g} s needs 0 <= start < end")
             if audio.action not in AUDIO_REDACTIONS:
                 raise ValueError(f"unknown audio action {audio.action!r}; choose one of {', '.join(AUDIO_REDACTIONS)}")
+
+    def outside(self, duration_s: float | None) -> str | None:
+        """Why a range cannot apply to a clip of ``duration_s`` (it starts after the end, so it
+        would hide nothing), or None."""
+        if duration_s is None:
+            return None
+        for what, spans in (("picture range", self.pictures), ("audio range", self.audio)):
+            for span in spans:
+                if span.start >= duration_s:
+                    return f"{what} {span.start:g}-{span.end:g} s starts after the clip ends ({duration_s:.2f} s)"
+        return None
 
     @property
     def empty(self) -> bool:
@@ -141,6 +156,13 @@ def from_flags(
     )
 
 
+def track_id(value) -> int:
+    """A track id as a decisions file may hold it: an integer (or its digits), nothing else."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ValueError(f"track ids are whole numbers (got {str(value)[:40]!r})")
+    return int(value)
+
+
 def from_document(document: dict) -> Decisions:
     """Decisions from their JSON; ``ValueError`` says what is wrong."""
     if document.get("format") != DECISIONS_FORMAT:
@@ -148,7 +170,7 @@ def from_document(document: dict) -> Decisions:
     try:
         return Decisions(
             keep=tuple(
-                KeptTrack(int(k["track"]), str(k.get("reason", "")), str(k.get("reviewer", "")))
+                KeptTrack(track_id(k["track"]), str(k.get("reason", "")), str(k.get("reviewer", "")))
                 for k in document.get("keep_tracks", [])
             ),
             regions=tuple(
@@ -166,27 +188,34 @@ def from_document(document: dict) -> Decisions:
             reviewer=document.get("reviewer"),
             updated_at=document.get("updated_at"),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"incomplete entry ({exc})") from exc
+    except OverflowError as exc:
+        raise ValueError(f"a number out of range ({exc})") from exc
 
 
-def load_decisions(path: Path, analysis_sha256: str, original: Path) -> Decisions:
-    """The decisions at ``path``; refused when altered after signing (exit 3) or written for
-    another analysis than ``analysis_sha256`` (exit 2)."""
+def load_decisions(path: Path, analysis_sha256: str, original: Path, trust: Trust | None = None) -> Decisions:
+    """The decisions at ``path``; refused when altered after signing or not signed as ``trust``
+    (default: this station's policy) requires (exit 3), or written for another analysis than
+    ``analysis_sha256`` or not valid (exit 2)."""
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise BadInputError(f"no decisions file {path}", original) from exc
-    except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path.name} is not readable JSON ({exc})", original) from exc
-    status, detail = check(document) if isinstance(document, dict) else ("invalid", "not a JSON object")
-    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BadInputError(f"{path.name} is not readable JSON ({str(exc)[:200]})", original) from exc
+    if not isinstance(document, dict):
+        raise BadInputError(f"{path.name} is not a decisions file (not a JSON object)", original)
+    trust = trust or station_trust().for_folder(path.parent)
+    verdict = judge(document, trust)
+    hint = "review the clip again, or restore the decisions file as saved"
+    if verdict.status == "altered":
         raise SealMismatchError(
-            f"decisions {path.name} were altered after they were saved ({detail})",
-            original,
-            hint="review the clip again, or restore the decisions file as saved",
+            f"decisions {path.name} were altered after they were saved ({verdict.reason})", original, hint=hint
         )
-    named = document.get("analysis", {}).get("sha256")
+    require(document, trust, f"decisions {path.name}", original, hint=hint)
+    analysis = document.get("analysis")
+    named = analysis.get("sha256") if isinstance(analysis, dict) else None
     if named != analysis_sha256:
         raise BadInputError(
             f"decisions {path.name} were made for another analysis of this clip (its track ids mean other things)",

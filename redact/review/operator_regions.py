@@ -16,6 +16,7 @@ negative track id (-1 for the first region, -2 for the second...), apart from th
 
 from __future__ import annotations
 
+import math
 import re
 from itertools import pairwise
 
@@ -60,6 +61,9 @@ def check_region(region: OperatorRegion) -> None:
     """Raise ``ValueError`` unless every key is a proper box and the keys run forward in time."""
     if not region:
         raise ValueError("a region needs at least one TIME@X0,Y0,X1,Y1 key")
+    for key in region:
+        if len(key) != 6 or not all(math.isfinite(v) for v in key):
+            raise ValueError(f"region key {list(key)!r} is not six finite numbers (start, end, x0, y0, x1, y1)")
     for start, end, x0, y0, x1, y1 in region:
         if len(region) == 1 and not start < end:
             raise ValueError(f"region {start:g}-{end:g} s: a still region needs START-END with START < END")

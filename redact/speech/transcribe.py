@@ -37,7 +37,7 @@ def model_record(model: SpeechModel = WHISPER_TINY_EN) -> dict:
 def transcribe(audio: SpeechAudio | None, threads: int | None = None, hints: str | None = None) -> Transcript:
     """The words said in ``audio`` (None, or silence: no words), on the clip's clock. ``hints``:
     words the model is told it may hear (faster-whisper's ``hotwords``), recorded in the settings
-    by count only."""
+    by count and by a digest of each word, so a later bleep can tell whether its words were hints."""
     from .audio import RATE
 
     record, started = model_record(), time.perf_counter()
@@ -60,7 +60,11 @@ def transcribe(audio: SpeechAudio | None, threads: int | None = None, hints: str
     from faster_whisper import WhisperModel
 
     device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    settings = {**SETTINGS, "device": device, **({"hints": len(hints.split(";"))} if hints else {})}
+    from .withhold import hint_digests
+
+    entries = [h for h in hints.split(";") if h.strip()] if hints else []
+    told = sorted({digest for entry in entries for digest in hint_digests(entry)})
+    settings = {**SETTINGS, "device": device, **({"hints": len(entries), "hint_words": told} if entries else {})}
     model = WhisperModel(
         str(locate_speech_model()),
         device=device,

@@ -19,7 +19,7 @@ from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.hashing import hash_file
 from ..evidence.seal import utc_iso
-from ..evidence.signing import UNTRUSTED, check
+from ..evidence.trust import Trust, judge, require, require_recorded, station_trust
 from .transcript import Transcript
 
 TRANSCRIPT_FORMAT = "redact.transcript/1"
@@ -45,7 +45,7 @@ def write_transcript(
     )
 
 
-def read_transcript(path: Path, original: Path, original_sha256: str) -> Transcript:
+def read_transcript(path: Path, original: Path, original_sha256: str, trust: Trust | None = None) -> Transcript:
     """The transcript at ``path``; refused when altered after it was written (exit 3) or made
     from other bytes than the sealed original's (exit 2)."""
     try:
@@ -58,21 +58,16 @@ def read_transcript(path: Path, original: Path, original_sha256: str) -> Transcr
         raise BadInputError(f"{path.name} is not a readable transcript ({exc})", original) from exc
     if not isinstance(document, dict) or document.get("format") != TRANSCRIPT_FORMAT:
         raise BadInputError(f"{path.name} is not a transcript", original)
-    status, detail = check(document)
-    if status == "invalid" and not (detail or "").endswith(UNTRUSTED):
+    trust = trust or station_trust().for_folder(path.parent)
+    verdict = judge(document, trust)
+    hint = "transcribe the clip again (`redact transcribe --force`)"
+    if verdict.status == "altered":
         raise SealMismatchError(
-            f"transcript {path.name} was altered after it was written ({detail})",
-            original,
-            hint="transcribe the clip again (`redact transcribe --force`)",
+            f"transcript {path.name} was altered after it was written ({verdict.reason})", original, hint=hint
         )
-    if status == "unsigned" and not custody.has_event(
-        custody.read_chain(path.parent).entries, "transcribed", hash_file(path)
-    ):  # no signature to check it by: the custody log's hash of it is what it must match
-        raise SealMismatchError(
-            f"transcript {path.name} is not the one the custody log records (changed after it was written?)",
-            original,
-            hint="transcribe the clip again (`redact transcribe --force`)",
-        )
+    require(document, trust, f"transcript {path.name}", original, hint=hint)
+    if verdict.status == "unsigned":  # nothing to check it by but the hash its custody entry recorded
+        require_recorded(path, "transcribed", hash_file(path), original, hint)
     if document.get("original", {}).get("sha256") != original_sha256:
         raise BadInputError(
             f"transcript {path.name} was made from another file than this original",

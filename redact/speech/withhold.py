@@ -10,6 +10,7 @@ numbers said digit by digit count as digits. A range says why it is bleeped, nev
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -111,6 +112,24 @@ def withheld_ranges(
         key=lambda r: (r.start, r.end),
     )
     return merged(ranges)
+
+
+def unmatched_entries(words: Sequence[Word], entries: Sequence[str]) -> tuple[int, ...]:
+    """The numbers (from 1) of the word list's entries the transcript says nowhere: each is a
+    name that may still be audible, misheard by the model, or misspelt by the clerk."""
+    said = [as_digits(normal(w.text)) for w in words]
+    return tuple(
+        number
+        for number, entry in enumerate(entries, start=1)
+        if not phrase_spans(said, "".join(as_digits(normal(part)) for part in entry.split()))
+    )
+
+
+def hint_digests(entry: str) -> list[str]:
+    """How the words of a hint given to the model are recorded: each compared as the word list
+    compares it, then hashed (a transcript says that the name was a hint, never which)."""
+    keys = [as_digits(normal(part)) for part in entry.split()]
+    return [hashlib.sha256(key.encode()).hexdigest()[:16] for key in keys if key]
 
 
 def merged(ranges: list[Withheld]) -> list[Withheld]:

@@ -99,7 +99,7 @@ def test_a_killed_worker_fails_the_job_with_a_clear_message(sample_copy):
     assert proc.returncode == 8, stderr
     assert "detection worker" in stderr and "exited with code -9" in stderr
     names = sorted(p.name for p in sample_copy.parent.iterdir())
-    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
+    assert names == ["custody.head.json", "custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
     assert hash_file(sample_copy) == before
     time.sleep(0.5)
     assert not [pid for pid in workers if alive(pid)], "workers outlived the failed job"
@@ -114,7 +114,7 @@ def test_a_hung_worker_fails_the_job_instead_of_waiting_forever(sample_copy):
     assert proc.returncode == 8, stderr
     assert "did not answer within 3 s while detecting" in stderr
     names = sorted(p.name for p in sample_copy.parent.iterdir())
-    assert names == ["custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
+    assert names == ["custody.head.json", "custody.jsonl", "two_faces_720p.mp4", "two_faces_720p.mp4.seal.json"]
     assert hash_file(sample_copy) == before
     time.sleep(0.5)
     assert not [pid for pid in workers if alive(pid)], "a stopped worker outlived the failed job"

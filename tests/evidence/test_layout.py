@@ -165,6 +165,7 @@ def test_a_read_only_store_is_redacted_into_a_case_folder(tmp_path, evidence_sto
         "clip.mp4.redacted.json",
         "clip.mp4.redacted.mp4",
         "clip.mp4.seal.json",
+        "custody.head.json",
         "custody.jsonl",
     ]
     seal = json.loads((case / "clip.mp4.seal.json").read_text())

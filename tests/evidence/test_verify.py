@@ -66,8 +66,11 @@ def test_untouched_case_verifies(case):
     code, report = run_verify(case)
     assert code == 0 and report["ok"]
     kinds = sorted(f["kind"] for f in report["findings"])
-    assert kinds == ["analysis", "analysis", "custody", "derivative", "derivative", "original", "original"]
-    assert all(f["signer"] and f["signer"].startswith("ed25519:") for f in report["findings"])
+    assert kinds == ["analysis", "analysis", "custody", "derivative", "derivative", "original", "original", "trust"]
+    assert all(f["signer"] and f["signer"].startswith("ed25519:") for f in report["findings"] if f["kind"] != "trust")
+    # this machine has no key: it says whose key it held the folder to, for a person to compare
+    (trust,) = [f for f in report["findings"] if f["kind"] == "trust"]
+    assert trust["status"] == "warn" and "compare it with the station's published fingerprint" in trust["detail"]
 
 
 def test_flipped_byte_in_original(case):
@@ -152,7 +155,10 @@ def test_only_trusted_keys_are_accepted(case, signed_case, tmp_path):
     other = keys.create(tmp_path / "other")
     (tmp_path / "other.pub").write_bytes(keys.public_pem(other.public))
     code, report = run_verify("--trust", tmp_path / "other.pub", case)
-    assert code == 1 and all("not a trusted key" in d for _, d in failures(report))
+    # every record says why; the original and derivative are judged by the custody log, which fails too
+    assert code == 1 and all(
+        "not a trusted key" in d or "though the custody log itself fails its checks" in d for _, d in failures(report)
+    ), failures(report)
     station_pub = signed_case.parent / "keys" / "station.pub"  # the public key alone verifies
     assert run_verify("--trust", station_pub, case)[0] == 0
 
@@ -177,13 +183,14 @@ def test_folder_tree_with_good_and_bad_cases(case, signed_case, tmp_path):
     assert len(good) == 7 and all(f["status"] == "ok" for f in good)
 
 
-def test_changed_original_is_logged_as_verification_failed(case):
+def test_changed_original_is_logged_as_verification_failed(case, signed_case):
     data = bytearray(writable(case / "a.mp4").read_bytes())
     data[50] ^= 1
     (case / "a.mp4").write_bytes(bytes(data))
     proc = subprocess.run(
         [sys.executable, "-m", "redact", "run", "-q", *ONE_MODEL_FLAGS, "--force", str(case / "a.mp4")],
         capture_output=True,
+        env={**os.environ, "REDACT_KEY_DIR": str(signed_case.parent / "keys")},
     )
     assert proc.returncode == 3
     last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])

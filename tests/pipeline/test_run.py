@@ -273,6 +273,7 @@ def test_failure_mid_encode_leaves_no_partial_output(tmp_path, monkeypatch):
         "c.mp4",
         "c.mp4.analysis.json",
         "c.mp4.seal.json",
+        "custody.head.json",
         "custody.jsonl",
     ]
 

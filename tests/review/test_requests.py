@@ -174,7 +174,12 @@ def test_output_folder_gets_the_derivative_and_verifies(tmp_path):
     clip = half_size_sample(originals, frames=10)
     result = redact_file(clip, QUIET, output_dir=out)
     assert result.derivative == out / "half.mp4.redacted.mp4" and result.log == out / "half.mp4.redacted.json"
-    assert sorted(p.name for p in out.iterdir()) == ["custody.jsonl", "half.mp4.redacted.json", "half.mp4.redacted.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "custody.head.json",
+        "custody.jsonl",
+        "half.mp4.redacted.json",
+        "half.mp4.redacted.mp4",
+    ]
     assert not derivative_path(clip).exists()
     findings = verify_paths([out, originals])
     assert findings and all(f.status != "fail" for f in findings), [f for f in findings if f.status == "fail"]

@@ -299,3 +299,26 @@ def test_a_second_review_of_the_same_folder_offers_the_render_made_before_and_it
         assert browser.get("/api/clips").status_code == 200  # the first review's cookie still works
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"audio": [{"start": 0.1, "end": Infinity, "action": "mute", "reason": "x"}]}',
+        b'{"redact_pictures": [{"start": 0.1, "end": 1e309, "style": "solid", "reason": "x"}]}',
+        b'{"keep_tracks": [{"track": 1e400, "reason": "x"}]}',
+        b'{"audio": [{"start": 99, "end": 100, "action": "mute", "reason": "after the end"}]}',
+    ],
+    ids=["Infinity", "1e309", "track 1e400", "after the end"],
+)
+def test_decisions_that_cannot_apply_are_refused_and_nothing_is_saved(server, browser, body):
+    """A range to infinity once answered 500 after saving the signed file, and bricked the clip:
+    the page and every render failed on it until it was deleted by hand."""
+    decisions = server.review.sessions["interview.mov"].layout.decisions if server.review.sessions else None
+    before = decisions.read_bytes() if decisions is not None and decisions.exists() else None
+    headers = {**writes(server), "content-type": "application/json"}
+    answer = browser.put(f"{CLIP}/decisions", content=body, headers=headers)
+    assert answer.status_code == 400, answer.text
+    decisions = server.review.sessions["interview.mov"].layout.decisions
+    assert (decisions.read_bytes() if decisions.exists() else None) == before
+    assert browser.get(f"{CLIP}/decisions").status_code == 200  # the clip still opens

@@ -262,3 +262,24 @@ def test_a_second_audio_stream_is_said_not_to_be_transcribed(tmp_path):
     done = redact("transcribe", "-q", clip)
     assert done.returncode == 0 and "only the first of 2 audio streams was transcribed" in done.stdout
     assert json.loads(Path(f"{clip}.transcript.json").read_text())["other_audio_streams"] == 1
+
+
+def test_a_word_not_found_or_not_given_as_a_hint_is_a_warning_a_clerk_cannot_miss(tmp_path):
+    """A word list entry the transcript says nowhere bleeps nothing: that once said OK. Now the
+    run exits 10 with a warning per entry (named on the terminal, by number in the log), and a
+    transcript reused from before the words were known says it was made without them as hints."""
+    clip = tmp_path / SPOKEN.name
+    shutil.copyfile(SPOKEN, clip)
+    assert redact("analyze", "-q", *ONE_MODEL_FLAGS, clip).returncode == 0
+    assert redact("transcribe", "-q", clip).returncode == 0  # no hints
+    done = redact("render", "-q", "--bleep-words", "Martinez; Kowalski", clip)
+    assert done.returncode == 10, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("redact: warning:")]
+    assert len(warnings) == 2, done.stderr
+    assert "matched 'Kowalski'" in warnings[0] and "Martinez" not in warnings[0]
+    assert "without 'Martinez', 'Kowalski' as a hint" in warnings[1]
+    log = json.loads(Path(f"{clip}.redacted.json").read_text())
+    assert log["transcript"]["unmatched_entries"] == [2] and log["transcript"]["not_hinted_entries"] == [1, 2]
+    assert "Kowalski" not in json.dumps(log) and "entry 2" in log["warnings"][0]
+    assert Path(f"{clip}.redacted.mp4").exists()  # the derivative is made: Martinez is bleeped
+    assert [a["reason"] for a in log["decisions"]["audio"]] == ["spoken: word list entry 1"]

@@ -108,3 +108,10 @@ def test_what_people_say_and_the_model_writes_in_other_ways_is_still_found(said,
 
 def said_by(found, ws):
     return [text for _, text in said(found, ws)]
+
+
+def test_entries_the_transcript_says_nowhere_are_named_by_number():
+    from redact.speech.withhold import unmatched_entries
+
+    ws = words("the witness is Margaret Kowalski and she saw 0 1 7 3")
+    assert unmatched_entries(ws, ["Margaret Kowalski", "Müller", "kowalsky", "0173"]) == (2,)

@@ -10,6 +10,7 @@ is shown only after the reviewer switches it on, which the custody log records.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -62,9 +63,9 @@ class ClipSession:
         self.layout = Layout(original, case_dir)
         self.original = self.layout.original
         prepared = prepare(self.layout, options, Timer())  # verifies the seal (custody "verified")
-        self.info, self.key, self.seal = prepared.info, prepared.key, prepared.seal
+        self.info, self.key, self.seal, self.trust = prepared.info, prepared.key, prepared.seal, prepared.trust
         self.reviewer = reviewer or prepared.operator
-        self.analysis = read_analysis(self.layout.analysis, self.original, prepared.seal.sha256)
+        self.analysis = read_analysis(self.layout.analysis, self.original, prepared.seal.sha256, self.trust)
         self.options = replace(analysed_options(options, self.analysis), operator=self.reviewer)
         self.stamps = [tuple(s) for s in self.analysis.timestamps()]
         base, start = self.info.time_base, self.info.start_s
@@ -78,7 +79,7 @@ class ClipSession:
         self.twin_of = twin_tracks(sorted(self.found.items()), upright, self.turned_only)
         self.lock = threading.Lock()  # decisions and the original switch
         self.decisions = (
-            load_decisions(self.layout.decisions, self.analysis.sha256, self.original)
+            load_decisions(self.layout.decisions, self.analysis.sha256, self.original, self.trust)
             if self.layout.decisions.exists()
             else Decisions()
         )
@@ -247,7 +248,8 @@ class ClipSession:
         the second with how long the original was shown."""
         with self.lock:
             if on != self.view_original:
-                files = [{"name": self.original.name, "role": "original", "sha256": self.seal.sha256}]
+                name = os.path.relpath(self.original, self.layout.records)
+                files = [{"name": name, "role": "original", "sha256": self.seal.sha256}]
                 if on:
                     detail = f"unredacted original shown in the review page to {self.reviewer}"
                     self.original_since = time.monotonic()
@@ -273,7 +275,9 @@ class ClipSession:
         missing = sorted(set(decisions.kept_ids) - set(self.tracks))
         if missing:
             raise ValueError(f"no track {', '.join(map(str, missing))} in the analysis")
-        problem = check_fits(decisions.region_keys, self.info.rotation, self.info.width, self.info.height, None)
+        problem = check_fits(
+            decisions.region_keys, self.info.rotation, self.info.width, self.info.height, self.info.duration_s
+        ) or decisions.outside(self.info.duration_s)
         if problem:
             raise ValueError(problem)
         with self.lock:
@@ -291,7 +295,7 @@ class ClipSession:
                 self.key,
                 self.reviewer,
             )
-            self.decisions = load_decisions(self.layout.decisions, self.analysis.sha256, self.original)
+            self.decisions = load_decisions(self.layout.decisions, self.analysis.sha256, self.original, self.trust)
             self.version += 1
             return self.decisions_json()
 

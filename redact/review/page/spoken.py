@@ -73,7 +73,9 @@ class SpokenWords:
         try:
             if self.current() is None:
                 session = self.session
-                prepared = Prepared(session.layout, session.seal, session.info, session.key, session.reviewer)
+                prepared = Prepared(
+                    session.layout, session.seal, session.info, session.key, session.reviewer, session.trust
+                )
                 made, _ = transcribe_prepared(prepared, session.options, hints)
                 with self.lock:
                     self.transcript = made

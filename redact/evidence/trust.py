@@ -1,0 +1,222 @@
+"""The station's trust policy: which signatures make a record (seal, analysis, decisions,
+transcript, log, custody line) one this station may act on.
+
+An attacker who can write to the evidence folder but holds no key can still write files that
+say "unsigned", or sign them with a key of his own. So the question is never "is this record
+signed?" but "is it signed by a key we trust?":
+
+- A station with a key (``station.pub`` in the key folder), or with other stations' public keys
+  in its trust list (``trusted-keys.pem`` there: ``redact keys trust``), trusts those keys only.
+  Every record it reads must carry a valid signature by one of them; an unsigned record, or one
+  signed by a stranger, is refused (exit 3) and fails ``redact verify``.
+- A station with neither trusts nothing by itself. A folder whose custody log is signed is held
+  to the key that signed its first entry (a keyless machine cannot tell that key from a forger's:
+  verify says so, and ``--trust`` or a trust list settles it); a wholly unsigned folder is taken as
+  unsigned, with a warning everywhere, never as verified.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from ..errors import SealMismatchError
+from . import keys
+from .signing import check
+
+TRUST_LIST_NAME = "trusted-keys.pem"  # in the key folder: other stations' public keys, PEM, one after another
+
+
+@dataclass(frozen=True)
+class Trust:
+    """``anchors``: fingerprints of the keys trusted (empty: any valid signature); ``required``:
+    unsigned records are refused; ``origin``: where the anchors came from (``station``: this
+    station's key and trust list, ``given``: named on the command line, ``folder``: the key that
+    signed the folder's first custody entry, ``none``: nothing, an unsigned station)."""
+
+    anchors: frozenset[str] = frozenset()
+    required: bool = False
+    origin: str = "none"
+
+    def for_folder(self, folder: Path) -> Trust:
+        """What this station holds ``folder``'s records to: its own anchors when it has any,
+        else the key that signed the folder's custody log (once a folder holds signed records,
+        unsigned ones are refused there)."""
+        if self.origin in ("station", "given"):
+            return self
+        signer = first_custody_signer(folder)
+        if signer is None:
+            return self
+        return Trust(frozenset({signer}), True, "folder")
+
+    def describe(self) -> str:
+        keys_ = ", ".join(sorted(self.anchors)) or "none"
+        return {
+            "station": f"records must be signed by this station's trusted keys ({keys_})",
+            "given": f"records must be signed by the keys given ({keys_})",
+            "folder": (
+                f"this machine trusts no key: records are held to the key that signed the folder's custody log"
+                f" ({keys_}); compare it with the station's published fingerprint"
+            ),
+            "none": "no station key and nothing signed: records are unsigned, protected by hashes only",
+        }[self.origin]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy says of one record: ``signed`` (by a trusted key), ``unsigned``,
+    ``untrusted`` (a valid signature by another key) or ``altered`` (a signature that does not
+    match its content)."""
+
+    status: str
+    signer: str | None = None
+    reason: str = ""
+
+    def acceptable(self, trust: Trust) -> bool:
+        return self.status == "signed" or (self.status == "unsigned" and not trust.required)
+
+
+def judge(document: dict, trust: Trust, digest: bytes | None = None) -> Verdict:
+    """The verdict on ``document``'s signature under ``trust`` (``digest``: as ``signing.check``)."""
+    if not isinstance(document, dict):
+        return Verdict("altered", None, "not a JSON object")
+    if "signature" not in document:
+        return Verdict("unsigned", None, "it has no signature")
+    status, detail = check(document, None, digest)
+    if status == "invalid":
+        return Verdict("altered", None, detail or "")
+    if status == "unsigned":
+        return Verdict("unsigned", None, "it is marked unsigned")
+    if trust.anchors and detail not in trust.anchors:
+        return Verdict("untrusted", detail, f"it is signed by {detail}, not a trusted key")
+    return Verdict("signed", detail, "")
+
+
+def refusal(verdict: Verdict, trust: Trust) -> str | None:
+    """Why a record with this verdict may not be acted on, or None when it may."""
+    if verdict.status == "altered":
+        return f"its signature does not match its content ({verdict.reason})"
+    if verdict.acceptable(trust):
+        return None
+    if verdict.status == "unsigned":
+        where = "this station signs what it writes" if trust.origin == "station" else "its folder's records are signed"
+        return f"{verdict.reason}, and {where}: a record without a trusted signature may be forged"
+    return verdict.reason
+
+
+class UntrustedRecordError(SealMismatchError):
+    """A record is unsigned where signatures are required, or signed by a key not trusted."""
+
+
+TRUST_HINT = (
+    "do not use it: restore the record as it was written, or redo the step on this station;"
+    " if another station signed it, trust that station's key with `redact keys trust STATION.pub`"
+)
+
+
+def require(
+    document: dict, trust: Trust, what: str, original: Path, digest: bytes | None = None, hint: str | None = None
+) -> str | None:
+    """The signer of ``document`` when ``trust`` lets this station act on it; otherwise
+    ``UntrustedRecordError`` (exit 3). ``what`` names the record ("analysis clip.mp4.analysis.json")."""
+    verdict = judge(document, trust, digest)
+    problem = refusal(verdict, trust)
+    if problem is not None:
+        raise UntrustedRecordError(f"{what} is refused: {problem}", original, hint=hint or TRUST_HINT)
+    return verdict.signer
+
+
+def require_recorded(path: Path, event: str, sha256: str, original: Path, hint: str) -> None:
+    """An unsigned record has no signature to prove it unchanged: the custody log's entry for it
+    (``event``, naming its SHA-256) must, or it is refused (exit 3)."""
+    from .custody import has_event, read_chain
+
+    if not has_event(read_chain(path.parent).entries, event, sha256):
+        raise UntrustedRecordError(
+            f"{path.name} is unsigned and not the one the custody log records (changed after it was written?)",
+            original,
+            hint=hint,
+        )
+
+
+def read_trust_list(path: Path) -> set[str]:
+    """Fingerprints of the PEM public keys in ``path`` (several may follow one another)."""
+    found = set()
+    for block in pem_blocks(path.read_bytes()):
+        try:
+            found.add(keys.fingerprint(keys.raw_public(load_pem_public_key(block))))
+        except (ValueError, TypeError) as exc:
+            raise keys.KeyError_(f"{path.name} holds something that is not a public key ({exc})", path) from exc
+    return found
+
+
+def add_to_trust_list(pem_file: Path, folder: Path | None = None) -> set[str]:
+    """Add the public key(s) in ``pem_file`` to this station's trust list; their fingerprints.
+    Records they signed are then accepted here like the station's own."""
+    folder = folder or keys.key_dir()
+    try:
+        found = read_trust_list(pem_file)
+    except OSError as exc:
+        raise keys.KeyError_(f"cannot read {pem_file} ({exc.strerror})", pem_file) from exc
+    if not found:
+        raise keys.KeyError_("no public key in this file (want PEM, as `redact keys show --pem` prints)", pem_file)
+    listed = folder / TRUST_LIST_NAME
+    known = read_trust_list(listed) if listed.exists() else set()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(listed, "ab") as f:
+        for block in pem_blocks(pem_file.read_bytes()):
+            if keys.fingerprint(keys.raw_public(load_pem_public_key(block))) not in known:
+                f.write(block + b"\n")
+    return found
+
+
+def pem_blocks(text: bytes) -> list[bytes]:
+    marker = b"-----END PUBLIC KEY-----"
+    return [(block + marker).strip() for block in text.split(marker) if b"-----BEGIN" in block]
+
+
+def station_trust(folder: Path | None = None) -> Trust:
+    """This station's policy, from its key folder: its own key and its trust list."""
+    folder = folder or keys.key_dir()
+    anchors: set[str] = set()
+    public = folder / keys.PUBLIC_NAME
+    if public.exists():
+        anchors |= read_trust_list(public)
+    elif (folder / keys.PRIVATE_NAME).exists():
+        key = keys.load(folder)
+        if key is not None:
+            anchors.add(key.fingerprint)
+    listed = folder / TRUST_LIST_NAME
+    if listed.exists():
+        anchors |= read_trust_list(listed)
+    return Trust(frozenset(anchors), True, "station") if anchors else Trust()
+
+
+def given_trust(pem_files: list[Path]) -> Trust:
+    """The keys named on the command line (``--trust``), and nothing else."""
+    anchors: set[str] = set()
+    for path in pem_files:
+        anchors |= read_trust_list(path)
+    return Trust(frozenset(anchors), True, "given")
+
+
+def first_custody_signer(folder: Path) -> str | None:
+    """The fingerprint of the first validly signed entry of ``folder``'s custody log."""
+    from .custody import custody_path
+
+    path = custody_path(folder)
+    if not path.exists():
+        return None
+    with open(path, "rb") as f:
+        for line in f:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            status, detail = check(entry) if isinstance(entry, dict) else ("invalid", None)
+            if status == "signed":
+                return detail
+    return None
