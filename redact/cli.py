@@ -359,6 +359,14 @@ OperatorFlag = Annotated[
     str | None, typer.Option(metavar="NAME", help="Name recorded in seal and log (default: OS user).")
 ]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")]
+ReasonFlag = Annotated[
+    str | None,
+    typer.Option(
+        metavar="TEXT",
+        help="Why --keep-tracks, --add-regions, --mute-ranges and --redact-frames are asked for, as the log and"
+        " court report record it (required with --keep-tracks).",
+    ),
+]
 
 
 @app.command()
@@ -394,6 +402,7 @@ def run(
     bleep_margin: BleepMarginFlag = None,
     keep_tracks: KeepTracksFlag = None,
     add_regions: AddRegionsFlag = None,
+    reason: ReasonFlag = None,
     force: ForceFlag = False,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
@@ -411,6 +420,7 @@ def run(
         mute=mute,
         force=force,
         operator=operator,
+        reason=reason_for(keep_tracks, reason),
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
@@ -567,6 +577,7 @@ def render(
             help="Save what is applied (decisions file and flags) as FILE.decisions.json, signed, for the next render.",
         ),
     ] = False,
+    reason: ReasonFlag = None,
     force: ForceFlag = False,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
@@ -583,6 +594,7 @@ def render(
         mute=mute,
         force=force,
         operator=operator,
+        reason=reason_for(keep_tracks, reason),
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
@@ -729,6 +741,19 @@ def clip_options(
     parsers = {"mute_ranges": parse_ranges, "keep_tracks": parse_tracks, "add_regions": parse_regions}
     request = {name: parsed(flags[name], parsers[name], value) for name, value in requests.items()}
     return options_or_exit(preset, overrides, **run, **request)
+
+
+def reason_for(keep_tracks: str | None, reason: str | None) -> str | None:
+    """``--reason``, required when faces are left visible: a face unmasked without a recorded
+    reason is what a court asks about first."""
+    if keep_tracks and not (reason or "").strip():
+        typer.echo(
+            "redact: error: --keep-tracks needs --reason: why these tracks stay visible (the log and court"
+            ' report record it), e.g. --reason "subject of the request"',
+            err=True,
+        )
+        raise typer.Exit(2)
+    return reason.strip() if reason else None
 
 
 def say_if_unsigned() -> None:

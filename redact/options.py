@@ -156,6 +156,7 @@ class RedactOptions:
     preset: str | None = None  # the pipelines/ preset these options came from, for the log
     workers: int | None = None  # detection processes (and codec threads); None: every core
     keep_tracks: tuple[int, ...] = ()  # track ids left unmasked on request (ids from an earlier log)
+    reason: str | None = None  # why the requests above are made, as the log and court report record it
     mute_ranges: tuple[tuple[float, float], ...] = ()  # audio redacted in these (start_s, end_s)
     audio_redaction: str = "mute"  # how mute_ranges are redacted: "mute" (silence) or "bleep" (1 kHz tone)
     add_regions: tuple[OperatorRegion, ...] = ()  # masked by hand, beside what is detected

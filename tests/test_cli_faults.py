@@ -76,6 +76,9 @@ def test_a_region_partly_outside_is_clamped_to_the_edge_and_one_wholly_outside_r
 def test_keep_tracks_needs_the_earlier_log_and_ids_it_holds_and_refuses_before_sealing(tmp_path):
     clip = half_size_sample(tmp_path, frames=12)  # two faces
     flags = ["run", "-q", "--workers", "0", "--kinds", "face"]
+    without_reason = redact(*flags, "--keep-tracks", "99", str(clip))
+    assert without_reason.returncode == 2 and "--keep-tracks needs --reason" in without_reason.stderr
+    flags += ["--reason", "subject of request 17"]
     without_log = redact(*flags, "--keep-tracks", "99", str(clip))
     assert without_log.returncode == 2, without_log.stderr
     assert "earlier log" in without_log.stderr and log_path(clip).name in without_log.stderr
@@ -100,6 +103,7 @@ def test_keep_tracks_needs_the_earlier_log_and_ids_it_holds_and_refuses_before_s
     log = json.loads(log_path(clip).read_text())
     assert log["parameters"]["keep_tracks"] == faces[:2]
     assert set(log["derivative"]["kept_tracks"]) == {str(faces[0]), str(faces[1])}
+    assert {k["reason"] for k in log["decisions"]["keep_tracks"]} == {"subject of request 17 (--keep-tracks)"}
 
 
 def test_a_batch_rows_keep_tracks_go_through_the_same_check(tmp_path):
@@ -108,6 +112,9 @@ def test_a_batch_rows_keep_tracks_go_through_the_same_check(tmp_path):
     clip = write_clip(src / "c0.mp4", count=8)
     manifest = tmp_path / "request.csv"
     manifest.write_text("path,keep_tracks\noriginals/c0.mp4,3 7\n")
+    with pytest.raises(BadInputError, match="keep_tracks needs a reason"):
+        run_batch(manifest, BatchSettings(preset="fast", quiet=True, workers=0))
+    manifest.write_text("path,keep_tracks,reason\noriginals/c0.mp4,3 7,the officer on duty\n")
     result = run_batch(manifest, BatchSettings(preset="fast", quiet=True, workers=0))
     assert (result.done, result.failed, result.exit_code) == (0, 1, 2), result.failures
     assert "track ids to keep (3 7)" in result.failures[0][1] and "earlier log" in result.failures[0][1]

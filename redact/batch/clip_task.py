@@ -45,6 +45,7 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
         workers=defaults.get("workers"),
         mute=bool(defaults.get("mute")),
         keep_tracks=job.keep_tracks,
+        reason=job.reason,
         mute_ranges=job.mute_ranges,
         add_regions=job.add_regions,
         audio_redaction=job.audio_redaction or "mute",
@@ -121,7 +122,12 @@ def expected_decisions(job: Job, margin: float = MARGIN_S) -> dict | None:
         except (OSError, ValueError, AttributeError):
             return None
     flags = from_flags(
-        job.keep_tracks, job.add_regions, job.mute_ranges, job.audio_redaction or "mute", job.picture_ranges
+        job.keep_tracks,
+        job.add_regions,
+        job.mute_ranges,
+        job.audio_redaction or "mute",
+        job.picture_ranges,
+        reason=job.reason,
     )
     if job.bleep_words or job.bleep_patterns:
         spoken = spoken_from_transcript(job, margin)

@@ -7,7 +7,8 @@ A manifest row names a clip and, optionally, how the request wants it: ``preset`
 ``redact_frames`` (ranges of whole pictures blacked out, as ``mute``), ``bleep_words`` (words and
 phrases bleeped wherever they are said, ``"Daniel Martinez; 221B"``), ``bleep_patterns`` (spoken
 numbers, dates, e-mail addresses: ``"numbers,dates"``), ``decisions`` (a review's decisions file,
-relative to the manifest) and ``output`` (folder for the derivative). The
+relative to the manifest), ``reason`` (why the row's requests are made, as the log and court
+report record it: required with ``keep_tracks``) and ``output`` (folder for the derivative). The
 whole manifest is checked before anything runs, and every bad row is reported at once.
 """
 
@@ -42,6 +43,7 @@ COLUMNS = (
     "audio_redaction",
     "bleep_words",
     "bleep_patterns",
+    "reason",
 )
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
 VIDEO_SUFFIXES |= {".3gp", ".flv", ".asf", ".mxf", ".dav", ".h264", ".264", ".vob", ".ogv", ".gif"}
@@ -68,6 +70,7 @@ class Job:
     audio_redaction: str | None = None  # how mute_ranges are redacted (None: mute)
     bleep_words: tuple[str, ...] = field(default=(), repr=False)  # spoken words bleeped (personal data)
     bleep_patterns: tuple[str, ...] = ()  # of speech.withhold.PATTERNS
+    reason: str | None = None  # why the row's requests are made
 
     @property
     def key(self) -> str:
@@ -98,6 +101,7 @@ class Job:
             audio_redaction=data.get("audio_redaction"),
             bleep_words=tuple(data.get("bleep_words") or ()),
             bleep_patterns=tuple(data.get("bleep_patterns") or ()),
+            reason=data.get("reason"),
         )
 
 
@@ -280,6 +284,9 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         except ValueError as exc:
             bad.append(f"keep_tracks: {exc}")
             tracks = ()
+        reason = str(row.get("reason") or "").strip() or None
+        if tracks and reason is None:
+            bad.append("keep_tracks needs a reason (the reason column): why these tracks stay visible")
         try:
             added = parse_regions(row.get("add_regions"))
         except ValueError as exc:
@@ -333,6 +340,7 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
             audio_redaction=audio_redaction,
             bleep_words=words,
             bleep_patterns=patterns,
+            reason=reason,
         )
         if job.key in seen:
             problems.append(f"{where}: same clip and output as line {seen[job.key]}")

@@ -50,6 +50,13 @@ EVENTS = (
 )
 
 
+def login() -> str:
+    """The operating system account this process runs under."""
+    from .seal import current_operator
+
+    return current_operator()
+
+
 def custody_path(folder: Path) -> Path:
     return folder / CUSTODY_NAME
 
@@ -92,7 +99,8 @@ def append(
                 "seq": len(lines) + 1,
                 "time": time,
                 "event": event,
-                "operator": operator,
+                "operator": operator,  # the person (--operator, the page's reviewer)
+                "login": login(),  # and the account the tool ran under
                 "tool": f"redact {__version__}",
                 "files": files,
                 "prev": hashlib.sha256(lines[-1]).hexdigest() if lines else GENESIS,

@@ -142,6 +142,21 @@ def require_recorded(path: Path, event: str, sha256: str, original: Path, hint: 
         )
 
 
+def writer_trust(folder: Path, key, original: Path) -> Trust:
+    """The policy for a station about to write into ``folder``; a station without a key does not
+    add unsigned records where signatures are required (exit 7): they would be refused there."""
+    trust = station_trust().for_folder(folder)
+    if key is None and trust.required:
+        signer = ", ".join(sorted(trust.anchors))
+        raise keys.KeyError_(
+            f"the records in {folder} are signed ({signer}) and this station has no key:"
+            " what it wrote would be unsigned, and refused there",
+            original,
+            hint="work on it at the station that holds that key, or `redact keys init` and trust that key here",
+        )
+    return trust
+
+
 def read_trust_list(path: Path) -> set[str]:
     """Fingerprints of the PEM public keys in ``path`` (several may follow one another)."""
     found = set()

@@ -16,7 +16,7 @@ from ..evidence import custody, keys
 from ..evidence.keys import StationKey
 from ..evidence.layout import Layout, name_problem
 from ..evidence.seal import Seal, current_operator, hash_file, read_seal_document, seal_original, utc_iso
-from ..evidence.trust import Trust, UntrustedRecordError, station_trust
+from ..evidence.trust import Trust, UntrustedRecordError, writer_trust
 from ..media.decode import VideoInfo, check_path, probe
 from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
@@ -112,15 +112,7 @@ def records_trust(layout: Layout, key: StationKey | None) -> Trust:
     """The policy for this clip's records, once their custody log is known to be intact under
     it: a broken, cut or forged log stops the run (exit 3) before anything is read or written,
     and a station without a key does not add unsigned records to a signed folder (exit 7)."""
-    trust = station_trust().for_folder(layout.records)
-    if key is None and trust.required:
-        signer = ", ".join(sorted(trust.anchors))
-        raise keys.KeyError_(
-            f"the records in {layout.records} are signed ({signer}) and this station has no key:"
-            " what it wrote would be unsigned, and refused there",
-            layout.original,
-            hint="work on it at the station that holds that key, or `redact keys init` and trust that key here",
-        )
+    trust = writer_trust(layout.records, key, layout.original)
     if custody.custody_path(layout.records).exists():
         chain = custody.read_chain(layout.records, trust)
         if chain.problems:

@@ -171,7 +171,13 @@ def chosen_decisions(
     if problem:
         raise BadInputError(f"decisions {source.name}: {problem}", layout.original, hint="review the clip again")
     flags = from_flags(
-        options.keep_tracks, options.add_regions, options.mute_ranges, options.audio_redaction, frames, operator
+        options.keep_tracks,
+        options.add_regions,
+        options.mute_ranges,
+        options.audio_redaction,
+        frames,
+        operator,
+        options.reason,
     )
     applied = chosen.plus(flags)
     if applied.kept_ids:  # ids only mean something in the analysis that numbered them

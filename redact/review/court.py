@@ -11,7 +11,8 @@ from ..evidence import custody, keys
 from ..evidence.atomic import atomic_output
 from ..evidence.layout import DERIVATIVE_SUFFIX, LOG_SUFFIX, Layout, log_for_derivative, report_for_derivative
 from ..evidence.log_reader import LogReader
-from ..evidence.seal import current_operator, hash_file, utc_iso
+from ..evidence.seal import hash_file, utc_iso
+from ..evidence.trust import writer_trust
 from ..evidence.verify import verify_paths
 from .report import contact_sheet, kept_spans, render, review_decisions, track_rows
 
@@ -44,6 +45,8 @@ def write_report(log_path: Path, reviewer: str) -> Path:
         raise BadInputError(f"not a readable redaction log ({exc})", log_path) from exc
     log = reader.head
     folder = log_path.parent
+    key = keys.load()
+    writer_trust(folder, key, log_path)  # before anything is written
     derivative = folder / log["derivative"]["file"]
     seal = json.loads((folder / log["original"]["seal"]).read_text())
     findings = verify_paths([derivative, folder / log["original"]["seal"]])  # the seal: beside or in a case folder
@@ -56,7 +59,6 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     out = folder / report_for_derivative(log["derivative"]["file"])
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    key = keys.load()
     custody.append(
         folder,
         "exported",
@@ -65,7 +67,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
             {"name": log_path.name, "role": "log", "sha256": hash_file(log_path)},
             {"name": out.name, "role": "report", "sha256": hash_file(out)},
         ],
-        current_operator(),
+        reviewer,  # the person who reviewed it; custody adds the login beside
         key,
         reviewed_at,
         detail=f"court report written; reviewed by {reviewer}",

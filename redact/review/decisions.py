@@ -144,14 +144,25 @@ class Decisions:
 
 
 def from_flags(
-    keep_tracks=(), add_regions=(), mute_ranges=(), audio_redaction="mute", picture_ranges=(), operator: str = ""
+    keep_tracks=(),
+    add_regions=(),
+    mute_ranges=(),
+    audio_redaction="mute",
+    picture_ranges=(),
+    operator: str = "",
+    reason: str | None = None,
 ) -> Decisions:
-    """What ``redact run`` / ``render`` flags decide, each with the flag as its reason."""
+    """What ``redact run`` / ``render`` flags decide, each with ``reason`` (``--reason``) and the
+    flag that asked for it as its reason, or the flag alone when no reason was given."""
+
+    def why(flag: str) -> str:
+        return f"{reason.strip()} ({flag})" if reason and reason.strip() else flag
+
     return Decisions(
-        keep=tuple(KeptTrack(t, "--keep-tracks", operator) for t in keep_tracks),
-        regions=tuple(AddedRegion(keys, "--add-regions") for keys in add_regions),
-        pictures=tuple(PictureRange(a, b, "solid", "--redact-frames") for a, b in picture_ranges),
-        audio=tuple(AudioRange(a, b, audio_redaction, "--mute-ranges") for a, b in mute_ranges),
+        keep=tuple(KeptTrack(t, why("--keep-tracks"), operator) for t in keep_tracks),
+        regions=tuple(AddedRegion(keys, why("--add-regions")) for keys in add_regions),
+        pictures=tuple(PictureRange(a, b, "solid", why("--redact-frames")) for a, b in picture_ranges),
+        audio=tuple(AudioRange(a, b, audio_redaction, why("--mute-ranges")) for a, b in mute_ranges),
         reviewer=operator or None,
     )
 

@@ -166,8 +166,12 @@ def review_decisions(log: dict) -> dict:
     }
 
 
-def _reason(text: str, flag: str) -> str:
-    return _e(text) if text else f"<span class='none'>not recorded (given as {flag})</span>"
+def _reason(text: str, flag: str, recorded: bool = False) -> str:
+    """A decision's reason; an empty one is said to be missing, and where it came from only when
+    the log is older than recorded decisions (then it can only have been that flag)."""
+    if text:
+        return _e(text)
+    return f"<span class='none'>{'no reason recorded' if recorded else f'not recorded (given as {flag})'}</span>"
 
 
 def _none(text: str) -> str:
@@ -219,7 +223,7 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             left = visible.get(str(kept["track"]), "-")
             rows += (
                 f"<tr><td>{_e(kept['track'])}</td><td>{_e(row.get('kind', '-'))}</td><td>{_time(row.get('from_s'))}</td>"
-                f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks')}</td>"
+                f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks', decided['recorded'])}</td>"
                 f"<td>{_e(kept.get('reviewer') or decided.get('reviewer') or '-')}</td></tr>"
             )
         parts.append(
@@ -236,7 +240,7 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             masked = by_id.get(-n, {}).get("frames", 0)
             rows += (
                 f"<tr><td>added region {n}</td><td>{_time(keys[0][0])}</td><td>{_time(keys[-1][1])}</td>"
-                f"<td>{_keys(keys)}</td><td>{masked}</td><td>{_reason(region['reason'], '--add-regions')}</td></tr>"
+                f"<td>{_keys(keys)}</td><td>{masked}</td><td>{_reason(region['reason'], '--add-regions', decided['recorded'])}</td></tr>"
             )
         parts.append(
             "<table><tr><th>region</th><th>from</th><th>to</th><th>box (x0, y0, x1, y1 in pixels as shown)</th>"
@@ -252,7 +256,7 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             style = STYLES.get(picture["style"], picture["style"])
             rows += (
                 f"<tr><td>whole picture {n}</td><td>{_time(picture['start'])}</td><td>{_time(picture['end'])}</td>"
-                f"<td>{_e(style)}</td><td>{masked}</td><td>{_reason(picture['reason'], '--redact-frames')}</td></tr>"
+                f"<td>{_e(style)}</td><td>{masked}</td><td>{_reason(picture['reason'], '--redact-frames', decided['recorded'])}</td></tr>"
             )
         parts.append(
             "<table><tr><th>range</th><th>from</th><th>to</th><th>style</th><th>frames obscured</th><th>reason</th></tr>"
@@ -275,10 +279,12 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             f" {_e(params.get('bleep_margin', 0))} s. The speech model misses and mishears words: what it did"
             " not write down is not bleeped, so the audio was to be listened to in review.</p>"
         )
+    for warning in log.get("warnings") or []:
+        parts.append(f"<p class='warning'><b>Warning:</b> {_e(warning)}</p>")
     if decided["audio"]:
         rows = "".join(
             f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(ACTIONS.get(a['action'], a['action']))}</td>"
-            f"<td>{_reason(a['reason'], '--mute-ranges')}</td></tr>"
+            f"<td>{_reason(a['reason'], '--mute-ranges', decided['recorded'])}</td></tr>"
             for a in decided["audio"]
         )
         parts.append(f"<table><tr><th>from</th><th>to</th><th>action</th><th>reason</th></tr>{rows}</table>")
@@ -332,7 +338,12 @@ def render(
     """The report page; ``log`` is the log's head (``LogReader``), ``tracks`` its ``track_rows``."""
     signature = log.get("signature", {})
     signer = signature.get("fingerprint") or "UNSIGNED (no station key)"
-    verdict = "VERIFIED" if all(f.status != "fail" for f in findings) else "VERIFICATION FAILED"
+    if any(f.status == "fail" for f in findings):
+        verdict = "VERIFICATION FAILED"
+    elif not signature.get("fingerprint") or any(f.status == "warn" for f in findings):
+        verdict = "NOT VERIFIED BY SIGNATURE: the hashes match, but unsigned files prove nothing against anyone who could write to them"
+    else:
+        verdict = "VERIFIED"
     decided = review_decisions(log)
     regions_added = len(decided["add_regions"])
     kept = {k["track"] for k in decided["keep_tracks"]}
@@ -374,7 +385,7 @@ h1 {{ font-size: 16pt; margin-bottom: 0; }} h2 {{ font-size: 12pt; border-bottom
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #bbb; padding: 3px 6px; text-align: left; vertical-align: top; }}
 .hash {{ font-family: monospace; font-size: 9pt; word-break: break-all; }}
 .fail td {{ background: #fdd; }} .warn td {{ background: #ffd; }}
-.verdict {{ font-weight: bold; font-size: 13pt; }}
+.verdict {{ font-weight: bold; font-size: 13pt; }} .warning {{ background: #ffd; padding: 4px; }}
 h3 {{ font-size: 11pt; margin: 1.2em 0 0.3em; }} .none {{ color: #555; }} ul.reasons {{ margin: 0.3em 0; }}
 figure {{ display: inline-block; margin: 4px; }} figure img {{ width: 240px; border: 1px solid #888; }}
 figcaption {{ font-size: 9pt; text-align: center; }}
@@ -417,5 +428,11 @@ when the first and the last frame masked are shown (review decisions give the sp
 <p>Run <code>redact verify {_e(d["file"])}</code> beside the files, or compute SHA-256 of each file and compare
 with the values above. Signatures are Ed25519 over canonical JSON; the signer's public key is embedded in each
 signature and its fingerprint must match the station key published by the force.</p>
+<p>Trust policy: a station with a key acts only on records (seal, analysis, decisions, transcript, log, custody
+entries) signed by its own key or by a station key it was told to trust; an unsigned record, or one signed by any
+other key, is refused and fails verification, so nobody who can write to the evidence folder but holds no key can
+change what is masked. The custody log is the case's index: every file it records must still be there with the
+hash it recorded, and its signed head shows whether entries were cut from its end. Without a station key, records
+are unsigned and protected by their hashes only; this report then does not say VERIFIED.</p>
 </body></html>
 """

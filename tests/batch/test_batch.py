@@ -119,7 +119,7 @@ def test_manifest_rows_carry_their_request(tmp_path):
     assert run_batch(lines, FAST).done == 1
     earlier = json.loads((tmp_path / "out18" / "c0.mp4.redacted.json").read_text())
     kept = sorted(t["id"] for t in earlier["tracks"])[:2]
-    lines.write_text(json.dumps({**row, "keep_tracks": " ".join(map(str, kept))}) + "\n")
+    lines.write_text(json.dumps({**row, "keep_tracks": " ".join(map(str, kept)), "reason": "officers"}) + "\n")
     assert run_batch(lines, FAST).done == 1
     log = json.loads((tmp_path / "out18" / "c0.mp4.redacted.json").read_text())
     assert kept and log["parameters"]["keep_tracks"] == kept

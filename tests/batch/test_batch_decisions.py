@@ -157,9 +157,9 @@ def test_decision_columns_reach_the_derivative_and_a_changed_row_only_re_renders
     # b's row gains keep_tracks (ids from its log): re-rendered from its analysis too
     b_track = min(t["id"] for t in json.loads((src / "b.mov.redacted.json").read_text())["tracks"])
     manifest.write_text(
-        "path,kinds,mute,audio_redaction,redact_frames,decisions,keep_tracks\n"
-        "originals/a.mov,face,0.2-0.5,bleep,0.2-0.28,review/a.json,\n"
-        f"originals/b.mov,face,,,,,{b_track}\n"
+        "path,kinds,mute,audio_redaction,redact_frames,decisions,keep_tracks,reason\n"
+        "originals/a.mov,face,0.2-0.5,bleep,0.2-0.28,review/a.json,,\n"
+        f"originals/b.mov,face,,,,,{b_track},the officer on duty\n"
     )
     fifth = run_batch(manifest, SETTINGS)
     assert (fifth.skipped, fifth.done, fifth.reused) == (1, 1, 1), fifth.failures

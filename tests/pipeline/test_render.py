@@ -210,8 +210,9 @@ def test_render_without_an_analysis_says_to_analyse_first(tmp_path):
 def test_flags_saved_as_decisions_apply_to_the_next_render(case):
     clip = case / "interview.mov"
     proc = redact_cli(
-        "render", "-q", "--workers", "0", "--keep-tracks", "1", "--redact-frames", "0.2-0.28", "--save-decisions", clip
-    )
+        "render", "-q", "--workers", "0", "--keep-tracks", "1", "--redact-frames", "0.2-0.28", "--save-decisions",
+        "--reason", "subject of the request", clip,
+    )  # fmt: skip
     assert proc.returncode == 0 and "decisions" in proc.stdout, proc.stderr
     saved = json.loads(Layout(clip).decisions.read_text())
     assert [k["track"] for k in saved["keep_tracks"]] == [1] and saved["signature"]["fingerprint"]

@@ -38,6 +38,9 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
         "UNSIGNED",
     ):
         assert needed in page
+    # unsigned: the hashes match, but it is not headed VERIFIED
+    assert '<p class="verdict">NOT VERIFIED BY SIGNATURE' in page and '<p class="verdict">VERIFIED' not in page
+    assert "Trust policy:" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page  # self-contained
     assert len(re.findall(r"<tr><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
     assert len(re.findall(r"<td>centerface \(\d+\)[^<]*</td></tr>", page)) >= 2  # and the models that found it

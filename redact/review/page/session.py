@@ -62,7 +62,8 @@ class ClipSession:
     def __init__(self, original: Path, options: RedactOptions, reviewer: str, case_dir: Path | None = None):
         self.layout = Layout(original, case_dir)
         self.original = self.layout.original
-        prepared = prepare(self.layout, options, Timer())  # verifies the seal (custody "verified")
+        # verifies the seal (custody "verified", by the reviewer: the person, with the login beside it)
+        prepared = prepare(self.layout, replace(options, operator=reviewer or options.operator), Timer())
         self.info, self.key, self.seal, self.trust = prepared.info, prepared.key, prepared.seal, prepared.trust
         self.reviewer = reviewer or prepared.operator
         self.analysis = read_analysis(self.layout.analysis, self.original, prepared.seal.sha256, self.trust)
@@ -272,6 +273,18 @@ class ClipSession:
         if unknown:
             raise ValueError(f"unknown decision field(s): {', '.join(unknown)}")
         decisions = from_document({"format": DECISIONS_FORMAT, **{k: body.get(k, []) for k in fields}})
+        unexplained = [
+            f"{what} {i}"
+            for what, items in (
+                ("added region", decisions.regions),
+                ("whole-picture range", decisions.pictures),
+                ("audio range", decisions.audio),
+            )
+            for i, item in enumerate(items, start=1)
+            if not item.reason.strip()
+        ]
+        if unexplained:  # the court report lists every decision with its reason
+            raise ValueError(f"{', '.join(unexplained)} without a reason: give one")
         missing = sorted(set(decisions.kept_ids) - set(self.tracks))
         if missing:
             raise ValueError(f"no track {', '.join(map(str, missing))} in the analysis")

@@ -189,11 +189,16 @@ function problems(d = state.decisions) {
   for (const k of d.keep_tracks) {
     if (!k.reason.trim()) found.push({ row: `li.track[data-track="${k.track}"]`, text: `track #${k.track} is kept visible without a reason` });
   }
+  d.add_regions.forEach((r, i) => {
+    if (!String(r.reason).trim()) found.push({ row: `#regions li[data-index="${i}"]`, text: `added region ${i + 1} needs a reason` });
+  });
   d.redact_pictures.forEach((p, i) => {
     if (!validRange(p)) found.push({ row: `#pictures li[data-index="${i}"]`, text: `whole-picture range ${i + 1} needs 0 ≤ start < end` });
+    else if (!String(p.reason).trim()) found.push({ row: `#pictures li[data-index="${i}"]`, text: `whole-picture range ${i + 1} needs a reason` });
   });
   d.audio.forEach((a, i) => {
     if (!validRange(a)) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: `audio range ${i + 1} needs 0 ≤ start < end` });
+    else if (!String(a.reason).trim()) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: `audio range ${i + 1} needs a reason` });
   });
   return found;
 }
@@ -1084,8 +1089,8 @@ function renderPictures() {
       selectInput('style', ['solid', 'blur', 'pixelate'], p.style),
       button('go', 'Go', { title: 'Go to the start' }),
       button('delete danger', 'Delete')),
-    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: p.reason, placeholder: 'reason' })),
-    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end: not saved until then.' }))));
+    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: p.reason, placeholder: 'reason (required)' })),
+    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end and a reason: not saved until then.' }))));
 }
 
 function renderAudioRanges() {
@@ -1095,8 +1100,8 @@ function renderAudioRanges() {
       selectInput('action', ['mute', 'bleep'], a.action),
       button('play-range', 'Play range'),
       button('delete danger', 'Delete')),
-    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: a.reason, placeholder: 'reason' })),
-    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end: not saved until then.' }))));
+    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: a.reason, placeholder: 'reason (required)' })),
+    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end and a reason: not saved until then.' }))));
 }
 
 function onRangeEvent(e, listName) {
