@@ -104,6 +104,6 @@ def cluster_security(address: str, certs: Path | None, insecure: bool = False):
     raise BadInputError(
         f"{address}: a plain-TCP Dask cluster runs any task from anyone who reaches its port and"
         " carries evidence paths and hashes in the clear",
-        hint="use tls:// with certificates from `redact cluster-certs` (README), or --insecure-cluster"
+        hint="use tls:// with certificates from `redact cluster-certs` (docs/batch.md), or --insecure-cluster"
         " on a network nobody else can reach",
     )

@@ -502,7 +502,7 @@ def test_a_cluster_that_anyone_could_use_is_refused_before_anything_is_touched(t
 
 
 def test_a_tls_cluster_admits_only_holders_of_a_member_certificate(tmp_path):
-    """What the README tells a force to run across station PCs, on 127.0.0.1."""
+    """What docs/batch.md tells a force to run across station PCs, on 127.0.0.1."""
     certs = tmp_path / "certs"
     made = redact_cli("cluster-certs", str(certs))
     assert made.returncode == 0, made.stderr
