@@ -414,3 +414,34 @@ def test_sigterm_stops_redact_batch_and_its_clip_process_as_ctrl_c_does(tmp_path
     assert messages(stderr) == ["redact: batch terminated (SIGTERM): rerun the same command to resume"], stderr
     assert "leaked" not in stderr and len(everything) >= 3  # the clip's process and its detection worker
     assert_all_gone(everything, ring, folder)
+
+
+def test_a_disk_that_fills_at_any_point_of_a_signed_run_exits_9_and_leaves_no_temporary(tmp_path, mount):
+    """Disk full once gave exit 1 ("internal error") and a `.partial.mp4` that outlived a good
+    rerun: a spool refused its tail as it closed, hiding the error that met the full disk first,
+    and an analysis spool's write was no storage error. Every size from 'takes the original only'
+    to 'takes everything' now ends in 0 or 9, one line, and no hidden file."""
+    from clips import write_interview
+
+    env_keys = tmp_path / "keys"
+    from redact.evidence import keys
+
+    keys.create(env_keys)  # signed: the derivative is copied once more, with its content credentials
+    made = write_interview(tmp_path / "clip.mov", frames=24)
+    size = made.stat().st_size // 1024
+    codes = {}
+    for extra in range(8, 360, 24):
+        store = tmpfs(mount, f"s{extra}", f"size={size + extra}k")
+        clip = Path(shutil.copyfile(made, store / made.name))
+        proc = subprocess.run(
+            [sys.executable, "-m", "redact", "run", "-q", "--workers", "0", *ONE_MODEL_FLAGS, str(clip)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "REDACT_KEY_DIR": str(env_keys)},
+            timeout=300,
+        )
+        codes[extra] = proc.returncode
+        assert proc.returncode in (0, 9), (extra, proc.stderr)
+        assert len(messages(proc.stderr)) == 1 if proc.returncode else True, proc.stderr
+        assert not hidden(store), (extra, hidden(store))
+    assert 9 in codes.values() and 0 in codes.values(), codes  # the scan crossed from full to enough

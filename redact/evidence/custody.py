@@ -241,5 +241,21 @@ def check_head(folder: Path, entries: list[dict], line_hashes: list[str], trust)
     return [], []
 
 
+def latest_recorded(folder: Path, path: Path, role: str) -> tuple[int, str] | None:
+    """(line, SHA-256) of the last entry of ``folder``'s log that names ``path`` in ``role``, among
+    entries that name files relative to the log (``"v": 2``); None when none does."""
+    target = Path(os.path.normpath(path.absolute()))
+    latest = None
+    for entry in read_chain(folder).entries:
+        if not (isinstance(entry.get("v"), int) and entry["v"] >= ENTRY_VERSION):
+            continue
+        for named in entry.get("files") or []:
+            if not isinstance(named, dict) or named.get("role") != role:
+                continue
+            if Path(os.path.normpath(folder.absolute() / str(named.get("name", "")))) == target:
+                latest = (entry.get("seq", 0), str(named.get("sha256")))
+    return latest
+
+
 def has_event(entries: list[dict], event: str, sha256: str) -> bool:
     return any(e.get("event") == event and any(f.get("sha256") == sha256 for f in e.get("files", [])) for e in entries)

@@ -15,6 +15,7 @@ canonical bytes (``signing.sign_digest``), computed while writing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 from collections.abc import Iterator
@@ -99,9 +100,12 @@ class RegionLog:
             yield _read(self._tracks, offset, length)
 
     def close(self) -> None:
-        self._frames.close()
-        self._tracks.close()
-        self._parts.close()
+        """Close (and so delete) the spools. A full disk can refuse the buffered tail as they
+        close: that error is not the run's to report (the write that met it first is), and the
+        files go all the same."""
+        for spool in (self._frames, self._tracks, self._parts):
+            with contextlib.suppress(OSError):
+                spool.close()
 
     def add_parts(self, parts: list[Track]) -> None:
         """Spool detections that ``Tracker.settle`` took from tracks still in view."""

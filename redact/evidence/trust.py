@@ -142,6 +142,22 @@ def require_recorded(path: Path, event: str, sha256: str, original: Path, hint: 
         )
 
 
+def require_latest(path: Path, role: str, sha256: str, original: Path, hint: str) -> None:
+    """``path`` must be the file the custody log last recorded in ``role`` (entries that name files
+    relative to the log, ``"v": 2``): a signed older analysis or decisions file put back in its
+    place is refused (exit 3), as verify fails it; render trusts only what verify would pass."""
+    from .custody import latest_recorded
+
+    latest = latest_recorded(path.parent, path, role)
+    if latest is not None and latest[1] != sha256:
+        raise UntrustedRecordError(
+            f"{path.name} is not the {role} the custody log last recorded (line {latest[0]}):"
+            " an older copy put back, or replaced",
+            original,
+            hint=hint,
+        )
+
+
 def writer_trust(folder: Path, key, original: Path) -> Trust:
     """The policy for a station about to write into ``folder``; a station without a key does not
     add unsigned records where signatures are required (exit 7): they would be refused there."""

@@ -13,6 +13,7 @@ with the outputs handed over.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from ..evidence.hashing import hash_file
 from ..evidence.log_reader import LogReader
 from ..evidence.redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
 from ..evidence.signing import canonical_json
-from ..evidence.trust import Trust, judge, require, require_recorded, station_trust
+from ..evidence.trust import Trust, judge, require, require_latest, require_recorded, station_trust
 from ..track import Region
 
 ANALYSIS_FORMAT = "redact.analysis/1"
@@ -61,7 +62,8 @@ class AnalysisSpool(RegionLog):
 
     def close(self) -> None:
         super().close()
-        self._stamps.close()
+        with contextlib.suppress(OSError):  # as the other spools: a full disk refusing their tail
+            self._stamps.close()
 
 
 def build_analysis(*, spool: AnalysisSpool, parameters: dict, **members) -> dict:
@@ -176,6 +178,7 @@ def read_analysis(path: Path, original: Path, original_sha256: str, trust: Trust
     sha256 = hash_file(path)
     if verdict.status == "unsigned":
         require_recorded(path, "analysed", sha256, original, hint)
+    require_latest(path, "analysis", sha256, original, hint)
     if head.get("original", {}).get("sha256") != original_sha256:
         raise BadInputError(
             f"analysis {path.name} was made from another file than this original",

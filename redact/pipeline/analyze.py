@@ -9,6 +9,7 @@ frames' detections (interpolation, back-fill), so only frame numbers wait, never
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections import deque
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..detect.workers import DetectionPool, InlineDetection, Result
-from ..errors import writing
+from ..errors import storage_error, writing
 from ..evidence import custody
 from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.seal import utc_iso
@@ -146,25 +147,30 @@ def analyze_clip(
             detection = start_detection(options, info, workers)
         timeline = Timeline(info, report)
         analyzer = FrameAnalyzer(detection, info, options, timer, spool)
-        with contextlib.closing(open_input(layout.original)) as container:
-            with FrameProgress(f"{layout.original.name} ({label})", info.frames, options.quiet) as bar:
+        try:
+            with contextlib.closing(open_input(layout.original)) as container:
+                with FrameProgress(f"{layout.original.name} ({label})", info.frames, options.quiet) as bar:
 
-                def settled(n: int) -> None:
-                    bar.advance(n)
-                    if progress is not None and n:
-                        progress(n)
+                    def settled(n: int) -> None:
+                        bar.advance(n)
+                        if progress is not None and n:
+                            progress(n)
 
-                media = iter_media(container, copy_audio=False, report=report, threads=threads)
-                while True:
-                    with timer("decode"):
-                        item = next(media, None)
-                    if item is None:
-                        break
-                    for step in timeline.push(item[1]):
+                    media = iter_media(container, copy_audio=False, report=report, threads=threads)
+                    while True:
+                        with timer("decode"):
+                            item = next(media, None)
+                        if item is None:
+                            break
+                        for step in timeline.push(item[1]):
+                            settled(analyzer.add(*step))
+                    for step in timeline.flush():
                         settled(analyzer.add(*step))
-                for step in timeline.flush():
-                    settled(analyzer.add(*step))
-                settled(analyzer.finish())
+                    settled(analyzer.finish())
+        except OSError as error:  # the spools beside the analysis met a full disk or a quota
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise storage_error(error, out, "the analysis") from error
         detection.close()
         timer.totals["total"] = time.perf_counter() - started
         document = build_analysis(

@@ -8,12 +8,13 @@ folder and of the records' folder then say "redacted".
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import StorageError, storage_error
+from ..errors import EncodeError, StorageError, storage_error
 from ..evidence import content_credentials, custody
 from ..evidence.atomic import temp_path_for
 from ..evidence.redaction_log import RegionLog, build_log, write_log
@@ -70,7 +71,14 @@ def add_content_credentials(
     signed = temp_path_for(video)
     try:
         provenance = {"original": original.name, "original_sha256": original_sha, "parameters": options.as_log()}
-        result = content_credentials.embed(video, signed, original, key, provenance, info.container_format)
+        try:
+            result = content_credentials.embed(video, signed, original, key, provenance, info.container_format)
+        except Exception as error:  # the C2PA library's own errors: a full disk reads as "Io: Other"
+            if type(error).__module__.split(".")[0] != "c2pa":
+                raise
+            if free_bytes(video.parent) < video.stat().st_size:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(signed)) from error
+            raise EncodeError(f"the content credentials could not be embedded ({error})", original) from error
         if result["embedded"]:
             os.replace(signed, video)
         return result
@@ -86,6 +94,15 @@ def read_to_its_end(report, info) -> bool:
         return False
     frame = 1 / float(info.rate)
     return report.last_pts_s - info.start_s + frame >= info.duration_s - 1.5 * frame
+
+
+def free_bytes(folder: Path) -> int:
+    """What an unprivileged writer may still write to ``folder``'s file system."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return 0
+    return info.f_bavail * info.f_frsize
 
 
 def output_refused(error: BaseException, original: Path, out_dir: Path) -> StorageError | None:

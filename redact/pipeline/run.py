@@ -165,8 +165,9 @@ def chosen_decisions(
     use = decisions is not None or (default and source.exists())
     # the clip's own decisions file is a record, held to the station's policy; a file named on the
     # command line or in a manifest is a request, like flags: validated, its SHA-256 logged
-    trust = prepared.trust if source == layout.decisions else Trust()
-    chosen = load_decisions(source, analysis.sha256, layout.original, trust) if use else Decisions()
+    record = source == layout.decisions
+    trust = prepared.trust if record else Trust()
+    chosen = load_decisions(source, analysis.sha256, layout.original, trust, record) if use else Decisions()
     problem = chosen.outside(prepared.info.duration_s)
     if problem:
         raise BadInputError(f"decisions {source.name}: {problem}", layout.original, hint="review the clip again")
@@ -251,10 +252,10 @@ def _render(
             writer.abort()
         raise
     finally:
-        regions.close()
         for tmp in (tmp_video, tmp_log):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+        regions.close()
 
 
 def heartbeat(progress: Callable[[int], None] | None) -> Callable[[int], None] | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.seal import utc_iso
-from ..evidence.trust import Trust, judge, require, station_trust
+from ..evidence.trust import Trust, judge, require, require_latest, station_trust
 from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
 
@@ -205,9 +205,12 @@ def from_document(document: dict) -> Decisions:
         raise ValueError(f"a number out of range ({exc})") from exc
 
 
-def load_decisions(path: Path, analysis_sha256: str, original: Path, trust: Trust | None = None) -> Decisions:
+def load_decisions(
+    path: Path, analysis_sha256: str, original: Path, trust: Trust | None = None, record: bool = True
+) -> Decisions:
     """The decisions at ``path``; refused when altered after signing or not signed as ``trust``
-    (default: this station's policy) requires (exit 3), or written for another analysis than
+    (default: this station's policy) requires, or (a ``record``: the clip's own decisions file)
+    not the one the custody log last recorded (exit 3); or written for another analysis than
     ``analysis_sha256`` or not valid (exit 2)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -225,6 +228,8 @@ def load_decisions(path: Path, analysis_sha256: str, original: Path, trust: Trus
             f"decisions {path.name} were altered after they were saved ({verdict.reason})", original, hint=hint
         )
     require(document, trust, f"decisions {path.name}", original, hint=hint)
+    if record:
+        require_latest(path, "decisions", _sha256(path), original, hint)
     analysis = document.get("analysis")
     named = analysis.get("sha256") if isinstance(analysis, dict) else None
     if named != analysis_sha256:

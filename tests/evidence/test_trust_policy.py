@@ -260,3 +260,30 @@ def test_another_stations_records_are_refused_until_its_key_is_trusted(station, 
     assert proc.returncode == 0, proc.stderr
     assert verify(case, other) == (0, [])  # its own records and the first station's, both trusted
     assert verify(case, key_dir)[0] == 1  # the first station does not know the second's key
+
+
+def test_an_older_signed_decisions_file_put_back_is_refused_and_fails_verify(station):
+    """Rollback: every decisions file this station saved is validly signed; only the latest one
+    the custody log recorded may be rendered from."""
+    case, key_dir = station
+    decisions = case / "clip.mp4.decisions.json"
+    older = decisions.read_bytes()
+    proc = redact_cli(
+        "render", "--force", "-q", "--redact-frames", "0-0.3", "--save-decisions", case / "clip.mp4", key_dir=key_dir
+    )
+    assert proc.returncode == 0, proc.stderr
+    writable(decisions).write_bytes(older)  # the earlier, signed decisions put back
+    proc = redact_cli("render", "--force", case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 3 and "not the decisions the custody log last recorded" in proc.stderr, proc.stderr
+    code, failed = verify(case, key_dir)
+    assert code == 1 and any(
+        name == "clip.mp4.decisions.json" and "differs from the SHA-256" in why for _, name, why in failed
+    ), failed
+
+
+def test_custody_names_the_person_and_the_login_beside(station):
+    case, key_dir = station
+    proc = redact_cli("render", "--force", "-q", "--operator", "DC 1234 Smith", case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 0, proc.stderr
+    last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
+    assert last["operator"] == "DC 1234 Smith" and last["login"] and last["login"] != last["operator"]
