@@ -131,6 +131,7 @@ def main() -> None:
     other_bleeped: dict[float, list] = {m: [] for m in margins}
     misses: dict[float, list[str]] = {m: [] for m in margins}
     errors = reference_words = calls = 0
+    doubtful: list[str] = []  # calls whose transcript is flagged as not to be relied on (a false alarm here)
     audio_s = cpu_s = wall_s = 0.0
     for voice in args.voices.split(","):
         for speed in (int(s) for s in args.speeds.split(",")):
@@ -147,6 +148,8 @@ def main() -> None:
                 cpu_s += time.process_time() - cpu
                 wall_s += time.perf_counter() - wall
                 audio_s += len(samples) / RATE
+                if transcript.doubtful is not None:
+                    doubtful.append(f"{voice}@{speed} call {k} (median word confidence {transcript.doubtful})")
                 said = " ".join(text for text, _ in phrases)
                 heard = "".join(w.text for w in transcript.words)
                 ref, hyp = wer_tokens(said), wer_tokens(heard)
@@ -182,12 +185,13 @@ def main() -> None:
         "audio_s": round(audio_s, 1),
         "wer": round(errors / max(1, reference_words), 4),
         "cpu_s_per_audio_min": round(60 * cpu_s / audio_s, 2),
+        "flagged_doubtful": doubtful,
         "wall_s_per_audio_min": round(60 * wall_s / audio_s, 2),
         "by_margin": {},
     }
     print(f"{calls} calls, {result['audio_s']} s of audio; word error rate {100 * result['wer']:.1f} %;"
           f" CPU {result['cpu_s_per_audio_min']} s and wall {result['wall_s_per_audio_min']} s per minute of audio"
-          f" at {args.threads} threads")  # fmt: skip
+          f" at {args.threads} threads; {len(doubtful)} flagged as not to be relied on")  # fmt: skip
     for margin in margins:
         lost = sum(s * d for s, d in other_bleeped[margin]) / max(1e-9, sum(d for _, d in other_bleeped[margin]))
         result["by_margin"][str(margin)] = {

@@ -478,17 +478,19 @@ def analyze(
     )
     say_if_unsigned()
 
-    def work(path: Path) -> None:
+    def work(path: Path) -> bool:
         result = analyze_file(path, options, case_dir=case_dir)
         typer.echo(f"OK: {result.path} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s)")
         if transcribe:
-            transcript_line(path, options, case_dir)
+            return transcript_line(path, options, case_dir)
+        return False
 
     for_each_clip(inputs, work)
 
 
-def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str, ...] = ()) -> None:
-    """Transcribe one clip and say where its transcript is (never what it says)."""
+def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str, ...] = ()) -> bool:
+    """Transcribe one clip and say where its transcript is (never what it says); whether there
+    was a warning to act on (a transcript not to rely on)."""
     from .pipeline import transcribe_file
 
     result = transcribe_file(path, options, case_dir=case_dir, hints=hints)
@@ -499,6 +501,11 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
         damage.append(f"only the first of {result.other_streams + 1} audio streams was transcribed")
     note = f" (warning: {'; '.join(damage)}: what was said there is not in the transcript)" if damage else ""
     typer.echo(f"OK: {result.path} ({said}, {result.seconds:.1f} s){note}")
+    if result.doubtful is not None:
+        from .pipeline.transcribe import doubt_warning
+
+        typer.echo(f"redact: warning: {path.name}: {doubt_warning(result.doubtful, None)}", err=True)
+    return result.doubtful is not None
 
 
 @app.command(name="transcribe")

@@ -1,5 +1,8 @@
 """Make ``samples/spoken_name.mov`` and its ground truth: a clip whose sound says a name, a
-street and a phone number at known times.
+street and a phone number at known times; with ``de``, ``samples/gesprochen_de.mov``: the same
+in German (a name, a street with a house number, a phone number said digit by digit and a car
+registration said aloud), for the German transcript work and the check that an English-only
+model's transcript of German speech is flagged as not to be relied on.
 
 Material: speech synthesised by Debian's ``espeak-ng`` (its voices' output is ours to use;
 the program itself is not shipped), one phrase at a time, so the start and end of each
@@ -9,13 +12,15 @@ detect). The sound is 16-bit PCM at 16 kHz, as cheap body-worn cameras record it
 keeps it losslessly (FLAC), so tests can compare the samples outside a bleeped range exactly.
 
     apt install espeak-ng
-    python samples/make_speech_sample.py     # writes the clip and spoken_name.truth.json
+    python samples/make_speech_sample.py      # writes the clip and spoken_name.truth.json
+    python samples/make_speech_sample.py de   # writes gesprochen_de.mov and gesprochen_de.truth.json
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
 import wave
 from fractions import Fraction
@@ -39,6 +44,15 @@ PHRASES = [
     ("oh seven nine one one, two three four five six.", "number"),
     ("That is all.", "speech"),
 ]
+GERMAN = [
+    ("Der Zeuge heißt", "speech"),
+    ("Jürgen Müller.", "name"),
+    ("Er wohnt in der Hauptstraße zwölf.", "street"),
+    ("Seine Nummer ist", "speech"),
+    ("null eins sieben drei, vier fünf sechs sieben acht.", "number"),
+    ("Das Kennzeichen ist B M K eins zwei drei vier.", "plate"),
+]
+MADE = {"en": ("spoken_name", PHRASES, VOICE), "de": ("gesprochen_de", GERMAN, "de")}
 
 
 def say(text: str, voice: str = VOICE, speed: int = SPEED) -> np.ndarray:
@@ -91,19 +105,22 @@ def write_clip(path: Path, samples: np.ndarray) -> int:
     return frames
 
 
-def main() -> None:
-    samples, truth = spoken(PHRASES)
-    frames = write_clip(CLIP, samples)
+def main(language: str = "en") -> None:
+    name, phrases, voice = MADE[language]
+    clip, truth_file = HERE / f"{name}.mov", HERE / f"{name}.truth.json"
+    samples, truth = spoken(phrases, voice)
+    frames = write_clip(clip, samples)
     document = {
-        "clip": CLIP.name,
-        "made_by": f"samples/{Path(__file__).name}: espeak-ng voice {VOICE} at {SPEED} words per minute",
+        "clip": clip.name,
+        "language": language,
+        "made_by": f"samples/{Path(__file__).name}: espeak-ng voice {voice} at {SPEED} words per minute",
         "audio": {"codec": "pcm_s16le", "rate": RATE, "seconds": round(len(samples) / RATE, 4)},
         "frames": frames,
         "phrases": truth,
     }
-    TRUTH.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"wrote {CLIP.name} ({CLIP.stat().st_size} bytes, {frames} frames) and {TRUTH.name}")
+    truth_file.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {clip.name} ({clip.stat().st_size} bytes, {frames} frames) and {truth_file.name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

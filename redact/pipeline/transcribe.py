@@ -33,6 +33,7 @@ class TranscriptResult:
     damaged_packets: int = 0
     stopped_early: str | None = None
     other_streams: int = 0
+    doubtful: float | None = None  # the median word confidence, when too low to rely on
 
 
 def transcribe_file(
@@ -64,6 +65,7 @@ def transcribe_file(
         transcript.damaged_packets,
         transcript.stopped_early,
         transcript.other_streams,
+        transcript.doubtful,
     )
 
 
@@ -119,6 +121,8 @@ def word_list_doubts(transcript: Transcript, entries: tuple[str, ...], reused: b
     from ..speech.withhold import hint_digests, unmatched_entries
 
     doubts = {}
+    if transcript.doubtful is not None:
+        doubts["median_word_confidence"] = transcript.doubtful
     unmatched = unmatched_entries(transcript.words, entries)
     if unmatched:
         doubts["unmatched_entries"] = list(unmatched)
@@ -129,6 +133,14 @@ def word_list_doubts(transcript: Transcript, entries: tuple[str, ...], reused: b
     return doubts
 
 
+def doubt_warning(median: float, model: str | None) -> str:
+    return (
+        f"the speech model was unsure of what it heard (median word confidence {median:.2f}): the speech may"
+        f" not be in a language {model or 'the model'} understands, or is too noisy; words to withhold may not"
+        " have been found: listen to the whole recording"
+    )
+
+
 def warnings_of(decisions: Decisions, words: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What a person must act on in what the spoken words gave; ``words`` (the word list, as the
     clerk typed it) names the entries, else they are named by number (as the log does)."""
@@ -137,6 +149,8 @@ def warnings_of(decisions: Decisions, words: tuple[str, ...] = ()) -> tuple[str,
         return ", ".join(repr(words[n - 1]) if n <= len(words) else f"entry {n}" for n in numbers)
 
     source, said = decisions.transcript, []
+    if source.get("median_word_confidence") is not None:
+        said.append(doubt_warning(source["median_word_confidence"], source.get("model")))
     if source.get("unmatched_entries"):
         said.append(
             f"no word of the transcript matched {named(source['unmatched_entries'])}: nothing was bleeped for it;"

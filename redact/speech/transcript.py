@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+DOUBTFUL_MEDIAN = 0.6  # below this median word confidence a transcript is not to be relied on
+MIN_WORDS_JUDGED = 5
+
 
 @dataclass(frozen=True)
 class Word:
@@ -24,6 +27,18 @@ class Transcript:
     damaged_packets: int = 0  # of the sound, skipped: nothing said in them is in the transcript
     stopped_early: str | None = None  # why the sound could not be read to its end, if so
     other_streams: int = 0  # audio streams not transcribed: a second microphone's words are not in it
+
+    @property
+    def doubtful(self) -> float | None:
+        """The median confidence of the words when it is so low that the model probably did not
+        understand the speech (another language than the model's, or noise), else None. Whisper
+        tiny.en writes German as fluent English nonsense: median 0.45 on an espeak-ng German
+        sentence, 0.97 on an English one (benchmarks/RESULTS.md)."""
+        if len(self.words) < MIN_WORDS_JUDGED:
+            return None
+        ordered = sorted(w.probability for w in self.words)
+        median = ordered[len(ordered) // 2]
+        return round(median, 2) if median < DOUBTFUL_MEDIAN else None
 
     @property
     def text(self) -> str:

@@ -283,3 +283,19 @@ def test_a_word_not_found_or_not_given_as_a_hint_is_a_warning_a_clerk_cannot_mis
     assert "Kowalski" not in json.dumps(log) and "entry 2" in log["warnings"][0]
     assert Path(f"{clip}.redacted.mp4").exists()  # the derivative is made: Martinez is bleeped
     assert [a["reason"] for a in log["decisions"]["audio"]] == ["spoken: word list entry 1"]
+
+
+def test_german_speech_under_the_english_model_is_flagged_not_to_be_relied_on(tmp_path):
+    """Whisper tiny.en writes German as fluent English nonsense, and a German name to bleep is
+    then found nowhere: once silently. The median word confidence gives it away (0.50 here, 0.97
+    on the English sample): `transcribe` and a bleeping run both say so and exit 10."""
+    german = SAMPLES / "gesprochen_de.mov"
+    clip = tmp_path / german.name
+    shutil.copyfile(german, clip)
+    done = redact("transcribe", "-q", clip)
+    assert done.returncode == 10, done.stderr
+    assert "unsure of what it heard" in done.stderr and "listen to the whole recording" in done.stderr
+    ran = redact("run", "-q", *ONE_MODEL_FLAGS, "--bleep-words", "Jürgen Müller", clip)
+    assert ran.returncode == 10, ran.stderr
+    log = json.loads(Path(f"{clip}.redacted.json").read_text())
+    assert log["transcript"]["median_word_confidence"] < 0.6 and len(log["warnings"]) >= 2
