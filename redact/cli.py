@@ -753,6 +753,8 @@ def clip_options(
 def reason_for(keep_tracks: str | None, reason: str | None) -> str | None:
     """``--reason``, required when faces are left visible: a face unmasked without a recorded
     reason is what a court asks about first."""
+    if keep_tracks:
+        parsed("--keep-tracks", parse_tracks, keep_tracks)  # ids that are no ids: that error first
     if keep_tracks and not (reason or "").strip():
         typer.echo(
             "redact: error: --keep-tracks needs --reason: why these tracks stay visible (the log and court"

@@ -117,3 +117,30 @@ def test_gifs_go_into_batches_and_the_review_pages_list_as_into_run(tmp_path):
     report = json.loads((tmp_path / "batch-report.json").read_text())
     assert [c["status"] for c in report["clips"]] == ["done"], report
     assert gif.exists()
+
+
+def test_an_avi_whose_index_lists_a_skipped_frame_is_not_called_truncated(tmp_path):
+    """A camera that skips a frame writes an empty chunk: the index lists 10 frames, 9 hold a
+    picture. Read to its end, that is no truncation ("truncated or damaged?" once said)."""
+    from fractions import Fraction
+
+    path = tmp_path / "skipped.avi"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.time_base = Fraction(1, 25)
+        for i in range(10):
+            if i == 5:  # the skipped frame: an empty packet where its picture would be
+                empty = av.Packet(b"")
+                empty.stream, empty.pts, empty.dts, empty.time_base = stream, 5, 5, Fraction(1, 25)
+                out.mux(empty)
+                continue
+            frame = av.VideoFrame.from_ndarray(np.full((64, 96, 3), 20 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    proc = redact("run", "-q", *ONE_MODEL_FLAGS, path)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 frames the file's index lists held no picture" in proc.stdout and "truncated" not in proc.stdout
+    log = json.loads((tmp_path / "skipped.avi.redacted.json").read_text())
+    assert log["decode"]["listed_without_picture"] == 1 and not log["decode"]["stopped_early"]

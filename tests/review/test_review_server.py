@@ -322,3 +322,37 @@ def test_decisions_that_cannot_apply_are_refused_and_nothing_is_saved(server, br
     decisions = server.review.sessions["interview.mov"].layout.decisions
     assert (decisions.read_bytes() if decisions.exists() else None) == before
     assert browser.get(f"{CLIP}/decisions").status_code == 200  # the clip still opens
+
+
+def test_a_file_put_in_the_derivatives_place_is_neither_offered_nor_served(server, browser):
+    """The log deleted and the unredacted original copied to the derivative's name: the page once
+    played it as the derivative. Only a derivative that verifies is offered or served."""
+    import shutil
+
+    if browser.get(f"{CLIP}/render").json()["derivative"] is None:
+        pytest.skip("needs the render test before it")
+    layout = server.review.sessions["interview.mov"].layout
+    kept = {path: path.read_bytes() for path in (layout.derivative, layout.log)}
+    try:
+        layout.log.unlink()
+        layout.derivative.chmod(0o644)
+        shutil.copyfile(layout.original, layout.derivative)
+        assert browser.get(f"{CLIP}/derivative.mp4").status_code == 409
+        assert browser.get(f"{CLIP}/render").json()["derivative"] is None
+        assert not browser.get("/api/clips").json()[0]["verified"]
+    finally:
+        for path, data in kept.items():
+            path.unlink(missing_ok=True)
+            path.write_bytes(data)
+
+
+def test_every_range_and_region_from_the_page_needs_a_reason(server, browser):
+    """The court report once said "given as --redact-frames" for ranges drawn in the page, which
+    never asked why: now nothing is saved without a reason."""
+    for body, what in (
+        ({"audio": [{"start": 0.1, "end": 0.3, "action": "mute", "reason": " "}]}, "audio range 1"),
+        ({"redact_pictures": [{"start": 0.1, "end": 0.3, "style": "solid", "reason": ""}]}, "whole-picture range 1"),
+        ({"add_regions": [{"keys": [[0.0, 0.4, 10, 10, 50, 50]], "reason": ""}]}, "added region 1"),
+    ):
+        answer = browser.put(f"{CLIP}/decisions", json=body, headers=writes(server))
+        assert answer.status_code == 400 and f"{what} without a reason" in answer.json()["error"], answer.text

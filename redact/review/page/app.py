@@ -90,10 +90,10 @@ class Review:
             "analysed": layout.analysis.exists(),
             "reviewed": layout.decisions.exists(),
             "rendered": layout.derivative.exists(),
-            "verified": self._verified(name, layout),
+            "verified": self.verified_derivative(name, layout),
         }
 
-    def _verified(self, name: str, layout: Layout) -> bool:
+    def verified_derivative(self, name: str, layout: Layout) -> bool:
         """Whether the derivative passes `redact verify` (its log, seal, hashes and signatures);
         checked again only when the derivative changes."""
         from ...evidence.verify import verify_paths
@@ -252,8 +252,11 @@ def build_app(review: Review) -> Starlette:
         status = job.status()
         layout = session.layout
         report_file = layout.derivative.parent / report_for_derivative(layout.derivative.name)
-        # a derivative made earlier (before this page opened) is offered too, unless one is being made
-        offered = status["state"] != "running" and layout.derivative.exists()
+        # a derivative made earlier (before this page opened) is offered too, unless one is being made,
+        # and only one that verifies: a file put in its place (the original itself) is never played
+        offered = (
+            status["state"] != "running" and layout.derivative.exists() and review.verified_derivative(name, layout)
+        )
         return JSONResponse(
             {
                 **status,
@@ -263,9 +266,13 @@ def build_app(review: Review) -> Starlette:
         )
 
     def derivative(request: Request) -> Response:
-        path = Layout(review.path(clip(request)), review.case_dir).derivative
+        name = clip(request)
+        layout = Layout(review.path(name), review.case_dir)
+        path = layout.derivative
         if not path.exists():
             raise HTTPException(404, "not rendered yet")
+        if not review.verified_derivative(name, layout):  # a plain route: Starlette runs it off the loop
+            raise HTTPException(409, "the derivative does not verify (run `redact verify`): it is not served")
         return FileResponse(path, media_type="video/mp4")
 
     def report(request: Request) -> Response:
