@@ -427,7 +427,7 @@ def run(
         **spoken_flags(bleep_words, bleep_patterns, bleep_margin, bleep_words_file),
     )
     say_if_unsigned()
-    for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir)))
+    for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir), options.bleep_words))
 
 
 @app.command()
@@ -611,7 +611,9 @@ def render(
     say_if_unsigned()
     for_each_clip(
         inputs,
-        lambda path: ok_line(render_file(path, options, decisions, pictures, case_dir=case_dir, save=save_decisions)),
+        lambda path: ok_line(
+            render_file(path, options, decisions, pictures, case_dir=case_dir, save=save_decisions), options.bleep_words
+        ),
     )
 
 
@@ -802,9 +804,10 @@ def for_each_clip(inputs: list[Path], work) -> None:
 WARNED = 10  # every output written, but with a warning a person must act on (a word not found)
 
 
-def ok_line(result) -> bool:
+def ok_line(result, words: tuple[str, ...] = ()) -> bool:
     """``OK: DERIVATIVE (...)``, with what the user must know about the input and the audio,
-    then a ``warning:`` line for each thing to act on; whether there was one."""
+    then a ``warning:`` line for each thing to act on, naming the ``words`` (the word list typed,
+    shown on this terminal only); whether there was one."""
     note = " (rendered from the earlier analysis: no detection ran)" if result.analysis_reused else ""
     if result.decisions is not None:
         note += f" (decisions {result.decisions} applied)"
@@ -827,7 +830,9 @@ def ok_line(result) -> bool:
     typer.echo(
         f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
     )
-    for warning in result.warnings:
+    from .pipeline.transcribe import warnings_of
+
+    for warning in warnings_of(result.spoken, words) if words else result.warnings:
         typer.echo(f"redact: warning: {result.original.name}: {one_line(warning)}", err=True)
     return bool(result.warnings)
 

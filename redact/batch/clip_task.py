@@ -6,8 +6,6 @@ corrupt file cannot stop a batch. Only a Ctrl-C (or the worker being killed) int
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import json
 import os
 import socket
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import RedactError
+from ..evidence.atomic import sweep_partials
 from ..evidence.custody import read_chain
 from ..evidence.hashing import hash_file
 from ..evidence.layout import Layout
@@ -64,17 +63,10 @@ def outputs_of(job: Job) -> tuple[Path, Path]:
 
 
 def remove_stale_temporaries(job: Job) -> list[Path]:
-    """Hidden temporary files left by an attempt that was killed (they never became outputs)."""
+    """Hidden temporary files left by an attempt that was killed (they never became outputs),
+    as every run sweeps them: a live run's, here or on another station PC, are left alone."""
     derivative, _ = outputs_of(job)
-    stem = derivative.stem  # NAME.ext.redacted
-    removed = []
-    folder = derivative.parent
-    # exactly this clip's: ".*clip.mp4..." would also take the in-flight files of "myclip.mp4"
-    for path in folder.glob(f".{glob.escape(stem)}.*partial*") if folder.is_dir() else []:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(path)
-    return removed
+    return sweep_partials(derivative)
 
 
 def verified_result(job: Job, parameters: dict) -> dict | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import json
 import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,13 +21,19 @@ def temp_path_for(final: Path) -> Path:
     return final.with_name(f".{final.stem}.{temp_prefix()}{uuid.uuid4().hex[:8]}.partial{final.suffix}")
 
 
+def host_tag() -> str:
+    """Four hex digits naming this machine: process ids mean something on their own host only
+    (a batch across station PCs writes to one evidence share)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:4]
+
+
 def temp_prefix() -> str:
     """What every temporary file this process writes beside an output starts with, after the
-    output's stem: its process id."""
-    return f"p{os.getpid()}-"
+    output's stem: its host and process id."""
+    return f"h{host_tag()}p{os.getpid()}-"
 
 
-STALE_UNOWNED_S = 3600  # a leftover named before process ids were: gone once unchanged this long
+STALE_UNOWNED_S = 3600  # a leftover of another host, or named before process ids were: gone once unchanged this long
 
 
 def process_alive(pid: int) -> bool:
@@ -40,13 +48,14 @@ def process_alive(pid: int) -> bool:
 
 def sweep_partials(final: Path) -> list[Path]:
     """Remove the hidden temporaries of ``final`` (the output, its log, their spools) that runs
-    killed with SIGKILL or by a power cut left behind: those whose process is gone. A running
-    process's files are left alone, so two runs never take each other's."""
+    killed with SIGKILL or by a power cut left behind: those of this host whose process is gone,
+    and any other left unchanged for ``STALE_UNOWNED_S``. A running process's files are left
+    alone, so two runs never take each other's, on this machine or another."""
     folder, stem = final.parent, final.stem
     removed = []
     if not folder.is_dir():
         return removed
-    pattern = re.compile(rf"\.{re.escape(stem)}\.(?:p(\d+)-)?[^/]*partial")
+    pattern = re.compile(rf"\.{re.escape(stem)}\.(?:h{host_tag()}p(\d+)-)?[^/]*partial")
     for path in folder.glob(f".{glob.escape(stem)}.*partial*"):
         match = pattern.match(path.name)
         if match is None:

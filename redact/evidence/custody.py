@@ -35,6 +35,7 @@ from .signing import sign
 CUSTODY_NAME = "custody.jsonl"
 HEAD_NAME = "custody.head.json"
 HEAD_FORMAT = "redact.custody-head/1"
+HEADS_DIR = "custody-heads"  # in the station's key folder: the last head it wrote to each log
 ENTRY_VERSION = 2  # entries that promise a head file beside the log
 GENESIS = "0" * 64
 EVENTS = (
@@ -55,6 +56,35 @@ def login() -> str:
     from .seal import current_operator
 
     return current_operator()
+
+
+def remembered_path(folder: Path, genesis: str) -> Path:
+    """Where this station keeps the last head it wrote to ``folder``'s log (named by the folder
+    and the log's first line): in its key folder, which whoever can write the evidence folder
+    cannot. A folder rolled back to a state older than this station's last write, with its
+    log and head, is caught here even when every file in it is consistent."""
+    from .keys import key_dir
+
+    name = hashlib.sha256(f"{genesis}:{Path(folder).resolve()}".encode()).hexdigest()[:32]
+    return key_dir() / HEADS_DIR / f"{name}.json"
+
+
+def remember_head(folder: Path, genesis: str, seq: int, last_line: bytes, time: str) -> None:
+    from .atomic import write_json_atomic
+
+    path = remembered_path(folder, genesis)
+    with contextlib.suppress(OSError):  # a defence in depth: the signed head in the folder stands without it
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        memo = {"folder": str(Path(folder).resolve()), "seq": seq, "sha256": hashlib.sha256(last_line).hexdigest()}
+        write_json_atomic(path, {**memo, "time": time})
+
+
+def remembered_head(folder: Path, genesis: str) -> dict | None:
+    try:
+        memo = json.loads(remembered_path(folder, genesis).read_text())
+        return memo if isinstance(memo.get("seq"), int) and isinstance(memo.get("sha256"), str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def custody_path(folder: Path) -> Path:
@@ -117,6 +147,9 @@ def append(
                     line = line[os.write(f.fileno(), line) :]
                 os.fsync(f.fileno())
                 write_head(folder, entry["seq"], written.rstrip(b"\n"), key, time)
+                if key is not None:  # a signing station also remembers, where the folder's writers cannot reach
+                    first = lines[0] if lines else written.rstrip(b"\n")
+                    remember_head(folder, hashlib.sha256(first).hexdigest(), entry["seq"], written.rstrip(b"\n"), time)
             except OSError:
                 os.ftruncate(f.fileno(), end)  # the head, renamed into place last, is still the old one
                 raise
@@ -207,7 +240,25 @@ def read_chain(folder: Path, trust: Trust | None = None) -> ChainReport:
         entries.append(entry)
         prev = line_hashes[-1]
     head_problems, notes = check_head(folder, entries, line_hashes, trust)
-    return ChainReport(entries, problems + head_problems, unsigned, signers, tuple(notes))
+    return ChainReport(
+        entries, problems + head_problems + check_remembered(folder, line_hashes), unsigned, signers, tuple(notes)
+    )
+
+
+def check_remembered(folder: Path, line_hashes: list[str]) -> list[str]:
+    """Problems against the head this station last wrote to the log, when it wrote one."""
+    memo = remembered_head(folder, line_hashes[0]) if line_hashes else None
+    if memo is None:
+        return []
+    seq = memo["seq"]
+    if seq > len(line_hashes):
+        return [
+            f"this station last wrote entry {seq} to this log ({memo.get('time')}), and it now ends at line"
+            f" {len(line_hashes)}: entries were cut, or the folder was rolled back"
+        ]
+    if seq >= 1 and line_hashes[seq - 1] != memo["sha256"]:
+        return [f"line {seq} is not the entry this station wrote there ({memo.get('time')}): the log was rewritten"]
+    return []
 
 
 def check_head(folder: Path, entries: list[dict], line_hashes: list[str], trust) -> tuple[list[str], list[str]]:
@@ -241,12 +292,12 @@ def check_head(folder: Path, entries: list[dict], line_hashes: list[str], trust)
     return [], []
 
 
-def latest_recorded(folder: Path, path: Path, role: str) -> tuple[int, str] | None:
-    """(line, SHA-256) of the last entry of ``folder``'s log that names ``path`` in ``role``, among
-    entries that name files relative to the log (``"v": 2``); None when none does."""
+def latest_recorded(entries: list[dict], folder: Path, path: Path, role: str) -> tuple[int, str] | None:
+    """(line, SHA-256) of the last of ``entries`` (``folder``'s log) that names ``path`` in ``role``,
+    among entries that name files relative to the log (``"v": 2``); None when none does."""
     target = Path(os.path.normpath(path.absolute()))
     latest = None
-    for entry in read_chain(folder).entries:
+    for entry in entries:
         if not (isinstance(entry.get("v"), int) and entry["v"] >= ENTRY_VERSION):
             continue
         for named in entry.get("files") or []:
@@ -258,4 +309,9 @@ def latest_recorded(folder: Path, path: Path, role: str) -> tuple[int, str] | No
 
 
 def has_event(entries: list[dict], event: str, sha256: str) -> bool:
-    return any(e.get("event") == event and any(f.get("sha256") == sha256 for f in e.get("files", [])) for e in entries)
+    return any(
+        e.get("event") == event
+        and isinstance(e.get("files"), list)
+        and any(isinstance(f, dict) and f.get("sha256") == sha256 for f in e["files"])
+        for e in entries
+    )

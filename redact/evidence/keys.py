@@ -128,9 +128,9 @@ def verify(signature: dict, data: bytes) -> str | None:
         raw = base64.b64decode(signature["public_key"], validate=True)
         public = Ed25519PublicKey.from_public_bytes(raw)
         value = base64.b64decode(signature["value"], validate=True)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:  # fields of any JSON type
         return f"malformed signature ({exc})"
-    if signature.get("fingerprint") != fingerprint(raw):
+    if not isinstance(signature.get("fingerprint"), str) or signature["fingerprint"] != fingerprint(raw):
         return "fingerprint does not match the signing key"
     try:
         public.verify(value, data)

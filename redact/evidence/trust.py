@@ -32,7 +32,8 @@ TRUST_LIST_NAME = "trusted-keys.pem"  # in the key folder: other stations' publi
 
 @dataclass(frozen=True)
 class Trust:
-    """``anchors``: fingerprints of the keys trusted (empty: any valid signature); ``required``:
+    """``anchors``: fingerprints of the keys trusted (empty and not required: any valid
+    signature; empty and required: none); ``required``:
     unsigned records are refused; ``origin``: where the anchors came from (``station``: this
     station's key and trust list, ``given``: named on the command line, ``folder``: the key that
     signed the folder's first custody entry, ``none``: nothing, an unsigned station)."""
@@ -90,7 +91,7 @@ def judge(document: dict, trust: Trust, digest: bytes | None = None) -> Verdict:
         return Verdict("altered", None, detail or "")
     if status == "unsigned":
         return Verdict("unsigned", None, "it is marked unsigned")
-    if trust.anchors and detail not in trust.anchors:
+    if (trust.anchors or trust.required) and detail not in trust.anchors:  # required, no anchor: none trusted
         return Verdict("untrusted", detail, f"it is signed by {detail}, not a trusted key")
     return Verdict("signed", detail, "")
 
@@ -129,12 +130,26 @@ def require(
     return verdict.signer
 
 
-def require_recorded(path: Path, event: str, sha256: str, original: Path, hint: str) -> None:
+def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: str):
+    """``folder``'s custody chain, refused (exit 3) when it fails its checks under ``trust``
+    (default: this station's policy): what it says of a record counts only then."""
+    from .custody import read_chain
+
+    chain = read_chain(folder, trust or station_trust().for_folder(folder))
+    problems = [p for p in chain.problems if not p.endswith("is missing")]
+    if problems:
+        raise UntrustedRecordError(f"the custody log fails its checks: {'; '.join(problems[:3])}", original, hint=hint)
+    return chain
+
+
+def require_recorded(
+    path: Path, event: str, sha256: str, original: Path, hint: str, trust: Trust | None = None
+) -> None:
     """An unsigned record has no signature to prove it unchanged: the custody log's entry for it
     (``event``, naming its SHA-256) must, or it is refused (exit 3)."""
-    from .custody import has_event, read_chain
+    from .custody import has_event
 
-    if not has_event(read_chain(path.parent).entries, event, sha256):
+    if not has_event(recorded_chain(path.parent, trust, original, hint).entries, event, sha256):
         raise UntrustedRecordError(
             f"{path.name} is unsigned and not the one the custody log records (changed after it was written?)",
             original,
@@ -142,13 +157,14 @@ def require_recorded(path: Path, event: str, sha256: str, original: Path, hint: 
         )
 
 
-def require_latest(path: Path, role: str, sha256: str, original: Path, hint: str) -> None:
+def require_latest(path: Path, role: str, sha256: str, original: Path, hint: str, trust: Trust | None = None) -> None:
     """``path`` must be the file the custody log last recorded in ``role`` (entries that name files
     relative to the log, ``"v": 2``): a signed older analysis or decisions file put back in its
     place is refused (exit 3), as verify fails it; render trusts only what verify would pass."""
     from .custody import latest_recorded
 
-    latest = latest_recorded(path.parent, path, role)
+    chain = recorded_chain(path.parent, trust, original, hint)
+    latest = latest_recorded(chain.entries, path.parent, path, role)
     if latest is not None and latest[1] != sha256:
         raise UntrustedRecordError(
             f"{path.name} is not the {role} the custody log last recorded (line {latest[0]}):"
@@ -176,7 +192,11 @@ def writer_trust(folder: Path, key, original: Path) -> Trust:
 def read_trust_list(path: Path) -> set[str]:
     """Fingerprints of the PEM public keys in ``path`` (several may follow one another)."""
     found = set()
-    for block in pem_blocks(path.read_bytes()):
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise keys.KeyError_(f"cannot read the key file ({exc.strerror})", path) from exc
+    for block in pem_blocks(text):
         try:
             found.add(keys.fingerprint(keys.raw_public(load_pem_public_key(block))))
         except (ValueError, TypeError) as exc:
@@ -230,24 +250,42 @@ def given_trust(pem_files: list[Path]) -> Trust:
     """The keys named on the command line (``--trust``), and nothing else."""
     anchors: set[str] = set()
     for path in pem_files:
-        anchors |= read_trust_list(path)
+        found = read_trust_list(path)
+        if not found:  # an empty anchor set must never read as "any key"
+            raise keys.KeyError_("no public key in this file (want PEM, as `redact keys show --pem` prints)", path)
+        anchors |= found
     return Trust(frozenset(anchors), True, "given")
 
 
 def first_custody_signer(folder: Path) -> str | None:
-    """The fingerprint of the first validly signed entry of ``folder``'s custody log."""
+    """The fingerprint of the first validly signed entry of ``folder``'s custody log, else of
+    the first signed seal there (a folder whose custody log was deleted is still a signed one)."""
     from .custody import custody_path
+    from .layout import SEAL_SUFFIX
 
     path = custody_path(folder)
-    if not path.exists():
-        return None
-    with open(path, "rb") as f:
-        for line in f:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            status, detail = check(entry) if isinstance(entry, dict) else ("invalid", None)
-            if status == "signed":
-                return detail
+    if path.exists():
+        with open(path, "rb") as f:
+            for line in f:
+                signer = _signer(line)
+                if signer:
+                    return signer
+    for seal in sorted(folder.glob(f"*{SEAL_SUFFIX}")) if folder.is_dir() else []:
+        try:
+            signer = _signer(seal.read_bytes())
+        except OSError:
+            continue
+        if signer:
+            return signer
     return None
+
+
+def _signer(text: bytes) -> str | None:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    status, detail = check(document)
+    return detail if status == "signed" else None

@@ -331,6 +331,18 @@ def verify_custody_index(folder: Path, chain) -> list[Finding]:
     return findings
 
 
+def guarded(kind: str, path: Path, check, *args) -> list[Finding]:
+    """``check(path, *args)`` as a list of findings; a record whose JSON has other shapes than
+    redact writes (a list for a seal, a string for a member) fails, named, never a traceback."""
+    try:
+        found = check(path, *args)
+    except (AttributeError, TypeError, KeyError, ValueError, RecursionError) as exc:
+        return [
+            Finding("fail", kind, str(path), f"not a {kind} redact wrote: unreadable ({type(exc).__name__}: {exc})")
+        ]
+    return found if isinstance(found, list) else [found]
+
+
 def verify_folder(
     folder: Path,
     trusted: Trust | None,
@@ -343,13 +355,14 @@ def verify_folder(
     log's index of the case."""
     trust = (trusted or station_trust()).for_folder(folder)
     chain = read_chain(folder, trust)
-    findings = [f for s in sorted(seals) for f in verify_original(s, chain, trust)]
-    findings += [
-        (verify_transcript if a.name.endswith(TRANSCRIPT_SUFFIX) else verify_analysis)(a, chain, trust)
-        for a in sorted(analyses)
-    ]
-    findings += [verify_decisions(d, chain, trust) for d in sorted(decisions)]
-    findings += [f for log in sorted(logs) for f in verify_log_and_derivative(log, chain, trust)]
+    findings = [f for s in sorted(seals) for f in guarded("seal", s, verify_original, chain, trust)]
+    for a in sorted(analyses):
+        kind, check = (
+            ("transcript", verify_transcript) if a.name.endswith(TRANSCRIPT_SUFFIX) else ("analysis", verify_analysis)
+        )
+        findings += guarded(kind, a, check, chain, trust)
+    findings += [f for d in sorted(decisions) for f in guarded("decisions", d, verify_decisions, chain, trust)]
+    findings += [f for log in sorted(logs) for f in guarded("log", log, verify_log_and_derivative, chain, trust)]
     failed = {f.path for f in findings if f.status == "fail"}
     findings += [f for f in verify_custody_index(folder, chain) if f.path not in failed]
     where = str(folder / CUSTODY_NAME)

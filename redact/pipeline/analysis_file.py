@@ -177,9 +177,10 @@ def read_analysis(path: Path, original: Path, original_sha256: str, trust: Trust
     signer = require(head, trust, f"analysis {path.name}", original, digest, hint=hint)
     sha256 = hash_file(path)
     if verdict.status == "unsigned":
-        require_recorded(path, "analysed", sha256, original, hint)
-    require_latest(path, "analysis", sha256, original, hint)
-    if head.get("original", {}).get("sha256") != original_sha256:
+        require_recorded(path, "analysed", sha256, original, hint, trust)
+    require_latest(path, "analysis", sha256, original, hint, trust)
+    named = head.get("original")
+    if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(
             f"analysis {path.name} was made from another file than this original",
             original,

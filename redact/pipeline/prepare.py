@@ -113,7 +113,16 @@ def records_trust(layout: Layout, key: StationKey | None) -> Trust:
     it: a broken, cut or forged log stops the run (exit 3) before anything is read or written,
     and a station without a key does not add unsigned records to a signed folder (exit 7)."""
     trust = writer_trust(layout.records, key, layout.original)
-    if custody.custody_path(layout.records).exists():
+    log = custody.custody_path(layout.records)
+    kept = log.exists() and log.stat().st_size > 0
+    if not kept and layout.seal.exists():  # the seal was written with its "sealed" entry
+        raise UntrustedRecordError(
+            f"the original is sealed but its custody log {log.name} is missing or empty: the folder's history"
+            " was removed, and with it what would show records put back or rolled back",
+            layout.original,
+            hint="restore the custody log from where the case is kept, and run `redact verify` on the folder",
+        )
+    if kept:
         chain = custody.read_chain(layout.records, trust)
         if chain.problems:
             shown = "; ".join(chain.problems[:3]) + (

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import EncodeError, StorageError, storage_error
@@ -50,7 +50,8 @@ class RedactResult:
     analysis_reused: bool = False  # rendered from an earlier analysis: no detection ran
     decisions: Path | None = None  # the decisions file applied, if any
     listed_without_picture: int = 0  # frames the index lists that held no picture (skipped by the camera)
-    warnings: tuple[str, ...] = ()  # what a person must act on although the derivative is complete
+    warnings: tuple[str, ...] = ()  # what a person must act on although the derivative is complete (words by number)
+    spoken: dict = field(default_factory=dict)  # what the transcript gave: entry numbers, never words
 
 
 def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
@@ -204,7 +205,7 @@ def publish(
     log["decisions"] = {**decisions.as_log(), **({"source": decisions.source} if decisions.source else {})}
     if decisions.transcript:  # which transcript the spoken ranges came from; never what it says
         log["transcript"] = {**decisions.transcript, "file": os.path.relpath(layout.transcript, out_dir)}
-    warnings = warnings_of(decisions)
+    warnings = warnings_of(decisions.transcript)
     if warnings:  # by entry number: what was withheld is never written into a log handed over
         log["warnings"] = list(warnings)
     log_sha = write_log(tmp_log, log, regions, key, tracks=analysis.track_lines())
@@ -242,7 +243,8 @@ def publish(
         rescaled_frames=rendered.timeline.rescaled,
         damaged_packets=report.damaged_packets,
         listed_without_picture=report.listed_without_picture,
-        warnings=warnings_of(decisions, options.bleep_words),
+        warnings=warnings,
+        spoken=dict(decisions.transcript),
         audio=audio,
         audio_as_is=rendered.writer.audio_as_is,
         dropped_streams=info.dropped_streams,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import BadInputError, EncodeError, OutputExistsError, RedactError
+from ..errors import BadInputError, EncodeError, OutputExistsError
 from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.layout import Layout
 from ..evidence.redaction_log import RegionLog
@@ -62,13 +62,15 @@ def analyze_file(
 
 def reusable_analysis(prepared: Prepared, options: RedactOptions) -> Analysis | None:
     """The earlier analysis, when it is intact, of these sealed bytes and made with these
-    detection and tracking settings (then its tracks are the ones detection would find again)."""
+    detection and tracking settings (then its tracks are the ones detection would find again).
+    One altered, unsigned where signatures are required or put back from before is refused
+    (exit 3), not silently analysed over: someone changed the records, and a person must know."""
     path = prepared.layout.analysis
     if not path.exists():
         return None
     try:
         analysis = read_analysis(path, prepared.layout.original, prepared.seal.sha256, prepared.trust)
-    except RedactError:
+    except BadInputError:  # unreadable, or of other bytes: analyse again. Altered or untrusted: refused
         return None
     now = json.loads(json.dumps({k: v for k, v in options.as_log().items() if k in ("detect", "track")}))
     if any(analysis.parameters.get(section) is None for section in now):
@@ -165,7 +167,7 @@ def chosen_decisions(
     use = decisions is not None or (default and source.exists())
     # the clip's own decisions file is a record, held to the station's policy; a file named on the
     # command line or in a manifest is a request, like flags: validated, its SHA-256 logged
-    record = source == layout.decisions
+    record = source.resolve() == layout.decisions.resolve()  # however it is named: ../case/x, a link
     trust = prepared.trust if record else Trust()
     chosen = load_decisions(source, analysis.sha256, layout.original, trust, record) if use else Decisions()
     problem = chosen.outside(prepared.info.duration_s)

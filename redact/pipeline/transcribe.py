@@ -141,14 +141,15 @@ def doubt_warning(median: float, model: str | None) -> str:
     )
 
 
-def warnings_of(decisions: Decisions, words: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """What a person must act on in what the spoken words gave; ``words`` (the word list, as the
-    clerk typed it) names the entries, else they are named by number (as the log does)."""
+def warnings_of(source: dict, words: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What a person must act on in what the spoken words gave (``source``: the decisions'
+    ``transcript`` member); ``words`` (the word list, as the clerk typed it) names the entries on
+    the clerk's own terminal, else they are named by number, as in the log and batch report."""
 
     def named(numbers) -> str:
         return ", ".join(repr(words[n - 1]) if n <= len(words) else f"entry {n}" for n in numbers)
 
-    source, said = decisions.transcript, []
+    said = []
     if source.get("median_word_confidence") is not None:
         said.append(doubt_warning(source["median_word_confidence"], source.get("model")))
     if source.get("unmatched_entries"):

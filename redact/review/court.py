@@ -47,8 +47,13 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     folder = log_path.parent
     key = keys.load()
     writer_trust(folder, key, log_path)  # before anything is written
-    derivative = folder / log["derivative"]["file"]
-    seal = json.loads((folder / log["original"]["seal"]).read_text())
+    try:
+        derivative = folder / log["derivative"]["file"]
+        seal = json.loads((folder / log["original"]["seal"]).read_text())
+    except (KeyError, TypeError, OSError, ValueError) as exc:
+        raise BadInputError(f"not a redaction log redact wrote, or its seal is gone ({exc})", log_path) from exc
+    if not derivative.is_file():
+        raise BadInputError(f"its derivative {derivative.name} is missing", log_path)
     findings = verify_paths([derivative, folder / log["original"]["seal"]])  # the seal: beside or in a case folder
     reviewed_at = utc_iso()
     start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs
@@ -63,7 +68,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
         folder,
         "exported",
         [
-            {"name": derivative.name, "role": "derivative", "sha256": log["derivative"]["sha256"]},
+            {"name": derivative.name, "role": "derivative", "sha256": hash_file(derivative)},  # as it is now
             {"name": log_path.name, "role": "log", "sha256": hash_file(log_path)},
             {"name": out.name, "role": "report", "sha256": hash_file(out)},
         ],

@@ -229,7 +229,7 @@ def load_decisions(
         )
     require(document, trust, f"decisions {path.name}", original, hint=hint)
     if record:
-        require_latest(path, "decisions", _sha256(path), original, hint)
+        require_latest(path, "decisions", _sha256(path), original, hint, trust)
     analysis = document.get("analysis")
     named = analysis.get("sha256") if isinstance(analysis, dict) else None
     if named != analysis_sha256:

@@ -67,9 +67,10 @@ def read_transcript(path: Path, original: Path, original_sha256: str, trust: Tru
         )
     require(document, trust, f"transcript {path.name}", original, hint=hint)
     if verdict.status == "unsigned":  # nothing to check it by but the hash its custody entry recorded
-        require_recorded(path, "transcribed", hash_file(path), original, hint)
-    require_latest(path, "transcript", hash_file(path), original, hint)
-    if document.get("original", {}).get("sha256") != original_sha256:
+        require_recorded(path, "transcribed", hash_file(path), original, hint, trust)
+    require_latest(path, "transcript", hash_file(path), original, hint, trust)
+    named = document.get("original")
+    if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(
             f"transcript {path.name} was made from another file than this original",
             original,

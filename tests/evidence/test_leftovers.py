@@ -15,7 +15,7 @@ from light import ONE_MODEL
 
 from redact import redact_file
 from redact.detect.workers import SHM_PREFIX, sweep_shared_memory
-from redact.evidence.atomic import STALE_UNOWNED_S, sweep_partials, temp_path_for
+from redact.evidence.atomic import STALE_UNOWNED_S, host_tag, sweep_partials, temp_path_for
 from redact.options import RedactOptions
 
 
@@ -30,27 +30,30 @@ def test_partials_of_dead_runs_go_and_a_live_runs_stay(tmp_path):
     final = tmp_path / "clip.mp4.redacted.mp4"
     dead = dead_pid()
     killed = [
-        tmp_path / f".clip.mp4.redacted.p{dead}-0123abcd.partial.mp4",
-        tmp_path / f".clip.mp4.redacted.p{dead}-89abcdef.partial.json",
-        tmp_path / f".clip.mp4.redacted.p{dead}-k2j3h4.partial-spool",
+        tmp_path / f".clip.mp4.redacted.h{host_tag()}p{dead}-0123abcd.partial.mp4",
+        tmp_path / f".clip.mp4.redacted.h{host_tag()}p{dead}-89abcdef.partial.json",
+        tmp_path / f".clip.mp4.redacted.h{host_tag()}p{dead}-k2j3h4.partial-spool",
     ]
     live = temp_path_for(final)  # this process's: still being written
     other_clip = tmp_path / f".myclip.mp4.redacted.p{dead}-0123abcd.partial.mp4"  # another clip's, not ours
     unowned_old = tmp_path / ".clip.mp4.redacted.0123abcd.partial.mp4"  # named before process ids were
     unowned_new = tmp_path / ".clip.mp4.redacted.fedcba98.partial.mp4"
-    for path in [*killed, live, other_clip, unowned_old, unowned_new]:
+    other_host = tmp_path / f".clip.mp4.redacted.hzzzzp{dead}-0123abcd.partial.mp4"  # a live run elsewhere
+    for path in [*killed, live, other_clip, unowned_old, unowned_new, other_host]:
         path.write_bytes(b"frames of the original")
     old = time.time() - STALE_UNOWNED_S - 60
     os.utime(unowned_old, (old, old))
     removed = sweep_partials(final)
     assert sorted(removed) == sorted([*killed, unowned_old])
-    assert live.exists() and other_clip.exists() and unowned_new.exists()
+    assert live.exists() and other_clip.exists() and unowned_new.exists() and other_host.exists()
 
 
 def test_a_render_sweeps_what_a_killed_render_left(tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", count=4, size=(96, 64))
     dead = dead_pid()
-    leftovers = [tmp_path / f".clip.mp4.redacted.p{dead}-{n}0000000.partial.mp4" for n in range(3)]  # one per try
+    leftovers = [
+        tmp_path / f".clip.mp4.redacted.h{host_tag()}p{dead}-{n}0000000.partial.mp4" for n in range(3)
+    ]  # one per try
     for path in leftovers:
         path.write_bytes(b"\0" * 1000)
     redact_file(clip, RedactOptions(quiet=True, workers=0, detect=ONE_MODEL))

@@ -287,3 +287,46 @@ def test_custody_names_the_person_and_the_login_beside(station):
     assert proc.returncode == 0, proc.stderr
     last = json.loads((case / "custody.jsonl").read_text().splitlines()[-1])
     assert last["operator"] == "DC 1234 Smith" and last["login"] and last["login"] != last["operator"]
+
+
+def test_a_whole_folder_rolled_back_is_caught_by_the_station_that_wrote_it(station, tmp_path):
+    """Every file put back as it was before the last render (log, head, records, outputs): the
+    folder is consistent in itself, but the station remembers the last head it wrote."""
+    case, key_dir = station
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(case, snapshot)
+    proc = redact_cli("render", "--force", "-q", "--redact-frames", "0-0.4", case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 0, proc.stderr
+    for path in case.iterdir():
+        writable(path)
+    shutil.rmtree(case)
+    shutil.copytree(snapshot, case)
+    code, failed = verify(case, key_dir)
+    assert code == 1 and any("this station last wrote entry" in why for _, _, why in failed), failed
+    assert verify(case, None)[0] == 0  # elsewhere the folder is consistent: only the station can tell
+    proc = redact_cli("render", "--force", case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 3 and "rolled back" in proc.stderr, proc.stderr
+
+
+def test_a_deleted_custody_log_stops_the_run(station):
+    case, key_dir = station
+    (case / "custody.jsonl").unlink()
+    (case / "custody.head.json").unlink()
+    proc = redact_cli("render", "--force", case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 3 and "custody log custody.jsonl is missing or empty" in proc.stderr, proc.stderr
+
+
+def test_the_clips_own_decisions_named_another_way_are_still_a_record(station):
+    case, key_dir = station
+    rewrite(case / "clip.mp4.decisions.json", lambda d: d.update(signature=UNS))
+    roundabout = case / ".." / case.name / "clip.mp4.decisions.json"
+    proc = redact_cli("render", "--force", "--decisions", roundabout, case / "clip.mp4", key_dir=key_dir)
+    assert proc.returncode == 3 and "is refused" in proc.stderr, proc.stderr
+
+
+def test_a_trust_file_without_a_key_is_refused_not_taken_for_any_key(station, tmp_path):
+    case, key_dir = station
+    empty = tmp_path / "fingerprint.txt"
+    empty.write_text("ed25519:55f5:d2c7:4719:149f\n")
+    proc = redact_cli("verify", "--trust", empty, case, key_dir=key_dir)
+    assert proc.returncode == 7 and "no public key in this file" in proc.stderr, proc.stderr

@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ...errors import RedactError
+from ...evidence.custody import custody_path
 from ...evidence.layout import Layout, report_for_derivative
 from ...options import RedactOptions
 from ...speech.withhold import parse_word_list
@@ -98,11 +99,13 @@ class Review:
         checked again only when the derivative changes."""
         from ...evidence.verify import verify_paths
 
-        try:
-            stat = layout.derivative.stat()
+        try:  # the derivative, its log and the custody log: any change to one is checked again
+            key = tuple(
+                (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+                for s in (layout.derivative.stat(), layout.log.stat(), custody_path(layout.log.parent).stat())
+            )
         except OSError:
             return False
-        key = (stat.st_size, stat.st_mtime_ns)
         known = self.verified.get(name)
         if known is None or known[0] != key:
             try:
