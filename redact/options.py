@@ -249,7 +249,7 @@ BEFORE_SETTING = {
         "small_faces": False,
         "small_faces_every": 4,
     },
-    "track": {},
+    "track": {"max_size": None, "max_speed": None},  # before 2026-12-06 coasting extrapolated sizes
 }
 
 

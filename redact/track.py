@@ -9,10 +9,14 @@ track's past and future:
 - detected at t: the detection;
 - detections before and after t (gap <= ``max_gap``): linear interpolation (this is also
   what carries regions between frames when detecting only every N-th frame);
-- lost after its last detection: coasted forward at its velocity for ``coast`` frames,
-  growing by ``growth`` per frame to cover the motion it might make;
+- lost after its last detection: coasted forward for ``coast`` frames, its centre moving at
+  the velocity its last detections had (at most ``max_speed`` of its size a frame), its size
+  that of its last detection grown by ``growth`` per frame to cover the motion it might make,
+  and never past ``max_size`` times the largest box detected in the track: a region that once
+  extrapolated its size (a "face" on a car roof grew from 232x331 to 984x1120 px in 15 frames,
+  blurring the whole picture) now stays what was seen;
 - first detected just after t: back-filled for ``backfill`` frames (faces are often found a
-  few frames after they enter).
+  few frames after they enter), the same way backwards.
 
 Pure logic: no IO, no frames, testable with plain boxes.
 """
@@ -33,6 +37,8 @@ class TrackOptions:
     backfill: int = 8  # frames masked before a track's first detection
     max_gap: int = 15  # longest gap bridged by interpolation (<= the pipeline's lookahead)
     growth: float = 0.04  # per coasted/back-filled frame, each side grows by this fraction
+    max_size: float = 1.5  # a coasted/back-filled box is at most this times the track's largest detection, each way
+    max_speed: float = 0.5  # a coasted/back-filled centre moves at most this many box sides a frame
     match_iou: float = 0.1
     match_distance: float = 0.6  # or: centres closer than this many box sizes
     # A track is coasted and back-filled only once confirmed: this many detections, or one at
@@ -43,6 +49,8 @@ class TrackOptions:
     confirm_score: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.max_size < 1 or self.max_speed <= 0:
+            raise ValueError("max_size is at least 1 (the box detected) and max_speed more than 0")
         if not 1 <= self.confirm_hits <= 100:  # settle() keeps more than 100 of a long track's detections
             raise ValueError(f"confirm_hits must be between 1 and 100 (got {self.confirm_hits})")
 
@@ -69,6 +77,7 @@ class Track:
     scores: list[float] = field(default_factory=list)
     # detections each model found, over the whole track (kept when ``settle`` hands parts over)
     models: dict[str, int] = field(default_factory=dict)
+    largest: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # widest, tallest detected
 
     @property
     def first(self) -> int:
@@ -92,10 +101,24 @@ class Track:
     def predict(self, index: int) -> np.ndarray:
         return self.boxes[-1] + self.velocity() * (index - self.last)
 
-
-def grow(box: np.ndarray, fraction: float) -> np.ndarray:
-    w, h = box[2] - box[0], box[3] - box[1]
-    return box + np.array([-w, -h, w, h], np.float32) * fraction
+    def carried(self, index: int, growth: float, max_size: float, max_speed: float) -> np.ndarray:
+        """The box of a frame before the track's first detection or after its last: the nearest
+        detection's size, grown by ``growth`` a frame but never past ``max_size`` times the
+        largest box detected, its centre moved at the velocity of the track's two nearest
+        detections (at most ``max_speed`` box sides a frame). Sizes are never extrapolated."""
+        after = index > self.last
+        anchor = self.boxes[-1] if after else self.boxes[0]
+        steps = index - self.last if after else self.first - index
+        velocity = self.velocity(at_end=after)
+        shift = np.array([velocity[0] + velocity[2], velocity[1] + velocity[3]], np.float32) / 2
+        size = np.array([anchor[2] - anchor[0], anchor[3] - anchor[1]], np.float32)
+        limit = max_speed * float(size.max())
+        speed = float(np.hypot(*shift))
+        if speed > limit > 0:
+            shift *= limit / speed
+        centre = (anchor[:2] + anchor[2:]) / 2 + shift * (steps if after else -steps)
+        size = np.minimum(size * (1 + 2 * growth * steps), np.maximum(self.largest, size) * max_size)
+        return np.concatenate([centre - size / 2, centre + size / 2]).astype(np.float32)
 
 
 def centre_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -160,6 +183,7 @@ class Tracker:
     def _append(track: Track, index: int, box: np.ndarray, score: float, models: str = "") -> None:
         track.frames.append(index)
         track.boxes.append(np.asarray(box, np.float32))
+        track.largest = np.maximum(track.largest, track.boxes[-1][2:] - track.boxes[-1][:2])
         track.scores.append(float(score))
         for model in filter(None, str(models).split("+")):
             track.models[model] = track.models.get(model, 0) + 1
@@ -191,12 +215,10 @@ class Tracker:
         if (pos == len(frames) or pos == 0) and not self._confirmed(track):
             return None  # not coasted, not back-filled
         if pos == len(frames) and index - track.last <= o.coast:
-            steps = index - track.last
-            box = grow(track.predict(index), o.growth * steps)
+            box = track.carried(index, o.growth, o.max_size, o.max_speed)
             return Region(track.id, track.kind, box, track.scores[-1], "coasted")
         if pos == 0 and track.first - index <= o.backfill:
-            steps = track.first - index
-            box = grow(track.boxes[0] - track.velocity(at_end=False) * steps, o.growth * steps)
+            box = track.carried(index, o.growth, o.max_size, o.max_speed)
             return Region(track.id, track.kind, box, track.scores[0], "back-filled")
         return None
 

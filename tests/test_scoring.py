@@ -35,3 +35,13 @@ def test_average_precision_of_perfect_and_mixed_rankings():
     assert flags.tolist() == [1, 0, 1]
     assert average_precision([np.array([0.9, 0.7])], [np.array([1, 1])], 2) == 1.0
     assert average_precision([np.array([0.9, 0.8, 0.7])], [flags], 2) == 0.5 + 0.5 * (2 / 3)
+
+
+def test_the_share_masked_outside_labelled_faces_counts_only_what_lies_off_every_grown_face():
+    from redact.scoring import masked_outside
+
+    face = np.array([[40, 40, 60, 60]], np.float32)  # grown 30 % a side: 34..66
+    assert masked_outside(np.array([[34, 34, 66, 66]], np.float32), face, 100, 100) == 0.0
+    whole = masked_outside(np.array([[0, 0, 100, 100]], np.float32), face, 100, 100)
+    assert whole == (100 * 100 - 32 * 32) / (100 * 100)
+    assert masked_outside(np.array([[0, 0, 10, 10]], np.float32), np.zeros((0, 4)), 100, 100) == 0.01

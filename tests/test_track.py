@@ -129,3 +129,23 @@ def test_a_lone_unsure_detection_is_masked_in_its_own_frame_only_once_confirmati
     default = Tracker()  # the default confirms every track: the most is masked
     default.update(10, box, np.array([0.3]), np.array(["face"]))
     assert [r.reason for r in default.regions(13)] == ["coasted"]
+
+
+def test_a_lost_region_never_grows_past_what_was_detected():
+    """A false "face" on a car roof grew from 232x331 to 984x1120 px in the 15 frames it coasted
+    (its last two detections growing, extrapolated, plus the growth for motion), and the whole
+    picture was blurred for half a second. A coasted or back-filled box keeps the size seen, at
+    most 1.5x the largest detection, and moves at most half its size a frame."""
+    tracker = Tracker(TrackOptions(coast=15, backfill=8))
+    growing = {0: [[500, 300, 700, 590]], 1: [[490, 290, 722, 621]]}  # 200x290, then 232x331
+    feed(tracker, growing)
+    for index in (*range(2, 17), *range(-8, 0)):
+        (region,) = tracker.regions(index)
+        w, h = region.box[2] - region.box[0], region.box[3] - region.box[1]
+        assert w <= 1.5 * 232 + 1e-3 and h <= 1.5 * 331 + 1e-3, (index, w, h)
+    far = tracker.regions(16)[0].box
+    assert (far[0] + far[2]) / 2 - 606 <= 15 * 0.5 * 331 + 1  # the centre moved, within the speed limit
+    fast = Tracker(TrackOptions(coast=5))
+    feed(fast, {0: [[0, 0, 40, 50]], 1: [[30, 0, 70, 50]]})  # 30 px a frame: more than half its size
+    (region,) = fast.regions(3)
+    assert (region.box[0] + region.box[2]) / 2 == 50 + 2 * 0.5 * 50  # two frames at the limit, not 2 x 30
