@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +59,54 @@ def login() -> str:
     return current_operator()
 
 
+def put_in_place(pairs: tuple[tuple[Path, Path], ...]):
+    """Rename each temporary over its final file, keeping the previous one aside (a hard link);
+    returns ``undo(restore)``: put the previous files back (or remove the new ones), or just
+    drop what was kept aside."""
+    from .atomic import temp_path_for
+
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for tmp, final in pairs:
+            kept = None
+            if final.exists():
+                kept = temp_path_for(final)
+                try:
+                    os.link(final, kept)
+                except OSError:  # a file system without hard links (exFAT evidence drives): a copy
+                    shutil.copy2(final, kept)
+            done.append((final, kept))
+            os.replace(tmp, final)
+    except OSError:
+        undo_renames(done, restore=True)
+        raise
+
+    def undo(restore: bool) -> None:
+        undo_renames(done, restore)
+
+    return undo
+
+
+def undo_renames(done: list[tuple[Path, Path | None]], restore: bool) -> None:
+    for final, kept in reversed(done):
+        with contextlib.suppress(OSError):
+            if restore and kept is not None:
+                os.replace(kept, final)
+            elif restore:
+                final.unlink()
+            elif kept is not None:
+                kept.unlink()
+
+
 def remembered_path(folder: Path, genesis: str) -> Path:
     """Where this station keeps the last head it wrote to ``folder``'s log (named by the folder
     and the log's first line): in its key folder, which whoever can write the evidence folder
     cannot. A folder rolled back to a state older than this station's last write, with its
     log and head, is caught here even when every file in it is consistent."""
+    from .atomic import host_tag  # a key folder shared between PCs keeps each one's memory apart
     from .keys import key_dir
 
-    name = hashlib.sha256(f"{genesis}:{Path(folder).resolve()}".encode()).hexdigest()[:32]
+    name = hashlib.sha256(f"{genesis}:{Path(folder).resolve()}:{host_tag()}".encode()).hexdigest()[:32]
     return key_dir() / HEADS_DIR / f"{name}.json"
 
 
@@ -80,11 +121,13 @@ def remember_head(folder: Path, genesis: str, seq: int, last_line: bytes, time: 
 
 
 def remembered_head(folder: Path, genesis: str) -> dict | None:
+    path = remembered_path(folder, genesis)
     try:
-        memo = json.loads(remembered_path(folder, genesis).read_text())
-        return memo if isinstance(memo.get("seq"), int) and isinstance(memo.get("sha256"), str) else None
+        memo = json.loads(path.read_text())
+        valid = isinstance(memo.get("seq"), int) and isinstance(memo.get("sha256"), str)
     except (OSError, ValueError, AttributeError):
         return None
+    return {**memo, "record": str(path)} if valid else None
 
 
 def custody_path(folder: Path) -> Path:
@@ -111,8 +154,13 @@ def append(
     key: StationKey | None,
     time: str,
     detail: str | None = None,
+    publish: tuple[tuple[Path, Path], ...] = (),
 ) -> dict:
-    """Append one signed entry under an exclusive lock; returns the entry written.
+    """Append one signed entry under an exclusive lock; returns the entry written. ``publish``:
+    (temporary, final) files the entry records, renamed into place under the same lock, so
+    that what custody last recorded for a file and the file itself never disagree: two writers
+    of one decisions file cannot interleave, and if the line cannot be written the previous
+    files are put back.
 
     Raises ``StorageError`` when the storage refuses the line (full, read-only); a line it
     took only in part is cut off again, so the chain stays as it was.
@@ -142,6 +190,7 @@ def append(
             written = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode() + b"\n"
             line = memoryview(written)
             end = os.lseek(f.fileno(), 0, os.SEEK_END)
+            undo = put_in_place(publish)
             try:
                 while line:  # unbuffered: nothing left to flush (and fail) again at close
                     line = line[os.write(f.fileno(), line) :]
@@ -152,7 +201,9 @@ def append(
                     remember_head(folder, hashlib.sha256(first).hexdigest(), entry["seq"], written.rstrip(b"\n"), time)
             except OSError:
                 os.ftruncate(f.fileno(), end)  # the head, renamed into place last, is still the old one
+                undo(restore=True)
                 raise
+            undo(restore=False)
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     return entry
@@ -173,17 +224,26 @@ def write_recorded(
 ) -> str:
     """``document`` signed and written atomically to ``path`` (``read_only``: then made so), and
     its custody entry ``event`` in ``records``, naming it in ``role`` by SHA-256; that SHA-256."""
-    from .atomic import write_json_atomic
+    from .atomic import temp_path_for
     from .hashing import hash_file
 
+    tmp = temp_path_for(path)
     with writing(path, what):
-        write_json_atomic(path, sign(document, key))  # a rename: replaces a read-only older one too
-        if read_only:
-            with contextlib.suppress(OSError):  # read-only storage of a case folder: already read-only
-                os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        sha = hash_file(path)
-        entry = [{"name": os.path.relpath(path, records), "role": role, "sha256": sha}]
-        append(records, event, entry, operator, key, time, detail=detail)
+        try:
+            with open(tmp, "w") as f:
+                f.write(json.dumps(sign(document, key), indent=2) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            if read_only:
+                with contextlib.suppress(OSError):  # read-only storage of a case folder: already read-only
+                    os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            sha = hash_file(tmp)
+            entry = [{"name": os.path.relpath(path, records), "role": role, "sha256": sha}]
+            # renamed into place with its entry, under the log's lock (a rename replaces a read-only older one)
+            append(records, event, entry, operator, key, time, detail=detail, publish=((tmp, path),))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
     return sha
 
 
@@ -207,7 +267,7 @@ def read_chain(folder: Path, trust: Trust | None = None) -> ChainReport:
     unsigned = 0
     if not path.exists():
         return ChainReport([], [f"{CUSTODY_NAME} is missing"], 0, signers)
-    data = path.read_bytes()
+    data, head_text, memo = snapshot(folder)
     if data and not data.endswith(b"\n"):
         problems.append("last entry is cut short (no final newline)")
     prev = GENESIS
@@ -239,42 +299,63 @@ def read_chain(folder: Path, trust: Trust | None = None) -> ChainReport:
             signers.add(verdict.signer)
         entries.append(entry)
         prev = line_hashes[-1]
-    head_problems, notes = check_head(folder, entries, line_hashes, trust)
+    head_problems, notes = check_head(head_text, entries, line_hashes, trust)
     return ChainReport(
-        entries, problems + head_problems + check_remembered(folder, line_hashes), unsigned, signers, tuple(notes)
+        entries, problems + head_problems + check_remembered(memo, line_hashes), unsigned, signers, tuple(notes)
     )
 
 
-def check_remembered(folder: Path, line_hashes: list[str]) -> list[str]:
-    """Problems against the head this station last wrote to the log, when it wrote one."""
-    memo = remembered_head(folder, line_hashes[0]) if line_hashes else None
+def snapshot(folder: Path) -> tuple[bytes, str | None, dict | None]:
+    """The log's bytes, its head file's text and this station's memory of its head, read under a
+    shared lock: a writer appends a line and rewrites both under its exclusive one, so the three
+    never disagree because a run next door was writing (a batch's clips share one log)."""
+    with open(custody_path(folder), "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+        try:
+            data = f.read()
+            try:
+                head_text = head_path(folder).read_text()
+            except FileNotFoundError:
+                head_text = None
+            first = data.split(b"\n", 1)[0]
+            memo = remembered_head(folder, hashlib.sha256(first).hexdigest()) if first.strip() else None
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return data, head_text, memo
+
+
+def check_remembered(memo: dict | None, line_hashes: list[str]) -> list[str]:
+    """Problems against the head this station last wrote to the log (``memo``), when it wrote one."""
     if memo is None:
         return []
-    seq = memo["seq"]
+    seq, where = memo["seq"], f"(this station's record of it: {memo.get('record', 'its key folder')})"
     if seq > len(line_hashes):
         return [
             f"this station last wrote entry {seq} to this log ({memo.get('time')}), and it now ends at line"
-            f" {len(line_hashes)}: entries were cut, or the folder was rolled back"
+            f" {len(line_hashes)}: entries were cut, or the folder was rolled back {where}"
         ]
     if seq >= 1 and line_hashes[seq - 1] != memo["sha256"]:
-        return [f"line {seq} is not the entry this station wrote there ({memo.get('time')}): the log was rewritten"]
+        return [
+            f"line {seq} is not the entry this station wrote there ({memo.get('time')}): the log was rewritten {where}"
+        ]
     return []
 
 
-def check_head(folder: Path, entries: list[dict], line_hashes: list[str], trust) -> tuple[list[str], list[str]]:
-    """Problems with the log's end, judged by its head file: (problems, notes)."""
+def check_head(
+    head_text: str | None, entries: list[dict], line_hashes: list[str], trust
+) -> tuple[list[str], list[str]]:
+    """Problems with the log's end, judged by its head file's text: (problems, notes)."""
     from .trust import judge, refusal
 
-    path = head_path(folder)
     promised = any(isinstance(e.get("v"), int) and e["v"] >= ENTRY_VERSION for e in entries)
-    if not path.exists():
+    if head_text is None:
         if promised:
             return [f"{HEAD_NAME} is missing: entries may have been cut from the end of the log"], []
         return [], []  # a log written before heads existed
     try:
-        head = json.loads(path.read_text())
+        head = json.loads(head_text)
         seq, sha = int(head["seq"]), str(head["sha256"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         return [f"{HEAD_NAME} is unreadable ({exc})"], []
     problem = refusal(judge(head, trust), trust)
     if problem is not None:

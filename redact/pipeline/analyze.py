@@ -200,9 +200,10 @@ def analyze_clip(
             sha = write_analysis(tmp, document, spool, prepared.key)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
-            os.replace(tmp, out)
             entry = [{"name": os.path.relpath(out, layout.records), "role": "analysis", "sha256": sha}]
-            custody.append(layout.records, "analysed", entry, prepared.operator, prepared.key, utc_iso())
+            custody.append(  # renamed into place with its entry, or not at all
+                layout.records, "analysed", entry, prepared.operator, prepared.key, utc_iso(), publish=((tmp, out),)
+            )
     finally:
         spool.close()
         if detection is not None:

@@ -97,6 +97,18 @@ def read_to_its_end(report, info) -> bool:
     return report.last_pts_s - info.start_s + frame >= info.duration_s - 1.5 * frame
 
 
+def logged_parameters(options: RedactOptions, analysis: Analysis) -> dict:
+    """The run's parameters, with tracking as the analysis that made the regions recorded it: an
+    analysis older than a tracking setting says so (None), never the setting it did not have."""
+    from ..options import as_recorded
+
+    parameters = options.as_log()
+    recorded = analysis.parameters.get("track")
+    if isinstance(recorded, dict):
+        parameters["track"] = as_recorded("track", recorded)
+    return parameters
+
+
 def free_bytes(folder: Path) -> int:
     """What an unprivileged writer may still write to ``folder``'s file system."""
     try:
@@ -188,7 +200,7 @@ def publish(
         },
         detectors=analysis.head.get("detectors", []),
         dropped=analysis.head.get("not_masked", {}),
-        parameters=options.as_log(),
+        parameters=logged_parameters(options, analysis),
         regions=regions,
         timings=totals,
         run={**analysis.head.get("run", {}), "render_decoder_threads": threads or "auto"},

@@ -169,6 +169,7 @@ def chosen_decisions(
     # command line or in a manifest is a request, like flags: validated, its SHA-256 logged
     record = source.resolve() == layout.decisions.resolve()  # however it is named: ../case/x, a link
     trust = prepared.trust if record else Trust()
+    source = layout.decisions if record else source  # judged by the custody log of the records, by its name
     chosen = load_decisions(source, analysis.sha256, layout.original, trust, record) if use else Decisions()
     problem = chosen.outside(prepared.info.duration_s)
     if problem:

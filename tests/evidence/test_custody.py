@@ -62,3 +62,49 @@ def test_concurrent_writers_from_two_processes_keep_the_chain(tmp_path):
     assert all(p.wait(timeout=120) == 0 for p in procs)
     report = read_chain(tmp_path)
     assert report.problems == [] and len(report.entries) == 80
+
+
+def test_a_record_is_renamed_into_place_with_its_entry_or_the_previous_one_stays(tmp_path, monkeypatch):
+    """A decisions file replaced and then refused its custody line (a full disk) was left in
+    place unrecorded: the next run took it for one put back and refused the folder. Now the
+    record and its entry go in together, under the log's lock, or neither does."""
+    import errno
+
+    import pytest
+
+    from redact.errors import StorageError
+    from redact.evidence import custody
+
+    record = tmp_path / "clip.mp4.decisions.json"
+    record.write_text('{"old": true}')
+    append(tmp_path, "sealed", [], "clerk", None, "2026-12-06T10:00:00Z")
+    new = tmp_path / ".new"
+    new.write_text('{"new": true}')
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(custody, "write_head", full)
+    with pytest.raises(StorageError):
+        append(
+            tmp_path,
+            "reviewed",
+            [{"name": record.name, "role": "decisions"}],
+            "clerk",
+            None,
+            "t",
+            publish=((new, record),),
+        )
+    assert record.read_text() == '{"old": true}' and len(lines(tmp_path)) == 1
+    # the new file is gone with the failed entry (the writer writes it again), no copy is left aside
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clip.mp4.decisions.json",
+        "custody.head.json",
+        "custody.jsonl",
+    ]
+    monkeypatch.undo()
+    new.write_text('{"new": true}')
+    append(
+        tmp_path, "reviewed", [{"name": record.name, "role": "decisions"}], "clerk", None, "t", publish=((new, record),)
+    )
+    assert record.read_text() == '{"new": true}' and len(lines(tmp_path)) == 2 and not new.exists()
