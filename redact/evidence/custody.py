@@ -373,19 +373,27 @@ def check_head(
     return [], []
 
 
-def latest_recorded(entries: list[dict], folder: Path, path: Path, role: str) -> tuple[int, str] | None:
-    """(line, SHA-256) of the last of ``entries`` (``folder``'s log) that names ``path`` in ``role``,
-    among entries that name files relative to the log (``"v": 2``); None when none does."""
-    target = Path(os.path.normpath(path.absolute()))
-    latest = None
+@dataclass(frozen=True)
+class Recorded:
+    """What the latest entry naming a file recorded of it."""
+
+    seq: int
+    event: str
+    role: str
+    sha256: str
+
+
+def latest_records(entries: list[dict], folder: Path) -> dict[Path, Recorded]:
+    """Each file ``folder``'s log names, and what its latest entry recorded of it: the case's
+    index. Only entries that name files relative to the log (``"v": 2``) count."""
+    latest: dict[Path, Recorded] = {}
     for entry in entries:
         if not (isinstance(entry.get("v"), int) and entry["v"] >= ENTRY_VERSION):
             continue
         for named in entry.get("files") or []:
-            if not isinstance(named, dict) or named.get("role") != role:
-                continue
-            if Path(os.path.normpath(folder.absolute() / str(named.get("name", "")))) == target:
-                latest = (entry.get("seq", 0), str(named.get("sha256")))
+            if isinstance(named, dict) and named.get("role") and named.get("sha256"):
+                path = Path(os.path.normpath(Path(folder).absolute() / str(named.get("name", ""))))
+                latest[path] = Recorded(entry.get("seq", 0), str(entry.get("event")), named["role"], named["sha256"])
     return latest
 
 

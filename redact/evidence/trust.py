@@ -18,6 +18,7 @@ signed?" but "is it signed by a key we trust?":
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,32 +143,34 @@ def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: str)
     return chain
 
 
-def require_recorded(
-    path: Path, event: str, sha256: str, original: Path, hint: str, trust: Trust | None = None
+def require_custody(
+    path: Path,
+    role: str,
+    event: str,
+    sha256: str,
+    original: Path,
+    hint: str,
+    trust: Trust | None = None,
+    unsigned: bool = False,
 ) -> None:
-    """An unsigned record has no signature to prove it unchanged: the custody log's entry for it
-    (``event``, naming its SHA-256) must, or it is refused (exit 3)."""
-    from .custody import has_event
+    """``path`` must be the file the custody log last recorded in ``role`` (entries that name files
+    relative to the log, ``"v": 2``): a signed older analysis or decisions file put back in its
+    place is refused (exit 3), as verify fails it; render trusts only what verify would pass. An
+    ``unsigned`` record has no signature to prove it unchanged: an ``event`` entry naming its
+    SHA-256 must, whatever the log's age. One read of the log for both."""
+    from .custody import has_event, latest_records
 
-    if not has_event(recorded_chain(path.parent, trust, original, hint).entries, event, sha256):
+    chain = recorded_chain(path.parent, trust, original, hint)
+    if unsigned and not has_event(chain.entries, event, sha256):
         raise UntrustedRecordError(
             f"{path.name} is unsigned and not the one the custody log records (changed after it was written?)",
             original,
             hint=hint,
         )
-
-
-def require_latest(path: Path, role: str, sha256: str, original: Path, hint: str, trust: Trust | None = None) -> None:
-    """``path`` must be the file the custody log last recorded in ``role`` (entries that name files
-    relative to the log, ``"v": 2``): a signed older analysis or decisions file put back in its
-    place is refused (exit 3), as verify fails it; render trusts only what verify would pass."""
-    from .custody import latest_recorded
-
-    chain = recorded_chain(path.parent, trust, original, hint)
-    latest = latest_recorded(chain.entries, path.parent, path, role)
-    if latest is not None and latest[1] != sha256:
+    latest = latest_records(chain.entries, path.parent).get(Path(os.path.normpath(path.absolute())))
+    if latest is not None and latest.role == role and latest.sha256 != sha256:
         raise UntrustedRecordError(
-            f"{path.name} is not the {role} the custody log last recorded (line {latest[0]}):"
+            f"{path.name} is not the {role} the custody log last recorded (line {latest.seq}):"
             " an older copy put back, or replaced",
             original,
             hint=hint,

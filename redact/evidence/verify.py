@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import contextvars
 import json
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import content_credentials
-from .custody import CUSTODY_NAME, ENTRY_VERSION, has_event, read_chain
+from .custody import CUSTODY_NAME, has_event, latest_records, read_chain
 from .layout import (
     ANALYSIS_SUFFIX,
     DECISIONS_SUFFIX,
@@ -312,21 +311,15 @@ def verify_custody_index(folder: Path, chain) -> list[Finding]:
     latest entry recorded. A deleted derivative, analysis or original, or one put back from
     elsewhere, fails here even when nothing else is left to say so. A log need only be there:
     its signature covers its content in any layout, and the derivative's check compares them."""
-    latest: dict[Path, tuple[int, str, str, str]] = {}
-    for entry in chain.entries:
-        if not (isinstance(entry.get("v"), int) and entry["v"] >= ENTRY_VERSION):
-            continue
-        for named in entry.get("files") or []:
-            if not isinstance(named, dict) or named.get("role") not in INDEXED_ROLES or not named.get("sha256"):
-                continue
-            path = Path(os.path.normpath(folder / str(named.get("name", ""))))
-            latest[path] = (entry.get("seq", 0), str(entry.get("event")), named["role"], named["sha256"])
     findings = []
-    for path, (seq, event, role, sha) in sorted(latest.items()):
-        where = f"{CUSTODY_NAME} line {seq} ('{event}')"
+    for path, recorded in sorted(latest_records(chain.entries, folder).items()):
+        role = recorded.role
+        if role not in INDEXED_ROLES:
+            continue
+        where = f"{CUSTODY_NAME} line {recorded.seq} ('{recorded.event}')"
         if not path.is_file():
             findings.append(Finding("fail", role, str(path), f"missing: {where} records it"))
-        elif role != "log" and hash_file(path) != sha:  # a log laid out anew keeps its signed content
+        elif role != "log" and hash_file(path) != recorded.sha256:  # a log laid out anew keeps its signed content
             findings.append(Finding("fail", role, str(path), f"differs from the SHA-256 {where} recorded for it"))
     return findings
 

@@ -28,7 +28,7 @@ from ..evidence.hashing import hash_file
 from ..evidence.log_reader import LogReader
 from ..evidence.redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
 from ..evidence.signing import canonical_json
-from ..evidence.trust import Trust, judge, require, require_latest, require_recorded, station_trust
+from ..evidence.trust import Trust, judge, require, require_custody, station_trust
 from ..track import Region
 
 ANALYSIS_FORMAT = "redact.analysis/1"
@@ -176,9 +176,7 @@ def read_analysis(path: Path, original: Path, original_sha256: str, trust: Trust
         )
     signer = require(head, trust, f"analysis {path.name}", original, digest, hint=hint)
     sha256 = hash_file(path)
-    if verdict.status == "unsigned":
-        require_recorded(path, "analysed", sha256, original, hint, trust)
-    require_latest(path, "analysis", sha256, original, hint, trust)
+    require_custody(path, "analysis", "analysed", sha256, original, hint, trust, verdict.status == "unsigned")
     named = head.get("original")
     if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(

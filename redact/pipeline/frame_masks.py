@@ -48,8 +48,8 @@ def twin_tracks(
         a = np.array([r.box for r in mine], np.float32)
         b = np.array([r.box for r in theirs], np.float32)
         cover = intersection(a, b) / np.maximum(np.minimum(area(a)[:, None], area(b)[None, :]), 1e-6)
-        same_kind = np.array([[r.kind == o.kind for o in theirs] for r in mine], bool)  # a face is never a plate's twin
-        for i, j in zip(*np.nonzero((cover >= SAME_FACE) & same_kind), strict=True):
+        same_kind = np.array([r.kind for r in mine])[:, None] == np.array([r.kind for r in theirs])[None, :]
+        for i, j in zip(*np.nonzero((cover >= SAME_FACE) & same_kind), strict=True):  # a face is never a plate's twin
             pair = (mine[i].track, theirs[j].track)
             hits[pair] = hits.get(pair, 0) + 1
     twins: dict[int, int] = {}

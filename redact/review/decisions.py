@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.seal import utc_iso
-from ..evidence.trust import Trust, judge, require, require_latest, station_trust
+from ..evidence.trust import Trust, judge, require, require_custody, station_trust
 from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
 
@@ -229,7 +229,7 @@ def load_decisions(
         )
     require(document, trust, f"decisions {path.name}", original, hint=hint)
     if record:
-        require_latest(path, "decisions", _sha256(path), original, hint, trust)
+        require_custody(path, "decisions", "reviewed", _sha256(path), original, hint, trust)
     analysis = document.get("analysis")
     named = analysis.get("sha256") if isinstance(analysis, dict) else None
     if named != analysis_sha256:

@@ -19,7 +19,7 @@ from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.hashing import hash_file
 from ..evidence.seal import utc_iso
-from ..evidence.trust import Trust, judge, require, require_latest, require_recorded, station_trust
+from ..evidence.trust import Trust, judge, require, require_custody, station_trust
 from .transcript import Transcript
 
 TRANSCRIPT_FORMAT = "redact.transcript/1"
@@ -66,9 +66,10 @@ def read_transcript(path: Path, original: Path, original_sha256: str, trust: Tru
             f"transcript {path.name} was altered after it was written ({verdict.reason})", original, hint=hint
         )
     require(document, trust, f"transcript {path.name}", original, hint=hint)
-    if verdict.status == "unsigned":  # nothing to check it by but the hash its custody entry recorded
-        require_recorded(path, "transcribed", hash_file(path), original, hint, trust)
-    require_latest(path, "transcript", hash_file(path), original, hint, trust)
+    # unsigned: nothing to check it by but the hash its custody entry recorded
+    require_custody(
+        path, "transcript", "transcribed", hash_file(path), original, hint, trust, verdict.status == "unsigned"
+    )
     named = document.get("original")
     if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(
