@@ -131,15 +131,21 @@ def require(
     return verdict.signer
 
 
+CHANGED_OUTSIDE = "the records were changed outside redact: run `redact verify` on the folder and investigate"
+
+
 def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: str):
     """``folder``'s custody chain, refused (exit 3) when it fails its checks under ``trust``
     (default: this station's policy): what it says of a record counts only then."""
-    from .custody import read_chain
+    from .custody import CUSTODY_NAME, read_chain
 
     chain = read_chain(folder, trust or station_trust().for_folder(folder))
     problems = [p for p in chain.problems if not p.endswith("is missing")]
     if problems:
-        raise UntrustedRecordError(f"the custody log fails its checks: {'; '.join(problems[:3])}", original, hint=hint)
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise UntrustedRecordError(
+            f"the custody log {CUSTODY_NAME} fails its checks: {'; '.join(problems[:3])}{more}", original, hint=hint
+        )
     return chain
 
 

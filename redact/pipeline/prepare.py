@@ -16,7 +16,7 @@ from ..evidence import custody, keys
 from ..evidence.keys import StationKey
 from ..evidence.layout import Layout, name_problem
 from ..evidence.seal import Seal, current_operator, hash_file, read_seal_document, seal_original, utc_iso
-from ..evidence.trust import Trust, UntrustedRecordError, writer_trust
+from ..evidence.trust import CHANGED_OUTSIDE, Trust, UntrustedRecordError, recorded_chain, writer_trust
 from ..media.decode import VideoInfo, check_path, probe
 from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
@@ -123,16 +123,7 @@ def records_trust(layout: Layout, key: StationKey | None) -> Trust:
             hint="restore the custody log from where the case is kept, and run `redact verify` on the folder",
         )
     if kept:
-        chain = custody.read_chain(layout.records, trust)
-        if chain.problems:
-            shown = "; ".join(chain.problems[:3]) + (
-                f" (and {len(chain.problems) - 3} more)" if len(chain.problems) > 3 else ""
-            )
-            raise UntrustedRecordError(
-                f"the custody log {custody.CUSTODY_NAME} fails its checks: {shown}",
-                layout.original,
-                hint="the records were changed outside redact: run `redact verify` on the folder and investigate",
-            )
+        recorded_chain(layout.records, trust, layout.original, CHANGED_OUTSIDE)
     return trust
 
 
