@@ -50,6 +50,7 @@ from redact.geometry import rotate_boxes  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage, masked_outside  # noqa: E402
+from redact.subjects import SamePlace, TrackSummary, link, one_per_track  # noqa: E402
 from redact.track import Tracker  # noqa: E402
 
 OUT_W, OUT_H = 960, 540  # changed by --size
@@ -132,6 +133,75 @@ def cache_file(args, options, image: str, clip_no: int) -> Path:
     what += [args.kind, repr(options)]
     what += [args.turned_min_score]
     return args.cache / f"{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}.npz"
+
+
+def detection_rows(t) -> list:
+    return [[f, *b, s] for f, b, s in zip(t.frames, t.boxes, t.scores, strict=True)]
+
+
+def subjects_of(tracker: Tracker, frames: int, fps: float, linked: bool = True, every: int = 1) -> list:
+    """The clip's subjects as an analysis lists them (``redact.subjects``), from its tracks."""
+    summaries = [TrackSummary.of(t.id, t.kind, detection_rows(t), t.models) for t in tracker.tracks]
+    strides = {"face": every, "plate": every}
+    if not linked:
+        return one_per_track(summaries, strides=strides)
+    same = SamePlace()
+    for i in range(frames):
+        detected = [r for r in tracker.regions(i) if r.reason == "detected"]
+        same.add([r.track for r in detected], [r.kind for r in detected], np.array([r.box for r in detected]))
+    return link(summaries, same.pairs(), fps, apart=same.apart, strides=strides)
+
+
+def identities(tracker: Tracker, truths: list[np.ndarray]) -> dict[int, int]:
+    """Track id -> the labelled face (index) most of its detections lie on (IoU >= 0.3), or -1."""
+    from redact.boxes import iou
+
+    out = {}
+    for t in tracker.tracks:
+        votes: dict[int, int] = {}
+        for f, b in zip(t.frames, t.boxes, strict=True):
+            gt = truths[f]
+            if not len(gt):
+                continue
+            overlaps = iou(b[None], gt)[0]
+            best = int(np.argmax(overlaps))
+            if overlaps[best] >= 0.3:
+                votes[best] = votes.get(best, 0) + 1
+        face, n = max(votes.items(), key=lambda kv: kv[1], default=(-1, 0))
+        out[t.id] = face if 2 * n >= len(t.frames) else -1
+    return out
+
+
+def review_list(
+    subjects: list, identity: dict[int, int], faces: set[int], list_all: bool = False, off_face: list | None = None
+) -> dict:
+    """What a clerk's list holds for one clip: the confident subjects one by one, the rest as one
+    group per kind; which are on a labelled face (``faces``: those scored in some frame).
+    ``off_face`` collects the listed subjects on no labelled face (to look at)."""
+    listed = [s for s in subjects if s.confident or list_all]
+    on_face: dict[int, int] = {}
+    real = 0
+    for s in listed:
+        votes: dict[int, int] = {}
+        for t in s.tracks:
+            votes[identity.get(t, -1)] = votes.get(identity.get(t, -1), 0) + 1
+        face = max(votes.items(), key=lambda kv: (kv[0] >= 0, kv[1]))[0]
+        if face >= 0:
+            real += 1
+            on_face[face] = on_face.get(face, 0) + 1
+        elif off_face is not None:
+            off_face.append(s)
+    uncertain = set() if list_all else {s.kind for s in subjects if not s.confident}
+    return {
+        "listed": len(listed) + len(uncertain),
+        "subjects": len(listed),
+        "uncertain_regions": 0 if list_all else sum(1 for s in subjects if not s.confident),
+        "on_a_face": real,
+        "faces": len(faces),
+        "faces_without_item": len(faces - set(on_face)),
+        "fragments": sum(n for f, n in on_face.items() if f in faces),
+        "faces_with_item": len(faces & set(on_face)),
+    }
 
 
 def longest_run(flags: list[bool]) -> int:
@@ -219,8 +289,10 @@ def main() -> None:
     false_regions = dict.fromkeys(ways, 0)  # masked regions over no labelled face (any size)
     runs: dict[str, list[int]] = {way: [] for way in ways}
     outside: dict[str, list[float]] = {way: [] for way in ways}  # per frame: share masked outside labelled faces
+    lists: dict[str, list[dict]] = {"tracks": [], "subjects": []}
     detect_s = 0.0
     false_crops: list[np.ndarray] = []
+    subject_crops: list[np.ndarray] = []
     false_seen = 0
     for clip_no, row_index in enumerate(chosen):
         row = rows[row_index]
@@ -300,6 +372,21 @@ def main() -> None:
             totals[way][1] += int(counted.sum())
             runs[way].extend(longest_run(list(flags[:, f])) for f in range(len(gt)) if counted[:, f].any())
             missed[way] = flags
+            scored_counts = counted
+        counted_faces = set(np.flatnonzero(scored_counts.any(axis=0)).tolist())
+        identity = identities(tracker, truths)
+        off_face: list = []
+        for name, linked in (("tracks", False), ("subjects", True)):
+            subjects = subjects_of(tracker, args.frames, 30.0, linked, args.every)
+            lists[name].append(review_list(subjects, identity, counted_faces, not linked, off_face if linked else None))
+        if args.sheet:  # the listed subjects on no labelled face: unlabelled heads, or false?
+            for s in off_face:
+                x0, y0, x1, y1 = (int(v) for v in s.best_box)
+                frame = cv2.warpAffine(image, maps[s.best_frame], (OUT_W, OUT_H))
+                pad = max(4, (x1 - x0) // 2)
+                crop = frame[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+                if crop.size:
+                    subject_crops.append(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
         print(
             f"clip {clip_no + 1:2d} {row['image'][7:50]:44s} faces {len(gt):2d}: unmasked "
             + ", ".join(f"{w} {missed[w].sum():4d}" for w in ("per-frame", "tracked")),
@@ -328,6 +415,24 @@ def main() -> None:
         "plate_detect_ms_per_frame": round(1000 * plate_s / (len(chosen) * -(-args.frames // args.every)), 1),
     }
     print(f"\n{len(chosen)} clips x {args.frames} frames, detect every {args.every}; rule: {result['rule']}")
+    for name, rows_ in lists.items():
+        total = {k: sum(r[k] for r in rows_) for k in rows_[0]} if rows_ else {}
+        if not total:
+            continue
+        shown = {"tracks": "tracks as today (a row each)", "subjects": "subjects (sure listed, rest grouped)"}[name]
+        result[f"review_{name}"] = {
+            **total,
+            "items_per_true_face": round(total["listed"] / max(1, total["faces"]), 2),
+            "share_on_a_face": round(total["on_a_face"] / max(1, total["subjects"]), 3),
+            "fragments_per_face": round(total["fragments"] / max(1, total["faces_with_item"]), 2),
+        }
+        r = result[f"review_{name}"]
+        print(
+            f"review, {shown}: {r['listed']} items for {r['faces']} labelled faces"
+            f" ({r['items_per_true_face']} per face), {100 * r['share_on_a_face']:.0f}% of listed items on a face,"
+            f" {r['fragments_per_face']} per face found, {r['faces_without_item']} faces without an item,"
+            f" {r['uncertain_regions']} regions in the uncertain groups"
+        )
     for way in ways:
         unmasked, counted = totals[way]
         result[way] = {
@@ -362,6 +467,8 @@ def main() -> None:
         from accuracy_plates import contact_sheet
 
         contact_sheet(false_crops, args.out / "tracking_false_faces.png")
+        contact_sheet(subject_crops, args.out / "tracking_listed_off_face.png", first=1)
+        print(f"{len(subject_crops)} listed subjects on no labelled face -> tracking_listed_off_face.png")
         print(f"{len(false_crops)} of {false_seen} false tracked face regions -> tracking_false_faces.png")
     models = "+".join(options.face_models) + ("_turned" if options.turned_faces else "")
     models += f"{options.turned_every}" if options.turned_faces and options.turned_every > 1 else ""

@@ -7,7 +7,8 @@ detection and tracking parameters, ``timestamps`` (``[pts, duration]`` of every 
 stream's time base, in display order), ``regions.frames`` (``[frame, pts_s, [[kind, x0, y0, x1,
 y1, score, reason, track], ...]]``, tight boxes to 0.1 px before any margin, for every frame
 with a region; reason detected / interpolated / coasted / back-filled) and ``tracks`` (every
-track with its detections). It names every face the clip shows: it stays with the seal, never
+track with its detections) and ``subjects`` (tracks of one face or plate linked, each with its
+confidence: ``redact.subjects``). It names every face the clip shows: it stays with the seal, never
 with the outputs handed over.
 """
 
@@ -68,7 +69,7 @@ class AnalysisSpool(RegionLog):
 
 def build_analysis(*, spool: AnalysisSpool, parameters: dict, **members) -> dict:
     """The analysis document; ``members``: original, input, decode, detectors, not_masked,
-    run, timings_s, operator, started_at, finished_at."""
+    run, timings_s, operator, started_at, finished_at, subjects."""
     return {
         "format": ANALYSIS_FORMAT,
         "tool": {"name": "redact", "version": __version__},
@@ -129,6 +130,13 @@ class Analysis:
         """Each track as canonical JSON, for the redaction log (which lists them too)."""
         for track in LogReader(self.path, digest=False).items(("tracks",)):
             yield canonical_json(track)
+
+    def subjects(self) -> tuple[list, bool]:
+        """The subjects it recorded (``subject_list.recorded_subjects``) and whether it recorded
+        them; an analysis made before subjects has each track as its own."""
+        from .subject_list import recorded_subjects
+
+        return recorded_subjects(self.head, LogReader(self.path, digest=False).items(("tracks",)))
 
     def track_ids(self) -> set[int]:
         return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}

@@ -25,10 +25,12 @@ from ..evidence.seal import utc_iso
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
 from ..progress import FrameProgress
+from ..subjects import SubjectOptions
 from ..track import Tracker
 from .analysis_file import AnalysisSpool, build_analysis, write_analysis
 from .frames import Timeline, Timer
 from .prepare import Prepared
+from .subject_list import link_tracks, spooled_frames, spooled_tracks, strides_of, subjects_document
 
 
 def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
@@ -172,6 +174,11 @@ def analyze_clip(
                 raise
             raise storage_error(error, out, "the analysis") from error
         detection.close()
+        with timer("subjects"):
+            fps = float(info.rate) if info.rate else spool.frames / max(info.duration_s or 0.0, 1e-6)
+            strides = strides_of(options.as_log()["detect"])
+            tracks, frames = spooled_tracks(spool.track_lines()), spooled_frames(spool.frame_lines())
+            subjects = link_tracks(tracks, frames, fps, strides)
         timer.totals["total"] = time.perf_counter() - started
         document = build_analysis(
             spool=spool,
@@ -195,6 +202,7 @@ def analyze_clip(
             operator=prepared.operator,
             started_at=started_at,
             finished_at=utc_iso(),
+            subjects=subjects_document(subjects, SubjectOptions(), strides),
         )
         with writing(out, "the analysis"):
             sha = write_analysis(tmp, document, spool, prepared.key)

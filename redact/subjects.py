@@ -1,0 +1,365 @@
+"""Subjects: the tracks of one face (or plate) linked into one item a clerk reviews.
+
+The tracker cuts one person into several tracks: lost behind a passer-by and found again, found
+by a second model with a differently framed box, seen again on a turned or enlarged copy. A
+review list of fragments is a review nobody does (779 tracks for a 30-second street clip), so
+tracks are linked into subjects after the analysis:
+
+- **the same place at the same time**: two tracks whose detections, of about one size (``link_size``
+  of each other's longer side, doubled: a turned copy frames a face differently), cover each other
+  (``same_place`` of the smaller box) in at least half the frames the less detected of them was
+  detected in are one face seen twice. The size bound keeps a large false box over a group from
+  joining everyone in it;
+- **one after the other**: a track that starts within ``link_gap_s`` after another ended, where the
+  first one's last motion would have carried it (within ``link_distance`` box sizes, allowing more
+  the longer the gap) and about its size (``link_size``), continues it, when it is the only track
+  that could, and that one the only track it could continue (in a crowd, two candidates mean a
+  guess). Each track continues at most one and is continued by at most one.
+
+Linking is conservative: keeping a subject visible keeps all its tracks, so two people wrongly
+joined would unmask the wrong one; two fragments of one person left apart cost a second row.
+No appearance, no identity: only where and when boxes were.
+
+Each subject has a **confidence** from its whole history (``confidence``): its best scores, how
+many detections support them, and how many different models agreed. Confident subjects are
+listed one by one; the rest stay masked and are reviewed as one group of uncertain regions.
+
+Pure logic: summaries of tracks in, subjects out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .boxes import area, intersection
+
+
+@dataclass(frozen=True)
+class SubjectOptions:
+    link_gap_s: float = 2.0  # longest time between two tracks of one subject, one after the other
+    link_distance: float = 0.5  # box sizes between where a track ended and the next began ...
+    link_distance_per_s: float = 0.5  # ... plus this many box sizes for each second between them
+    link_size: float = 1.6  # at most this ratio between their box sizes (the longer sides)
+    same_place: float = 0.5  # of the smaller box covered, for two tracks at the same time to be one
+    confident: float = 0.5  # subjects at least this confident are listed one by one
+    steady: float = 0.5  # a subject detected in fewer of the frames it could have been is less sure
+
+    def __post_init__(self) -> None:
+        if self.link_gap_s < 0 or self.link_distance < 0 or self.link_size < 1 or not 0 < self.same_place <= 1:
+            raise ValueError("link_gap_s and link_distance are >= 0, link_size >= 1, same_place in (0, 1]")
+        if not 0 <= self.confident <= 1:
+            raise ValueError(f"confident is between 0 and 1 (got {self.confident})")
+
+
+TOP = 3  # a subject's strength: the mean of its best TOP scores (fewer detections count as 0)
+
+
+def base_model(name: str) -> str:
+    """The model behind a name: "centerface@90" (a turned copy) and "centerface@2x" are CenterFace."""
+    return name.split("@")[0]
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """What linking and confidence need of one track: its ends, its best, its models."""
+
+    id: int
+    kind: str
+    first: int
+    last: int
+    first_box: np.ndarray
+    last_box: np.ndarray
+    start_velocity: np.ndarray  # centre motion per frame at its start and at its end (px)
+    end_velocity: np.ndarray
+    detections: int
+    top_scores: tuple[float, ...]  # its best TOP scores, best first
+    best_frame: int
+    best_box: np.ndarray
+    models: tuple[str, ...]  # base models that found it
+
+    @classmethod
+    def of(cls, id: int, kind: str, rows: list, models: dict | None = None) -> TrackSummary:
+        """From a track as the analysis lists it: ``rows`` ``[frame, x0, y0, x1, y1, score]`` in
+        frame order, ``models`` name -> detections ("centerface+retinaface-mnet025": both)."""
+        rows = np.asarray(rows, np.float64).reshape(-1, 6)
+        if not len(rows):
+            raise ValueError(f"track {id} has no detections")
+        frames, boxes, scores = rows[:, 0].astype(int), rows[:, 1:5].astype(np.float32), rows[:, 5]
+        best = int(np.argmax(scores))
+        names = {base_model(part) for name in (models or {}) for part in str(name).split("+") if part}
+        return cls(
+            id=int(id),
+            kind=str(kind),
+            first=int(frames[0]),
+            last=int(frames[-1]),
+            first_box=boxes[0],
+            last_box=boxes[-1],
+            start_velocity=_centre_velocity(frames[:2], boxes[:2]),
+            end_velocity=_centre_velocity(frames[-2:], boxes[-2:]),
+            detections=len(rows),
+            top_scores=tuple(float(s) for s in np.sort(scores)[::-1][:TOP]),
+            best_frame=int(frames[best]),
+            best_box=boxes[best],
+            models=tuple(sorted(names)),
+        )
+
+
+def _centre_velocity(frames: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    if len(frames) < 2 or frames[1] == frames[0]:
+        return np.zeros(2, np.float32)
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    return ((centres[1] - centres[0]) / (frames[1] - frames[0])).astype(np.float32)
+
+
+class SamePlace:
+    """Counts, frame by frame, how often two tracks' detections cover each other, and how many
+    frames each track was detected in: the evidence that two tracks are one face seen twice."""
+
+    def __init__(self, same_place: float = SubjectOptions.same_place, size: float = 2 * SubjectOptions.link_size):
+        self.same_place, self.size = same_place, size
+        self.together: dict[tuple[int, int], int] = {}
+        self.at_once: dict[tuple[int, int], int] = {}  # frames both were detected in
+        self.detected: dict[int, int] = {}
+
+    def add(self, tracks: list[int], kinds: list[str], boxes: np.ndarray) -> None:
+        """One frame's detected boxes and the track each belongs to."""
+        for t in tracks:
+            self.detected[t] = self.detected.get(t, 0) + 1
+        if len(tracks) < 2:
+            return
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        sizes = area(boxes)
+        cover = intersection(boxes, boxes) / np.maximum(np.minimum(sizes[:, None], sizes[None, :]), 1e-6)
+        kinds_ = np.asarray(kinds)
+        side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).clip(1e-6)
+        alike = np.maximum(side[:, None], side[None, :]) <= self.size * np.minimum(side[:, None], side[None, :])
+        same_kind = kinds_[:, None] == kinds_[None, :]
+        near = (cover >= self.same_place) & alike & same_kind
+        for i, j in zip(*np.nonzero(np.triu(same_kind, 1)), strict=True):
+            a, b = sorted((tracks[i], tracks[j]))
+            if a == b:
+                continue
+            self.at_once[(a, b)] = self.at_once.get((a, b), 0) + 1
+            if near[i, j]:
+                self.together[(a, b)] = self.together.get((a, b), 0) + 1
+
+    @property
+    def apart(self) -> set[tuple[int, int]]:
+        """Pairs seen at once more often in different places than in one: two objects."""
+        return {pair for pair, n in self.at_once.items() if n - self.together.get(pair, 0) > self.together.get(pair, 0)}
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """Pairs seen in the same place in at least half the frames the less detected one was detected in."""
+        return [
+            (a, b)
+            for (a, b), n in self.together.items()
+            if 2 * n >= min(self.detected.get(a, n), self.detected.get(b, n))
+        ]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One face or plate as a clerk reviews it: its tracks and what they add up to."""
+
+    id: int  # its first track's id
+    kind: str
+    tracks: tuple[int, ...]
+    first: int
+    last: int
+    detections: int
+    confidence: float
+    confident: bool
+    models: tuple[str, ...]
+    best_track: int
+    best_frame: int
+    best_box: tuple[float, ...]
+    best_score: float
+    links: tuple[str, ...] = field(default=())  # how its tracks were joined: "same place", "continues"
+
+    def as_document(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "tracks": list(self.tracks),
+            "first_frame": self.first,
+            "last_frame": self.last,
+            "detections": self.detections,
+            "confidence": round(self.confidence, 3),
+            "confident": self.confident,
+            "models": list(self.models),
+            "best": {
+                "track": self.best_track,
+                "frame": self.best_frame,
+                "box": [round(v, 1) for v in self.best_box],
+                "score": round(self.best_score, 3),
+            },
+            "links": list(self.links),
+        }
+
+    @classmethod
+    def from_document(cls, d: dict) -> Subject:
+        best = d["best"]
+        return cls(
+            id=int(d["id"]),
+            kind=str(d["kind"]),
+            tracks=tuple(int(t) for t in d["tracks"]),
+            first=int(d["first_frame"]),
+            last=int(d["last_frame"]),
+            detections=int(d["detections"]),
+            confidence=float(d["confidence"]),
+            confident=bool(d["confident"]),
+            models=tuple(str(m) for m in d.get("models", [])),
+            best_track=int(best["track"]),
+            best_frame=int(best["frame"]),
+            best_box=tuple(float(v) for v in best["box"]),
+            best_score=float(best["score"]),
+            links=tuple(str(x) for x in d.get("links", [])),
+        )
+
+
+def confidence(top_scores: Iterable[float], models: int, presence: float = 1.0, steady: float = 0.5) -> float:
+    """How sure a subject is, from its whole history: the mean of its best ``TOP`` scores (a
+    subject detected once or twice counts its missing detections as 0), made surer by each other
+    model that found it too: ``1 - (1 - strength) ** models``; and less sure when it was detected
+    in fewer than ``steady`` of the frames it was looked for in while it was in view
+    (``presence``): a real face is found again and again, a pattern on a wall flickers. A face
+    found by both models at 0.4 three times is 0.64; found once at 0.9 by one model, 0.3."""
+    best = sorted(top_scores, reverse=True)[:TOP]
+    strength = sum(best) / TOP
+    sure = 1 - (1 - min(max(strength, 0.0), 1.0)) ** max(1, models)
+    return float(sure * min(1.0, max(presence, 0.0) / steady)) if steady > 0 else float(sure)
+
+
+def continues(a: TrackSummary, b: TrackSummary, fps: float, o: SubjectOptions) -> float | None:
+    """How far ``b`` begins from where ``a``'s last motion would have carried it, in box sizes,
+    when ``b`` may be ``a`` found again (same kind, after it, close enough, of its size); else None."""
+    gap = b.first - a.last
+    if a.kind != b.kind or gap < 1 or gap > o.link_gap_s * fps:
+        return None
+    size_a = float(max(a.last_box[2] - a.last_box[0], a.last_box[3] - a.last_box[1], 1.0))
+    size_b = float(max(b.first_box[2] - b.first_box[0], b.first_box[3] - b.first_box[1], 1.0))
+    if max(size_a, size_b) > o.link_size * min(size_a, size_b):
+        return None
+    # where a would be: its last motion, for at most half a second (motion beyond that is a guess)
+    steps = min(gap, max(1, round(fps / 2)))
+    predicted = (a.last_box[:2] + a.last_box[2:]) / 2 + a.end_velocity * steps
+    start = (b.first_box[:2] + b.first_box[2:]) / 2
+    distance = float(np.hypot(*(predicted - start))) / max(size_a, size_b)
+    allowed = o.link_distance + o.link_distance_per_s * gap / max(fps, 1e-6)
+    return distance if distance <= allowed else None
+
+
+def link(
+    summaries: Iterable[TrackSummary],
+    same_place: Iterable[tuple[int, int]],
+    fps: float,
+    options: SubjectOptions | None = None,
+    apart: set[tuple[int, int]] = frozenset(),
+    strides: dict[str, int] | None = None,
+) -> list[Subject]:
+    """Subjects of the tracks ``summaries``, given the pairs seen in the same place
+    (``SamePlace.pairs``) and those seen apart in one frame (``SamePlace.apart``: never one
+    subject, however the others link), for a clip of ``fps`` frames a second whose detectors of
+    each kind ran on every ``strides[kind]``-th frame; in order of first track."""
+    o = options or SubjectOptions()
+    tracks = {s.id: s for s in summaries}
+    parent = {t: t for t in tracks}
+    members = {t: [t] for t in tracks}
+    how: dict[int, set[str]] = {t: set() for t in tracks}
+
+    def root(t: int) -> int:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    def join(a: int, b: int, why: str) -> bool:
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            return True
+        if apart and any((min(x, y), max(x, y)) in apart for x in members[ra] for y in members[rb]):
+            return False  # two of their tracks were seen at once in different places: two objects
+        keep, gone = min(ra, rb), max(ra, rb)
+        parent[gone] = keep
+        members[keep] += members.pop(gone)
+        how[keep] |= how.pop(gone) | {why}
+        return True
+
+    for a, b in same_place:
+        if a in tracks and b in tracks and tracks[a].kind == tracks[b].kind:
+            join(a, b, "same place")
+    by_kind: dict[str, list[TrackSummary]] = {}
+    for s in sorted(tracks.values(), key=lambda s: s.first):
+        by_kind.setdefault(s.kind, []).append(s)
+    for kind_tracks in by_kind.values():
+        ends = sorted(kind_tracks, key=lambda s: s.last)
+        candidates = []
+        for a in ends:
+            for b in kind_tracks:
+                if b.first > a.last + o.link_gap_s * fps:
+                    break
+                d = continues(a, b, fps, o)
+                if d is not None:
+                    candidates.append((d + (b.first - a.last) / max(fps, 1e-6), a.id, b.id))
+        ahead: dict[int, int] = {}
+        behind: dict[int, int] = {}
+        for _, a, b in candidates:
+            ahead[a] = ahead.get(a, 0) + 1
+            behind[b] = behind.get(b, 0) + 1
+        followed, preceded = set(), set()
+        for _, a, b in sorted(candidates):
+            if ahead[a] > 1 or behind[b] > 1:
+                continue  # more than one way to continue: a guess, and a wrong guess unmasks someone
+            if a in followed or b in preceded or root(a) == root(b):
+                continue
+            if join(a, b, "continues"):
+                followed.add(a)
+                preceded.add(b)
+    groups: dict[int, list[TrackSummary]] = {}
+    for t in sorted(tracks):
+        groups.setdefault(root(t), []).append(tracks[t])
+    strides = strides or {}
+    return sorted(
+        (subject_of(members, o, how.get(r, set()), strides.get(members[0].kind, 1)) for r, members in groups.items()),
+        key=lambda s: s.id,
+    )
+
+
+def subject_of(
+    members: list[TrackSummary], o: SubjectOptions, links: set[str] = frozenset(), stride: int = 1
+) -> Subject:
+    """One subject of ``members`` (tracks of one kind), its detectors run on every ``stride``-th frame."""
+    top = sorted((s for m in members for s in m.top_scores), reverse=True)[:TOP]
+    models = tuple(sorted({name for m in members for name in m.models}))
+    best = max(members, key=lambda m: (m.top_scores[0] if m.top_scores else 0.0, -m.id))
+    first, last = min(m.first for m in members), max(m.last for m in members)
+    detections = sum(m.detections for m in members)  # tracks of one face at once count each frame twice:
+    looked = max(1, (last - first) // max(1, stride) + 1)  # presence is capped at 1
+    sure = confidence(top, len(models), detections / looked, o.steady)
+    return Subject(
+        id=min(m.id for m in members),
+        kind=members[0].kind,
+        tracks=tuple(sorted(m.id for m in members)),
+        first=first,
+        last=last,
+        detections=detections,
+        confidence=sure,
+        confident=sure >= o.confident,
+        models=models,
+        best_track=best.id,
+        best_frame=best.best_frame,
+        best_box=tuple(float(v) for v in best.best_box),
+        best_score=best.top_scores[0] if best.top_scores else 0.0,
+        links=tuple(sorted(links)),
+    )
+
+
+def one_per_track(
+    summaries: Iterable[TrackSummary], options: SubjectOptions | None = None, strides: dict[str, int] | None = None
+) -> list[Subject]:
+    """Each track its own subject: an analysis made before subjects were linked."""
+    o, strides = options or SubjectOptions(), strides or {}
+    return sorted((subject_of([s], o, stride=strides.get(s.kind, 1)) for s in summaries), key=lambda s: s.id)
