@@ -149,7 +149,7 @@ def subjects_of(tracker: Tracker, frames: int, fps: float, linked: bool = True, 
     for i in range(frames):
         detected = [r for r in tracker.regions(i) if r.reason == "detected"]
         same.add([r.track for r in detected], [r.kind for r in detected], np.array([r.box for r in detected]))
-    return link(summaries, same.pairs(), fps, apart=same.apart, strides=strides)
+    return link(summaries, same, fps, strides=strides)
 
 
 def identities(tracker: Tracker, truths: list[np.ndarray]) -> dict[int, int]:

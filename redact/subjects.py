@@ -79,6 +79,7 @@ class TrackSummary:
     best_frame: int
     best_box: np.ndarray
     models: tuple[str, ...]  # base models that found it
+    copies_only: bool = False  # found on turned or enlarged copies of the picture only
 
     @classmethod
     def of(cls, id: int, kind: str, rows: list, models: dict | None = None) -> TrackSummary:
@@ -104,6 +105,7 @@ class TrackSummary:
             best_frame=int(frames[best]),
             best_box=boxes[best],
             models=tuple(sorted(names)),
+            copies_only=bool(models) and all("@" in part for name in models for part in str(name).split("+") if part),
         )
 
 
@@ -114,12 +116,20 @@ def _centre_velocity(frames: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return ((centres[1] - centres[0]) / (frames[1] - frames[0])).astype(np.float32)
 
 
+# A track found on turned copies only that covers an upright face by this much (of the smaller
+# box) in at least half the frames it was detected in is that face seen turned, however differently
+# the turned copy framed it (``pipeline.frame_masks.twin_tracks``, the rule before subjects).
+TWIN = 0.3
+STEADY = 3  # frames two tracks are detected at once before their being apart is judged strictly
+
+
 class SamePlace:
     """Counts, frame by frame, how often two tracks' detections cover each other, and how many
     frames each track was detected in: the evidence that two tracks are one face seen twice."""
 
     def __init__(self, same_place: float = SubjectOptions.same_place, size: float = 2 * SubjectOptions.link_size):
         self.same_place, self.size = same_place, size
+        self.loose: dict[tuple[int, int], int] = {}  # covering each other by TWIN, any size
         self.together: dict[tuple[int, int], int] = {}
         self.at_once: dict[tuple[int, int], int] = {}  # frames both were detected in
         self.detected: dict[int, int] = {}
@@ -145,19 +155,44 @@ class SamePlace:
             self.at_once[(a, b)] = self.at_once.get((a, b), 0) + 1
             if near[i, j]:
                 self.together[(a, b)] = self.together.get((a, b), 0) + 1
+            if cover[i, j] >= TWIN:
+                self.loose[(a, b)] = self.loose.get((a, b), 0) + 1
 
-    @property
-    def apart(self) -> set[tuple[int, int]]:
-        """Pairs seen at once more often in different places than in one: two objects."""
-        return {pair for pair, n in self.at_once.items() if n - self.together.get(pair, 0) > self.together.get(pair, 0)}
+    def apart(self, exempt: Iterable[tuple[int, int]] = ()) -> set[tuple[int, int]]:
+        """Pairs that are two objects (but for the ``exempt`` pairs: twins): seen at once in
+        ``STEADY`` frames or more, not in the same place in most of them (two people side by side
+        in a crowd, their boxes overlapping); seen at once in fewer, covering each other by less
+        than ``TWIN`` in most (two boxes of one face that frame it differently, the mouth and the
+        whole head, cover each other more than that)."""
+        exempt = set(exempt)
+        out = set()
+        for pair, n in self.at_once.items():
+            near = (self.together if n >= STEADY else self.loose).get(pair, 0)
+            if n - near > near and pair not in exempt:
+                out.add(pair)
+        return out
 
     def pairs(self) -> list[tuple[int, int]]:
-        """Pairs seen in the same place in at least half the frames the less detected one was detected in."""
-        return [
-            (a, b)
-            for (a, b), n in self.together.items()
-            if 2 * n >= min(self.detected.get(a, n), self.detected.get(b, n))
-        ]
+        """Pairs seen in the same place in at least half the frames the less detected one was
+        detected in, and twice unless it was detected once: one frame is a coincidence."""
+        out = []
+        for (a, b), n in self.together.items():
+            fewer = min(self.detected.get(a, n), self.detected.get(b, n))
+            if 2 * n >= fewer and n >= min(2, fewer):
+                out.append((a, b))
+        return out
+
+    def twins(self, copies_only: set[int]) -> list[tuple[int, int]]:
+        """Each track of ``copies_only`` (found on turned copies only) paired with the other track it
+        covered by ``TWIN`` in at least half the frames it was detected in, the most often (if any)."""
+        best: dict[int, tuple[int, int]] = {}  # copy-only track -> (hits, the track it is)
+        for (a, b), n in self.loose.items():
+            for copy, other in ((a, b), (b, a)):
+                seen = self.detected.get(copy, n)
+                if copy in copies_only and other not in copies_only and 2 * n >= seen and n >= min(2, seen):
+                    if n > best.get(copy, (0, 0))[0]:
+                        best[copy] = (n, other)
+        return [(min(c, o), max(c, o)) for c, (_, o) in best.items()]
 
 
 @dataclass(frozen=True)
@@ -254,18 +289,21 @@ def continues(a: TrackSummary, b: TrackSummary, fps: float, o: SubjectOptions) -
 
 def link(
     summaries: Iterable[TrackSummary],
-    same_place: Iterable[tuple[int, int]],
+    seen: SamePlace | None,
     fps: float,
     options: SubjectOptions | None = None,
-    apart: set[tuple[int, int]] = frozenset(),
     strides: dict[str, int] | None = None,
 ) -> list[Subject]:
-    """Subjects of the tracks ``summaries``, given the pairs seen in the same place
-    (``SamePlace.pairs``) and those seen apart in one frame (``SamePlace.apart``: never one
+    """Subjects of the tracks ``summaries``, given where their detections were at once
+    (``seen``: the pairs in the same place, and twins, are joined; those seen apart are never one
     subject, however the others link), for a clip of ``fps`` frames a second whose detectors of
     each kind ran on every ``strides[kind]``-th frame; in order of first track."""
     o = options or SubjectOptions()
     tracks = {s.id: s for s in summaries}
+    seen = seen or SamePlace(o.same_place, 2 * o.link_size)
+    twins = seen.twins({t for t, s in tracks.items() if s.copies_only})
+    apart = seen.apart(twins)
+    same_place = [*seen.pairs(), *twins]
     parent = {t: t for t in tracks}
     members = {t: [t] for t in tracks}
     how: dict[int, set[str]] = {t: set() for t in tracks}

@@ -22,8 +22,7 @@ def seen(*frames_of_tracks):
 
 
 def subjects_of(tracks, same=None):
-    same = same or SamePlace()
-    return link(tracks, same.pairs(), FPS, apart=same.apart, strides={"face": 1})
+    return link(tracks, same, FPS, strides={"face": 1})
 
 
 def test_a_face_lost_and_found_again_where_its_motion_led_is_one_subject():

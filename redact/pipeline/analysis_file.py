@@ -138,6 +138,14 @@ class Analysis:
 
         return recorded_subjects(self.head, LogReader(self.path, digest=False).items(("tracks",)))
 
+    def kept_with(self, kept: bool) -> tuple[dict[int, int], list | None]:
+        """What ``FrameMasks`` keeps visible along with kept tracks (nothing to read when none is
+        ``kept``): the recorded subjects, or for an analysis without them, the turned twins."""
+        if not kept:
+            return {}, None
+        subjects, recorded = self.subjects()
+        return ({}, subjects) if recorded else (self.twin_tracks(), None)
+
     def track_ids(self) -> set[int]:
         return {track["id"] for track in LogReader(self.path, digest=False).items(("tracks",))}
 

@@ -19,6 +19,7 @@ from ..media.decode import VideoInfo
 from ..options import MaskOptions, RedactOptions
 from ..review.decisions import Decisions
 from ..review.operator_regions import boxes_in_frame
+from ..subjects import Subject
 from ..track import Region
 
 # A track found on turned copies only whose detections cover this much of a kept face's region
@@ -68,7 +69,8 @@ class MaskPlan:
     boxes: np.ndarray  # xyxy per region of ``regions`` before the pictures
     pictures: list[str] = field(default_factory=list)  # a style per whole-picture region (last in regions)
     kept: list[int] = field(default_factory=list)  # kept tracks that were in this frame
-    twins: dict[int, int] = field(default_factory=dict)  # turned-only track -> the kept track it is
+    # tracks kept with a kept track: its subject's other tracks (or, before subjects, its turned twin)
+    twins: dict[int, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(len(self.boxes) or self.pictures)
@@ -83,17 +85,39 @@ class MaskPlan:
         return rects
 
 
+def subject_companions(kept: Iterable[int], subjects: Iterable[Subject]) -> dict[int, int]:
+    """Each track kept visible because its subject is: track -> the kept track of its subject
+    that keeps it (a kept subject keeps all its tracks, and only them)."""
+    kept = set(kept)
+    out = {}
+    for subject in subjects:
+        chosen = sorted(kept.intersection(subject.tracks))
+        if chosen:
+            out.update({t: chosen[0] for t in subject.tracks if t not in kept})
+    return out
+
+
 class FrameMasks:
     """Plans for the frames of one clip under one set of decisions."""
 
     def __init__(
-        self, info: VideoInfo, options: RedactOptions, decisions: Decisions, twins: dict[int, int] | None = None
+        self,
+        info: VideoInfo,
+        options: RedactOptions,
+        decisions: Decisions,
+        twins: dict[int, int] | None = None,
+        subjects: list[Subject] | None = None,
     ):
-        """``twins``: turned-only track -> the track it is (``twin_tracks``); kept visible with it."""
+        """``subjects``: the analysis's (``Analysis.subjects``): a kept track keeps its whole
+        subject. An analysis made before subjects has ``twins`` instead: turned-only track -> the
+        track it is (``twin_tracks``), kept visible with it."""
         self.info, self.options, self.decisions = info, options, decisions
         self.width, self.height = info.padded_size
         self.keep = set(decisions.kept_ids)
-        self.twins = {t: k for t, k in (twins or {}).items() if k in self.keep and t not in self.keep}
+        if subjects is not None:
+            self.twins = subject_companions(self.keep, subjects)
+        else:
+            self.twins = {t: k for t, k in (twins or {}).items() if k in self.keep and t not in self.keep}
 
     def plan(self, found: list[Region], pts: int, duration: int) -> MaskPlan:
         """The plan for the frame shown at ``pts`` for ``duration`` (stream time base) in

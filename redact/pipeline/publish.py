@@ -185,7 +185,8 @@ def publish(
             "dropped_streams": list(info.dropped_streams),
             "labels_withheld": list(info.labels_withheld),
             "kept_tracks": {str(k): v for k, v in sorted(rendered.renderer.kept.items())},
-            # turned-only tracks over a kept face: that face seen on a turned copy, kept with it
+            # tracks kept with a kept track: the other tracks of its subject (before subjects: a
+            # turned-only track over a kept face, that face seen on a turned copy)
             "kept_with": {
                 str(t): {"track": kept, "frames": n} for t, (kept, n) in sorted(rendered.renderer.twins.items())
             },
@@ -214,6 +215,8 @@ def publish(
         "signer": analysis.signer,
         "started_at": analysis.head.get("started_at"),
     }
+    if isinstance(analysis.head.get("subjects"), dict):  # tracks of one face or plate, linked: the review's items
+        log["subjects"] = analysis.head["subjects"]
     log["decisions"] = {**decisions.as_log(), **({"source": decisions.source} if decisions.source else {})}
     if decisions.transcript:  # which transcript the spoken ranges came from; never what it says
         log["transcript"] = {**decisions.transcript, "file": os.path.relpath(layout.transcript, out_dir)}

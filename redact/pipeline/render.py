@@ -57,9 +57,9 @@ class FrameRenderer:
         self.info_path = original  # named in errors
         self.timer, self.regions = timer, regions
         self.width, self.height = info.padded_size
-        self.masks = FrameMasks(info, options, decisions, analysis.twin_tracks() if decisions.keep else {})
+        self.masks = FrameMasks(info, options, decisions, *analysis.kept_with(bool(decisions.keep)))
         self.kept: dict[int, int] = {}  # track id -> frames left unmasked on request
-        self.twins: dict[int, list[int]] = {}  # turned-only track -> [kept track it is, frames left unmasked]
+        self.twins: dict[int, list[int]] = {}  # track kept with a kept one -> [that track, frames left unmasked]
         self.found = analysis.frame_regions()
         self.next_found: tuple[int, list[Region]] | None = next(self.found, None)
         self.stamps = analysis.timestamps()

@@ -48,7 +48,7 @@ def link_tracks(
     ``strides[kind]``-th frame."""
     o = options or SubjectOptions()
     seen = same_place(frames, o)
-    return link(summaries(tracks), seen.pairs(), fps, o, apart=seen.apart, strides=strides)
+    return link(summaries(tracks), seen, fps, o, strides=strides)
 
 
 def strides_of(detect: dict) -> dict[str, int]:

@@ -14,7 +14,7 @@ from ..evidence.log_reader import LogReader
 from ..evidence.seal import hash_file, utc_iso
 from ..evidence.trust import writer_trust
 from ..evidence.verify import verify_paths
-from .report import contact_sheet, kept_spans, render, review_decisions, track_rows
+from .report import contact_sheet, kept_spans, render, review_decisions, subject_rows, track_rows
 
 
 def find_logs(paths: list[Path], case_dir: Path | None = None) -> list[Path]:
@@ -58,6 +58,7 @@ def write_report(log_path: Path, reviewer: str) -> Path:
     reviewed_at = utc_iso()
     start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs
     tracks = track_rows(reader.items(("regions", "frames")), reader.items(("tracks",)), start_s)
+    subject_rows(tracks, log)
     _time_kept_tracks(tracks, log, folder, start_s)
     sheet = contact_sheet(derivative, log["derivative"]["frames"], start_s=start_s)
     page = render(log, tracks, seal, findings, sheet, reviewer, reviewed_at)
@@ -86,6 +87,7 @@ def _time_kept_tracks(tracks: list[dict], log: dict, folder: Path, start_s: floa
     Only from that very analysis (its SHA-256 as the log names it); else they keep the times of
     their first and last frames, where the log has those."""
     kept = {k["track"] for k in review_decisions(log)["keep_tracks"]}
+    kept |= {int(t) for t in log["derivative"].get("kept_with") or {}}  # kept with them: their subjects' tracks
     named = log.get("analysis") or {}
     if not kept or not named.get("file"):
         return

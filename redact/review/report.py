@@ -94,6 +94,35 @@ def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list
     return rows
 
 
+def subject_rows(rows: list[dict], log: dict) -> None:
+    """Give each track row its subject (the tracks of one face or plate, linked: the items the
+    review listed) from the log's ``subjects``, and order the rows by subject: each subject's
+    tracks under it. Logs made before subjects keep one row per track."""
+    subjects = (log.get("subjects") or {}).get("list") or []
+    of = {t: s for s in subjects for t in s.get("tracks", [])}
+    for row in rows:
+        subject = of.get(row["id"])
+        if subject is not None:
+            row["subject"] = {
+                "id": subject["id"],
+                "confident": subject.get("confident", True),
+                "tracks": subject["tracks"],
+            }
+    rows.sort(key=lambda r: (r["id"] < 0, r.get("subject", {}).get("id", r["id"]), r["id"] < 0 or r["id"]))
+
+
+def subjects_line(log: dict) -> str:
+    """ "3 people, 1 plate, 12 uncertain regions (masked)", as the review page heads its list."""
+    subjects = log.get("subjects")
+    if not isinstance(subjects, dict):
+        return ""
+    people, plates, uncertain = (int(subjects.get(k) or 0) for k in ("people", "plates", "uncertain"))
+    return (
+        f"{people} {'person' if people == 1 else 'people'}, {plates} plate{'s' * (plates != 1)},"
+        f" {uncertain} uncertain region{'s' * (uncertain != 1)} (masked)"
+    )
+
+
 def kept_spans(frames: Iterable, ids: Iterable[int]) -> dict[int, tuple[float, float]]:
     """Track id -> (pts of its first region, pts of its last) for the tracks ``ids``, from an
     analysis's ``regions.frames`` (streamed): when a track kept visible would have been masked,
@@ -217,17 +246,32 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
         parts.append(f"<p>Decided by {_e(decided.get('reviewer') or 'no one named')}{when}{where}.</p>")
     parts.append("<h3>Tracks left visible</h3>")
     if decided["keep_tracks"]:
+        companions: dict[int, list[tuple[int, int]]] = {}  # kept track -> [(track kept with it, frames)]
+        for t, w in sorted((log["derivative"].get("kept_with") or {}).items(), key=lambda kv: int(kv[0])):
+            companions.setdefault(w["track"], []).append((int(t), w["frames"]))
+
+        def subject(track: int) -> str:
+            s = by_id.get(track, {}).get("subject")
+            return _e(s["id"]) if s else "-"
+
         rows = ""
         for kept in decided["keep_tracks"]:
             row = by_id.get(kept["track"], {})
             left = visible.get(str(kept["track"]), "-")
             rows += (
-                f"<tr><td>{_e(kept['track'])}</td><td>{_e(row.get('kind', '-'))}</td><td>{_time(row.get('from_s'))}</td>"
+                f"<tr><td>{subject(kept['track'])}</td><td>{_e(kept['track'])}</td><td>{_e(row.get('kind', '-'))}</td><td>{_time(row.get('from_s'))}</td>"
                 f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks', decided['recorded'])}</td>"
                 f"<td>{_e(kept.get('reviewer') or decided.get('reviewer') or '-')}</td></tr>"
             )
+            for track, frames in companions.get(kept["track"], []):
+                other = by_id.get(track, {})
+                rows += (
+                    f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(other.get('kind', '-'))}</td><td>{_time(other.get('from_s'))}</td>"
+                    f"<td>{_time(other.get('to_s'))}</td><td>{_e(frames)}</td><td>kept with track {_e(kept['track'])}: the same"
+                    " face or plate (its subject, or a turned copy of it)</td><td>-</td></tr>"
+                )
         parts.append(
-            "<table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames left visible</th>"
+            "<table><tr><th>subject</th><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames left visible</th>"
             f"<th>reason</th><th>decided by</th></tr>{rows}</table>"
         )
     else:
@@ -347,6 +391,7 @@ def render(
     decided = review_decisions(log)
     regions_added = len(decided["add_regions"])
     kept = {k["track"] for k in decided["keep_tracks"]}
+    kept |= {int(t) for t in log["derivative"].get("kept_with") or {}}  # kept with their subject
 
     def why(t: dict) -> str:
         reasons = _e(", ".join(f"{k}: {v}" for k, v in sorted(t["reasons"].items())))
@@ -355,12 +400,20 @@ def render(
     def found_by(t: dict) -> str:
         return _e(", ".join(f"{m} ({n})" for m, n in sorted(t.get("models", {}).items())))
 
+    def subject(t: dict) -> str:
+        s = t.get("subject")
+        if s is None:
+            return "-"
+        sure = "" if s["confident"] else " (uncertain)"
+        return f"{_e(s['id'])}{sure}" if len(s["tracks"]) == 1 else f"{_e(s['id'])}{sure}, {len(s['tracks'])} tracks"
+
     rows = "".join(
-        f"<tr><td>{_track_label(t['id'], t['kind'], regions_added)}</td><td>{_e(t['kind'])}</td>"
+        f"<tr><td>{subject(t)}</td><td>{_track_label(t['id'], t['kind'], regions_added)}</td><td>{_e(t['kind'])}</td>"
         f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td>"
         f"<td>{found_by(t)}</td></tr>"
         for t in tracks
     )
+
     reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in log["regions"]["reasons"].items())
     checks = "".join(
         f"<tr class='{f.status}'><td>{f.status.upper()}</td><td>{_e(f.kind)}</td><td>{_e(Path(f.path).name)}</td>"
@@ -411,11 +464,12 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
 <h2>What was redacted</h2>
 <p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.</p>
+{f"<p>Reviewed as {_e(subjects_line(log))}: the tracks of one face or plate are one subject.</p>" if subjects_line(log) else ""}
 <p>Times here and below count from the start of the clip, as a player shows them; in this table, from and to are
 when the first and the last frame masked are shown (review decisions give the span decided).</p>
 <p>Reasons a region is masked:</p>
 <ul class="reasons">{reasons}</ul>
-<table><tr><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th><th>found by (detections)</th></tr>{rows}</table>
+<table><tr><th>subject</th><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th><th>found by (detections)</th></tr>{rows}</table>
 <h2>Review decisions</h2>
 {_decisions_section(log, tracks)}
 <h2>Tools and models</h2>

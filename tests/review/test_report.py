@@ -42,7 +42,10 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
     assert '<p class="verdict">NOT VERIFIED BY SIGNATURE' in page and '<p class="verdict">VERIFIED' not in page
     assert "Trust policy:" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page  # self-contained
-    assert len(re.findall(r"<tr><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
+    assert len(re.findall(r"<tr><td>[^<]*</td><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
+    # under the subject it belongs to: the sample's two people, each several tracks (models, turned copies)
+    assert "Reviewed as 2 people, 0 plates" in page
+    assert len(re.findall(r"<tr><td>\d+, \d+ tracks</td>", page)) >= 2
     assert len(re.findall(r"<td>centerface \(\d+\)[^<]*</td></tr>", page)) >= 2  # and the models that found it
 
     # the contact sheet comes from the derivative: the first thumbnail's faces are blurred

@@ -100,12 +100,15 @@ def test_the_report_lists_each_decision_with_its_reason_reviewer_and_times(repor
         assert visible == 24  # in every frame, the blacked-out ones too
         first, last = spans[track]
         row = (
-            f"<tr><td>{track}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td><td>{visible}</td>"
-            f"<td>{reason}</td><td>{who}</td></tr>"
+            f"<tr><td>{track}</td><td>{track}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td>"
+            f"<td>{visible}</td><td>{reason}</td><td>{who}</td></tr>"  # its subject: itself (one track each)
         )
         assert row in page, row
         # and in the table of what was masked: never masked, said why
-        assert f"<tr><td>{track}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td><td>0</td>" in page
+        masked_row = (
+            f"<tr><td>{track}</td><td>{track}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td><td>0</td>"
+        )
+        assert masked_row in page
     section = page.split("<h2>Review decisions</h2>")[1].split("<h2>Tools")[0]
     assert "<b>" not in section and "&lt;b&gt;" in section  # what the clerk wrote is text, never markup
     assert (
@@ -133,7 +136,9 @@ def test_the_report_lists_each_decision_with_its_reason_reviewer_and_times(repor
     # the whole picture is not a track, nor an added region
     assert "2 tracks, 2 regions added on review and 1 whole-picture range" in page
     assert "added region 3" not in page
-    assert "<tr><td>whole picture 1</td><td>picture</td><td>00:00.600</td><td>00:00.640</td><td>2</td>" in page
+    assert (
+        "<tr><td>-</td><td>whole picture 1</td><td>picture</td><td>00:00.600</td><td>00:00.640</td><td>2</td>" in page
+    )
     assert f"<b>whole picture</b>: {REASONS['whole picture']}" in page
     # nothing of a kept face beyond id, kind, times and reasons: none of its boxes
     for track in log["tracks"]:
@@ -152,7 +157,7 @@ def test_a_kept_track_is_timed_only_from_the_analysis_the_log_names(reported, tm
     page = write_report(Layout(case / "interview.mov").log, "DS 9 Court").read_text()
     track = reported["faces"][0]
     # the log has regions in its first frame (the added region), none in its last
-    assert f"<tr><td>{track}</td><td>face</td><td>00:00.000</td><td>-</td><td>24</td>" in page
+    assert f"<tr><td>{track}</td><td>{track}</td><td>face</td><td>00:00.000</td><td>-</td><td>24</td>" in page
 
 
 def test_times_count_as_a_player_does_in_a_clip_whose_clock_starts_late(tmp_path, monkeypatch):
@@ -167,18 +172,20 @@ def test_times_count_as_a_player_does_in_a_clip_whose_clock_starts_late(tmp_path
     assert log["input"]["start_s"] >= 2
     page = write_report(result.log, "DS 9 Court").read_text()
     first, last = (t - log["input"]["start_s"] for t in analysed_tracks(clip)[face])
-    assert f"<tr><td>{face}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td>" in page
+    assert f"<tr><td>{face}</td><td>{face}</td><td>face</td><td>{_time(first)}</td><td>{_time(last)}</td>" in page
     assert _time(first) == "00:00.000"
     assert "<td>subject</td><td>DC 1 Test</td></tr>" in page  # decided by the decisions' reviewer
     assert "<tr><td>whole picture 1</td><td>00:00.200</td><td>00:00.270</td><td>blurred</td><td>2</td>" in page
-    assert "<tr><td>whole picture 1</td><td>picture</td><td>00:00.200</td><td>00:00.240</td><td>2</td>" in page
+    assert (
+        "<tr><td>-</td><td>whole picture 1</td><td>picture</td><td>00:00.200</td><td>00:00.240</td><td>2</td>" in page
+    )
     assert "<td>-</td>" not in page.split("<h2>Review decisions</h2>")[1].split("<h3>Regions added")[0]
 
 
 def older(log: dict) -> dict:
     """``log`` as a release before decisions files wrote it: what was asked for in parameters
     (and no whole pictures: there were none)."""
-    old = {k: v for k, v in log.items() if k not in ("decisions", "analysis", "signature")}
+    old = {k: v for k, v in log.items() if k not in ("decisions", "analysis", "signature", "subjects")}
     old["derivative"] = {k: v for k, v in log["derivative"].items() if k != "kept_tracks"}
     decided = log["decisions"]
     old["parameters"] = {
@@ -213,7 +220,7 @@ def test_an_older_log_lists_what_its_parameters_asked_for(reported, tmp_path, mo
     assert "This log was written before review decisions were recorded" in page
     # no analysis to time it from: its first frame's time, where the log has regions; its last has none
     assert (
-        f"<tr><td>{subject}</td><td>face</td><td>00:00.000</td><td>-</td><td>-</td>"
+        f"<tr><td>-</td><td>{subject}</td><td>face</td><td>00:00.000</td><td>-</td><td>-</td>"  # no subjects then
         "<td><span class='none'>not recorded (given as --keep-tracks)</span></td><td>-</td></tr>"
     ) in page
     assert (
@@ -253,7 +260,7 @@ def test_an_older_log_without_any_decision_says_none():
     )
     page = render(head, tracks, {}, [], [], "DS 9 Court", "2024-01-02T00:00:00Z")
     assert "None: every track found is masked." in page and "None: the audio is as recorded." in page
-    row = "<tr><td>1</td><td>face</td><td>00:00.000</td><td>00:00.000</td><td>1</td><td>detected: 1</td>"
+    row = "<tr><td>-</td><td>1</td><td>face</td><td>00:00.000</td><td>00:00.000</td><td>1</td><td>detected: 1</td>"
     assert row + "<td></td></tr>" in page  # found by: none in an older log
     assert "1 regions in 1 frames, 1 track.</p>" in page
     assert "This log was written before review decisions were recorded" in page
