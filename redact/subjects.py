@@ -161,14 +161,15 @@ class SamePlace:
     def apart(self, exempt: Iterable[tuple[int, int]] = ()) -> set[tuple[int, int]]:
         """Pairs that are two objects (but for the ``exempt`` pairs: twins): seen at once in
         ``STEADY`` frames or more, not in the same place in most of them (two people side by side
-        in a crowd, their boxes overlapping); seen at once in fewer, covering each other by less
-        than ``TWIN`` in most (two boxes of one face that frame it differently, the mouth and the
-        whole head, cover each other more than that)."""
+        in a crowd, their boxes overlapping); seen at once twice, covering each other by less than
+        ``TWIN`` both times (two boxes of one face that frame it differently, the mouth and the
+        whole head, cover each other more than that). Once is no evidence: fragments a turned copy
+        finds around one face (chin, forehead) are often apart in a frame."""
         exempt = set(exempt)
         out = set()
         for pair, n in self.at_once.items():
             near = (self.together if n >= STEADY else self.loose).get(pair, 0)
-            if n - near > near and pair not in exempt:
+            if n >= 2 and n - near > near and pair not in exempt:
                 out.add(pair)
         return out
 

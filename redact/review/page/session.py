@@ -27,7 +27,7 @@ from ...geometry import quarter_turns, rotate_boxes
 from ...mask import i420_planes, single_threaded_opencv
 from ...options import RedactOptions
 from ...pipeline.analysis_file import read_analysis, turned_only
-from ...pipeline.frame_masks import FrameMasks, twin_tracks
+from ...pipeline.frame_masks import FrameMasks, subject_companions, twin_tracks
 from ...pipeline.frames import Timer
 from ...pipeline.prepare import prepare
 from ...pipeline.render import analysed_options
@@ -74,10 +74,15 @@ class ClipSession:
         self.durations = [round(float(d * base), 6) for _, d in self.stamps]
         self.found: dict[int, list[Region]] = dict(self.analysis.frame_regions())
         self.tracks = self._tracks()
-        # turned-only tracks that are another track's face seen again: listed as such, kept with it
-        # (the render's mapping too: Analysis.twin_tracks)
+        # the items the page lists: tracks of one face or plate linked (an analysis made before
+        # subjects: each track its own); a kept track keeps its whole subject, as the render does
+        self.subjects, self.linked = self.analysis.subjects()
+        self.subject_of = {t: s for s in self.subjects for t in s.tracks}
+        self.masked_frames = self._masked_frames()
+        # before subjects: turned-only tracks that are another track's face seen again, listed as
+        # such and kept with it (the render's mapping too: Analysis.twin_tracks)
         upright = {t for t in self.tracks if t not in self.turned_only}
-        self.twin_of = twin_tracks(sorted(self.found.items()), upright, self.turned_only)
+        self.twin_of = {} if self.linked else twin_tracks(sorted(self.found.items()), upright, self.turned_only)
         self.lock = threading.Lock()  # decisions and the original switch
         self.decisions = (
             load_decisions(self.layout.decisions, self.analysis.sha256, self.original, self.trust)
@@ -115,6 +120,48 @@ class ClipSession:
         self.turned_only = frozenset(turned)  # kept visible with a kept face they are (frame_masks)
         return tracks
 
+    def _masked_frames(self) -> dict[int, list[int]]:
+        """Subject id -> [first frame masked, last frame masked, frames masked]: how long the
+        render masks it (coasted and back-filled frames included), not only when it was detected."""
+        out: dict[int, list[int]] = {}
+        for index, regions in self.found.items():
+            for subject in {self.subject_of[r.track].id for r in regions if r.track in self.subject_of}:
+                span = out.setdefault(subject, [index, index, 0])
+                span[0], span[1], span[2] = min(span[0], index), max(span[1], index), span[2] + 1
+        return out
+
+    def kept_along(self, decisions: Decisions) -> dict[int, int]:
+        """Tracks kept visible with a kept one: its subject's other tracks (or, before subjects, its twin)."""
+        kept = set(decisions.kept_ids)
+        if self.linked:
+            return subject_companions(kept, self.subjects)
+        return {t: face for t, face in self.twin_of.items() if face in kept and t not in kept}
+
+    def subject_rows(self) -> list[dict]:
+        """The subjects as the page lists them: confident ones one by one (surest first), the rest
+        in one group of uncertain regions per kind; each with how long it is masked."""
+        rows = []
+        for s in self.subjects:
+            first, last, frames = self.masked_frames.get(s.id, [s.first, s.last, 0])
+            start, end = (self.times[first] if first < len(self.times) else 0.0), self._end(last)
+            rows.append(
+                {
+                    "id": s.id,
+                    "kind": s.kind,
+                    "tracks": list(s.tracks),
+                    "confidence": round(s.confidence, 3),
+                    "confident": s.confident,
+                    "best_track": s.best_track,
+                    "first_frame": first,
+                    "start_s": start,
+                    "end_s": end,
+                    "masked_s": round(end - start, 3),  # from its first masked frame to its last
+                    "masked_frames": frames,
+                    "detections": s.detections,
+                }
+            )
+        return sorted(rows, key=lambda r: (not r["confident"], -r["confidence"], r["first_frame"], r["id"]))
+
     def _end(self, index: int) -> float:
         if index >= len(self.times):
             return self.times[-1] if self.times else 0.0
@@ -150,9 +197,19 @@ class ClipSession:
             "reviewer": self.reviewer,
             "view_original": self.view_original,
             "tracks": [
-                {**t.as_json(), **({"twin_of": self.twin_of[t.id]} if t.id in self.twin_of else {})}
+                {
+                    **t.as_json(),
+                    **({"twin_of": self.twin_of[t.id]} if t.id in self.twin_of else {}),
+                    **({"subject": self.subject_of[t.id].id} if t.id in self.subject_of else {}),
+                }
                 for t in sorted(self.tracks.values(), key=lambda t: (t.first_frame, t.id))
             ],
+            "subjects": self.subject_rows(),
+            "counts": {
+                "people": sum(1 for s in self.subjects if s.confident and s.kind == "face"),
+                "plates": sum(1 for s in self.subjects if s.confident and s.kind == "plate"),
+                "uncertain": sum(1 for s in self.subjects if not s.confident),
+            },
             "decisions": self.decisions_json(),
             "version": self.version,
         }
@@ -175,7 +232,7 @@ class ClipSession:
         boxes = self.options.detect.regions(tight, [r.kind for r in found], width, height)
         shown = rotate_boxes(np.clip(boxes, 0, [width, height, width, height]), self.turns, *self.info_size)
         kept = set(self.decisions.kept_ids)
-        twins = {t: face for t, face in self.twin_of.items() if face in kept}  # kept along with them
+        twins = self.kept_along(self.decisions)  # kept along with them: their subject's other tracks
         return [
             {
                 "track": r.track,
@@ -202,7 +259,7 @@ class ClipSession:
         if not original:
             with self.lock:
                 decisions = self.decisions
-            masks = FrameMasks(self.info, self.options, decisions, self.twin_of)
+            masks = FrameMasks(self.info, self.options, decisions, self.twin_of, self.subjects if self.linked else None)
             plan = masks.plan(self.found.get(index, []), *self.stamps[index])
             if plan:
                 with single_threaded_opencv():

@@ -20,6 +20,8 @@ const state = {
   clip: null, // the clip's name, as the URL gives it
   info: null, // GET info
   trackById: new Map(),
+  subjectById: new Map(), // the items listed: tracks of one face or plate, linked
+  subjectOfTrack: new Map(), // track id -> its subject's id
   decisions: emptyDecisions(),
   undo: [], // earlier decisions, newest last
   lastMerge: null, // typing in one field makes one undo step, not one per key
@@ -52,9 +54,9 @@ const state = {
   waveDrag: null,
   spaceDown: false,
   spaceUsed: false,
-  selectedTracks: new Set(),
-  focusTrack: null,
-  reasonDrafts: new Map(), // reasons typed for tracks not (or no longer) kept
+  selectedTracks: new Set(), // subject ids
+  focusTrack: null, // a subject id
+  reasonDrafts: new Map(), // reasons typed for subjects not (or no longer) kept
   kindFilter: 'all',
   selectedRegion: -1,
   following: null, // {index, controller}
@@ -182,12 +184,23 @@ function normalise(d = {}) {
 
 const validRange = (r) => Number.isFinite(r.start) && Number.isFinite(r.end) && r.start >= 0 && r.start < r.end;
 const keptTracks = () => new Map(state.decisions.keep_tracks.map((k) => [k.track, k.reason]));
+const subjectOf = (track) => state.subjectOfTrack.get(track) ?? track;
+const tracksOf = (subject) => state.subjectById.get(subject)?.tracks ?? [subject];
+// Subject id -> the reason it is kept visible: keeping any of its tracks keeps it all (the render does the same).
+function keptSubjects() {
+  const out = new Map();
+  for (const k of state.decisions.keep_tracks) {
+    const id = subjectOf(k.track);
+    if (!out.has(id)) out.set(id, k.reason);
+  }
+  return out;
+}
 
 // What keeps the draft from being saved; each names the row to mark.
 function problems(d = state.decisions) {
   const found = [];
   for (const k of d.keep_tracks) {
-    if (!k.reason.trim()) found.push({ row: `li.track[data-track="${k.track}"]`, text: `track #${k.track} is kept visible without a reason` });
+    if (!k.reason.trim()) found.push({ row: `li[data-track="${subjectOf(k.track)}"]`, text: `#${subjectOf(k.track)} is kept visible without a reason` });
   }
   d.add_regions.forEach((r, i) => {
     if (!String(r.reason).trim()) found.push({ row: `#regions li[data-index="${i}"]`, text: `added region ${i + 1} needs a reason` });
@@ -632,16 +645,18 @@ function outline(ctx, box, px, { colour, width = 2, dash = null, label = '' }) {
 }
 
 function drawTracks(ctx, px) {
-  const kept = keptTracks(); // the page's decisions, saved or not
+  const kept = keptTracks(), subjects = keptSubjects(); // the page's decisions, saved or not
   for (const r of state.regions) {
-    const twinOf = state.trackById.get(r.track)?.twin_of; // the kept face seen turned: kept with it
-    const isKept = kept.has(r.track) || (twinOf !== undefined && kept.has(twinOf));
-    const selected = state.selectedTracks.has(r.track) || state.focusTrack === r.track;
+    const id = subjectOf(r.track);
+    const twinOf = state.trackById.get(r.track)?.twin_of; // before subjects: the kept face seen turned
+    const isKept = subjects.has(id) || (twinOf !== undefined && kept.has(twinOf));
+    const selected = state.selectedTracks.has(id) || state.focusTrack === id;
+    const uncertain = state.subjectById.get(id)?.confident === false;
     outline(ctx, r.box, px, {
       colour: isKept ? KEPT_COLOUR : KIND_COLOURS[r.kind] || '#c586ff',
       width: selected ? 4 : 2,
-      dash: isKept ? [6, 4] : null,
-      label: `#${r.track} ${r.kind}${isKept ? ' kept' : ''}`,
+      dash: isKept ? [6, 4] : uncertain ? [2, 3] : null,
+      label: `#${id} ${r.kind}${isKept ? ' kept' : uncertain ? ' uncertain' : ''}`,
     });
   }
 }
@@ -710,7 +725,7 @@ function onCanvasDown(e) {
     return;
   }
   const track = hitTrack(p);
-  if (track !== null) focusTrack(track, false);
+  if (track !== null) focusTrack(subjectOf(track), false);
 }
 
 // The selected region's corners are handles; inside any shown region moves it.
@@ -797,55 +812,93 @@ const audioUrl = () => `${clipApi()}/audio.wav?view=${viewName()}&v=${state.vers
 const thumbUrl = (id) => `${clipApi()}/thumb/${id}.jpg?view=${viewName()}&v=${state.version}`;
 
 function buildTracks() {
-  const tracks = state.info.tracks;
-  byId('tracks').replaceChildren(...tracks.map(trackRow));
-  byId('tracks-empty').hidden = tracks.length > 0;
-  const kinds = [...new Set(tracks.map((t) => t.kind))].sort();
+  const subjects = state.info.subjects, listed = subjects.filter((s) => s.confident);
+  byId('tracks').replaceChildren(...listed.map(trackRow));
+  byId('tracks-empty').hidden = subjects.length > 0;
+  const groups = [...new Set(subjects.filter((s) => !s.confident).map((s) => s.kind))].sort();
+  byId('uncertain').replaceChildren(...groups.map((kind) => uncertainGroup(kind, subjects.filter((s) => !s.confident && s.kind === kind))));
+  const kinds = [...new Set(subjects.map((s) => s.kind))].sort();
   byId('kind-filter').append(...kinds.map((kind) => el('option', { value: kind, textContent: kind })));
   updateTracks();
 }
 
-function trackRow(t) {
-  return el('li', { class: 'track', dataset: { track: t.id }, title: 'Click to go to its first frame' },
-    el('img', { class: 'thumb', alt: `track ${t.id}`, loading: 'lazy', src: thumbUrl(t.id) }),
+const maskedSpan = (s) => `masked ${short(s.start_s)}–${short(s.end_s)} (${Number(s.masked_s).toFixed(1)} s)`;
+
+function trackRow(s) {
+  return el('li', { class: 'track', dataset: { track: s.id }, title: 'Click to go to its first masked frame' },
+    el('img', { class: 'thumb', alt: `#${s.id}`, loading: 'lazy', src: thumbUrl(s.best_track), dataset: { thumb: s.best_track } }),
     el('div', { class: 'meta' },
-      el('strong', { textContent: `#${t.id}` }),
-      el('span', { class: `kind ${t.kind}`, textContent: t.kind }),
-      el('span', { textContent: `${short(t.start_s)}–${short(t.end_s)}` }),
-      el('span', { class: 'dim', textContent: `${t.frames} frames` }),
-      el('span', { class: 'dim', textContent: `max ${Number(t.score).toFixed(2)}` }),
-      t.twin_of !== undefined ? el('span', {
-        class: 'twin', textContent: `same face as #${t.twin_of}, seen turned`,
-        title: `Found on a copy of the frame turned a quarter: the face of track #${t.twin_of} seen again. Kept visible with it when it is kept.`,
-      }) : null),
+      el('strong', { textContent: `#${s.id}` }),
+      el('span', { class: `kind ${s.kind}`, textContent: s.kind === 'face' ? 'person' : s.kind }),
+      el('span', { class: 'span', textContent: maskedSpan(s) }),
+      s.tracks.length > 1 ? el('span', {
+        class: 'tracks dim', textContent: `${s.tracks.length} tracks`,
+        title: `Tracks ${s.tracks.join(', ')}: the same ${s.kind} lost and found again, or found by another model or on a turned copy. Kept or masked together.`,
+      }) : null,
+      el('span', { class: 'dim', textContent: `sure ${Number(s.confidence).toFixed(2)}`, title: 'From its whole history: best scores, how often it was found, how many models agreed' })),
     el('div', { class: 'checks' },
       el('label', {}, el('input', { type: 'checkbox', class: 'keep' }), ' keep visible'),
       el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ' select')),
     el('input', { type: 'text', class: 'reason', placeholder: 'reason to keep it visible (required)' }),
-    el('span', { class: 'problem', textContent: 'A kept track needs a reason: not saved until it has one.' }));
+    el('span', { class: 'problem', textContent: 'A kept subject needs a reason: not saved until it has one.' }));
+}
+
+// Short, weak or single-model detections: masked, and shown as one contact sheet per kind to
+// scan, with bulk keep, instead of a row each (a street clip has hundreds).
+function uncertainGroup(kind, subjects) {
+  const sheet = el('ul', { class: 'sheet' }, ...subjects.map((s) => el('li', {
+    class: 'uncertain', dataset: { track: s.id }, title: `#${s.id}: ${maskedSpan(s)}, sure ${Number(s.confidence).toFixed(2)}. Click to go to it.`,
+  },
+    el('img', { class: 'thumb', alt: `#${s.id}`, dataset: { thumb: s.best_track } }),
+    el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ` ${short(s.start_s)}`))));
+  const group = el('details', { class: 'uncertain-group', dataset: { kind } },
+    el('summary', {}, `${subjects.length} uncertain ${kind === 'face' ? 'face' : kind} region${subjects.length === 1 ? '' : 's'} (masked)`),
+    el('p', { class: 'hint', textContent: 'Short, weak or found by one model only: masked in the derivative. Scan them; select any to keep visible below.' }),
+    el('button', { type: 'button', class: 'select-group', textContent: 'Select all in this group' }),
+    sheet);
+  group.addEventListener('toggle', () => { if (group.open) refreshThumbs(); }); // loaded when opened
+  return group;
 }
 
 // Rows are built once (thumbnails stay loaded); this reflects the state onto them.
 function updateTracks() {
   if (!state.info) return;
-  const kept = keptTracks();
+  const kept = keptSubjects();
   for (const li of byId('tracks').children) {
     const id = Number(li.dataset.track), reason = kept.get(id), reasonBox = $('input.reason', li);
     $('input.keep', li).checked = reason !== undefined;
     $('input.select', li).checked = state.selectedTracks.has(id);
     if (document.activeElement !== reasonBox) reasonBox.value = reason ?? state.reasonDrafts.get(id) ?? '';
-    const twinOf = state.trackById.get(id)?.twin_of;
-    li.classList.toggle('kept', reason !== undefined || (twinOf !== undefined && kept.has(twinOf)));
+    li.classList.toggle('kept', reason !== undefined);
     li.classList.toggle('picked', state.selectedTracks.has(id));
     li.classList.toggle('selected', state.focusTrack === id);
-    li.hidden = state.kindFilter !== 'all' && state.trackById.get(id)?.kind !== state.kindFilter;
+    li.hidden = state.kindFilter !== 'all' && state.subjectById.get(id)?.kind !== state.kindFilter;
   }
+  for (const li of document.querySelectorAll('#uncertain li.uncertain')) {
+    const id = Number(li.dataset.track);
+    $('input.select', li).checked = state.selectedTracks.has(id);
+    li.classList.toggle('kept', kept.has(id));
+    li.classList.toggle('picked', state.selectedTracks.has(id));
+    li.classList.toggle('selected', state.focusTrack === id);
+  }
+  for (const group of document.querySelectorAll('#uncertain details')) {
+    group.hidden = state.kindFilter !== 'all' && group.dataset.kind !== state.kindFilter;
+  }
+  const c = state.info.counts || {}, plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
   byId('selection-count').textContent = `${state.selectedTracks.size} selected`;
-  byId('track-count').textContent = `${state.info.tracks.length} · ${kept.size} kept`;
+  byId('track-count').textContent = `${plural(c.people ?? 0, 'person', 'people')}, ${plural(c.plates ?? 0, 'plate', 'plates')}, `
+    + `${plural(c.uncertain ?? 0, 'uncertain region', 'uncertain regions')} (masked) · ${kept.size} kept`;
 }
 
 function onTracksEvent(e) {
-  const li = e.target.closest('li.track');
+  const group = e.target.closest('details.uncertain-group');
+  if (group && e.type === 'click' && e.target.matches('button.select-group')) {
+    for (const li of group.querySelectorAll('li.uncertain')) state.selectedTracks.add(Number(li.dataset.track));
+    updateTracks();
+    draw();
+    return;
+  }
+  const li = e.target.closest('li.track, li.uncertain');
   if (!li) return;
   const id = Number(li.dataset.track), target = e.target;
   if (e.type === 'change' && target.matches('input.keep')) setKept(id, target.checked, li);
@@ -857,57 +910,63 @@ function onTracksEvent(e) {
   else if (e.type === 'click' && !target.closest('input, label')) focusTrack(id, true);
 }
 
+// Keeping a subject keeps every track of it: one entry, the subject's id (its first track); the
+// render keeps the rest with it and logs them.
 function setKept(id, on, li) {
-  const reasonBox = $('input.reason', li);
+  const reasonBox = $('input.reason', li), mine = new Set(tracksOf(id));
   if (on) {
     const reason = reasonBox.value;
     change((d) => {
-      d.keep_tracks = d.keep_tracks.filter((k) => k.track !== id);
+      d.keep_tracks = d.keep_tracks.filter((k) => !mine.has(k.track));
       d.keep_tracks.push({ track: id, reason });
     }, { rebuild: false });
     if (!reason.trim()) reasonBox.focus(); // asks for the reason; not saved until it has one
   } else {
-    state.reasonDrafts.set(id, keptTracks().get(id) ?? '');
-    change((d) => { d.keep_tracks = d.keep_tracks.filter((k) => k.track !== id); }, { rebuild: false });
+    state.reasonDrafts.set(id, keptSubjects().get(id) ?? '');
+    change((d) => { d.keep_tracks = d.keep_tracks.filter((k) => !mine.has(k.track)); }, { rebuild: false });
   }
 }
 
 function setKeptReason(id, reason) {
-  if (!keptTracks().has(id)) { state.reasonDrafts.set(id, reason); return; }
-  change((d) => { d.keep_tracks.find((k) => k.track === id).reason = reason; }, { merge: `keep-${id}`, rebuild: false });
+  if (!keptSubjects().has(id)) { state.reasonDrafts.set(id, reason); return; }
+  const mine = new Set(tracksOf(id));
+  change((d) => { for (const k of d.keep_tracks) if (mine.has(k.track)) k.reason = reason; }, { merge: `keep-${id}`, rebuild: false });
 }
 
 function focusTrack(id, jump) {
   state.focusTrack = id;
   updateTracks();
-  if (jump) goTo(state.trackById.get(id).first_frame);
+  const subject = state.subjectById.get(id);
+  if (jump && subject) goTo(subject.first_frame);
   else {
-    $(`li.track[data-track="${id}"]`)?.scrollIntoView({ block: 'nearest' });
+    $(`li[data-track="${id}"]`)?.scrollIntoView({ block: 'nearest' });
     draw();
   }
 }
 
 function selectTracks(predicate) {
   if (!state.info) return;
-  state.selectedTracks = new Set(state.info.tracks.filter(predicate).map((t) => t.id));
+  state.selectedTracks = new Set(state.info.subjects.filter(predicate).map((s) => s.id));
   updateTracks();
   draw();
 }
 
 function bulkKeep() {
   const reason = byId('bulk-reason').value.trim(), ids = state.selectedTracks;
-  if (!ids.size) { status('Select the tracks first.', 'info'); return; }
-  if (!reason) { status('Give the reason the selected tracks stay visible.'); byId('bulk-reason').focus(); return; }
+  if (!ids.size) { status('Select what to keep first.', 'info'); return; }
+  if (!reason) { status('Give the reason the selected stay visible.'); byId('bulk-reason').focus(); return; }
+  const theirs = new Set([...ids].flatMap(tracksOf));
   change((d) => {
-    d.keep_tracks = d.keep_tracks.filter((k) => !ids.has(k.track));
+    d.keep_tracks = d.keep_tracks.filter((k) => !theirs.has(k.track));
     for (const id of ids) d.keep_tracks.push({ track: id, reason });
   }, { rebuild: false });
 }
 
 function bulkRedact() {
   const ids = state.selectedTracks;
-  if (!ids.size) { status('Select the tracks first.', 'info'); return; }
-  change((d) => { d.keep_tracks = d.keep_tracks.filter((k) => !ids.has(k.track)); }, { rebuild: false });
+  if (!ids.size) { status('Select what to redact first.', 'info'); return; }
+  const theirs = new Set([...ids].flatMap(tracksOf));
+  change((d) => { d.keep_tracks = d.keep_tracks.filter((k) => !theirs.has(k.track)); }, { rebuild: false });
 }
 
 // ------------------------------------------------------------------- lists of decisions
@@ -1324,8 +1383,8 @@ function refreshAudio() {
 
 function refreshThumbs() {
   refreshAudio();
-  for (const img of document.querySelectorAll('#tracks img.thumb')) {
-    const url = thumbUrl(img.closest('li').dataset.track);
+  for (const img of document.querySelectorAll('#tracks img.thumb, #uncertain details[open] img.thumb')) {
+    const url = thumbUrl(img.dataset.thumb);
     if (!img.src.endsWith(url)) img.src = url;
   }
 }
@@ -1455,16 +1514,19 @@ function bind() {
   on('status', 'click', () => status(''));
   on('save-state', 'click', () => { if (state.savedSeq !== state.changeSeq) scheduleSave(); }); // retry
   on('kind-filter', 'change', (e) => { state.kindFilter = e.target.value; updateTracks(); });
-  on('select-plates', 'click', () => selectTracks((t) => t.kind === 'plate'));
-  on('select-faces', 'click', () => selectTracks((t) => t.kind === 'face'));
+  on('select-plates', 'click', () => selectTracks((s) => s.kind === 'plate' && s.confident));
+  on('select-faces', 'click', () => selectTracks((s) => s.kind === 'face' && s.confident));
   on('select-short', 'click', () => {
     const most = Number(byId('short-frames').value);
-    if (most > 0) selectTracks((t) => t.frames < most); else status('Give a number of frames.', 'info');
+    if (most > 0) selectTracks((s) => s.masked_frames < most); else status('Give a number of frames.', 'info');
   });
   on('select-none', 'click', () => selectTracks(() => false));
   on('bulk-keep', 'click', bulkKeep);
   on('bulk-redact', 'click', bulkRedact);
-  for (const type of ['click', 'change', 'input']) byId('tracks').addEventListener(type, onTracksEvent);
+  for (const type of ['click', 'change', 'input']) {
+    byId('tracks').addEventListener(type, onTracksEvent);
+    byId('uncertain').addEventListener(type, onTracksEvent);
+  }
   for (const type of ['click', 'input']) {
     byId('regions').addEventListener(type, onRegionsEvent);
     byId('pictures').addEventListener(type, (e) => onRangeEvent(e, 'redact_pictures'));
@@ -1535,7 +1597,14 @@ async function openClip(name) {
     return;
   }
   info.tracks = info.tracks || [];
+  // an older server (or analysis) lists no subjects: each track is its own
+  info.subjects = info.subjects || info.tracks.map((t) => ({
+    id: t.id, kind: t.kind, tracks: [t.id], confidence: t.score, confident: true, best_track: t.id,
+    first_frame: t.first_frame, start_s: t.start_s, end_s: t.end_s, masked_s: t.end_s - t.start_s, masked_frames: t.frames,
+  }));
   state.info = info;
+  state.subjectById = new Map(info.subjects.map((s) => [s.id, s]));
+  state.subjectOfTrack = new Map(info.subjects.flatMap((s) => s.tracks.map((t) => [t, s.id])));
   state.version = Number.isFinite(info.version) ? info.version : 0;
   state.decisions = normalise(info.decisions);
   state.trackById = new Map(info.tracks.map((t) => [t.id, t]));
