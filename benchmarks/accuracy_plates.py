@@ -14,6 +14,7 @@ image, so false regions include real plates on other cars: ``--sheet`` writes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from redact.boxes import intersection  # noqa: E402
 from redact.detect.plates import PlateDetector  # noqa: E402
 from redact.options import DetectOptions  # noqa: E402
-from redact.scoring import score_image, summarize  # noqa: E402
+from redact.scoring import masked_outside, score_image, summarize  # noqa: E402
 
 RULE = "redacted = >=80% of plate box inside masked regions; false region = overlaps no labelled plate"
 
@@ -68,6 +69,11 @@ def main() -> None:
     parser.add_argument(
         "--plate-filter", type=float, metavar="T", help="drop lines the learned plate filter scores below T"
     )
+    parser.add_argument(
+        "--margins",
+        default=None,
+        help="also score these plate margins (text heights a side, comma-separated) on the same detections",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -77,6 +83,8 @@ def main() -> None:
     options = DetectOptions()
     scores: dict[str, list] = {}
     crops, elapsed, missed = [], 0.0, []
+    margins = [float(m) for m in args.margins.split(",")] if args.margins else []
+    by_margin: dict[float, dict] = {m: {"scores": [], "outside": []} for m in margins}
     for row in rows:
         bgr = cv2.imread(str(args.data / row["image"]))
         start = time.perf_counter()
@@ -84,6 +92,12 @@ def main() -> None:
         elapsed += time.perf_counter() - start
         regions = options.regions(found.boxes, found.kinds, row["width"], row["height"])
         gt = np.zeros((0, 4), np.float32) if args.no_plates else np.array(row["boxes"], np.float32).reshape(-1, 4)
+        for m in margins:  # the same detections, grown by another margin
+            grown = dataclasses.replace(options, plate_margin=m).regions(
+                found.boxes, found.kinds, row["width"], row["height"]
+            )
+            by_margin[m]["scores"].append(score_image(gt, grown, row["width"], row["height"]))
+            by_margin[m]["outside"].append(masked_outside(grown, gt, row["width"], row["height"], 0.0))
         s = score_image(gt, regions, row["width"], row["height"])
         region_name = "none" if args.no_plates else Path(row["image"]).name.split("_")[0]
         scores.setdefault(region_name, []).append(s)
@@ -121,6 +135,21 @@ def main() -> None:
         recall = f"recall {r['recall']:.3f} ({r['plates']} plates, {r['missed']} missed), " if counted else ""
         print(f"{name:4s}: {recall}false regions/image {r['false_regions_per_image']:.2f}")
     print(f"{result['ms_per_image']:.0f} ms/image, {ms_1080p:.0f} ms per 1080p frame")
+    for m, got in by_margin.items():
+        summary = summarize(got["scores"])
+        missed_m = summary.counted - round(summary.recall * summary.counted)
+        result[f"margin_{m:g}"] = {
+            "recall": round(summary.recall, 4),
+            "missed": missed_m,
+            "masked_outside_plates_mean": round(float(np.mean(got["outside"])), 4),
+            "masked_outside_plates_worst": round(float(np.max(got["outside"])), 4),
+        }
+        r = result[f"margin_{m:g}"]
+        print(
+            f"plate margin {m:g} text heights: recall {r['recall']:.3f} ({missed_m} missed), masked outside the"
+            f" labelled plates {100 * r['masked_outside_plates_mean']:.2f}% of an image"
+            f" (worst {100 * r['masked_outside_plates_worst']:.1f}%)"
+        )
     print("missed:", ", ".join(missed))
     result["missed_images"] = missed
     if args.sheet:

@@ -341,7 +341,7 @@ KeepTracksFlag = Annotated[
     typer.Option(
         metavar="IDS",
         help='Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
-        " made with the same settings; with --force.",
+        " made with the same settings; with --force. A track keeps its whole subject (every track of that face).",
     ),
 ]
 AddRegionsFlag = Annotated[
