@@ -249,7 +249,8 @@ BEFORE_SETTING = {
         "small_faces": False,
         "small_faces_every": 4,
     },
-    "track": {"max_size": None, "max_speed": None},  # before 2026-12-06 coasting extrapolated sizes
+    # before 2026-12-06 coasting extrapolated sizes, and plates matched as near as faces
+    "track": {"max_size": None, "max_speed": None, "plate_distance": None},
 }
 
 

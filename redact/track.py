@@ -41,6 +41,12 @@ class TrackOptions:
     max_speed: float = 0.5  # a coasted/back-filled centre moves at most this many box sides a frame
     match_iou: float = 0.1
     match_distance: float = 0.6  # or: centres closer than this many box sizes
+    # plates: centres closer than this many plate sizes. A plate is small and moves with its car,
+    # and the plate detector runs on every 4th frame: the red car's plate in car-detection.mp4
+    # moved three plate widths between two detections and became two tracks, its region left
+    # behind while the car drove on. Linked, the plate is interpolated along the car's path.
+    # None: as match_distance (analyses made before 2026-12-06).
+    plate_distance: float | None = 4.0
     # A track is coasted and back-filled only once confirmed: this many detections, or one at
     # least ``confirm_score`` sure. A lone, unsure detection (a banner's pattern, a shadow) is
     # then masked in its own frame only, instead of for ~25 frames around it; a face seen twice
@@ -49,6 +55,8 @@ class TrackOptions:
     confirm_score: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.plate_distance is not None and self.plate_distance < 0:
+            raise ValueError("plate_distance is a number of plate sizes, at least 0")
         if self.max_size < 1 or self.max_speed <= 0:
             raise ValueError("max_size is at least 1 (the box detected) and max_speed more than 0")
         if not 1 <= self.confirm_hits <= 100:  # settle() keeps more than 100 of a long track's detections
@@ -156,8 +164,11 @@ class Tracker:
             predicted = np.stack([t.predict(index) for t in live])
             overlaps = iou(predicted, boxes)
             distances = centre_distances(predicted, boxes)
-            same_kind = np.array([t.kind for t in live])[:, None] == np.asarray(kinds)[None, :]
-            close = same_kind & ((overlaps >= o.match_iou) | (distances <= o.match_distance))
+            live_kinds = np.array([t.kind for t in live])
+            same_kind = live_kinds[:, None] == np.asarray(kinds)[None, :]
+            plates = o.match_distance if o.plate_distance is None else o.plate_distance
+            reach = np.where(live_kinds == "plate", plates, o.match_distance)
+            close = same_kind & ((overlaps >= o.match_iou) | (distances <= reach[:, None]))
             pairs = [
                 (float(overlaps[ti, di]) - 0.1 * float(distances[ti, di]), int(ti), int(di))
                 for ti, di in zip(*np.nonzero(close), strict=True)

@@ -149,3 +149,24 @@ def test_a_lost_region_never_grows_past_what_was_detected():
     feed(fast, {0: [[0, 0, 40, 50]], 1: [[30, 0, 70, 50]]})  # 30 px a frame: more than half its size
     (region,) = fast.regions(3)
     assert (region.box[0] + region.box[2]) / 2 == 50 + 2 * 0.5 * 50  # two frames at the limit, not 2 x 30
+
+
+def test_a_plate_moving_with_its_car_between_sparse_detections_stays_one_track_and_is_followed():
+    """Plates are looked for on every 4th frame; a car crossing the picture moves its plate several
+    plate widths in between. Left as two tracks, the region stayed where the plate had been."""
+    tracker = Tracker()
+
+    def plate(i):  # 28 px wide, 11 px a frame upwards
+        return np.array([[370.0, 124 - 11 * (i - 224), 398, 137 - 11 * (i - 224)]], np.float32)
+
+    for index in (224, 232):
+        tracker.update(index, plate(index), np.array([0.5]), np.array(["plate"]))
+    assert len(tracker.tracks) == 1
+    for index in range(225, 232):  # in between: where the plate is, not where it was
+        (region,) = tracker.regions(index)
+        assert region.reason == "interpolated"
+        assert np.allclose(region.box, plate(index)[0], atol=1)
+    faces = Tracker()  # a face that far apart is someone else
+    for index in (224, 232):
+        faces.update(index, plate(index), np.array([0.9]), np.array(["face"]))
+    assert len(faces.tracks) == 2
