@@ -428,7 +428,7 @@ def main() -> None:
         }
         r = result[f"review_{name}"]
         print(
-            f"review, {shown}: {r['listed']} items for {r['faces']} labelled faces"
+            f"review, {shown}: {r['listed']} items for {r['faces']} labelled {args.kind}s"
             f" ({r['items_per_true_face']} per face), {100 * r['share_on_a_face']:.0f}% of listed items on a face,"
             f" {r['fragments_per_face']} per face found, {r['faces_without_item']} faces without an item,"
             f" {r['uncertain_regions']} regions in the uncertain groups"

@@ -110,3 +110,25 @@ def test_bad_options_are_refused():
         SubjectOptions(link_size=0.5)
     with pytest.raises(ValueError):
         SubjectOptions(confident=2)
+
+
+def test_an_analysis_made_before_subjects_reads_as_one_subject_per_track_and_a_new_one_as_recorded():
+    from redact.pipeline.subject_list import recorded_subjects, subjects_document
+
+    tracks = [
+        {
+            "id": 1,
+            "kind": "face",
+            "boxes": [[f, 100, 50, 140, 90, 0.9] for f in range(0, 30, 2)],
+            "models": {"centerface": 15},
+        },
+        {"id": 2, "kind": "plate", "boxes": [[8, 10, 10, 50, 20, 0.6]], "models": {"ppocrv4-det": 1}},
+    ]
+    old = {"parameters": {"detect": {"every": 2, "plate_every": 2}}}
+    subjects, recorded = recorded_subjects(old, iter(tracks))
+    assert not recorded and [s.tracks for s in subjects] == [(1,), (2,)]
+    assert subjects[0].confident  # steady for its stride: found on every frame it was looked for
+    new = {"subjects": subjects_document(subjects, SubjectOptions(), {"face": 2, "plate": 4})}
+    again, recorded = recorded_subjects(new, iter(()))  # what was recorded, not worked out again
+    assert recorded and [s.as_document() for s in again] == [s.as_document() for s in subjects]
+    assert new["subjects"]["people"] == 1 and new["subjects"]["uncertain"] == 1
