@@ -480,7 +480,10 @@ def analyze(
 
     def work(path: Path) -> bool:
         result = analyze_file(path, options, case_dir=case_dir)
-        typer.echo(f"OK: {result.path} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s)")
+        found = f"{result.found}, " if result.found else ""
+        typer.echo(
+            f"OK: {result.path} ({result.frames} frames, {found}{result.regions} regions, {result.seconds:.1f} s)"
+        )
         if transcribe:
             return transcript_line(path, options, case_dir)
         return False
@@ -827,8 +830,10 @@ def ok_line(result, words: tuple[str, ...] = ()) -> bool:
             f" ({result.listed_without_picture} frames the file's index lists held no picture: skipped by the"
             " camera, read to the end; see log)"
         )
+    found = f"{result.found}, " if result.found else ""
     typer.echo(
-        f"OK: {result.derivative} ({result.frames} frames, {result.regions} regions, {result.seconds:.1f} s){note}"
+        f"OK: {result.derivative} ({result.frames} frames, {found}{result.regions} regions,"
+        f" {result.seconds:.1f} s){note}"
     )
     from .pipeline.transcribe import warnings_of
 

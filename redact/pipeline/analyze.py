@@ -30,7 +30,7 @@ from ..track import Tracker
 from .analysis_file import AnalysisSpool, build_analysis, write_analysis
 from .frames import Timeline, Timer
 from .prepare import Prepared
-from .subject_list import link_tracks, spooled_frames, spooled_tracks, strides_of, subjects_document
+from .subject_list import counts_line, link_tracks, spooled_frames, spooled_tracks, strides_of, subjects_document
 
 
 def start_detection(options: RedactOptions, info: VideoInfo, workers: int):
@@ -121,6 +121,7 @@ class AnalysisResult:
     regions: int
     report: DecodeReport
     seconds: float
+    found: str = ""  # "2 people, 0 plates, 5 uncertain regions (masked)"
 
 
 def analyze_clip(
@@ -218,7 +219,8 @@ def analyze_clip(
             detection.close()
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    return AnalysisResult(out, sha, spool.frames, spool.count, report, time.perf_counter() - started)
+    found = counts_line(document["subjects"])
+    return AnalysisResult(out, sha, spool.frames, spool.count, report, time.perf_counter() - started, found)
 
 
 def input_facts(info: VideoInfo) -> dict:

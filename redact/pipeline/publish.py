@@ -28,6 +28,7 @@ from .analyze import input_facts
 from .frames import Timer
 from .prepare import Prepared
 from .render import Rendered
+from .subject_list import counts_line
 from .transcribe import warnings_of
 
 
@@ -52,6 +53,7 @@ class RedactResult:
     listed_without_picture: int = 0  # frames the index lists that held no picture (skipped by the camera)
     warnings: tuple[str, ...] = ()  # what a person must act on although the derivative is complete (words by number)
     spoken: dict = field(default_factory=dict)  # what the transcript gave: entry numbers, never words
+    found: str = ""  # "2 people, 0 plates, 5 uncertain regions (masked)": the analysis's subjects
 
 
 def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
@@ -265,4 +267,5 @@ def publish(
         dropped_streams=info.dropped_streams,
         analysis=analysis.path,
         decisions=Path(decisions.source["file"]) if decisions.source else None,
+        found=counts_line(analysis.head.get("subjects")),
     )

@@ -93,3 +93,15 @@ def recorded_subjects(head: dict, tracks: Iterable[dict]) -> tuple[list[Subject]
 
 def subject_of_track(subjects: Iterable[Subject]) -> dict[int, Subject]:
     return {t: s for s in subjects for t in s.tracks}
+
+
+def counts_line(member: dict | None) -> str:
+    """ "2 people, 0 plates, 5 uncertain regions (masked)" from an analysis's (or log's)
+    ``subjects``; "" for one made before subjects."""
+    if not isinstance(member, dict):
+        return ""
+    people, plates, uncertain = (int(member.get(k) or 0) for k in ("people", "plates", "uncertain"))
+    return (
+        f"{people} {'person' if people == 1 else 'people'}, {plates} plate{'s' * (plates != 1)},"
+        f" {uncertain} uncertain region{'s' * (uncertain != 1)} (masked)"
+    )

@@ -113,14 +113,9 @@ def subject_rows(rows: list[dict], log: dict) -> None:
 
 def subjects_line(log: dict) -> str:
     """ "3 people, 1 plate, 12 uncertain regions (masked)", as the review page heads its list."""
-    subjects = log.get("subjects")
-    if not isinstance(subjects, dict):
-        return ""
-    people, plates, uncertain = (int(subjects.get(k) or 0) for k in ("people", "plates", "uncertain"))
-    return (
-        f"{people} {'person' if people == 1 else 'people'}, {plates} plate{'s' * (plates != 1)},"
-        f" {uncertain} uncertain region{'s' * (uncertain != 1)} (masked)"
-    )
+    from ..pipeline.subject_list import counts_line
+
+    return counts_line(log.get("subjects"))
 
 
 def kept_spans(frames: Iterable, ids: Iterable[int]) -> dict[int, tuple[float, float]]:
