@@ -54,6 +54,7 @@ from redact.subjects import SamePlace, TrackSummary, link, one_per_track  # noqa
 from redact.track import Tracker  # noqa: E402
 
 OUT_W, OUT_H = 960, 540  # changed by --size
+UNCARRIED = "tracked, uncertain not carried"  # --uncertain-uncarried: measured, not shipped
 
 
 # --track-evidence: which face tracks a precision filter on whole tracks would keep. Each rule
@@ -244,6 +245,11 @@ def main() -> None:
     parser.add_argument(
         "--shake", type=float, default=1.5, help="camera shake: random-walk step per frame, px at 1920 wide"
     )
+    parser.add_argument(
+        "--uncertain-uncarried",
+        action="store_true",
+        help="also score not coasting or back-filling the tracks of uncertain subjects (masked where detected only)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cache", type=Path, default=None, help="keep and reuse each clip's detections here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
@@ -285,6 +291,8 @@ def main() -> None:
     plate_regions = {"per-frame": 0, "tracked": 0}  # every one is false: the images show no readable plate
     plate_s = 0.0
     ways = ["per-frame", "tracked", *(f"tracked, keep {r}" for r in (TRACK_RULES if args.track_evidence else ()))]
+    if args.uncertain_uncarried:
+        ways.append(UNCARRIED)
     totals = {way: [0, 0] for way in ways}
     false_regions = dict.fromkeys(ways, 0)  # masked regions over no labelled face (any size)
     runs: dict[str, list[int]] = {way: [] for way in ways}
@@ -337,6 +345,9 @@ def main() -> None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             np.savez(cached, **kept_found)
         missed: dict[str, np.ndarray] = {}
+        uncertain = {
+            t for s in subjects_of(tracker, args.frames, 30.0, True, args.every) if not s.confident for t in s.tracks
+        }
         for way in ways:
             flags = np.zeros((args.frames, len(gt)), bool)
             counted = np.zeros((args.frames, len(gt)), bool)
@@ -346,7 +357,17 @@ def main() -> None:
                 boxes = (
                     per_frame_regions[i]
                     if way == "per-frame"
-                    else np.array([r.box for r in tracker.regions(i) if r.track in kept], np.float32).reshape(-1, 4)
+                    else np.array(
+                        [
+                            r.box
+                            for r in tracker.regions(i)
+                            if r.track in kept
+                            and not (
+                                way == UNCARRIED and r.track in uncertain and r.reason in ("coasted", "back-filled")
+                            )
+                        ],
+                        np.float32,
+                    ).reshape(-1, 4)
                 )
                 regions = options.regions(boxes, np.full(len(boxes), args.kind), OUT_W, OUT_H)
                 cover = coverage(truths[i], regions, OUT_W, OUT_H)

@@ -74,15 +74,22 @@ def expand(boxes: np.ndarray, margin: float, width: int, height: int) -> np.ndar
     return grown
 
 
-def expand_by_height(boxes: np.ndarray, factor: float, width: int, height: int) -> np.ndarray:
-    """Grow each box by ``factor`` times its own height on every side, clipped to the frame.
+def expand_by_height(
+    boxes: np.ndarray, factor: float, width: int, height: int, at_most: float | None = None
+) -> np.ndarray:
+    """Grow each box by ``factor`` times its own height on every side, but by no more than
+    ``at_most`` pixels (if given), clipped to the frame.
 
     For text lines (plates): the detector's box hugs the characters, while the plate around
-    them (frame, state name, stickers) extends by about a character height.
+    them (frame, state name, stickers) extends by about a character height. A line of text a
+    third of the picture high grown by its own height covers the whole picture, and no plate
+    needs that: the margin is bounded.
     """
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    h = (boxes[:, 3] - boxes[:, 1])[:, None]
-    grown = boxes + np.concatenate([-h, -h, h, h], axis=1) * factor
+    h = (boxes[:, 3] - boxes[:, 1])[:, None] * factor
+    if at_most is not None:
+        h = np.minimum(h, at_most)
+    grown = boxes + np.concatenate([-h, -h, h, h], axis=1)
     grown[:, [0, 2]] = np.clip(grown[:, [0, 2]], 0, width)
     grown[:, [1, 3]] = np.clip(grown[:, [1, 3]], 0, height)
     return grown

@@ -15,6 +15,11 @@ from .speech.withhold import MARGIN_S, check_patterns, parse_word_list
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
+# A plate's margin is at most this share of the picture's shorter side a side: the median plate
+# line (4.5 % of it high) keeps its whole margin of a text height; a line of text far taller than
+# any plate (a patterned vest read as text, 46 % of the picture) no longer takes the picture with
+# it (benchmarks/RESULTS.md, 2026-12-06, issue 31)
+PLATE_MARGIN_BOUND = 0.08
 FACE_MODELS = ("centerface", "retinaface")
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
@@ -103,7 +108,8 @@ class DetectOptions:
         out = expand(boxes, self.margin, width, height)
         plates = kinds == "plate"
         if plates.any():
-            out[plates] = expand_by_height(boxes[plates], self.plate_margin, width, height)
+            bound = PLATE_MARGIN_BOUND * min(width, height)
+            out[plates] = expand_by_height(boxes[plates], self.plate_margin, width, height, bound)
         return out
 
 
