@@ -29,6 +29,7 @@ Pure logic: summaries of tracks in, subjects out.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -334,10 +335,11 @@ def link(
     for s in sorted(tracks.values(), key=lambda s: s.first):
         by_kind.setdefault(s.kind, []).append(s)
     for kind_tracks in by_kind.values():
-        ends = sorted(kind_tracks, key=lambda s: s.last)
+        firsts = [s.first for s in kind_tracks]  # in order: only those starting just after a are looked at
         candidates = []
-        for a in ends:
-            for b in kind_tracks:
+        for a in kind_tracks:
+            for k in range(bisect.bisect_right(firsts, a.last), len(kind_tracks)):
+                b = kind_tracks[k]
                 if b.first > a.last + o.link_gap_s * fps:
                     break
                 d = continues(a, b, fps, o)
