@@ -853,7 +853,7 @@ function uncertainGroup(kind, subjects) {
     el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ` ${short(s.start_s)}`))));
   const group = el('details', { class: 'uncertain-group', dataset: { kind } },
     el('summary', {}, `${subjects.length} uncertain ${kind === 'face' ? 'face' : kind} region${subjects.length === 1 ? '' : 's'} (masked)`),
-    el('p', { class: 'hint', textContent: 'Short, weak or found by one model only: masked in the derivative. Scan them; select any to keep visible below.' }),
+    el('p', { class: 'hint', textContent: 'Short, weak or found by one model only: masked in the derivative. The crops are masked too: show the original (logged) to see what they are. Select any, then Keep visible above, with a reason.' }),
     el('button', { type: 'button', class: 'select-group', textContent: 'Select all in this group' }),
     sheet);
   group.addEventListener('toggle', () => { if (group.open) refreshThumbs(); }); // loaded when opened
