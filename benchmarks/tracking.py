@@ -42,11 +42,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redact.appearance import looks  # noqa: E402
 from redact.boxes import intersection  # noqa: E402
 from redact.detect.factory import build_detectors, face_detector  # noqa: E402
 from redact.detect.turned import TurnedDetector  # noqa: E402
 from redact.detect.upright import on_frame  # noqa: E402
 from redact.geometry import rotate_boxes  # noqa: E402
+from redact.mask import i420_planes  # noqa: E402
 from redact.options import RedactOptions  # noqa: E402
 from redact.presets import options_from_preset  # noqa: E402
 from redact.scoring import coverage, masked_outside  # noqa: E402
@@ -142,7 +144,7 @@ def detection_rows(t) -> list:
 
 def subjects_of(tracker: Tracker, frames: int, fps: float, linked: bool = True, every: int = 1) -> list:
     """The clip's subjects as an analysis lists them (``redact.subjects``), from its tracks."""
-    summaries = [TrackSummary.of(t.id, t.kind, detection_rows(t), t.models) for t in tracker.tracks]
+    summaries = [TrackSummary.of(t.id, t.kind, detection_rows(t), t.models, t.look()) for t in tracker.tracks]
     strides = {"face": every, "plate": every}
     if not linked:
         return one_per_track(summaries, strides=strides)
@@ -250,6 +252,7 @@ def main() -> None:
         action="store_true",
         help="also score not coasting or back-filling the tracks of uncertain subjects (masked where detected only)",
     )
+    parser.add_argument("--no-looks", action="store_true", help="link subjects without how tracks look")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cache", type=Path, default=None, help="keep and reuse each clip's detections here")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
@@ -330,7 +333,12 @@ def main() -> None:
                         {f"{i}_{k}": np.asarray(getattr(found, k)) for k in ("boxes", "scores", "kinds", "models")}
                     )
                 detect_s += time.perf_counter() - start
-                tracker.update(i, found.boxes, found.scores, found.kinds, found.models)
+                seen = None
+                if not args.no_looks and len(found.boxes):  # how each looks (appearance.py), as analyze does
+                    frame = cv2.warpAffine(image, m, (OUT_W, OUT_H), flags=cv2.INTER_LINEAR) if frame is None else frame
+                    planes = i420_planes(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), OUT_W, OUT_H)
+                    seen = looks(planes, found.boxes)
+                tracker.update(i, found.boxes, found.scores, found.kinds, found.models, seen)
                 per_frame_regions.append(found.boxes)
                 if plate_detector is not None:
                     frame = cv2.warpAffine(image, m, (OUT_W, OUT_H), flags=cv2.INTER_LINEAR) if frame is None else frame

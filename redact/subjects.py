@@ -12,13 +12,15 @@ tracks are linked into subjects after the analysis:
   joining everyone in it;
 - **one after the other**: a track that starts within ``link_gap_s`` after another ended, where the
   first one's last motion would have carried it (within ``link_distance`` box sizes, allowing more
-  the longer the gap) and about its size (``link_size``), continues it, when it is the only track
-  that could, and that one the only track it could continue (in a crowd, two candidates mean a
-  guess). Each track continues at most one and is continued by at most one.
+  the longer the gap) and about its size (``link_size``),
+  continues it, when it is the only track that could, and that one the only track it could
+  continue (in a crowd, two candidates mean a guess). A track that looks unlike the other
+  (``appearance.py``: the colours of its box and a little around it) never continues it, and
+  so takes no candidate away. Each track continues at most one and is continued by at most one.
 
 Linking is conservative: keeping a subject visible keeps all its tracks, so two people wrongly
 joined would unmask the wrong one; two fragments of one person left apart cost a second row.
-No appearance, no identity: only where and when boxes were.
+No identity: where and when boxes were, and the colours around them at a track's two ends.
 
 Each subject has a **confidence** from its whole history (``confidence``): its best scores, how
 many detections support them, and how many different models agreed. Confident subjects are
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .appearance import similarity
 from .boxes import area, intersection
 
 
@@ -46,6 +49,10 @@ class SubjectOptions:
     link_size: float = 1.6  # at most this ratio between their box sizes (the longer sides)
     same_place: float = 0.5  # of the smaller box covered, for two tracks at the same time to be one
     confident: float = 0.5  # subjects at least this confident are listed one by one
+    # one after the other: below this likeness of their looks (appearance.similarity, when both are
+    # known), another person or plate however close. Looks never let a track reach further: allowed
+    # twice as far when alike (>= 0.9), different labelled faces were joined (benchmarks/RESULTS.md)
+    look_different: float = 0.7
     steady: float = 0.5  # a subject detected in fewer of the frames it could have been is less sure
 
     def __post_init__(self) -> None:
@@ -81,11 +88,14 @@ class TrackSummary:
     best_box: np.ndarray
     models: tuple[str, ...]  # base models that found it
     copies_only: bool = False  # found on turned or enlarged copies of the picture only
+    first_look: np.ndarray | None = None  # how it looked at its start and at its end (appearance.py)
+    last_look: np.ndarray | None = None
 
     @classmethod
-    def of(cls, id: int, kind: str, rows: list, models: dict | None = None) -> TrackSummary:
+    def of(cls, id: int, kind: str, rows: list, models: dict | None = None, look: dict | None = None) -> TrackSummary:
         """From a track as the analysis lists it: ``rows`` ``[frame, x0, y0, x1, y1, score]`` in
-        frame order, ``models`` name -> detections ("centerface+retinaface-mnet025": both)."""
+        frame order, ``models`` name -> detections ("centerface+retinaface-mnet025": both),
+        ``look`` its look at its ends (``{"first", "last"}``, analyses since 2026-12-06)."""
         rows = np.asarray(rows, np.float64).reshape(-1, 6)
         if not len(rows):
             raise ValueError(f"track {id} has no detections")
@@ -107,6 +117,8 @@ class TrackSummary:
             best_box=boxes[best],
             models=tuple(sorted(names)),
             copies_only=bool(models) and all("@" in part for name in models for part in str(name).split("+") if part),
+            first_look=np.asarray(look["first"], np.float32) if look else None,
+            last_look=np.asarray(look["last"], np.float32) if look else None,
         )
 
 
@@ -280,6 +292,9 @@ def continues(a: TrackSummary, b: TrackSummary, fps: float, o: SubjectOptions) -
     size_b = float(max(b.first_box[2] - b.first_box[0], b.first_box[3] - b.first_box[1], 1.0))
     if max(size_a, size_b) > o.link_size * min(size_a, size_b):
         return None
+    alike = similarity(a.last_look, b.first_look)
+    if alike is not None and alike < o.look_different:
+        return None  # looks like someone (something) else
     # where a would be: its last motion, for at most half a second (motion beyond that is a guess)
     steps = min(gap, max(1, round(fps / 2)))
     predicted = (a.last_box[:2] + a.last_box[2:]) / 2 + a.end_velocity * steps

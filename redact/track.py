@@ -30,6 +30,8 @@ import numpy as np
 
 from .boxes import iou
 
+LOOKS = 3  # a track's look at its start and at its end: the mean of this many detections
+
 
 @dataclass(frozen=True)
 class TrackOptions:
@@ -86,6 +88,19 @@ class Track:
     # detections each model found, over the whole track (kept when ``settle`` hands parts over)
     models: dict[str, int] = field(default_factory=dict)
     largest: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # widest, tallest detected
+    # how it looked (``appearance.looks``) at its first detections and its last: for linking subjects
+    first_looks: list[np.ndarray] = field(default_factory=list)
+    last_looks: list[np.ndarray] = field(default_factory=list)
+
+    def look(self) -> dict | None:
+        """Its look at its start and at its end (the mean of up to ``LOOKS`` detections each), as the
+        analysis records it; None when no look was given."""
+        if not self.first_looks:
+            return None
+        return {
+            "first": [round(float(v), 4) for v in np.mean(self.first_looks, axis=0)],
+            "last": [round(float(v), 4) for v in np.mean(self.last_looks, axis=0)],
+        }
 
     @property
     def first(self) -> int:
@@ -150,10 +165,17 @@ class Tracker:
         self._next_id = 1
 
     def update(
-        self, index: int, boxes: np.ndarray, scores: np.ndarray, kinds: np.ndarray, models: np.ndarray | None = None
+        self,
+        index: int,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        kinds: np.ndarray,
+        models: np.ndarray | None = None,
+        looks: np.ndarray | None = None,
     ) -> list[int]:
         """Add frame ``index``'s detections; returns the track id given to each detection.
-        ``models``: the "+"-joined names of the models that found each one."""
+        ``models``: the "+"-joined names of the models that found each one; ``looks``: how each
+        looked (``appearance.looks``), if known."""
         models = np.full(len(boxes), "", object) if models is None else models
         o = self.options
         live = [t for t in self.tracks if index - t.last <= max(o.coast, o.max_gap) and t.last < index]
@@ -179,19 +201,23 @@ class Tracker:
                 continue
             used_tracks.add(ti)
             used_dets.add(di)
-            self._append(live[ti], index, boxes[di], scores[di], models[di])
+            self._append(live[ti], index, boxes[di], scores[di], models[di], None if looks is None else looks[di])
             ids[di] = live[ti].id
         for di in range(len(boxes)):
             if di not in used_dets:
                 track = Track(self._next_id, str(kinds[di]))
                 self._next_id += 1
-                self._append(track, index, boxes[di], scores[di], models[di])
+                self._append(track, index, boxes[di], scores[di], models[di], None if looks is None else looks[di])
                 self.tracks.append(track)
                 ids[di] = track.id
         return ids
 
     @staticmethod
-    def _append(track: Track, index: int, box: np.ndarray, score: float, models: str = "") -> None:
+    def _append(track: Track, index: int, box: np.ndarray, score: float, models: str = "", look=None) -> None:
+        if look is not None and np.asarray(look).sum() > 0:
+            if len(track.first_looks) < LOOKS:
+                track.first_looks.append(np.asarray(look, np.float32))
+            track.last_looks = [*track.last_looks[-(LOOKS - 1) :], np.asarray(look, np.float32)]
         track.frames.append(index)
         track.boxes.append(np.asarray(box, np.float32))
         track.largest = np.maximum(track.largest, track.boxes[-1][2:] - track.boxes[-1][:2])

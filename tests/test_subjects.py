@@ -1,5 +1,7 @@
 """Tracks linked into subjects, and each subject's confidence: pure logic, plain boxes."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,23 @@ def test_an_analysis_made_before_subjects_reads_as_one_subject_per_track_and_a_n
     again, recorded = recorded_subjects(new, iter(()))  # what was recorded, not worked out again
     assert recorded and [s.as_document() for s in again] == [s.as_document() for s in subjects]
     assert new["subjects"]["people"] == 1 and new["subjects"]["uncertain"] == 1
+
+
+def test_a_track_that_looks_like_someone_else_never_continues_one():
+    from redact.appearance import looks, similarity
+
+    picture = np.zeros((120, 200), np.uint8), np.full((60, 100), 128, np.uint8), np.full((60, 100), 128, np.uint8)
+    picture[0][:, 100:] = 220  # a dark and a bright half
+    picture[1][:, 50:] = 40  # with other colours
+    dark, bright = looks(picture, np.array([[20, 20, 60, 60], [130, 20, 170, 60]]))
+    assert similarity(dark, dark) == pytest.approx(1.0) and similarity(dark, bright) < 0.2
+    assert similarity(dark, None) is None  # an analysis made before looks: motion alone decides
+
+    def looking(track_, look):
+        return dataclasses.replace(track_, first_look=look, last_look=look)
+
+    before = looking(track(1, range(0, 30), speed=2.0), dark)
+    same = looking(track(2, range(50, 80), speed=2.0), dark)
+    other = looking(track(2, range(50, 80), speed=2.0), bright)
+    assert [s.tracks for s in subjects_of([before, same])] == [(1, 2)]
+    assert [s.tracks for s in subjects_of([before, other])] == [(1,), (2,)]

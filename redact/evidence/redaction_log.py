@@ -124,6 +124,9 @@ class RegionLog:
             head = {"detections": count + len(t.frames), "first_frame": first, "id": t.id, "kind": t.kind}
             if t.models:  # which models found its detections, and how many each
                 head["models"] = dict(sorted(t.models.items()))
+            look = t.look() if hasattr(t, "look") else None
+            if look is not None:  # how it looked at its ends (appearance.py): the analysis only
+                head["look"] = look
             self._tracks.seek(0, 2)
             start = self._tracks.tell()
             # canonical key order: "boxes" sorts first, so the rest follows its closing bracket

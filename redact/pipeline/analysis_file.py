@@ -127,8 +127,10 @@ class Analysis:
         yield from LogReader(self.path, digest=False).items(("timestamps",))
 
     def track_lines(self) -> Iterator[bytes]:
-        """Each track as canonical JSON, for the redaction log (which lists them too)."""
+        """Each track as canonical JSON, for the redaction log (which lists them too), without
+        its look (``appearance.py``): that stays with the analysis, never with what is handed over."""
         for track in LogReader(self.path, digest=False).items(("tracks",)):
+            track.pop("look", None)
             yield canonical_json(track)
 
     def subjects(self) -> tuple[list, bool]:

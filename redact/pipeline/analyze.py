@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..appearance import looks
 from ..detect.workers import DetectionPool, InlineDetection, Result
 from ..errors import storage_error, writing
 from ..evidence import custody
 from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.seal import utc_iso
+from ..mask import i420_planes
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
 from ..progress import FrameProgress
@@ -56,6 +58,7 @@ class FrameAnalyzer:
         self.lookahead: deque[tuple[int, int, int]] = deque()  # (index, pts, duration) not yet settled
         self.awaiting: deque[int] = deque()  # frames sent to detection, results not yet tracked
         self.arrived: dict[int, Result] = {}
+        self.pictures: dict[int, object] = {}  # frames sent to detection: how their detections look
         self.dropped: dict[str, dict[str, int]] = {}
         self.detected = 0  # frames that went through the detectors
         self.staged = 0
@@ -70,6 +73,7 @@ class FrameAnalyzer:
             with self.timer("detect_wait"):
                 self.detection.submit(index, buf)
             self.awaiting.append(index)
+            self.pictures[index] = buf
         self.lookahead.append((index, pts, duration))
         self.staged += 1
         self._advance(block=False)
@@ -96,8 +100,12 @@ class FrameAnalyzer:
             for (name, reason), n in result.dropped.items():
                 counts = self.dropped.setdefault(name, {})
                 counts[reason] = counts.get(reason, 0) + n
+            picture = self.pictures.pop(result.index, None)
             with self.timer("track"):
-                self.tracker.update(result.index, found.boxes, found.scores, found.kinds, found.models)
+                seen = None
+                if picture is not None and len(found):
+                    seen = looks(i420_planes(picture, *self.info.padded_size), found.boxes)
+                self.tracker.update(result.index, found.boxes, found.scores, found.kinds, found.models, seen)
             self.detected += 1
         # frames before the oldest unanswered detection have all their detections tracked
         tracked = self.awaiting[0] - 1 if self.awaiting else self.staged - 1

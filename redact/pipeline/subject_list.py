@@ -23,7 +23,7 @@ def summaries(tracks: Iterable[dict]) -> Iterator[TrackSummary]:
     score], ...], "models"}``), summarised."""
     for track in tracks:
         if track.get("boxes"):
-            yield TrackSummary.of(track["id"], track["kind"], track["boxes"], track.get("models"))
+            yield TrackSummary.of(track["id"], track["kind"], track["boxes"], track.get("models"), track.get("look"))
 
 
 def same_place(frames: Iterable[tuple[int, list]], options: SubjectOptions) -> SamePlace:

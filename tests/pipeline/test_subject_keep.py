@@ -11,6 +11,7 @@ from checks import face_rects
 from clips import SAMPLE, decoded_rgb, sample_truth
 
 from redact.evidence.layout import Layout
+from redact.evidence.log_reader import LogReader
 from redact.options import RedactOptions
 from redact.pipeline import log_path, read_analysis, render_file
 
@@ -41,6 +42,11 @@ def test_keeping_one_track_of_a_person_keeps_that_person_and_nobody_else(sample_
     assert not masked & set(person.tracks)  # none of the person's tracks masked anywhere
     assert set(other.tracks) <= masked  # the other person's tracks all still masked
     assert {s["id"] for s in log["subjects"]["list"]} == {s.id for s in subjects}
+    # how each track looked (for linking) stays in the analysis: the log handed over leaves it out
+    analysed = list(LogReader(layout.analysis, digest=False).items(("tracks",)))
+    assert all(len(t["look"]["first"]) == len(t["look"]["last"]) == 44 for t in analysed)
+    assert not any("look" in t for t in log["tracks"])
+    assert [{k: v for k, v in t.items() if k != "look"} for t in analysed] == log["tracks"]
 
     # in the picture: the kept person as recorded, the other one masked, in every frame
     before, after = decoded_rgb(clip), decoded_rgb(result.derivative)
