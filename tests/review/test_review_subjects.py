@@ -79,13 +79,21 @@ def test_the_sample_lists_two_people_groups_the_rest_and_keeps_one_person_whole(
     # keep one person: every track of that person visible in the render, and nothing else
     person, other = people
     row = page.locator(f'li.track[data-track="{person.id}"]')
+    row.locator("button.tracks").click()  # each of its tracks' best crop, to check the linking
+    expect(row.locator(".fragments figure")).to_have_count(len(person.tracks))
+    page.wait_for_function(
+        "id => [...document.querySelectorAll(`li.track[data-track='${id}'] .fragments img`)]"
+        ".every((i) => i.complete && i.naturalWidth > 0)",
+        arg=person.id,
+    )
+    shoot(page, tmp_path, "subjects-2-tracks.png")
     row.locator("input.keep").check()
     row.locator("input.reason").fill("subject of the request")
     saved(page)
     expect(page.locator("#track-count")).to_contain_text("· 1 kept")
     page.click("#render")
     expect(page.locator("#render-state")).to_have_text("done", timeout=120000)
-    shoot(page, tmp_path, "subjects-2-rendered.png")
+    shoot(page, tmp_path, "subjects-3-rendered.png")
     log = json.loads(session.layout.log.read_text())
     visible = set(log["derivative"]["kept_tracks"]) | set(log["derivative"]["kept_with"])
     assert visible == {str(t) for t in person.tracks}

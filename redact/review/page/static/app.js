@@ -831,16 +831,19 @@ function trackRow(s) {
       el('strong', { textContent: `#${s.id}` }),
       el('span', { class: `kind ${s.kind}`, textContent: s.kind === 'face' ? 'person' : s.kind }),
       el('span', { class: 'span', textContent: maskedSpan(s) }),
-      s.tracks.length > 1 ? el('span', {
-        class: 'tracks dim', textContent: `${s.tracks.length} tracks`,
-        title: `Tracks ${s.tracks.join(', ')}: the same ${s.kind} lost and found again, or found by another model or on a turned copy. Kept or masked together.`,
+      s.tracks.length > 1 ? el('button', {
+        type: 'button', class: 'tracks', textContent: `${s.tracks.length} tracks`,
+        title: `Tracks ${s.tracks.join(', ')}: the same ${s.kind} lost and found again, or found by another model or on a turned copy. Kept or masked together: show them to check each is this ${s.kind === 'face' ? 'person' : s.kind}.`,
       }) : null,
       el('span', { class: 'dim', textContent: `sure ${Number(s.confidence).toFixed(2)}`, title: 'From its whole history: best scores, how often it was found, how many models agreed' })),
     el('div', { class: 'checks' },
       el('label', {}, el('input', { type: 'checkbox', class: 'keep' }), ' keep visible'),
       el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ' select')),
     el('input', { type: 'text', class: 'reason', placeholder: 'reason to keep it visible (required)' }),
-    el('span', { class: 'problem', textContent: 'A kept subject needs a reason: not saved until it has one.' }));
+    el('span', { class: 'problem', textContent: 'A kept subject needs a reason: not saved until it has one.' }),
+    s.tracks.length > 1 ? el('div', { class: 'fragments', hidden: true }, ...s.tracks.map((t) => el('figure', {},
+      el('img', { class: 'thumb', alt: `track ${t}`, dataset: { thumb: t } }),
+      el('figcaption', { textContent: `#${t}` })))) : null);
 }
 
 // Short, weak or single-model detections: masked, and shown as one contact sheet per kind to
@@ -901,6 +904,13 @@ function onTracksEvent(e) {
   const li = e.target.closest('li.track, li.uncertain');
   if (!li) return;
   const id = Number(li.dataset.track), target = e.target;
+  if (e.type === 'click' && target.matches('button.tracks')) { // each track's best crop, to check the linking
+    const fragments = $('.fragments', li);
+    fragments.hidden = !fragments.hidden;
+    target.setAttribute('aria-expanded', String(!fragments.hidden));
+    refreshThumbs();
+    return;
+  }
   if (e.type === 'change' && target.matches('input.keep')) setKept(id, target.checked, li);
   else if (e.type === 'change' && target.matches('input.select')) {
     if (target.checked) state.selectedTracks.add(id); else state.selectedTracks.delete(id);
@@ -1383,7 +1393,7 @@ function refreshAudio() {
 
 function refreshThumbs() {
   refreshAudio();
-  for (const img of document.querySelectorAll('#tracks img.thumb, #uncertain details[open] img.thumb')) {
+  for (const img of document.querySelectorAll('#tracks > li > img.thumb, #tracks .fragments:not([hidden]) img.thumb, #uncertain details[open] img.thumb')) {
     const url = thumbUrl(img.dataset.thumb);
     if (!img.src.endsWith(url)) img.src = url;
   }
