@@ -24,6 +24,7 @@ from ..evidence.verify import read_log, verify_derivative
 from ..media.decode import not_carried_note
 from ..options import RedactOptions
 from ..pipeline import redact_file
+from ..pipeline.subject_list import counts_line
 from ..pipeline.transcribe import bleeped_ranges
 from ..presets import DEFAULT_PRESET, options_from_preset
 from ..review.decisions import Decisions, from_document, from_flags
@@ -168,6 +169,7 @@ def outcome_from_log(log: dict, derivative: Path, log_file: Path) -> dict:
         "frames": log["derivative"]["frames"],
         "regions": log["regions"]["total"],
         "seconds": log["timings_s"].get("total"),
+        "found": counts_line(log.get("subjects")) or None,  # the people, plates and uncertain regions to review
     }
 
 

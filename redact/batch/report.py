@@ -75,7 +75,8 @@ def render_html(data: dict) -> str:
             "<tr>"
             f"<td>{e(Path(c['path']).name)}</td>"
             f"<td style='color:{colour.get(c['status'], '#000')}'><b>{e(c['status'])}</b></td>"
-            f"<td>{c['frames'] or ''}</td><td>{c['regions'] if c['regions'] is not None else ''}</td>"
+            f"<td>{c['frames'] or ''}</td><td>{e(c.get('found') or '')}</td>"
+            f"<td>{c['regions'] if c['regions'] is not None else ''}</td>"
             f"<td>{seconds}</td>"
             f"<td>{c['attempts']}</td>"
             f"<td class='h'>{e(c['original_sha256'] or '')}</td>"
@@ -93,8 +94,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 <h1>redact batch report</h1>
 <p>Source: {e(data["source"])}<br>State: {e(data["state"])}<br>Written: {e(data["written_at"])}</p>
 <p><b>{s["clips"]} clip(s)</b> ({e(counts)}), {s["frames"]} frames, {s["seconds"]} s of redaction.</p>
-<table><tr><th>clip</th><th>status</th><th>frames</th><th>regions</th><th>seconds</th><th>attempts</th>
-<th>original SHA-256</th><th>derivative SHA-256</th><th>error / notes</th></tr>
+<table><tr><th>clip</th><th>status</th><th>frames</th><th>to review</th><th>regions</th><th>seconds</th>
+<th>attempts</th><th>original SHA-256</th><th>derivative SHA-256</th><th>error / notes</th></tr>
 {"".join(rows)}
 </table></body></html>
 """

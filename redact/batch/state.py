@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS clips (
     worker TEXT,
     error TEXT,
     exit_code INTEGER,
-    analysis_reused INTEGER       -- 1: rendered from the clip's earlier analysis (no detection ran)
+    analysis_reused INTEGER,      -- 1: rendered from the clip's earlier analysis (no detection ran)
+    found TEXT                    -- "2 people, 0 plates, 5 uncertain regions (masked)"
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,8 +64,10 @@ OUTCOME_FIELDS = (
     "error",
     "exit_code",
     "analysis_reused",
+    "found",
 )
-ADDED_COLUMNS = {"analysis_reused": "INTEGER"}  # to a state database an earlier release made
+# to a state database an earlier release made
+ADDED_COLUMNS = {"analysis_reused": "INTEGER", "found": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class ClipRow:
     error: str | None
     exit_code: int | None
     analysis_reused: bool | None = None  # rendered from the earlier analysis, no detection (None: unknown)
+    found: str | None = None  # what the review lists: "2 people, 0 plates, 5 uncertain regions (masked)"
 
 
 # SQLite's (primary) result codes that mean the storage refused the file, and what to do.

@@ -76,6 +76,10 @@ def test_folder_batch_isolates_a_corrupt_clip_and_reports_every_clip(tmp_path):
     assert by_name["c0.mp4"]["original_sha256"] == hash_file(src / "c0.mp4") and by_name["c0.mp4"]["seconds"] > 0
     page = (src / "batch-report.html").read_text()
     assert all(name in page for name in by_name) and "failed" in page
+    # what each clip's review will list, as its OK line says it
+    found = by_name["c0.mp4"]["found"]
+    assert found.endswith("uncertain regions (masked)") or found.endswith("uncertain region (masked)")
+    assert f"<td>{found}</td>" in page and by_name["broken.mp4"]["found"] is None
 
 
 def test_rerun_is_a_no_op_and_redoes_a_derivative_that_no_longer_verifies(tmp_path):
