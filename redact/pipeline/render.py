@@ -34,8 +34,15 @@ def analysed_options(options: RedactOptions, analysis: Analysis) -> RedactOption
     """``options`` with the detection and tracking settings the analysis was made with: a
     render masks what that analysis found, with its margins, whatever preset it is given."""
     params = analysis.parameters
-    detect = {k: tuple(v) if isinstance(v, list) else v for k, v in params["detect"].items()}
-    return replace(options, detect=DetectOptions(**detect), track=TrackOptions(**params["track"]))
+    try:
+        detect = {k: tuple(v) if isinstance(v, list) else v for k, v in params["detect"].items()}
+        return replace(options, detect=DetectOptions(**detect), track=TrackOptions(**params["track"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # another release's settings
+        raise BadInputError(
+            f"analysis {analysis.path.name} was made with settings this release of redact does not know ({exc})",
+            analysis.path,
+            hint="analyse the clip again with this release (`redact analyze --force`)",
+        ) from exc
 
 
 class FrameRenderer:

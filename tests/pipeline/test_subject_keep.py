@@ -61,3 +61,19 @@ def test_keeping_one_track_of_a_person_keeps_that_person_and_nobody_else(sample_
         kept_face = min(range(2), key=lambda k: diffs[k])
         assert diffs[kept_face] < 4 < diffs[1 - kept_face], (i, diffs)
         assert any(i in rects for rects in kept_rects) or i > 85  # the kept face was tracked there
+
+
+def test_an_analysis_with_settings_this_release_does_not_know_is_refused_with_a_clear_error(tmp_path):
+    """A station that went back a release meets an analysis made with a setting it lacks: the page
+    and the render say so (exit 2) instead of failing with a TypeError."""
+    import pytest
+
+    from redact.errors import BadInputError
+    from redact.pipeline.analysis_file import Analysis
+    from redact.pipeline.render import analysed_options
+
+    head = {"parameters": {"detect": {"every": 2}, "track": {"coast": 15, "shot_cuts": True}}}
+    analysis = Analysis(tmp_path / "clip.mp4.analysis.json", head, "0" * 64, None)
+    with pytest.raises(BadInputError, match="settings this release of redact does not know") as caught:
+        analysed_options(RedactOptions(), analysis)
+    assert caught.value.exit_code == 2 and "analyze --force" in str(caught.value.hint)

@@ -842,7 +842,7 @@ function trackRow(s) {
     el('input', { type: 'text', class: 'reason', placeholder: 'reason to keep it visible (required)' }),
     el('span', { class: 'problem', textContent: 'A kept subject needs a reason: not saved until it has one.' }),
     s.tracks.length > 1 ? el('div', { class: 'fragments', hidden: true }, ...s.tracks.map((t) => el('figure', {},
-      el('img', { class: 'thumb', alt: `track ${t}`, dataset: { thumb: t } }),
+      el('img', { class: 'thumb', alt: `track ${t}`, loading: 'lazy', dataset: { thumb: t } }),
       el('figcaption', { textContent: `#${t}` })))) : null);
 }
 
@@ -852,7 +852,7 @@ function uncertainGroup(kind, subjects) {
   const sheet = el('ul', { class: 'sheet' }, ...subjects.map((s) => el('li', {
     class: 'uncertain', dataset: { track: s.id }, title: `#${s.id}: ${maskedSpan(s)}, sure ${Number(s.confidence).toFixed(2)}. Click to go to it.`,
   },
-    el('img', { class: 'thumb', alt: `#${s.id}`, dataset: { thumb: s.best_track } }),
+    el('img', { class: 'thumb', alt: `#${s.id}`, loading: 'lazy', dataset: { thumb: s.best_track } }), // hundreds on a street clip: those in view
     el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ` ${short(s.start_s)}`))));
   const group = el('details', { class: 'uncertain-group', dataset: { kind } },
     el('summary', {}, `${subjects.length} uncertain ${kind === 'face' ? 'face' : kind} region${subjects.length === 1 ? '' : 's'} (masked)`),
