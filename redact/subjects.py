@@ -349,6 +349,8 @@ def link(
     by_kind: dict[str, list[TrackSummary]] = {}
     for s in sorted(tracks.values(), key=lambda s: s.first):
         by_kind.setdefault(s.kind, []).append(s)
+    if not (fps > 0 and np.isfinite(fps)):
+        by_kind = {}  # no clock (frame rate and duration unknown): "within 2 s" means nothing; no guess
     for kind_tracks in by_kind.values():
         firsts = [s.first for s in kind_tracks]  # in order: only those starting just after a are looked at
         candidates = []
@@ -360,20 +362,24 @@ def link(
                 d = continues(a, b, fps, o)
                 if d is not None:
                     candidates.append((d + (b.first - a.last) / max(fps, 1e-6), a.id, b.id))
-        ahead: dict[int, int] = {}
-        behind: dict[int, int] = {}
+        # counted per group of tracks already one face (same place, twins): a face and its turned
+        # twin ending together must not continue into two different later tracks
+        unit = {t.id: root(t.id) for t in kind_tracks}
+        ahead: dict[int, set[int]] = {}
+        behind: dict[int, set[int]] = {}
         for _, a, b in candidates:
-            ahead[a] = ahead.get(a, 0) + 1
-            behind[b] = behind.get(b, 0) + 1
+            ahead.setdefault(unit[a], set()).add(unit[b])
+            behind.setdefault(unit[b], set()).add(unit[a])
         followed, preceded = set(), set()
         for _, a, b in sorted(candidates):
-            if ahead[a] > 1 or behind[b] > 1:
+            ua, ub = unit[a], unit[b]
+            if len(ahead[ua]) > 1 or len(behind[ub]) > 1:
                 continue  # more than one way to continue: a guess, and a wrong guess unmasks someone
-            if a in followed or b in preceded or root(a) == root(b):
+            if ua in followed or ub in preceded or root(a) == root(b):
                 continue
             if join(a, b, "continues"):
-                followed.add(a)
-                preceded.add(b)
+                followed.add(ua)
+                preceded.add(ub)
     groups: dict[int, list[TrackSummary]] = {}
     for t in sorted(tracks):
         groups.setdefault(root(t), []).append(tracks[t])

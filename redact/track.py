@@ -28,9 +28,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .appearance import similarity
 from .boxes import iou
 
 LOOKS = 3  # a track's look at its start and at its end: the mean of this many detections
+PLATE_SIZE = 1.3  # a plate matched from further off (plate_distance) is within this of the track's size
+LOOK_DIFFERENT = 0.7  # and, when both looks are known, at least this alike (appearance.similarity)
+
+
+def _alike(track: Track, look) -> bool:
+    """Whether a detection may look like ``track`` (unknown looks: it may)."""
+    if not track.last_looks or look is None:
+        return True
+    alike = similarity(np.mean(track.last_looks, axis=0), look)
+    return alike is None or alike >= LOOK_DIFFERENT
 
 
 @dataclass(frozen=True)
@@ -188,9 +199,17 @@ class Tracker:
             distances = centre_distances(predicted, boxes)
             live_kinds = np.array([t.kind for t in live])
             same_kind = live_kinds[:, None] == np.asarray(kinds)[None, :]
-            plates = o.match_distance if o.plate_distance is None else o.plate_distance
-            reach = np.where(live_kinds == "plate", plates, o.match_distance)
-            close = same_kind & ((overlaps >= o.match_iou) | (distances <= reach[:, None]))
+            close = same_kind & ((overlaps >= o.match_iou) | (distances <= o.match_distance))
+            if o.plate_distance is not None and (live_kinds == "plate").any():
+                # a plate further off is this plate moved with its car only if it is of about its size
+                # (and, when known, its colours): a neighbouring car's plate is as far
+                side_t = np.maximum(predicted[:, 2] - predicted[:, 0], predicted[:, 3] - predicted[:, 1]).clip(1e-6)
+                side_d = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]).clip(1e-6)
+                ratio = np.maximum(side_t[:, None], side_d[None, :]) / np.minimum(side_t[:, None], side_d[None, :])
+                far = (live_kinds == "plate")[:, None] & (distances <= o.plate_distance) & (ratio <= PLATE_SIZE)
+                if looks is not None:
+                    far &= np.array([[_alike(t, look) for look in looks] for t in live], bool).reshape(far.shape)
+                close |= same_kind & far
             pairs = [
                 (float(overlaps[ti, di]) - 0.1 * float(distances[ti, di]), int(ti), int(di))
                 for ti, di in zip(*np.nonzero(close), strict=True)

@@ -154,3 +154,35 @@ def test_a_track_that_looks_like_someone_else_never_continues_one():
     other = looking(track(2, range(50, 80), speed=2.0), bright)
     assert [s.tracks for s in subjects_of([before, same])] == [(1, 2)]
     assert [s.tracks for s in subjects_of([before, other])] == [(1,), (2,)]
+
+
+def test_one_face_seen_twice_never_continues_into_two_later_tracks():
+    """A face and its twin end together; one's motion leads to B, the other's stillness to C:
+    two ways to continue one face is a guess, and the subject would take in a second person."""
+
+    def rows(pairs):
+        return [[f, x, 100, x + 40, 140, 0.9] for f, x in pairs]
+
+    a = [(f, 100) for f in range(20)] + [(20, 110)]  # moving right at the end
+    twin = [(f, 101) for f in range(20)]  # still
+    later_b = [(f, 175) for f in range(27, 40)]
+    later_c = [(f, 101) for f in range(22, 26)]
+    same = SamePlace()
+    for f in range(21):
+        ids, boxes = [1], [[dict(a)[f], 100, dict(a)[f] + 40, 140]]
+        if f < 20:
+            ids.append(2)
+            boxes.append([101, 100, 141, 140])
+        same.add(ids, ["face"] * len(ids), np.array(boxes))
+    for track_id, pairs in ((3, later_b), (4, later_c)):
+        for _, x in pairs:
+            same.add([track_id], ["face"], np.array([[x, 100, x + 40, 140]]))
+    summaries = [TrackSummary.of(i, "face", rows(p)) for i, p in ((1, a), (2, twin), (3, later_b), (4, later_c))]
+    assert [s.tracks for s in link(summaries, same, 25.0)] == [(1, 2), (3,), (4,)]
+
+
+def test_without_a_clock_no_track_continues_another():
+    """Frame rate and duration unknown: "within 2 s" means nothing, and nothing is guessed."""
+    before, after = track(1, range(0, 30), speed=2.0), track(2, range(50, 80), speed=2.0)
+    assert len(link([before, after], None, 0.0)) == 2
+    assert len(link([before, after], None, FPS)) == 1

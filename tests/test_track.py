@@ -170,3 +170,13 @@ def test_a_plate_moving_with_its_car_between_sparse_detections_stays_one_track_a
     for index in (224, 232):
         faces.update(index, plate(index), np.array([0.9]), np.array(["face"]))
     assert len(faces.tracks) == 2
+
+
+def test_a_plate_far_off_of_another_size_is_another_cars_plate():
+    tracker = Tracker()
+    plate = np.array([[100.0, 100, 128, 112]], np.float32)  # 28 px wide
+    for index in (0, 4):
+        tracker.update(index, plate, np.array([0.6]), np.array(["plate"]))
+    smaller = np.array([[200.0, 100, 218, 108]], np.float32)  # 3.6 widths off, two thirds the size
+    tracker.update(8, smaller, np.array([0.6]), np.array(["plate"]))
+    assert len(tracker.tracks) == 2

@@ -30,6 +30,7 @@ from .runtime import make_session
 BIN_THRESHOLD = 0.3  # PaddleOCR's default for the probability map
 UNCLIP_RATIO = 1.6  # PaddleOCR's default: text kernels are shrunk by this at training time
 FILTERED = "not plate-like to the filter"  # why the learned filter's lines were dropped, in the log
+TOO_TALL = "taller than any plate"  # plate-shaped text lines over max_height of the picture
 
 
 def text_lines(prob: np.ndarray, box_threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +137,10 @@ class PlateDetector:
     def detect(self, rgb: np.ndarray) -> Detections:
         boxes, scores = self.text(rgb)
         tallest = self.max_height * min(rgb.shape[:2])
-        keep = plate_like(boxes, self.min_aspect, self.max_aspect, self.min_height, tallest)
+        shaped = plate_like(boxes, self.min_aspect, self.max_aspect, self.min_height)
+        keep = shaped & plate_like(boxes, self.min_aspect, self.max_aspect, self.min_height, tallest)
+        if (shaped & ~keep).any():  # plate-shaped, but taller than any plate: said in the log, as the reader's drops
+            self.dropped[TOO_TALL] = self.dropped.get(TOO_TALL, 0) + int((shaped & ~keep).sum())
         boxes, scores = boxes[keep], scores[keep]
         if self.reader is not None and len(boxes):
             reasons = [not_a_plate(text, confidence) for text, confidence in self.reader.read(rgb, boxes)]

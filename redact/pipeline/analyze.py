@@ -184,7 +184,8 @@ def analyze_clip(
             raise storage_error(error, out, "the analysis") from error
         detection.close()
         with timer("subjects"):
-            fps = float(info.rate) if info.rate else spool.frames / max(info.duration_s or 0.0, 1e-6)
+            # no clock (rate and duration unknown): 0, and no track continues another (subjects.link)
+            fps = float(info.rate) if info.rate else (spool.frames / info.duration_s if info.duration_s else 0.0)
             strides = strides_of(options.as_log()["detect"])
             tracks, frames = spooled_tracks(spool.track_lines()), spooled_frames(spool.frame_lines())
             subjects = link_tracks(tracks, frames, fps, strides)

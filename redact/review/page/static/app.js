@@ -866,13 +866,15 @@ function uncertainGroup(kind, subjects) {
 // Rows are built once (thumbnails stay loaded); this reflects the state onto them.
 function updateTracks() {
   if (!state.info) return;
-  const kept = keptSubjects();
+  const kept = keptSubjects(), keptIds = keptTracks();
+  // an analysis made before subjects: a face seen on a turned copy is kept with its face, as drawn and rendered
+  const keptTwin = (id) => keptIds.has(state.trackById.get(id)?.twin_of);
   for (const li of byId('tracks').children) {
     const id = Number(li.dataset.track), reason = kept.get(id), reasonBox = $('input.reason', li);
     $('input.keep', li).checked = reason !== undefined;
     $('input.select', li).checked = state.selectedTracks.has(id);
     if (document.activeElement !== reasonBox) reasonBox.value = reason ?? state.reasonDrafts.get(id) ?? '';
-    li.classList.toggle('kept', reason !== undefined);
+    li.classList.toggle('kept', reason !== undefined || keptTwin(id));
     li.classList.toggle('picked', state.selectedTracks.has(id));
     li.classList.toggle('selected', state.focusTrack === id);
     li.hidden = state.kindFilter !== 'all' && state.subjectById.get(id)?.kind !== state.kindFilter;
@@ -880,7 +882,7 @@ function updateTracks() {
   for (const li of document.querySelectorAll('#uncertain li.uncertain')) {
     const id = Number(li.dataset.track);
     $('input.select', li).checked = state.selectedTracks.has(id);
-    li.classList.toggle('kept', kept.has(id));
+    li.classList.toggle('kept', kept.has(id) || keptTwin(id));
     li.classList.toggle('picked', state.selectedTracks.has(id));
     li.classList.toggle('selected', state.focusTrack === id);
   }
