@@ -353,9 +353,8 @@ def main() -> None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             np.savez(cached, **kept_found)
         missed: dict[str, np.ndarray] = {}
-        uncertain = {
-            t for s in subjects_of(tracker, args.frames, 30.0, True, args.every) if not s.confident for t in s.tracks
-        }
+        linked = subjects_of(tracker, args.frames, 30.0, True, args.every)  # once: the list and UNCARRIED use them
+        uncertain = {t for s in linked if not s.confident for t in s.tracks}
         for way in ways:
             flags = np.zeros((args.frames, len(gt)), bool)
             counted = np.zeros((args.frames, len(gt)), bool)
@@ -405,9 +404,9 @@ def main() -> None:
         counted_faces = set(np.flatnonzero(scored_counts.any(axis=0)).tolist())
         identity = identities(tracker, truths)
         off_face: list = []
-        for name, linked in (("tracks", False), ("subjects", True)):
-            subjects = subjects_of(tracker, args.frames, 30.0, linked, args.every)
-            lists[name].append(review_list(subjects, identity, counted_faces, not linked, off_face if linked else None))
+        per_track = subjects_of(tracker, args.frames, 30.0, False, args.every)
+        lists["tracks"].append(review_list(per_track, identity, counted_faces, True))
+        lists["subjects"].append(review_list(linked, identity, counted_faces, False, off_face))
         if args.sheet:  # the listed subjects on no labelled face: unlabelled heads, or false?
             for s in off_face:
                 x0, y0, x1, y1 = (int(v) for v in s.best_box)

@@ -124,7 +124,7 @@ class RegionLog:
             head = {"detections": count + len(t.frames), "first_frame": first, "id": t.id, "kind": t.kind}
             if t.models:  # which models found its detections, and how many each
                 head["models"] = dict(sorted(t.models.items()))
-            look = t.look() if hasattr(t, "look") else None
+            look = t.look()
             if look is not None:  # how it looked at its ends (appearance.py): the analysis only
                 head["look"] = look
             self._tracks.seek(0, 2)

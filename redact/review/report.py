@@ -22,6 +22,7 @@ import numpy as np
 
 from ..evidence.verify import Finding
 from ..geometry import quarter_turns
+from ..pipeline.subject_list import counts_line
 
 THUMB_WIDTH = 320
 
@@ -109,13 +110,6 @@ def subject_rows(rows: list[dict], log: dict) -> None:
                 "tracks": subject["tracks"],
             }
     rows.sort(key=lambda r: (r["id"] < 0, r.get("subject", {}).get("id", r["id"]), r["id"] < 0 or r["id"]))
-
-
-def subjects_line(log: dict) -> str:
-    """ "3 people, 1 plate, 12 uncertain regions (masked)", as the review page heads its list."""
-    from ..pipeline.subject_list import counts_line
-
-    return counts_line(log.get("subjects"))
 
 
 def kept_spans(frames: Iterable, ids: Iterable[int]) -> dict[int, tuple[float, float]]:
@@ -459,7 +453,7 @@ pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px;
 <table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
 <h2>What was redacted</h2>
 <p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.</p>
-{f"<p>Reviewed as {_e(subjects_line(log))}: the tracks of one face or plate are one subject.</p>" if subjects_line(log) else ""}
+{f"<p>Reviewed as {_e(counts_line(log.get('subjects')))}: the tracks of one face or plate are one subject.</p>" if log.get("subjects") else ""}
 <p>Times here and below count from the start of the clip, as a player shows them; in this table, from and to are
 when the first and the last frame masked are shown (review decisions give the span decided).</p>
 <p>Reasons a region is masked:</p>

@@ -51,3 +51,18 @@ def watched_page(browser, height: int = 900):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: requests.append(request.url))
     return page, errors, requests
+
+
+def serving(clip: Path, analyse_with, reviewer: str = "DC 1 Test"):
+    """A generator for a module-scoped fixture: ``clip`` analysed with ``analyse_with``, then
+    served by ``redact review`` until the module is done; yields (server, clip)."""
+    from redact.options import RedactOptions
+    from redact.pipeline import analyze_file
+    from redact.review.page.serve import start
+
+    analyze_file(clip, analyse_with)
+    running = start(clip, RedactOptions(quiet=True), reviewer)
+    try:
+        yield running, clip
+    finally:
+        running.stop()

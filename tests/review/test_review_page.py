@@ -11,7 +11,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from browsing import launched_browser, saved, shoot, watched_page
+from browsing import saved, serving, shoot, watched_page
 from clips import AUDIO_RATE, decoded_audio, decoded_rgb, write_interview
 
 from redact.options import DetectOptions, RedactOptions
@@ -27,15 +27,7 @@ FIRST_BOX, SECOND_BOX = (20, 240, 120, 340), (220, 240, 320, 340)  # shown pixel
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("page")
     clip = write_interview(folder / "interview.mov", frames=48)  # 1.92 s
-    analyze_file(clip, FACES)
-    running = start(clip, RedactOptions(quiet=True), "DC 1 Test")
-    yield running, clip
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_browser()
+    yield from serving(clip, FACES)
 
 
 def to_frame(page, n: int) -> None:

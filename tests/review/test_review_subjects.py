@@ -9,12 +9,10 @@ import json
 import shutil
 
 import pytest
-from browsing import launched_browser, saved, shoot, watched_page
+from browsing import saved, serving, shoot, watched_page
 from clips import SAMPLE
 
 from redact.options import RedactOptions
-from redact.pipeline import analyze_file
-from redact.review.page.serve import start
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -24,15 +22,7 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("subjects")
     clip = folder / SAMPLE.name
     shutil.copyfile(SAMPLE, clip)
-    analyze_file(clip, RedactOptions(quiet=True))  # the default: what a clerk gets
-    running = start(clip, RedactOptions(quiet=True), "DC 1 Test")
-    yield running, clip
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_browser()
+    yield from serving(clip, RedactOptions(quiet=True))  # the default: what a clerk gets
 
 
 def test_the_sample_lists_two_people_groups_the_rest_and_keeps_one_person_whole(served, browser, tmp_path):

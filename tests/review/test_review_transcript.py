@@ -10,12 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browsing import launched_browser, saved, shoot, watched_page
+from browsing import saved, serving, shoot, watched_page
 from light import ONE_MODEL
 
 from redact.options import RedactOptions
-from redact.pipeline import analyze_file
-from redact.review.page.serve import start
 
 expect = pytest.importorskip("playwright.sync_api").expect
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -28,15 +26,7 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spoken-page")
     clip = folder / "spoken_name.mov"
     shutil.copyfile(SAMPLES / "spoken_name.mov", clip)
-    analyze_file(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
-    running = start(clip, RedactOptions(quiet=True), "DC 1 Test")
-    yield running, clip
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_browser()
+    yield from serving(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
 
 
 def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywhere(served, browser, tmp_path):
