@@ -46,7 +46,7 @@ class OutputExistsError(RedactError):
 
 
 class ModelError(RedactError):
-    """A model file is missing or is not the file its model card names."""
+    """A model file is missing, is not the file its model card names, or cannot run on the device asked for."""
 
     exit_code = 5
 

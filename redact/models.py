@@ -93,3 +93,12 @@ PLATE_FILTER = ModelFile(
     licence="CC-BY-4.0",
     source="trained by models/train_plate_filter.py on ../shared/train/plates (Open Images, CC BY)",
 )
+
+
+YUNET = ModelFile(
+    name="yunet-n",
+    filename="yunet_n.onnx",
+    sha256="104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12",
+    licence="Apache-2.0",
+    source="ShiqiYu/libfacedetection.train @0047ac24, onnx/yunet_n_dynamic.onnx, byte for byte",
+)

@@ -20,7 +20,8 @@ STYLES = ("blur", "pixelate", "solid")
 # any plate (a patterned vest read as text, 46 % of the picture) no longer takes the picture with
 # it (benchmarks/RESULTS.md, 2026-12-06, issue 31)
 PLATE_MARGIN_BOUND = 0.08
-FACE_MODELS = ("centerface", "retinaface")
+FACE_MODELS = ("centerface", "retinaface", "yunet")
+CONFIRMERS = ("", "centerface")  # what confirms candidates on crops ("": nothing, each model stands alone)
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 SHAPES = ("box", "ellipse")
 AUDIO_REDACTIONS = ("mute", "bleep")  # what replaces audio in a range: silence, or a 1 kHz tone
@@ -48,6 +49,23 @@ class DetectOptions:
     # they miss different frames of a face, and tracking bridges what either sees
     face_models: tuple[str, ...] = ("centerface", "retinaface")
     retinaface_threshold: float = 0.35  # RetinaFace's scores run higher than CenterFace's
+    yunet_threshold: float = 0.3  # YuNet's: at 0.3 it covers as many faces as CenterFace at 0.2
+    # the cascade (``detect.confirmed``): each face candidate scored again by this model on a crop
+    # around it ("": none). A candidate scoring ``confirm_sure`` is kept either way (one model); one
+    # scoring less, down to its model's threshold, only when its crop scores ``confirm_threshold``
+    confirm_with: str = ""
+    confirm_sure: float = 0.5
+    confirm_threshold: float = 0.1
+    # a candidate's height in its crop, with 3 times as much context again around it (4x in all)
+    confirm_face_px: int = 48
+    # with YuNet proposing, a second model ("centerface", "retinaface"; "": none) also looks at the
+    # whole picture on every N-th detected frame: faces YuNet scores too low to propose (a visored
+    # officer RetinaFace alone finds, benchmarks/RESULTS.md 2026-12-07); tracks carry them between
+    periodic_model: str = ""
+    periodic_every: int = 2
+    # where turned copies are looked at, the periodic model looks at them too, made from the picture
+    # shrunk to this longest side (None: native): the faces it is there for are large ones
+    periodic_turned_size: int | None = 960
     # also look for faces on copies turned a quarter each way (a person on the ground), on every
     # N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md, 2026-12-02: without
     # them 75.7 % of turned face-frames stay unmasked; every 4th frame costs 1.76x the face model)
@@ -78,7 +96,13 @@ class DetectOptions:
             raise ValueError("plates every N detected frames needs N >= 1")
         if self.small_faces_every < 1:
             raise ValueError("small faces every N detected frames needs N >= 1")
-        for name in ("face_size", "plate_size", "turned_size"):
+        if not 16 <= self.confirm_face_px <= 128:
+            raise ValueError(f"confirm face px must be between 16 and 128 (got {self.confirm_face_px})")
+        if self.periodic_every < 1:
+            raise ValueError("the periodic model every N detected frames needs N >= 1")
+        if self.periodic_model not in ("", "centerface", "retinaface"):
+            raise ValueError(f"the periodic model is centerface or retinaface (got {self.periodic_model!r})")
+        for name in ("face_size", "plate_size", "turned_size", "periodic_turned_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
                 raise ValueError(f"{name.replace('_', '-')} must be between 160 and 8192 pixels (got {size})")
@@ -87,6 +111,13 @@ class DetectOptions:
             raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
         if not 0.0 <= self.plate_filter < 1.0:
             raise ValueError(f"plate filter threshold must be in [0, 1) (got {self.plate_filter})")
+        if self.confirm_with not in CONFIRMERS:
+            raise ValueError(
+                f"confirm with one of: {', '.join(repr(c) for c in CONFIRMERS)} (got {self.confirm_with!r})"
+            )
+        for name in ("threshold", "retinaface_threshold", "yunet_threshold", "confirm_sure", "confirm_threshold"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name.replace('_', ' ')} must be in (0, 1) (got {getattr(self, name)})")
         models = set(self.face_models)
         if not self.face_models or models - set(FACE_MODELS) or len(models) < len(self.face_models):
             raise ValueError(
@@ -99,7 +130,14 @@ class DetectOptions:
             "turned copies": ("turned_every", self.turned_faces and "face" in self.kinds),
             "plates": ("plate_every", "plate" in self.kinds),
             "small faces": ("small_faces_every", self.small_faces and "face" in self.kinds),
+            "the periodic model": ("periodic_every", self.periodic and "face" in self.kinds),
         }
+
+    @property
+    def periodic(self) -> bool:
+        """Whether ``periodic_model`` runs on the whole picture every ``periodic_every`` detected frames
+        (beside YuNet, and only if it is not one of the face models, which run on every detected frame)."""
+        return bool(self.periodic_model) and "yunet" in self.face_models and self.periodic_model not in self.face_models
 
     def regions(self, boxes: np.ndarray, kinds: np.ndarray, width: int, height: int) -> np.ndarray:
         """What gets masked for each tight box: the box grown by its kind's margin."""
@@ -254,6 +292,7 @@ BEFORE_SETTING = {
         "plate_every": 1,
         "small_faces": False,
         "small_faces_every": 4,
+        "confirm_with": "",
     },
     # before 2026-12-06 coasting extrapolated sizes, and plates matched as near as faces
     "track": {"max_size": None, "max_speed": None, "plate_distance": None},

@@ -23,6 +23,14 @@ class DetectorInfo:
     model_file: str
     model_sha256: str
     settings: dict
+    # the onnxruntime execution providers its models ran on, in order of use ("CUDAExecutionProvider"
+    # on a GPU, "CPUExecutionProvider"): the log says what computed each region
+    providers: tuple[str, ...] = ()
+
+
+def joined_providers(infos: list[DetectorInfo]) -> tuple[str, ...]:
+    """The execution providers of several detectors, each once, in order of first use."""
+    return tuple(dict.fromkeys(p for info in infos for p in info.providers))
 
 
 class Detector(Protocol):

@@ -63,6 +63,7 @@ class CenterFaceDetector:
                 "nms_iou": nms_iou,
                 "max_side": max_side,
             },
+            providers=tuple(self.session.get_providers()),
         )
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..detections import Detections
-from .base import Detector, DetectorInfo, merged
+from .base import Detector, DetectorInfo, joined_providers, merged
 
 
 class EnsembleDetector:
@@ -22,6 +22,7 @@ class EnsembleDetector:
             model_file=",".join(m.info.model_file for m in members),
             model_sha256=",".join(m.info.model_sha256 for m in members),
             settings={"members": [m.info.settings for m in members], "nms_iou": nms_iou},
+            providers=joined_providers([m.info for m in members]),
         )
 
     def detect(self, rgb: np.ndarray) -> Detections:

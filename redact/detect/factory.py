@@ -5,11 +5,14 @@ from __future__ import annotations
 from ..options import DetectOptions
 from .base import Detector
 from .centerface import CenterFaceDetector
+from .confirmed import ConfirmedDetector, CropConfirmer
 from .ensemble import EnsembleDetector
+from .periodic import PeriodicDetector
 from .plates import PlateDetector
 from .retinaface import RetinaFaceDetector
 from .stride import EveryNthFrame
 from .turned import TurnedDetector
+from .yunet import YuNetDetector
 from .zoomed import ZoomedDetector
 
 
@@ -31,13 +34,28 @@ def build_detectors(options: DetectOptions, threads: int | None = None) -> list[
 
 
 def face_detector(options: DetectOptions, threads: int | None = None) -> Detector:
-    """The face models the options name (two: an ensemble), on turned copies too if asked."""
+    """The face models the options name (two: an ensemble), each confirmed on crops if asked, on
+    turned copies too if asked, with the enlarged pass for small faces if asked."""
+    confirmer = crop_confirmer(options, threads)
     members: list[Detector] = []
     for name in options.face_models:
         if name == "centerface":
             members.append(
                 CenterFaceDetector(
                     threshold=options.threshold, scales=options.scales, max_side=options.face_size, threads=threads
+                )
+            )
+        elif name == "yunet":
+            members.append(
+                confirmed(
+                    YuNetDetector(
+                        threshold=options.yunet_threshold,
+                        scales=options.scales,
+                        max_side=options.face_size,
+                        threads=threads,
+                    ),
+                    confirmer,
+                    options,
                 )
             )
         else:
@@ -52,10 +70,64 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
     detector = members[0] if len(members) == 1 else EnsembleDetector(members)
     if options.turned_faces:
         detector = TurnedDetector(detector, every=options.every * options.turned_every, max_side=options.turned_size)
-    if options.small_faces:  # CenterFace: of the two, it finds the most small faces when enlarged
-        native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
-        zoom = CenterFaceDetector(
+    if options.periodic:
+        detector = PeriodicDetector(
+            detector, whole_picture_model(options, confirmer, threads), every=options.every * options.periodic_every
+        )
+    if options.small_faces:
+        detector = ZoomedDetector(
+            detector,
+            zoom_detector(options, members, confirmer, threads),
+            every=options.every * options.small_faces_every,
+        )
+    return detector
+
+
+def whole_picture_model(options: DetectOptions, confirmer: CropConfirmer | None, threads: int | None) -> Detector:
+    """The model that looks at the whole picture every ``periodic_every`` detected frames, on
+    copies turned a quarter too (from a shrunk picture) where the options look for turned faces."""
+    model: Detector
+    if options.periodic_model == "retinaface":
+        model = RetinaFaceDetector(
+            threshold=options.retinaface_threshold, scales=options.scales, max_side=options.face_size, threads=threads
+        )
+    else:
+        model = CenterFaceDetector(
+            threshold=options.threshold,
+            scales=options.scales,
+            max_side=options.face_size,
+            threads=threads,
+            session=confirmer.confirmer.session if confirmer else None,  # one CenterFace loaded
+        )
+    if options.turned_faces:  # on the frames the cascade's turned copies are due
+        model = TurnedDetector(model, every=options.every * options.turned_every, max_side=options.periodic_turned_size)
+    return model
+
+
+def crop_confirmer(options: DetectOptions, threads: int | None) -> CropConfirmer | None:
+    """The model that scores candidates again on crops (``options.confirm_with``), or None."""
+    if options.confirm_with != "centerface":
+        return None
+    return CropConfirmer(
+        CenterFaceDetector(threshold=options.threshold, threads=threads), face_px=options.confirm_face_px
+    )
+
+
+def confirmed(detector: Detector, confirmer: CropConfirmer | None, options: DetectOptions) -> Detector:
+    """``detector`` with its candidates confirmed on crops, where a confirmer is asked for."""
+    if confirmer is None:
+        return detector
+    return ConfirmedDetector(detector, confirmer, options.confirm_sure, options.confirm_threshold)
+
+
+def zoom_detector(
+    options: DetectOptions, members: list[Detector], confirmer: CropConfirmer | None, threads: int | None
+) -> Detector:
+    """The model for the enlarged pass: CenterFace where it runs (of the models, it finds the most
+    small faces when enlarged; its weights loaded once), else YuNet, confirmed as on the picture."""
+    native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
+    if native is not None or "yunet" not in options.face_models:
+        return CenterFaceDetector(
             threshold=options.threshold, threads=threads, session=native.session if native else None
         )
-        detector = ZoomedDetector(detector, zoom, every=options.every * options.small_faces_every)
-    return detector
+    return confirmed(YuNetDetector(threshold=options.yunet_threshold, threads=threads), confirmer, options)

@@ -113,6 +113,7 @@ class PlateDetector:
                     else None
                 ),
             },
+            providers=tuple(self.session.get_providers()),
         )
 
     def text(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -63,6 +63,7 @@ class RetinaFaceDetector:
             model_file=RETINAFACE.filename,
             model_sha256=RETINAFACE.sha256,
             settings={"threshold": threshold, "scales": list(self.scales), "nms_iou": nms_iou, "max_side": max_side},
+            providers=tuple(self.session.get_providers()),
         )
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:

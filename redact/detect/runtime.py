@@ -7,6 +7,7 @@ import warnings
 from functools import cache
 
 from .. import ORT_TELEMETRY_STARTED
+from ..errors import ModelError
 
 
 @cache
@@ -50,7 +51,47 @@ def make_session(path: str, threads: int | None = None):
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    preferred = ["CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider"]
-    available = set(ort.get_available_providers())
-    providers = [p for p in preferred if p in available] or ["CPUExecutionProvider"]
+    available = ort.get_available_providers()
+    providers = chosen_providers(available, os.environ.get("REDACT_DEVICE", "auto"))
+    if "CUDAExecutionProvider" in providers:
+        _load_cuda_libraries()
     return ort.InferenceSession(path, sess_options=options, providers=providers)
+
+
+DEVICES = ("auto", "cpu", "gpu")
+PREFERRED = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
+
+
+def chosen_providers(available: list[str], device: str = "auto") -> list[str]:
+    """The execution providers to ask for, best first. ``device`` (``REDACT_DEVICE``): "auto" takes
+    a GPU when onnxruntime offers one (the ``redact[gpu]`` extra on a machine with an NVIDIA card)
+    and the CPU otherwise; "cpu" never a GPU; "gpu" refuses to run without one, so that a station
+    that paid for a card notices when it is not used."""
+    if device not in DEVICES:
+        raise ModelError(f"REDACT_DEVICE must be one of {', '.join(DEVICES)} (got {device!r})")
+    cpu = ["CPUExecutionProvider"]
+    if device == "cpu":
+        return cpu
+    if device == "gpu":
+        if "CUDAExecutionProvider" not in available:
+            raise ModelError(
+                "REDACT_DEVICE=gpu, but onnxruntime offers no CUDA provider here",
+                hint="install the extra (pip install 'redact[gpu]', see README) on a machine with an NVIDIA GPU,"
+                " or unset REDACT_DEVICE",
+            )
+        return ["CUDAExecutionProvider", *cpu]
+    return [p for p in PREFERRED if p in available] or cpu
+
+
+@cache
+def _load_cuda_libraries() -> None:
+    """Load the CUDA and cuDNN libraries the ``redact[gpu]`` extra installs as Python wheels
+    (onnxruntime >= 1.21 finds them itself with ``preload_dlls``); with a system CUDA, nothing to do."""
+    import onnxruntime as ort
+
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        try:
+            preload(directory="")
+        except Exception as error:  # a system CUDA may still serve; onnxruntime falls back to the CPU
+            warnings.warn(f"could not load the CUDA libraries of the gpu extra: {error}", RuntimeWarning, stacklevel=3)

@@ -8,6 +8,8 @@ the text detector's cost (measured in ``benchmarks/RESULTS.md``, 2026-12-02 four
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..detections import Detections
@@ -33,9 +35,7 @@ class EveryNthFrame:
             raise ValueError("a detector every N frames needs N >= 1")
         self.detector, self.every = detector, every
         info = detector.info
-        self.info = DetectorInfo(
-            info.name, info.kind, info.model_file, info.model_sha256, {**info.settings, "every_frames": every}
-        )
+        self.info = dataclasses.replace(info, settings={**info.settings, "every_frames": every})
         self._skip = Nothing(self.info)
 
     @property

@@ -15,10 +15,12 @@ twin with it (``pipeline.frame_masks``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..detections import Detections
-from .base import Detector, DetectorInfo, merged, network_input
+from .base import Detector, merged, network_input
 from .upright import detect_upright
 
 
@@ -50,7 +52,7 @@ class TurnedDetector:
             settings["turned_min_score"] = min_score
         if max_side is not None:
             settings["turned_max_side"] = max_side
-        self.info = DetectorInfo(info.name, info.kind, info.model_file, info.model_sha256, settings)
+        self.info = dataclasses.replace(info, settings=settings)
 
     def on_frame(self, index: int) -> Detector:
         """The detector for frame ``index``: this one where turned copies are due, else the upright one."""

@@ -15,13 +15,14 @@ moves little across the picture, and tracking carries it between the frames it w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
 import numpy as np
 
 from ..detections import Detections
-from .base import Detector, DetectorInfo, merged
+from .base import Detector, merged
 from .upright import on_frame
 
 
@@ -94,7 +95,7 @@ class ZoomedDetector:
             **info.settings,
             "zoomed": {**zoom.info.settings, "factor": factor, "max_face": max_face, "every_frames": every},
         }
-        self.info = DetectorInfo(info.name, info.kind, info.model_file, info.model_sha256, settings)
+        self.info = dataclasses.replace(info, settings=settings)
 
     def on_frame(self, index: int) -> Detector:
         """What runs on frame ``index``: the wrapped detector as it runs there, with the zoom pass
