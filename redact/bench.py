@@ -222,6 +222,10 @@ def run_bench(clip: Path | None = None, options: RedactOptions | None = None) ->
         "redact_s": round(wall, 3),
         "redact_fps": round(frames / wall, 2),
         "realtime_factor": round(frames / wall / fps_in, 3),
+        # what a station plans with: hours of processing for each hour of footage like this clip
+        "hours_per_footage_hour": round(wall / (frames / fps_in), 3),
+        # where the models ran, as the log records it ("CPUExecutionProvider", "CUDAExecutionProvider")
+        "providers": sorted({p for d in log.get("detectors", []) for p in d.get("providers", [])}),
         "ratio_to_transcode": round(wall / base_s, 3),
         "ms_per_frame": stages,
         # whole process tree, sampled every 0.25 s: summed PSS, and summed resident memory

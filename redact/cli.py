@@ -15,6 +15,7 @@ from . import __version__
 from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt
 from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
+from .presets import available as available_presets
 from .review.operator_regions import parse_regions
 from .review.request_fields import parse_ranges, parse_time, parse_tracks
 
@@ -157,7 +158,7 @@ CASE_DIR_HELP = (
     "Case folder for seals, derivatives, logs and the custody log, when the originals' folder is"
     " read-only (a share, write-once media): the originals are then only read."
 )
-PRESET_HELP = "Pipeline preset from pipelines/ (court-copy, disclosure, fast) or a .toml file; flags override it."
+PRESET_HELP = "Pipeline preset from pipelines/ (bulk, court-copy, disclosure, fast) or a .toml file; flags override it."
 WORKERS_HELP = "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
 
 
@@ -221,7 +222,7 @@ FaceModelsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="MODELS",
-        help="Face models: centerface, retinaface or centerface,retinaface (both, merged).",
+        help="Face models, one or more of centerface, retinaface, yunet (several: merged).",
         show_default=from_preset("face_models"),
     ),
 ]
@@ -867,7 +868,7 @@ def detect(
         float, typer.Option(metavar="FRACTION", help="Face region margin, as in `redact run`.")
     ] = D.margin,
     face_models: Annotated[
-        str, typer.Option(metavar="MODELS", help="Face models: centerface, retinaface or centerface,retinaface.")
+        str, typer.Option(metavar="MODELS", help="Face models, one or more of centerface, retinaface, yunet.")
     ] = ",".join(D.face_models),
     turned_faces: detect_switch(
         "--turned-faces/--upright-faces", "Also look for faces turned a quarter, as `redact run`."
@@ -1092,7 +1093,13 @@ def bench(
     file: Annotated[
         Path | None, typer.Argument(metavar="FILE", help="Clip to measure (default: the bundled sample).")
     ] = None,
-    preset: Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)] = DEFAULT_PRESET,
+    preset: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME[,NAME...]|all",
+            help="Presets to measure, each in turn (all: every preset in pipelines/), or a .toml file.",
+        ),
+    ] = "all",
     kinds: Annotated[
         str | None,
         typer.Option(
@@ -1119,7 +1126,15 @@ def bench(
         raise typer.Exit(2)
     kinds_given = comma_separated(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
-    runs = [options_or_exit(preset, {"detect": {"kinds": kinds_given}}, quiet=True, workers=n) for n in counts]
+    names = sorted(available_presets()) if preset == "all" else comma_separated(preset)
+    if len(names) > 1:
+        if len(counts) > 1 or png is not None:
+            typer.echo("redact: error: --workers lists and --png measure one preset: name it with --preset", err=True)
+            raise typer.Exit(2)
+        runs = [options_or_exit(n, {"detect": {"kinds": kinds_given}}, quiet=True, workers=counts[0]) for n in names]
+        print_presets([run_bench(file, options) for options in runs], json_out)
+        return
+    runs = [options_or_exit(names[0], {"detect": {"kinds": kinds_given}}, quiet=True, workers=n) for n in counts]
     results = [run_bench(file, options) for options in runs]
     result = max(results, key=lambda r: r["redact_fps"])  # the one charted by --png
     if len(results) > 1:
@@ -1130,7 +1145,10 @@ def bench(
         typer.echo(f"{result['cpu']}, {result['cores']} cores; clip {result['size']}, {result['frames']} frames")
         typer.echo(f"preset {result['preset']}, {result['workers']} worker(s)")
         typer.echo(f"pure transcode: {result['transcode_fps']} fps; redact: {result['redact_fps']} fps")
-        typer.echo(f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time")
+        typer.echo(
+            f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time;"
+            f" {result['hours_per_footage_hour']} hours of processing per hour of footage"
+        )
         typer.echo("ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["ms_per_frame"].items()))
         typer.echo(
             f"peak memory {result['peak_memory_mb']} MB (whole process tree, shared pages counted once;"
@@ -1168,6 +1186,23 @@ def parse_worker_counts(text: str | None) -> list[int | None]:
         typer.echo(f"redact: error: --workers takes a number or a list such as 1,2,4 (got {text!r})", err=True)
         raise typer.Exit(2)
     return counts
+
+
+def print_presets(results: list[dict], json_out: bool) -> None:
+    """One line per preset: what an hour of this kind of footage costs this station with each."""
+    if json_out:
+        typer.echo(json.dumps({"presets": results}, indent=2))
+        return
+    first = results[0]
+    ran_on = ", ".join(p.removesuffix("ExecutionProvider") for p in first["providers"]) or "not recorded"
+    typer.echo(f"{first['cpu']}, {first['cores']} cores, models on {ran_on}")
+    typer.echo(f"clip {first['clip']}: {first['size']}, {first['frames']} frames at {first['input_fps']} fps")
+    typer.echo("preset        redact fps  real time  hours per hour of footage  peak MB")
+    for r in results:
+        typer.echo(
+            f"{Path(r['preset']).stem:<12}  {r['redact_fps']:>10}  {r['realtime_factor']:>8}x"
+            f"  {r['hours_per_footage_hour']:>25}  {r['peak_memory_mb']:>7.0f}"
+        )
 
 
 def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from clips import sample_frames, sample_truth, write_audio_only, write_clip
 from light import ONE_MODEL_FLAGS
 
@@ -182,10 +183,11 @@ def test_detect_finds_faces_in_a_rotated_video_in_stored_coordinates(tmp_path):
 def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
     clip = write_clip(tmp_path / "b.mp4", count=8, size=(160, 96))
     before = clip.read_bytes()
-    proc = redact("bench", "--kinds", "face", "--json", str(clip))
+    proc = redact("bench", "--preset", "disclosure", "--kinds", "face", "--json", str(clip))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["frames"] == 8 and result["cores"] >= 1 and result["cpu"]
+    assert result["providers"] == ["CPUExecutionProvider"]  # where the models ran, from the log
     assert {"decode", "detect", "mask", "encode"} <= set(result["ms_per_frame"])
     assert result["redact_fps"] > 0 and result["ratio_to_transcode"] > 0 and result["peak_memory_mb"] > 0
     assert clip.read_bytes() == before and not (tmp_path / "b.mp4.seal.json").exists()  # measured on a copy
@@ -193,23 +195,40 @@ def test_bench_reports_stages_speed_memory_and_cpu_as_json(tmp_path):
 
 def test_bench_measures_each_worker_count_of_a_list(tmp_path):
     clip = write_clip(tmp_path / "b.mp4", count=8, size=(160, 96))
-    proc = redact("bench", "--kinds", "face", "--workers", "0,1", "--json", str(clip))
+    proc = redact("bench", "--preset", "fast", "--kinds", "face", "--workers", "0,1", "--json", str(clip))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert [r["workers"] for r in result["runs"]] == [0, 1]
     assert all(r["frames"] == 8 and r["redact_fps"] > 0 for r in result["runs"])
     fastest = max(result["runs"], key=lambda r: r["redact_fps"])
     assert result["best_workers"] == fastest["workers"]
-    table = redact("bench", "--kinds", "face", "--workers", "1,0", str(clip))
+    table = redact("bench", "--preset", "fast", "--kinds", "face", "--workers", "1,0", str(clip))
     assert table.returncode == 0 and "fastest:" in table.stdout and "workers  redact fps" in table.stdout
     bad = redact("bench", "--workers", "two", str(clip))
     assert bad.returncode == 2 and "--workers takes a number or a list" in bad.stderr
+    both = redact("bench", "--workers", "0,1", str(clip))  # a sweep is of one preset
+    assert both.returncode == 2 and "measure one preset" in both.stderr
+
+
+def test_bench_says_what_an_hour_of_footage_costs_with_each_preset(tmp_path):
+    clip = write_clip(tmp_path / "b.mp4", count=8, size=(160, 96))
+    proc = redact("bench", "--kinds", "face", "--workers", "0", "--json", str(clip))
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)["presets"]
+    assert [r["preset"] for r in runs] == ["bulk", "court-copy", "disclosure", "fast"]  # every preset, by default
+    for r in runs:
+        footage_s = r["frames"] / r["input_fps"]
+        assert r["hours_per_footage_hour"] == pytest.approx(r["redact_s"] / footage_s, rel=0.01, abs=0.002)
+    table = redact("bench", "--kinds", "face", "--workers", "0", "--preset", "fast,disclosure", str(clip))
+    assert table.returncode == 0, table.stderr
+    assert "hours per hour of footage" in table.stdout and "models on CPU" in table.stdout
+    assert [line.split()[0] for line in table.stdout.splitlines()[3:]] == ["fast", "disclosure"]
 
 
 def test_bad_options_are_refused_before_anything_is_touched(tmp_path):
     clip = write_clip(tmp_path / "o.mp4")
     for args, said in (
-        (["--preset", "bogus"], "unknown preset 'bogus' (choose one of court-copy, disclosure, fast"),
+        (["--preset", "bogus"], "unknown preset 'bogus' (choose one of bulk, court-copy, disclosure, fast"),
         (["--preset", "veryfast"], "use --x264-preset veryfast"),
         (["--x264-preset", "bogus"], "x264 preset"),
         (["--workers", "-1"], "workers"),

@@ -169,7 +169,9 @@ def test_bench_png_without_matplotlib_fails_before_measuring(tmp_path):
     clip = write_clip(tmp_path / "b.mp4", count=8)
     env = {"PYTHONPATH": os.pathsep.join([str(fake.parent), os.environ.get("PYTHONPATH", "")])}
     started = time.monotonic()
-    proc = redact("bench", "--png", str(tmp_path / "chart.png"), "--workers", "0", str(clip), env=env)
+    proc = redact(
+        "bench", "--preset", "fast", "--png", str(tmp_path / "chart.png"), "--workers", "0", str(clip), env=env
+    )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "--png needs matplotlib" in proc.stderr and "nothing measured" in proc.stderr
     assert proc.stdout == "" and not (tmp_path / "chart.png").exists()
@@ -258,3 +260,13 @@ def test_verify_never_breaks_a_path_however_narrow_the_terminal(tmp_path, monkey
         assert proc.stdout.splitlines()[-1] == "4 checked: 3 ok, 0 warnings, 1 failed"  # with the analysis
     as_json = json.loads(redact("verify", "--json", str(store)).stdout)
     assert not as_json["ok"] and any(f["path"] == str(result.derivative) for f in as_json["findings"])
+
+
+def test_a_gpu_asked_for_and_absent_is_said_before_anything_is_written(tmp_path):
+    clip = write_clip(tmp_path / "g.mp4", count=4, size=(96, 64))
+    before = clip.read_bytes()
+    proc = redact("analyze", "--workers", "0", "--kinds", "face", str(clip), env={**os.environ, "REDACT_DEVICE": "gpu"})
+    assert proc.returncode == 5, proc.stderr
+    assert "REDACT_DEVICE=gpu, but onnxruntime offers no CUDA provider here" in proc.stderr
+    assert "redact[gpu]" in proc.stderr  # what to do about it
+    assert clip.read_bytes() == before and not list(tmp_path.glob("g.mp4.analysis*"))

@@ -211,6 +211,13 @@ def _keys(keys: list) -> str:
     return "moving, in straight lines between<br>" + "<br>".join(lines)
 
 
+def _ran_on(detector: dict) -> str:
+    """Where a detector's models ran, as its log entry says ("CPU", "CUDA"); logs from before it
+    was recorded say nothing."""
+    providers = [p.removesuffix("ExecutionProvider") for p in detector.get("providers", [])]
+    return ", ".join(providers) or "not recorded"
+
+
 def _decisions_section(log: dict, tracks: list[dict]) -> str:
     """Every review decision with its reason, who made it and when; kept tracks by id, kind,
     time range and frames left visible only (nothing else that could identify the person)."""
@@ -411,7 +418,7 @@ def render(
     )
     models = "".join(
         f"<tr><td>{_e(d['name'])}</td><td>{_e(d['kind'])}</td><td>{_e(d['model_file'])}</td>"
-        f"<td class='hash'>{_e(d['model_sha256'])}</td></tr>"
+        f"<td class='hash'>{_e(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
         for d in log["detectors"]
     )
     thumbs = "".join(
@@ -462,7 +469,7 @@ when the first and the last frame masked are shown (review decisions give the sp
 <h2>Review decisions</h2>
 {_decisions_section(log, tracks)}
 <h2>Tools and models</h2>
-<table><tr><th>detector</th><th>kind</th><th>model file</th><th>SHA-256</th></tr>{models}</table>
+<table><tr><th>detector</th><th>kind</th><th>model file</th><th>SHA-256</th><th>ran on</th></tr>{models}</table>
 <h2>Parameters</h2>
 <pre>{_e(json.dumps(log["parameters"], indent=2))}</pre>
 <h2>Contact sheet (frames of the redacted derivative)</h2>

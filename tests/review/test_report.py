@@ -41,6 +41,8 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
     # unsigned: the hashes match, but it is not headed VERIFIED
     assert '<p class="verdict">NOT VERIFIED BY SIGNATURE' in page and '<p class="verdict">VERIFIED' not in page
     assert "Trust policy:" in page
+    assert log["detectors"][0]["providers"][0] == "CPUExecutionProvider"  # where the models ran: said
+    assert "<th>ran on</th>" in page and "<td>CPU</td>" in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script" not in page  # self-contained
     assert len(re.findall(r"<tr><td>[^<]*</td><td>\d+</td><td>face</td>", page)) >= 2  # one row per face track
     # under the subject it belongs to: the sample's two people, each several tracks (models, turned copies)
