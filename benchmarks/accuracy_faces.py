@@ -8,6 +8,8 @@
     python benchmarks/accuracy_faces.py --detector ensemble  # CenterFace + RetinaFace, merged
     python benchmarks/accuracy_faces.py --rotate 90          # every image (and box) turned a quarter
     python benchmarks/accuracy_faces.py --sheet              # + the false regions, numbered, to look at
+    python benchmarks/accuracy_faces.py --preset disclosure  # a preset's face detection, as it runs on a
+                                                             # clip's first frame (every pass)
 
 Scoring rule (printed with every result): boxes flagged ``invalid`` and boxes whose short side
 is < 10 px are ignored; a face counts as redacted when >= 80% of its box lies inside the masked
@@ -307,6 +309,9 @@ def main() -> None:
         action="store_true",
         help="also CenterFace on the picture enlarged 2x in tiles, small faces kept",
     )
+    parser.add_argument(
+        "--preset", help="a preset's face detection (its models, cascade, turned copies, enlarged pass) instead"
+    )
     parser.add_argument("--pad", type=float, default=0.0, help="extend each edge by this fraction first")
     parser.add_argument("--pad-mode", choices=["reflect", "replicate"], default="reflect")
     parser.add_argument("--shape", choices=["box", "ellipse"], default="box")
@@ -329,6 +334,12 @@ def main() -> None:
         scales = tuple(args.scales)
         rf_scales = tuple(args.rf_scales or scales)
         detector = make_detector(args.detector, args.threshold, args.rf_threshold, scales, rf_scales, tuple(args.sure))
+        if args.preset:
+            from redact.detect.factory import face_detector
+            from redact.presets import options_from_preset
+
+            detect = options_from_preset(args.preset).detect
+            detector, args.margin = face_detector(detect), detect.margin
         if args.turned:
             detector = TurnedDetector(detector, max_side=args.turned_size)
         if args.small_faces:
@@ -347,6 +358,8 @@ def main() -> None:
         turn += " +small faces at 2x in tiles" if args.small_faces else ""
         turn += f" edges padded {args.pad} ({args.pad_mode})" if args.pad else ""
         name = f"redact {args.detector} {thr} scales={list(scales)} margin={args.margin} shape={args.shape}{turn}"
+        if args.preset:
+            name = f"redact preset {args.preset} (face detection as on a first frame) shape={args.shape}{turn}"
         results[name] = score(rows, records, args.shape)
         results[name]["ms_per_image"] = 1000 * per_image
         results[name]["ms_per_1080p"] = ms_per_1080p_frame(detector)

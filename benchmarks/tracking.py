@@ -128,12 +128,37 @@ class Found:
     models: np.ndarray
 
 
+# detection settings added after caches were first kept: at their defaults they change nothing, and
+# are left out of the key so that detections kept before they existed are found again
+ADDED_SETTINGS = (
+    "yunet_threshold",
+    "confirm_with",
+    "confirm_sure",
+    "confirm_threshold",
+    "confirm_face_px",
+    "periodic_model",
+    "periodic_every",
+    "periodic_turned_size",
+)
+
+
+def options_key(options) -> str:
+    """The detection settings as a cache key: ``repr``, without later settings left at their defaults."""
+    import re
+
+    text, defaults = repr(options), type(options)()
+    for name in ADDED_SETTINGS:
+        if getattr(options, name) == getattr(defaults, name):
+            text = re.sub(rf", {name}=('[^']*'|[^,)]*)", "", text)
+    return text
+
+
 def cache_file(args, options, image: str, clip_no: int) -> Path:
     """Where one clip's detections are kept: named by everything that decides them."""
     import hashlib
 
     what = [image, clip_no, args.clips, args.seed, args.frames, args.size, args.every, args.rotate, args.shake]
-    what += [args.kind, repr(options)]
+    what += [args.kind, options_key(options)]
     what += [args.turned_min_score]
     return args.cache / f"{hashlib.sha256(repr(what).encode()).hexdigest()[:20]}.npz"
 
