@@ -23,6 +23,7 @@ from clips import (
 )
 
 from redact import redact_file
+from redact.boxes import iou
 from redact.errors import OutputExistsError, SealMismatchError
 from redact.evidence.seal import hash_file, is_read_only
 from redact.media.timestamps import ReorderWindow, output_pts
@@ -412,3 +413,22 @@ def test_reorder_window_restores_display_order_timestamps():
     ordered = ReorderWindow(depth=4)
     frames = [f for i in range(6) for f, _ in ordered.push(i, i * 10)] + [f for f, _ in ordered.flush()]
     assert frames == list(range(6))
+
+
+def test_the_bulk_preset_masks_every_face_and_names_both_models_of_the_cascade(tmp_path):
+    clip = half_size_sample(tmp_path)
+    redact_file(clip, options_from_preset("bulk", quiet=True))
+    assert_faithful(clip, derivative_path(clip))
+    assert_faces_masked(clip, derivative_path(clip), scale=2)
+    log = json.loads(log_path(clip).read_text())
+    face = next(d for d in log["detectors"] if d["kind"] == "face")
+    assert face["model_file"].split(",")[:2] == ["yunet_n.onnx", "centerface.onnx"]  # the proposer, then its confirmer
+    assert "retinaface_mnet025.onnx" in face["model_file"]  # the periodic pass
+    assert face["providers"] == ["CPUExecutionProvider"]
+    # each labelled face's track was confirmed on crops (two models), and RetinaFace found it too
+    tracks = {t["id"]: t for t in log["tracks"]}
+    truth = sample_truth()["frames"][0]["faces"]
+    for box in np.array(truth, np.float32) / 2:
+        first = [e for e in log["regions"]["frames"][0][2] if e[0] == "face"]
+        best = max(first, key=lambda e: float(iou(box[None], np.array([e[1:5]], np.float32))[0, 0]))
+        assert {"yunet-n", "centerface", "retinaface-mnet025"} <= set(tracks[best[7]]["models"])
