@@ -1127,6 +1127,9 @@ def bench(
     kinds_given = comma_separated(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
     names = sorted(available_presets()) if preset == "all" else comma_separated(preset)
+    if not names:
+        typer.echo("redact: error: --preset names no preset (a name, a list a,b, or all)", err=True)
+        raise typer.Exit(2)
     if len(names) > 1:
         if len(counts) > 1 or png is not None:
             typer.echo("redact: error: --workers lists and --png measure one preset: name it with --preset", err=True)

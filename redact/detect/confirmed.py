@@ -6,9 +6,9 @@ context again around it, all crops of a frame in one batched call. A candidate t
 was found by two models; one it does not is the proposer's alone. Confirmation is a signal, not
 a gate: a candidate the proposer is sure enough of (``mask_threshold``) stays a detection either
 way, one model only, so that the review page ranks it with the uncertain (``subjects``); the crop
-lets in what the proposer is unsure of (``propose_threshold`` up to ``mask_threshold``) only
-when it confirms it. Nothing is unmasked on the crop's word alone: what the proposer alone
-would mask is masked.
+lets in what the proposer is unsure of (its own threshold up to ``mask_threshold``) only when it
+confirms it. What the proposer is sure of is masked whatever the crop says; what it is unsure of
+and the crop does not confirm is not (YuNet alone, at its usual 0.3, would mask some of it).
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ from .centerface import decode as centerface_decode
 
 BATCH = 16  # crops per onnxruntime call: bounds the batch's memory on a crowd
 # at most this many candidates a picture are looked at again, the best first (the largest crowd of
-# WIDER's photos, enlarged to 1080p, gave 210 at 0.1); on a noisy picture the rest keep their own
-# score alone, so a frame's cost stays bounded (about 1.2 s of crops on one core)
+# WIDER's photos, enlarged to 1080p, gave 210 at 0.1), so a frame's cost stays bounded (about 1.2 s
+# of crops on one core); the rest are judged by their own score alone: kept from ``UNCHECKED_KEEP``
 MAX_CROPS = 256
+# what an unchecked candidate needs to be kept: YuNet's own operating point, where alone it covers as
+# many faces as CenterFace at 0.2 (models/yunet_n.md)
+UNCHECKED_KEEP = 0.3
+CROP_DECODE = 0.05  # the lowest score a crop's boxes are read at
 
 
 def crop_windows(boxes: np.ndarray, face_px: int, context: float) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +80,9 @@ class CropConfirmer:
             )
         return out, expected_boxes(boxes, corners, scales)
 
-    def scores(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """The confirming model's score on each box's crop, in [0, 1]."""
+    def scores(self, rgb: np.ndarray, boxes: np.ndarray, least: float = CROP_DECODE) -> np.ndarray:
+        """The confirming model's score on each box's crop, in [0, 1] (read down to ``least`` or
+        ``CROP_DECODE``, whichever is lower)."""
         result = np.zeros(len(boxes), np.float32)
         if not len(boxes):
             return result
@@ -88,7 +93,7 @@ class CropConfirmer:
             heat, size, offset, *_ = session.run(None, {name: blob})
             for j in range(len(blob)):
                 found, scores = centerface_decode(
-                    [heat[j : j + 1], size[j : j + 1], offset[j : j + 1]], 0.05, self.side, self.side
+                    [heat[j : j + 1], size[j : j + 1], offset[j : j + 1]], min(least, CROP_DECODE), self.side, self.side
                 )
                 result[start + j] = crop_score(found, scores, expected[start + j], self.min_iou)
         return result
@@ -98,7 +103,8 @@ class ConfirmedDetector:
     """``proposer``'s candidates, each scored again by ``confirmer`` on a crop around it.
 
     Kept: every candidate the proposer scores ``mask_threshold`` or more, and every other one
-    (down to the proposer's own threshold) whose crop scores ``confirm_threshold`` or more. A
+    (down to the proposer's own threshold) whose crop scores ``confirm_threshold`` or more; on a
+    picture with more than ``MAX_CROPS`` candidates, the unchecked rest from ``UNCHECKED_KEEP``. A
     confirmed candidate names both models and takes the higher of the two scores; the rest name
     the proposer alone."""
 
@@ -134,9 +140,12 @@ class ConfirmedDetector:
         candidates = self.proposer.detect(rgb)
         crop = np.zeros(len(candidates), np.float32)
         looked = np.argsort(-candidates.scores, kind="stable")[:MAX_CROPS]
-        crop[looked] = self.confirmer.scores(rgb, candidates.boxes[looked])
+        crop[looked] = self.confirmer.scores(rgb, candidates.boxes[looked], self.confirm_threshold)
+        unchecked = np.ones(len(candidates), bool)
+        unchecked[looked] = False
         confirmed = crop >= self.confirm_threshold
-        keep = confirmed | (candidates.scores >= self.mask_threshold)
+        sure = min(self.mask_threshold, UNCHECKED_KEEP)
+        keep = confirmed | (candidates.scores >= self.mask_threshold) | (unchecked & (candidates.scores >= sure))
         second = self.confirmer.confirmer.info.name
         models = np.array(
             [joined_models([m, second]) if c else m for m, c in zip(candidates.models, confirmed, strict=True)],

@@ -99,15 +99,17 @@ def whole_picture_model(options: DetectOptions, confirmer: CropConfirmer | None,
             threads=threads,
             session=confirmer.confirmer.session if confirmer else None,  # one CenterFace loaded
         )
-    if options.turned_faces:  # on the frames the cascade's turned copies are due
+    # turned copies on the frames the cascade's are due, where this model runs too (every
+    # lcm(periodic_every, turned_every) detected frames: every 4th frame with `bulk`'s 2 and 2)
+    if options.turned_faces:
         model = TurnedDetector(model, every=options.every * options.turned_every, max_side=options.periodic_turned_size)
     return model
 
 
 def crop_confirmer(options: DetectOptions, threads: int | None) -> CropConfirmer | None:
     """The model that scores candidates again on crops (``options.confirm_with``), or None."""
-    if options.confirm_with != "centerface":
-        return None
+    if options.confirm_with != "centerface" or "yunet" not in options.face_models:
+        return None  # only YuNet's candidates are confirmed: no model loaded for nothing
     return CropConfirmer(
         CenterFaceDetector(threshold=options.threshold, threads=threads), face_px=options.confirm_face_px
     )

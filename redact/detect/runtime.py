@@ -51,11 +51,20 @@ def make_session(path: str, threads: int | None = None):
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    available = ort.get_available_providers()
-    providers = chosen_providers(available, os.environ.get("REDACT_DEVICE", "auto"))
+    providers = chosen_providers(ort.get_available_providers(), os.environ.get("REDACT_DEVICE", "auto"))
+    device = os.environ.get("REDACT_DEVICE", "auto")
     if "CUDAExecutionProvider" in providers:
         _load_cuda_libraries()
-    return ort.InferenceSession(path, sess_options=options, providers=providers)
+    session = ort.InferenceSession(path, sess_options=options, providers=providers)
+    if device == "gpu" and "CUDAExecutionProvider" not in session.get_providers():
+        # onnxruntime falls back to the CPU when CUDA or cuDNN fail to load: asked for a GPU, say so
+        raise ModelError(
+            "REDACT_DEVICE=gpu, but the GPU could not be used (CUDA or cuDNN did not load); onnxruntime"
+            " would have run on the CPU",
+            path,
+            hint="check the NVIDIA driver and the gpu extra (docs/benchmarks.md), or unset REDACT_DEVICE",
+        )
+    return session
 
 
 DEVICES = ("auto", "cpu", "gpu")
