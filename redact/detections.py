@@ -17,7 +17,8 @@ class Detections:
     are in [0, 1]; ``kinds`` name what was found ("face", "plate"); ``models`` name the models
     that found each box, joined by "+" ("centerface+retinaface-mnet025" when both found it,
     "centerface@90" on a copy turned a quarter, "centerface@2x" on one enlarged for small
-    faces), so that the log says what made every region. A model's own name never holds a "+".
+    faces, "centerface@crop" confirming another model's candidate on a crop around it), so that
+    the log says what made every region. A model's own name never holds a "+".
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))

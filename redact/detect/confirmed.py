@@ -3,7 +3,8 @@
 YuNet (``detect.yunet``) runs on the whole picture, often and cheaply; CenterFace runs only on a
 crop around each of its candidates, scaled so the candidate is ``face_px`` tall with as much
 context again around it, all crops of a frame in one batched call. A candidate the crop confirms
-was found by two models; one it does not is the proposer's alone. Confirmation is a signal, not
+was found by two models (``centerface@crop+yunet-n`` in the log); one it does not is the
+proposer's alone. Confirmation is a signal, not
 a gate: a candidate the proposer is sure enough of (``mask_threshold``) stays a detection either
 way, one model only, so that the review page ranks it with the uncertain (``subjects``); the crop
 lets in what the proposer is unsure of (its own threshold up to ``mask_threshold``) only when it
@@ -104,7 +105,9 @@ class ConfirmedDetector:
 
     Kept: every candidate the proposer scores ``mask_threshold`` or more, and every other one
     (down to the proposer's own threshold) whose crop scores ``confirm_threshold`` or more; on a
-    picture with more than ``MAX_CROPS`` candidates, the unchecked rest from ``UNCHECKED_KEEP``. A
+    picture with more than ``MAX_CROPS`` candidates, the unchecked rest from ``UNCHECKED_KEEP``.
+    A confirmed candidate is named ``centerface@crop+yunet-n``: found by YuNet, confirmed by
+    CenterFace on a crop around it (not found by it on the whole picture). A
     confirmed candidate names both models and takes the higher of the two scores; the rest name
     the proposer alone."""
 
@@ -146,7 +149,7 @@ class ConfirmedDetector:
         confirmed = crop >= self.confirm_threshold
         sure = min(self.mask_threshold, UNCHECKED_KEEP)
         keep = confirmed | (candidates.scores >= self.mask_threshold) | (unchecked & (candidates.scores >= sure))
-        second = self.confirmer.confirmer.info.name
+        second = f"{self.confirmer.confirmer.info.name}@crop"  # the log says how it agreed: on a crop
         models = np.array(
             [joined_models([m, second]) if c else m for m, c in zip(candidates.models, confirmed, strict=True)],
             object,

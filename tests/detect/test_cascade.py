@@ -94,7 +94,7 @@ def test_weak_candidates_need_the_crop_and_sure_ones_stay_with_one_model(yunet, 
     proposed = Detections.of_kind("face", boxes, [0.25, 0.9, 0.25, 0.8], "yunet-n")
     cascade = ConfirmedDetector(Proposes(proposed, yunet.info), confirmer, mask_threshold=0.5, confirm_threshold=0.1)
     found = cascade.detect(frame)
-    assert found.models.tolist() == ["centerface+yunet-n", "centerface+yunet-n", "yunet-n"]
+    assert found.models.tolist() == ["centerface@crop+yunet-n", "centerface@crop+yunet-n", "yunet-n"]
     np.testing.assert_array_equal(found.boxes, boxes[[0, 1, 3]])  # the weak wall patch is not a face
     assert found.scores[0] > 0.5  # the crop's score where it is the surer
     assert cascade.info.name == "yunet-n>centerface"
@@ -114,7 +114,7 @@ def test_the_options_build_the_cascade_and_refuse_an_unknown_confirmer():
     found = detector.detect(sample_frames(1)[0])
     for box in np.array(sample_truth()["frames"][0]["faces"], np.float32):  # each face found and confirmed
         best = iou(box[None], found.boxes)[0].argmax()
-        assert iou(box[None], found.boxes)[0, best] > 0.7 and found.models[best] == "centerface+yunet-n"
+        assert iou(box[None], found.boxes)[0, best] > 0.7 and found.models[best] == "centerface@crop+yunet-n"
     alone = face_detector(DetectOptions(face_models=("yunet",), turned_faces=False, small_faces=False), threads=1)
     assert isinstance(alone, YuNetDetector)
 

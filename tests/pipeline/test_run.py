@@ -431,4 +431,4 @@ def test_the_bulk_preset_masks_every_face_and_names_both_models_of_the_cascade(t
     for box in np.array(truth, np.float32) / 2:
         first = [e for e in log["regions"]["frames"][0][2] if e[0] == "face"]
         best = max(first, key=lambda e: float(iou(box[None], np.array([e[1:5]], np.float32))[0, 0]))
-        assert {"yunet-n", "centerface", "retinaface-mnet025"} <= set(tracks[best[7]]["models"])
+        assert {"yunet-n", "centerface@crop", "retinaface-mnet025"} <= set(tracks[best[7]]["models"])
