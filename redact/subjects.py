@@ -65,9 +65,26 @@ class SubjectOptions:
 TOP = 3  # a subject's strength: the mean of its best TOP scores (fewer detections count as 0)
 
 
+CROP = "crop"  # the tag of a model that confirmed another's candidate on a crop (detect.confirmed)
+
+
 def base_model(name: str) -> str:
-    """The model behind a name: "centerface@90" (a turned copy) and "centerface@2x" are CenterFace."""
-    return name.split("@")[0]
+    """The model behind a name: "centerface@90" (a turned copy) and "centerface@2x" are CenterFace;
+    "centerface@crop@90" is CenterFace confirming on a crop ("centerface@crop"), weaker evidence."""
+    model, *tags = name.split("@")
+    return f"{model}@{CROP}" if CROP in tags else model
+
+
+def model_weight(models: Iterable[str]) -> float:
+    """How many models agree, for ``confidence``: each model that found it on the picture counts 1;
+    one that only confirmed another's candidate on a crop counts half. A crop is asked about one
+    spot that a first model already chose, so its agreeing is weaker evidence: on still images it
+    confirmed 64 % of the real low-score candidates and 22 % of the false ones
+    (benchmarks/RESULTS.md, 2026-12-07)."""
+    models = set(models)
+    whole = {m for m in models if not m.endswith(f"@{CROP}")}
+    crops = {m.removesuffix(f"@{CROP}") for m in models} - whole
+    return len(whole) + 0.5 * len(crops)
 
 
 @dataclass(frozen=True)
@@ -269,7 +286,7 @@ class Subject:
         )
 
 
-def confidence(top_scores: Iterable[float], models: int, presence: float = 1.0, steady: float = 0.5) -> float:
+def confidence(top_scores: Iterable[float], models: float, presence: float = 1.0, steady: float = 0.5) -> float:
     """How sure a subject is, from its whole history: the mean of its best ``TOP`` scores (a
     subject detected once or twice counts its missing detections as 0), made surer by each other
     model that found it too: ``1 - (1 - strength) ** models``; and less sure when it was detected
@@ -400,7 +417,7 @@ def subject_of(
     first, last = min(m.first for m in members), max(m.last for m in members)
     detections = sum(m.detections for m in members)  # tracks of one face at once count each frame twice:
     looked = max(1, (last - first) // max(1, stride) + 1)  # presence is capped at 1
-    sure = confidence(top, len(models), detections / looked, o.steady)
+    sure = confidence(top, model_weight(models), detections / looked, o.steady)
     return Subject(
         id=min(m.id for m in members),
         kind=members[0].kind,

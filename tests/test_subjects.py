@@ -5,7 +5,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-from redact.subjects import SamePlace, SubjectOptions, TrackSummary, confidence, link, one_per_track
+from redact.subjects import (
+    SamePlace,
+    SubjectOptions,
+    TrackSummary,
+    base_model,
+    confidence,
+    link,
+    model_weight,
+    one_per_track,
+)
 
 FPS = 30.0
 
@@ -82,6 +91,19 @@ def test_confidence_grows_with_scores_detections_models_and_steadiness():
     assert confidence([0.9, 0.9, 0.9], 1) == pytest.approx(0.9)
     assert confidence([0.4, 0.4, 0.4], 2) == pytest.approx(0.64)  # two models agreeing
     assert confidence([0.9, 0.9, 0.9], 1, presence=0.1) == pytest.approx(0.9 * 0.2)  # flickers
+
+
+def test_a_crops_confirmation_counts_half_a_model():
+    assert base_model("centerface@crop@90") == "centerface@crop" and base_model("centerface@2x") == "centerface"
+    assert model_weight(["yunet-n", "centerface@crop"]) == 1.5  # YuNet found it, CenterFace agreed on a crop
+    assert model_weight(["yunet-n", "centerface@crop", "centerface"]) == 2  # and found it on the picture too
+    assert model_weight(["yunet-n", "retinaface-mnet025", "centerface@crop"]) == 2.5
+    # a weak candidate the crop confirmed three times is not listed as a person; a face YuNet is sure of is
+    weak = track(1, range(0, 12, 2), score=0.35, models={"centerface@crop+yunet-n": 6})
+    sure = track(2, range(0, 12, 2), x0=400, score=0.9, models={"centerface@crop+yunet-n": 6})
+    by_id = {s.id: s for s in subjects_of([weak, sure])}
+    assert not by_id[1].confident and by_id[2].confident
+    assert by_id[1].models == ("centerface@crop", "yunet-n")
 
 
 def test_a_steady_face_is_confident_and_a_flicker_is_not():
