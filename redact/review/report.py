@@ -211,6 +211,12 @@ def _keys(keys: list) -> str:
     return "moving, in straight lines between<br>" + "<br>".join(lines)
 
 
+def _lines(joined: str) -> str:
+    """A detector's model files (or their hashes), comma-joined in the log, one a line: a clerk
+    reads which hash is which file's."""
+    return "<br>".join(_e(part) for part in joined.split(","))
+
+
 def _ran_on(detector: dict) -> str:
     """Where a detector's models ran, as its log entry says ("CPU", "CUDA"); logs from before it
     was recorded say nothing."""
@@ -417,8 +423,8 @@ def render(
         for f in findings
     )
     models = "".join(
-        f"<tr><td>{_e(d['name'])}</td><td>{_e(d['kind'])}</td><td>{_e(d['model_file'])}</td>"
-        f"<td class='hash'>{_e(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
+        f"<tr><td>{_e(d['name'])}</td><td>{_e(d['kind'])}</td><td>{_lines(d['model_file'])}</td>"
+        f"<td class='hash'>{_lines(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
         for d in log["detectors"]
     )
     thumbs = "".join(

@@ -34,7 +34,7 @@ def test_report_states_provenance_tracks_reviewer_and_shows_only_redacted_frames
         log["derivative"]["sha256"],
         "DC 1234 Smith",
         "VERIFIED",
-        log["detectors"][0]["model_sha256"],
+        *log["detectors"][0]["model_sha256"].split(","),  # each model's hash, one a line
         "UNSIGNED",
     ):
         assert needed in page
