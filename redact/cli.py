@@ -1197,7 +1197,9 @@ def print_presets(results: list[dict], json_out: bool) -> None:
         typer.echo(json.dumps({"presets": results}, indent=2))
         return
     first = results[0]
-    ran_on = ", ".join(p.removesuffix("ExecutionProvider") for p in first["providers"]) or "not recorded"
+    from .detect.runtime import device_names
+
+    ran_on = device_names(first["providers"])
     typer.echo(f"{first['cpu']}, {first['cores']} cores, models on {ran_on}")
     typer.echo(f"clip {first['clip']}: {first['size']}, {first['frames']} frames at {first['input_fps']} fps")
     typer.echo("preset        redact fps  real time  hours per hour of footage  peak MB")

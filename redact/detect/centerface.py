@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..detections import Detections
-from ..models import CENTERFACE, locate
-from .base import DetectorInfo, merged, network_input
-from .runtime import make_session
+from ..models import CENTERFACE
+from .base import network_input
+from .face_model import FaceModel
 
 
 def decode(outputs: list[np.ndarray], threshold: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -32,8 +32,10 @@ def decode(outputs: list[np.ndarray], threshold: float, width: int, height: int)
     return np.stack([x0, y0, x1, y1], axis=1).astype(np.float32), heatmap[ys, xs].astype(np.float32)
 
 
-class CenterFaceDetector:
+class CenterFaceDetector(FaceModel):
     """Faces in an RGB image. ``scales`` are resize factors applied before the network."""
+
+    MODEL = CENTERFACE
 
     def __init__(
         self,
@@ -44,27 +46,7 @@ class CenterFaceDetector:
         threads: int | None = None,
         session=None,
     ):
-        self.threshold = threshold
-        self.scales = tuple(scales)
-        self.nms_iou = nms_iou
-        self.max_side = max_side  # longest side fed to the network (None: native size)
-        # ``session``: another CenterFaceDetector's, so that two passes over one frame (native and
-        # enlarged) load the model and its weights once
-        self.session = session or make_session(str(locate(CENTERFACE)), threads)
-        self.input_name = self.session.get_inputs()[0].name
-        self.info = DetectorInfo(
-            name="centerface",
-            kind="face",
-            model_file=CENTERFACE.filename,
-            model_sha256=CENTERFACE.sha256,
-            settings={
-                "threshold": threshold,
-                "scales": list(self.scales),
-                "nms_iou": nms_iou,
-                "max_side": max_side,
-            },
-            providers=tuple(self.session.get_providers()),
-        )
+        super().__init__(threshold, scales, nms_iou, max_side, threads, session)
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         resized, back = network_input(rgb, factor, self.max_side)
@@ -73,6 +55,3 @@ class CenterFaceDetector:
         outputs = self.session.run(None, {self.input_name: blob})
         boxes, scores = decode(outputs, self.threshold, new_w, new_h)
         return Detections.of_kind("face", boxes * back, scores, self.info.name)
-
-    def detect(self, rgb: np.ndarray) -> Detections:
-        return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

@@ -13,9 +13,9 @@ from functools import cache
 import numpy as np
 
 from ..detections import Detections
-from ..models import RETINAFACE, locate
-from .base import DetectorInfo, merged, network_input
-from .runtime import make_session
+from ..models import RETINAFACE
+from .base import network_input
+from .face_model import FaceModel
 
 LEVELS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
 VARIANCE = (0.1, 0.2)
@@ -43,8 +43,10 @@ def decode(loc: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return np.concatenate([centre - size / 2, centre + size / 2], 1)
 
 
-class RetinaFaceDetector:
+class RetinaFaceDetector(FaceModel):
     """Faces in an RGB image. ``scales`` are resize factors applied before the network."""
+
+    MODEL = RETINAFACE
 
     def __init__(
         self,
@@ -54,17 +56,7 @@ class RetinaFaceDetector:
         max_side: int | None = None,
         threads: int | None = None,
     ):
-        self.threshold, self.scales, self.nms_iou, self.max_side = threshold, tuple(scales), nms_iou, max_side
-        self.session = make_session(str(locate(RETINAFACE)), threads)
-        self.input_name = self.session.get_inputs()[0].name
-        self.info = DetectorInfo(
-            name="retinaface-mnet025",
-            kind="face",
-            model_file=RETINAFACE.filename,
-            model_sha256=RETINAFACE.sha256,
-            settings={"threshold": threshold, "scales": list(self.scales), "nms_iou": nms_iou, "max_side": max_side},
-            providers=tuple(self.session.get_providers()),
-        )
+        super().__init__(threshold, scales, nms_iou, max_side, threads)
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         h, w = rgb.shape[:2]
@@ -76,6 +68,3 @@ class RetinaFaceDetector:
         keep = scores > self.threshold
         boxes = decode(loc[0][keep], anchors(new_w, new_h)[keep]) * back
         return Detections.of_kind("face", np.clip(boxes, 0, [w, h, w, h]), scores[keep], self.info.name)
-
-    def detect(self, rgb: np.ndarray) -> Detections:
-        return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

@@ -51,8 +51,8 @@ def make_session(path: str, threads: int | None = None):
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-    providers = chosen_providers(ort.get_available_providers(), os.environ.get("REDACT_DEVICE", "auto"))
     device = os.environ.get("REDACT_DEVICE", "auto")
+    providers = chosen_providers(ort.get_available_providers(), device)
     if "CUDAExecutionProvider" in providers:
         _load_cuda_libraries()
     session = ort.InferenceSession(path, sess_options=options, providers=providers)
@@ -90,6 +90,11 @@ def chosen_providers(available: list[str], device: str = "auto") -> list[str]:
             )
         return ["CUDAExecutionProvider", *cpu]
     return [p for p in PREFERRED if p in available] or cpu
+
+
+def device_names(providers) -> str:
+    """Execution providers as a clerk reads them: "CUDA, CPU"; "not recorded" for logs from before."""
+    return ", ".join(p.removesuffix("ExecutionProvider") for p in providers) or "not recorded"
 
 
 @cache

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..detections import Detections
-from ..models import YUNET, locate
-from .base import DetectorInfo, merged, network_input
-from .runtime import make_session
+from ..models import YUNET
+from .base import network_input
+from .face_model import FaceModel
 
 STRIDES = (8, 16, 32)
 # at most this many candidates a picture go on to non-maximum suppression, the best first (OpenCV's
@@ -54,8 +54,10 @@ def decode(outputs: dict[str, np.ndarray], threshold: float, width: int, height:
     return found, scores
 
 
-class YuNetDetector:
+class YuNetDetector(FaceModel):
     """Faces in an RGB image (turned to BGR for the network). ``scales`` are resize factors."""
+
+    MODEL = YUNET
 
     def __init__(
         self,
@@ -65,18 +67,8 @@ class YuNetDetector:
         max_side: int | None = None,
         threads: int | None = None,
     ):
-        self.threshold, self.scales, self.nms_iou, self.max_side = threshold, tuple(scales), nms_iou, max_side
-        self.session = make_session(str(locate(YUNET)), threads)
-        self.input_name = self.session.get_inputs()[0].name
+        super().__init__(threshold, scales, nms_iou, max_side, threads)
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.info = DetectorInfo(
-            name="yunet-n",
-            kind="face",
-            model_file=YUNET.filename,
-            model_sha256=YUNET.sha256,
-            settings={"threshold": threshold, "scales": list(self.scales), "nms_iou": nms_iou, "max_side": max_side},
-            providers=tuple(self.session.get_providers()),
-        )
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         resized, back = network_input(rgb, factor, self.max_side)
@@ -85,6 +77,3 @@ class YuNetDetector:
         outputs = dict(zip(self.output_names, self.session.run(None, {self.input_name: blob}), strict=True))
         boxes, scores = decode(outputs, self.threshold, new_w, new_h)
         return Detections.of_kind("face", boxes * back, scores, self.info.name)
-
-    def detect(self, rgb: np.ndarray) -> Detections:
-        return merged([self._run(rgb, f) for f in self.scales], self.nms_iou)

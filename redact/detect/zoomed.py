@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from ..detections import Detections
-from .base import Detector, merged
-from .upright import on_frame
+from .base import Detector, joined_providers, merged
+from .periodic import PeriodicDetector
 
 
 def tiles_per_side(side: int, factor: float, overlap: int) -> int:
@@ -68,12 +68,12 @@ def keep_small_whole(
     return (short < max_face) & ~cut
 
 
-class ZoomedDetector:
+class ZoomedDetector(PeriodicDetector):
     """``detector`` on the picture, and ``zoom`` (a face model) on it enlarged ``factor`` times in
     overlapping tiles, keeping the small faces the zoom pass finds (short side under ``max_face``
     px of the picture); merged by NMS. With ``every`` > 1 the zoom pass runs on frames whose
-    number is a multiple of it (``on_frame``); ``detect`` itself always runs it (a still image is
-    a first frame)."""
+    number is a multiple of it (``on_frame``, as for any periodic pass); ``detect`` itself always
+    runs it (a still image is a first frame)."""
 
     def __init__(
         self,
@@ -88,22 +88,14 @@ class ZoomedDetector:
             raise ValueError("the zoomed pass every N frames needs N >= 1")
         if factor <= 1:
             raise ValueError("the zoomed pass must enlarge the picture (factor > 1)")
-        self.detector, self.zoom, self.every = detector, zoom, every
-        self.factor, self.max_face, self.nms_iou = factor, max_face, nms_iou
+        self.zoom, self.factor, self.max_face = zoom, factor, max_face
+        super().__init__(detector, _ZoomPass(self), every, nms_iou)
         info = detector.info
         settings = {
             **info.settings,
             "zoomed": {**zoom.info.settings, "factor": factor, "max_face": max_face, "every_frames": every},
         }
-        self.info = dataclasses.replace(info, settings=settings)
-
-    def on_frame(self, index: int) -> Detector:
-        """What runs on frame ``index``: the wrapped detector as it runs there, with the zoom pass
-        where it is due."""
-        inner = on_frame([self.detector], index)[0]
-        if index % self.every:
-            return inner
-        return self if inner is self.detector else _WithZoom(self, inner)
+        self.info = dataclasses.replace(info, settings=settings, providers=joined_providers([info, zoom.info]))
 
     def zoomed(self, rgb: np.ndarray) -> Detections:
         """The zoom pass alone: small faces found on the enlarged tiles, in ``rgb``'s pixels."""
@@ -125,19 +117,12 @@ class ZoomedDetector:
             )
         return merged(parts, self.nms_iou) if parts else Detections.empty()
 
-    def detect_with(self, inner: Detector, rgb: np.ndarray) -> Detections:
-        return merged([inner.detect(rgb), self.zoomed(rgb)], self.nms_iou)
+
+class _ZoomPass:
+    """The zoom pass as a detector of its own, for the periodic mechanism to run where it is due."""
+
+    def __init__(self, owner: ZoomedDetector):
+        self.owner, self.info = owner, owner.zoom.info
 
     def detect(self, rgb: np.ndarray) -> Detections:
-        return self.detect_with(self.detector, rgb)
-
-
-class _WithZoom:
-    """A zoom-pass frame where the wrapped detector runs as it does on that frame (upright only,
-    where turned copies are not due)."""
-
-    def __init__(self, owner: ZoomedDetector, inner: Detector):
-        self.owner, self.inner, self.info = owner, inner, owner.info
-
-    def detect(self, rgb: np.ndarray) -> Detections:
-        return self.owner.detect_with(self.inner, rgb)
+        return self.owner.zoomed(rgb)

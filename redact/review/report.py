@@ -20,6 +20,7 @@ import av
 import cv2
 import numpy as np
 
+from ..detect.runtime import device_names
 from ..evidence.verify import Finding
 from ..geometry import quarter_turns
 from ..pipeline.subject_list import counts_line
@@ -220,8 +221,7 @@ def _lines(joined: str) -> str:
 def _ran_on(detector: dict) -> str:
     """Where a detector's models ran, as its log entry says ("CPU", "CUDA"); logs from before it
     was recorded say nothing."""
-    providers = [p.removesuffix("ExecutionProvider") for p in detector.get("providers", [])]
-    return ", ".join(providers) or "not recorded"
+    return device_names(detector.get("providers", []))
 
 
 def _decisions_section(log: dict, tracks: list[dict]) -> str:
