@@ -66,6 +66,15 @@ class DetectOptions:
     # where turned copies are looked at, the periodic model looks at them too, made from the picture
     # shrunk to this longest side (None: native): the faces it is there for are large ones
     periodic_turned_size: int | None = 960
+    # a face box whose short side is at least this share of the picture's, found by one model only
+    # (not CenterFace), is kept only where CenterFace, asked on a crop around it (upright and turned
+    # a quarter each way), scores ``large_face_threshold`` (``detect.agreement``); 0: every such box
+    # is kept. RetinaFace's lone large boxes were legs, coats and hands 20 times in 21; checked from a
+    # fifth of the picture, the default masks a quarter to a half less off every face for 3 more
+    # face-frames unmasked in 7,391; from a tenth, about a third as much for 25 more (benchmarks/RESULTS.md,
+    # 2026-12-07, issue 31)
+    large_face_share: float = 0.2
+    large_face_threshold: float = 0.3
     # also look for faces on copies turned a quarter each way (a person on the ground), on every
     # N-th detected frame; tracks carry the rest (benchmarks/RESULTS.md, 2026-12-02: without
     # them 75.7 % of turned face-frames stay unmasked; every 4th frame costs 1.76x the face model)
@@ -115,7 +124,16 @@ class DetectOptions:
             raise ValueError(
                 f"confirm with one of: {', '.join(repr(c) for c in CONFIRMERS)} (got {self.confirm_with!r})"
             )
-        for name in ("threshold", "retinaface_threshold", "yunet_threshold", "confirm_sure", "confirm_threshold"):
+        if not 0.0 <= self.large_face_share <= 1.0:
+            raise ValueError(f"large face share must be in [0, 1] (got {self.large_face_share})")
+        for name in (
+            "threshold",
+            "retinaface_threshold",
+            "yunet_threshold",
+            "confirm_sure",
+            "confirm_threshold",
+            "large_face_threshold",
+        ):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"{name.replace('_', ' ')} must be in (0, 1) (got {getattr(self, name)})")
         models = set(self.face_models)
@@ -293,6 +311,7 @@ BEFORE_SETTING = {
         "small_faces": False,
         "small_faces_every": 4,
         "confirm_with": "",
+        "large_face_share": 0.0,
     },
     # before 2026-12-06 coasting extrapolated sizes, and plates matched as near as faces
     "track": {"max_size": None, "max_speed": None, "plate_distance": None},

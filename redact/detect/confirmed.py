@@ -19,6 +19,7 @@ import numpy as np
 
 from ..boxes import iou
 from ..detections import Detections, joined_models
+from ..geometry import rotate_boxes
 from .base import Detector, DetectorInfo, joined_providers
 from .centerface import CenterFaceDetector
 from .centerface import decode as centerface_decode
@@ -81,13 +82,22 @@ class CropConfirmer:
             )
         return out, expected_boxes(boxes, corners, scales)
 
-    def scores(self, rgb: np.ndarray, boxes: np.ndarray, least: float = CROP_DECODE) -> np.ndarray:
+    def scores(
+        self, rgb: np.ndarray, boxes: np.ndarray, least: float = CROP_DECODE, turns: np.ndarray | None = None
+    ) -> np.ndarray:
         """The confirming model's score on each box's crop, in [0, 1] (read down to ``least`` or
-        ``CROP_DECODE``, whichever is lower)."""
+        ``CROP_DECODE``, whichever is lower). ``turns``: each crop is looked at as
+        ``np.rot90(crop, k)``, for a box found on a copy of the picture turned ``k`` quarters (a face
+        upright there is sideways here, and the model finds upright faces)."""
         result = np.zeros(len(boxes), np.float32)
         if not len(boxes):
             return result
         crops, expected = self.crops(rgb, boxes)
+        if turns is not None:
+            for i, k in enumerate(np.asarray(turns, int) % 4):
+                if k:
+                    crops[i] = np.rot90(crops[i], k)
+                    expected[i] = rotate_boxes(expected[i : i + 1], k, self.side, self.side)[0]
         session, name = self.confirmer.session, self.confirmer.input_name
         for start in range(0, len(boxes), BATCH):
             blob = np.ascontiguousarray(crops[start : start + BATCH].transpose(0, 3, 1, 2), dtype=np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..options import DetectOptions
+from .agreement import LargeFaceAgreement
 from .base import Detector
 from .centerface import CenterFaceDetector
 from .confirmed import ConfirmedDetector, CropConfirmer
@@ -35,7 +36,8 @@ def build_detectors(options: DetectOptions, threads: int | None = None) -> list[
 
 def face_detector(options: DetectOptions, threads: int | None = None) -> Detector:
     """The face models the options name (two: an ensemble), each confirmed on crops if asked, on
-    turned copies too if asked, with the enlarged pass for small faces if asked."""
+    turned copies too if asked, with the enlarged pass for small faces if asked; a large face one
+    model alone found kept only where CenterFace agrees on a crop (``detect.agreement``)."""
     confirmer = crop_confirmer(options, threads)
     members: list[Detector] = []
     for name in options.face_models:
@@ -80,7 +82,33 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
             zoom_detector(options, members, confirmer, threads),
             every=options.every * options.small_faces_every,
         )
+    if options.large_face_share and lone_boxes_possible(options):
+        detector = LargeFaceAgreement(
+            detector,
+            large_face_confirmer(options, members, confirmer, threads),
+            options.large_face_share,
+            options.large_face_threshold,
+        )
     return detector
+
+
+def lone_boxes_possible(options: DetectOptions) -> bool:
+    """Whether a model other than CenterFace looks at the whole picture: only then can a large box
+    be found without CenterFace (``detect.agreement``)."""
+    return any(m != "centerface" for m in options.face_models) or (
+        options.periodic and options.periodic_model != "centerface"
+    )
+
+
+def large_face_confirmer(
+    options: DetectOptions, members: list[Detector], confirmer: CropConfirmer | None, threads: int | None
+) -> CropConfirmer:
+    """CenterFace on crops around large lone boxes, sharing the weights already loaded."""
+    if confirmer is not None:
+        return confirmer
+    native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
+    model = CenterFaceDetector(threshold=options.threshold, threads=threads, session=native.session if native else None)
+    return CropConfirmer(model, face_px=options.confirm_face_px)
 
 
 def whole_picture_model(options: DetectOptions, confirmer: CropConfirmer | None, threads: int | None) -> Detector:

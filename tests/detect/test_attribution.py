@@ -70,7 +70,7 @@ def test_the_ensemble_on_real_faces_names_both_models():
     frame = sample_frames(1)[0]
     both = DetectOptions(face_models=("centerface", "retinaface"), turned_faces=False, small_faces=False)
     detector = face_detector(both, threads=1)
-    assert isinstance(detector, EnsembleDetector)
+    assert isinstance(detector.detector, EnsembleDetector)  # inside the large-face check
     found = detector.detect(frame)
     assert len(found) >= 2
     assert "centerface+retinaface-mnet025" in set(found.models)  # the sample's large faces: both see them
@@ -160,5 +160,5 @@ def test_plate_tracks_name_the_text_detector_and_turned_faces_their_turn(tmp_pat
 
     frame = np.ascontiguousarray(np.rot90(sample_frames(1)[0]))  # the sample's faces, turned a quarter
     turned = face_detector(DetectOptions(turned_faces=True, small_faces=False), threads=1)
-    assert isinstance(turned, TurnedDetector)
+    assert isinstance(turned.detector, TurnedDetector)  # inside the large-face check
     assert any("@" in m for m in turned.detect(frame).models)  # found on a turned copy, and said so

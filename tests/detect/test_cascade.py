@@ -107,7 +107,7 @@ def test_the_options_build_the_cascade_and_refuse_an_unknown_confirmer():
     with pytest.raises(ValueError, match="yunet threshold"):
         DetectOptions(yunet_threshold=0)
     options = DetectOptions(face_models=("yunet",), confirm_with="centerface", turned_faces=False)
-    detector = face_detector(options, threads=1)
+    detector = face_detector(options, threads=1).detector  # inside the large-face check
     assert isinstance(detector.detector, ConfirmedDetector)  # on the picture
     assert isinstance(detector.zoom, ConfirmedDetector)  # and on the enlarged tiles
     assert detector.info.model_file == "yunet_n.onnx,centerface.onnx"
@@ -116,7 +116,7 @@ def test_the_options_build_the_cascade_and_refuse_an_unknown_confirmer():
         best = iou(box[None], found.boxes)[0].argmax()
         assert iou(box[None], found.boxes)[0, best] > 0.7 and found.models[best] == "centerface@crop+yunet-n"
     alone = face_detector(DetectOptions(face_models=("yunet",), turned_faces=False, small_faces=False), threads=1)
-    assert isinstance(alone, YuNetDetector)
+    assert isinstance(alone.detector, YuNetDetector)  # its large lone boxes still checked by CenterFace
 
 
 def test_the_device_is_chosen_from_what_onnxruntime_offers_and_recorded():

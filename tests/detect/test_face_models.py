@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
+from redact.detect.agreement import LargeFaceAgreement
 from redact.detect.centerface import CenterFaceDetector
 from redact.detect.ensemble import EnsembleDetector
 from redact.detect.factory import face_detector
@@ -25,11 +26,13 @@ def test_the_factory_builds_what_the_options_name():
     plain = {"turned_faces": False, "small_faces": False}
     one = face_detector(DetectOptions(face_models=("centerface",), **plain), threads=1)
     assert isinstance(one, CenterFaceDetector)
-    both = face_detector(DetectOptions(**plain), threads=1)  # both by default
-    assert isinstance(both, EnsembleDetector) and len(both.members) == 2
+    both = face_detector(DetectOptions(**plain), threads=1)  # both by default, a large lone box checked
+    assert isinstance(both, LargeFaceAgreement) and isinstance(both.detector, EnsembleDetector)
+    assert len(both.detector.members) == 2
     turned = face_detector(DetectOptions(face_models=("centerface",), turned_faces=True, small_faces=False), threads=1)
     assert isinstance(turned, TurnedDetector) and isinstance(turned.detector, CenterFaceDetector)
-    default = face_detector(DetectOptions(), threads=1)  # small faces, around turned copies, around both models
+    # the large-face check, around small faces, around turned copies, around both models
+    default = face_detector(DetectOptions(), threads=1).detector
     assert isinstance(default, ZoomedDetector) and isinstance(default.zoom, CenterFaceDetector)
     assert isinstance(default.detector, TurnedDetector) and isinstance(default.detector.detector, EnsembleDetector)
 

@@ -51,14 +51,15 @@ def test_the_whole_picture_model_runs_on_every_nth_frame_only():
 def test_the_options_put_it_beside_the_cascade_and_bound_its_stride():
     cascade = {"face_models": ("yunet",), "confirm_with": "centerface", "small_faces": False}
     options = DetectOptions(**cascade, periodic_model="retinaface", periodic_every=3)
-    detector = face_detector(options, threads=1)
+    detector = face_detector(options, threads=1).detector  # inside the large-face check
     assert isinstance(detector, PeriodicDetector) and detector.every == options.every * 3
     # it looks at turned copies too, made from a shrunk picture (the faces it is there for are large)
     assert isinstance(detector.extra, TurnedDetector) and isinstance(detector.extra.detector, RetinaFaceDetector)
     assert detector.extra.max_side == options.periodic_turned_size == 960
     assert detector.extra.every == options.every * options.turned_every  # with the cascade's turned copies
     assert isinstance(detector.detector.detector, ConfirmedDetector)  # inside: turned copies of the cascade
-    centerface = face_detector(DetectOptions(**cascade, periodic_model="centerface", turned_faces=False), threads=1)
+    options = DetectOptions(**cascade, periodic_model="centerface", turned_faces=False)
+    centerface = face_detector(options, threads=1).detector
     assert centerface.extra.session is centerface.detector.confirmer.confirmer.session  # loaded once
     # not with that model among the face models (it runs on every detected frame there), nor when off
     assert not DetectOptions(face_models=("yunet", "retinaface"), periodic_model="retinaface").periodic

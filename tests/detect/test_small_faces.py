@@ -96,9 +96,10 @@ def test_the_enlarged_pass_runs_on_every_nth_frame_and_the_turned_copies_keep_th
 
 
 def test_the_small_faces_stride_counts_detected_frames_and_must_stay_within_what_tracking_bridges():
-    detector = face_detector(DetectOptions(every=2, small_faces=True, small_faces_every=3, turned_faces=False), 1)
+    options = DetectOptions(every=2, small_faces=True, small_faces_every=3, turned_faces=False)
+    detector = face_detector(options, 1).detector  # inside the large-face check
     assert isinstance(detector, ZoomedDetector) and detector.every == 6
-    assert not isinstance(face_detector(DetectOptions(small_faces=False), 1), ZoomedDetector)
+    assert not isinstance(face_detector(DetectOptions(small_faces=False), 1).detector, ZoomedDetector)
     with pytest.raises(ValueError, match="small faces every 8 detected frames"):
         RedactOptions(detect=DetectOptions(every=2, small_faces=True, small_faces_every=8))
     RedactOptions(detect=DetectOptions(every=2, small_faces=False, small_faces_every=8))  # off: no gap

@@ -67,7 +67,8 @@ def test_turned_copies_on_every_nth_frame_only_and_the_upright_model_on_the_rest
 def test_the_turned_stride_counts_detected_frames_and_must_stay_within_what_tracking_bridges():
     from redact.detect.factory import face_detector
 
-    detector = face_detector(DetectOptions(every=2, turned_faces=True, turned_every=3, small_faces=False), threads=1)
+    options = DetectOptions(every=2, turned_faces=True, turned_every=3, small_faces=False)
+    detector = face_detector(options, threads=1).detector  # inside the large-face check
     assert detector.every == 6  # every 3rd detected frame, detected frames every 2nd
     with pytest.raises(ValueError, match="turned copies every 8 detected frames"):
         RedactOptions(detect=DetectOptions(every=2, turned_faces=True, turned_every=8))
