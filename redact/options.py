@@ -66,13 +66,13 @@ class DetectOptions:
     # where turned copies are looked at, the periodic model looks at them too, made from the picture
     # shrunk to this longest side (None: native): the faces it is there for are large ones
     periodic_turned_size: int | None = 960
-    # a face box whose short side is at least this share of the picture's, found by one model only
-    # (not CenterFace), is kept only where CenterFace, asked on a crop around it (upright and turned
-    # a quarter each way), scores ``large_face_threshold`` (``detect.agreement``); 0: every such box
-    # is kept. RetinaFace's lone large boxes were legs, coats and hands 20 times in 21; checked from a
-    # fifth of the picture, the default masks a quarter to a half less off every face for 3 more
-    # face-frames unmasked in 7,391; from a tenth, about a third as much for 25 more (benchmarks/RESULTS.md,
-    # 2026-12-07, issue 31)
+    # a face box whose short side is at least this share of the picture's, found by RetinaFace alone
+    # (or YuNet alone, where no cascade asked about it), is kept only where CenterFace, asked on a
+    # crop around it (upright and turned a quarter each way), scores ``large_face_threshold``
+    # (``detect.agreement``); 0: every such box is kept. RetinaFace's lone large boxes were legs,
+    # coats and hands 20 times in 21; checked from a fifth of the picture, the default masks a quarter
+    # to a half less off every face for 3 more face-frames unmasked in 7,391; from a tenth, about a
+    # third as much for 25 more (benchmarks/RESULTS.md, 2026-12-07, issue 31)
     large_face_share: float = 0.2
     large_face_threshold: float = 0.3
     # also look for faces on copies turned a quarter each way (a person on the ground), on every
@@ -150,6 +150,18 @@ class DetectOptions:
             "small faces": ("small_faces_every", self.small_faces and "face" in self.kinds),
             "the periodic model": ("periodic_every", self.periodic and "face" in self.kinds),
         }
+
+    @property
+    def asked_about_large_faces(self) -> tuple[str, ...]:
+        """The face models whose large lone boxes CenterFace is asked about on a crop
+        (``detect.agreement``): RetinaFace wherever it looks at the whole picture, YuNet where no
+        cascade has already asked about its candidates; none without faces or with the check off."""
+        if "face" not in self.kinds or not self.large_face_share:
+            return ()
+        models = [m for m in self.face_models if m == "retinaface" or (m == "yunet" and not self.confirm_with)]
+        if self.periodic and self.periodic_model == "retinaface":
+            models.append("retinaface")
+        return tuple(dict.fromkeys(models))
 
     @property
     def periodic(self) -> bool:
@@ -291,6 +303,8 @@ class RedactOptions:
         data.pop("workers")  # changes speed, not the derivative
         # the words themselves are personal data: the log and content credentials count them
         data["bleep_words"] = len(self.bleep_words)
+        if not self.detect.asked_about_large_faces:  # the check cannot run (CenterFace alone, plates
+            data["detect"]["large_face_share"] = 0.0  # only): recorded as off, as an older analysis is
         return data
 
 
@@ -312,6 +326,7 @@ BEFORE_SETTING = {
         "small_faces_every": 4,
         "confirm_with": "",
         "large_face_share": 0.0,
+        "large_face_threshold": 0.3,
     },
     # before 2026-12-06 coasting extrapolated sizes, and plates matched as near as faces
     "track": {"max_size": None, "max_speed": None, "plate_distance": None},

@@ -7,14 +7,16 @@ knees, hands, a shirt's print) and 58 real faces; on the upright clips, a box bo
 was a real face 234 times in 253. Masked with their margin and carried by tracking, those lone
 boxes covered about half of what the default masked off every face.
 
-So: a face box at least ``min_share`` of the picture's shorter side, found by models of one
-family only and not by the confirming model, is kept only when the confirming model scores at
-least ``threshold`` on a crop around it, looked at upright and turned a quarter each way, the
-best answer counting. Asked in the orientation the box was found in only, CenterFace agreed with
-18 of the 58 real faces at 0.2; asked all three ways, with 50 (and with 61 of the 1,164 false
-boxes) at 0.3: a face one model alone finds is often one the other cannot see upright (tilted,
-lying, in profile). A kept box then names the crop's agreement (``centerface@crop``, ``@90`` where
-the turned crop answered; half a model in a subject's confidence).
+So: a face box at least ``min_share`` of the picture's shorter side, found by one model family
+only, one that is asked about (RetinaFace; YuNet where no cascade has asked CenterFace about its
+candidates already), is kept only when the confirming model scores at least ``threshold`` on a
+crop around it, looked at upright and turned a quarter each way, the best answer counting. Asked
+in the orientation the box was found in only, CenterFace agreed with 18 of the 58 real faces at
+0.2; asked all three ways, with 50 (and with 61 of the 1,164 false boxes) at 0.3: a face one model
+alone finds is often one the other cannot see upright (tilted, lying, in profile). A kept box then
+names the crop's agreement (``centerface@crop``, ``@90`` where the turned crop answered; half a
+model in a subject's confidence); a dropped one is counted in the log's "not masked". It runs on a
+frame's merged detections (each field's, for interlaced video).
 
 What it cannot confirm is lost: a face in profile, half hidden by another head, that RetinaFace
 alone finds. The default asks from a fifth of the picture (``DetectOptions.large_face_share``),
@@ -30,11 +32,15 @@ import dataclasses
 import numpy as np
 
 from ..detections import Detections, joined_models
-from .base import Detector
+from .base import Detector, joined_providers
 from .confirmed import CropConfirmer
 from .upright import on_frame
 
 TURNS = (0, 1, 3)  # the crop is looked at upright and turned a quarter each way
+# at most this many boxes of a picture are asked about, the surest first; the rest are kept (recall
+# first): a frame's cost stays bounded whatever a preset's share (large lone boxes are a few a frame)
+MAX_ASKED = 32
+DROPPED = "large face one model alone found, not confirmed by CenterFace on a crop"
 
 
 def family(name: str) -> str:
@@ -43,14 +49,14 @@ def family(name: str) -> str:
     return name.split("@")[0]
 
 
-def needs_agreement(found: Detections, width: int, height: int, min_share: float, confirmer: str) -> np.ndarray:
+def needs_agreement(found: Detections, width: int, height: int, min_share: float, asked: tuple[str, ...]) -> np.ndarray:
     """Which faces are large (short side >= ``min_share`` of the picture's) and found by one model
-    family that is not ``confirmer``'s."""
+    family only, one of ``asked`` (RetinaFace; YuNet where no cascade asked about it already)."""
     boxes = found.boxes
     short = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     large = (found.kinds == "face") & (short >= min_share * min(width, height))
     families = [{family(m) for m in str(names).split("+") if m} for names in found.models]
-    lone = np.array([len(f) == 1 and confirmer not in f for f in families], bool)
+    lone = np.array([len(f) == 1 and next(iter(f)) in asked for f in families], bool)
     return large & lone
 
 
@@ -58,17 +64,41 @@ class LargeFaceAgreement:
     """``detector``'s detections, its large lone face boxes kept only where ``confirmer`` agrees on
     a crop (see the module's text). ``on_frame`` follows the wrapped detector's passes."""
 
-    def __init__(self, detector: Detector, confirmer: CropConfirmer, min_share: float = 0.2, threshold: float = 0.3):
+    def __init__(
+        self,
+        detector: Detector,
+        confirmer: CropConfirmer,
+        asked: tuple[str, ...],
+        min_share: float = 0.2,
+        threshold: float = 0.3,
+    ):
         if not 0 < min_share <= 1 or not 0 < threshold < 1:
             raise ValueError("a large face's share is in (0, 1] and its crop threshold in (0, 1)")
-        self.detector, self.confirmer, self.min_share, self.threshold = detector, confirmer, min_share, threshold
-        self.second = confirmer.confirmer.info.name
+        self.detector, self.confirmer, self.asked = detector, confirmer, tuple(asked)
+        self.min_share, self.threshold = min_share, threshold
+        self.dropped = {DROPPED: 0}  # counted in the log's "not masked" (``workers``)
+        model = confirmer.confirmer.info
+        self.second = model.name
         info = detector.info
         settings = {
             **info.settings,
-            "large_faces_agreed": {**confirmer.settings, "min_share": min_share, "threshold": threshold},
+            "large_faces_agreed": {
+                **confirmer.settings,
+                "asked_about": list(self.asked),
+                "min_share": min_share,
+                "threshold": threshold,
+            },
         }
-        self.info = dataclasses.replace(info, settings=settings)
+        files, hashes = info.model_file.split(","), info.model_sha256.split(",")
+        if model.model_file not in files:  # CenterFace decides what is masked: the log names its file
+            files, hashes = [*files, model.model_file], [*hashes, model.model_sha256]
+        self.info = dataclasses.replace(
+            info,
+            model_file=",".join(files),
+            model_sha256=",".join(hashes),
+            settings=settings,
+            providers=joined_providers([info, model]),
+        )
 
     def on_frame(self, index: int) -> Detector:
         inner = on_frame([self.detector], index)[0]
@@ -79,7 +109,8 @@ class LargeFaceAgreement:
         if not len(found):
             return found
         height, width = rgb.shape[:2]
-        asked = np.flatnonzero(needs_agreement(found, width, height, self.min_share, family(self.second)))
+        asked = np.flatnonzero(needs_agreement(found, width, height, self.min_share, self.asked))
+        asked = asked[np.argsort(-found.scores[asked], kind="stable")[:MAX_ASKED]]
         if not len(asked):
             return found
         # each asked upright and turned a quarter each way, the best answer counting: a face one model
@@ -95,6 +126,7 @@ class LargeFaceAgreement:
                 models[i] = joined_models([models[i], f"{self.second}@crop" + (f"@{90 * k}" if k else "")])
             else:
                 keep[i] = False
+        self.dropped[DROPPED] += int((~keep).sum())
         return Detections(found.boxes, found.scores, found.kinds, models)[keep]
 
     def detect(self, rgb: np.ndarray) -> Detections:

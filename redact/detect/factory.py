@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..models import CENTERFACE, RETINAFACE, YUNET
 from ..options import DetectOptions
 from .agreement import LargeFaceAgreement
 from .base import Detector
@@ -32,6 +33,10 @@ def build_detectors(options: DetectOptions, threads: int | None = None) -> list[
         every = options.every * options.plate_every  # plate_every counts detected frames
         detectors.append(EveryNthFrame(plates, every) if every > 1 else plates)
     return detectors
+
+
+# the option's name of a face model -> the name its detections carry
+MODEL_NAMES = {"centerface": CENTERFACE.name, "retinaface": RETINAFACE.name, "yunet": YUNET.name}
 
 
 def face_detector(options: DetectOptions, threads: int | None = None) -> Detector:
@@ -82,31 +87,31 @@ def face_detector(options: DetectOptions, threads: int | None = None) -> Detecto
             zoom_detector(options, members, confirmer, threads),
             every=options.every * options.small_faces_every,
         )
-    if options.large_face_share and lone_boxes_possible(options):
+    if options.asked_about_large_faces:
         detector = LargeFaceAgreement(
             detector,
-            large_face_confirmer(options, members, confirmer, threads),
+            large_face_confirmer(options, members, confirmer, detector, threads),
+            tuple(MODEL_NAMES[m] for m in options.asked_about_large_faces),
             options.large_face_share,
             options.large_face_threshold,
         )
     return detector
 
 
-def lone_boxes_possible(options: DetectOptions) -> bool:
-    """Whether a model other than CenterFace looks at the whole picture: only then can a large box
-    be found without CenterFace (``detect.agreement``)."""
-    return any(m != "centerface" for m in options.face_models) or (
-        options.periodic and options.periodic_model != "centerface"
-    )
-
-
 def large_face_confirmer(
-    options: DetectOptions, members: list[Detector], confirmer: CropConfirmer | None, threads: int | None
+    options: DetectOptions,
+    members: list[Detector],
+    confirmer: CropConfirmer | None,
+    detector: Detector,
+    threads: int | None,
 ) -> CropConfirmer:
-    """CenterFace on crops around large lone boxes, sharing the weights already loaded."""
+    """CenterFace on crops around large lone boxes, sharing the weights already loaded (by a face
+    model, the cascade, the enlarged pass or the periodic model)."""
     if confirmer is not None:
         return confirmer
-    native = next((m for m in members if isinstance(m, CenterFaceDetector)), None)
+    loaded = [*members, getattr(detector, "zoom", None), getattr(getattr(detector, "detector", None), "extra", None)]
+    loaded.append(getattr(detector, "extra", None))
+    native = next((m for m in loaded if isinstance(m, CenterFaceDetector)), None)
     model = CenterFaceDetector(threshold=options.threshold, threads=threads, session=native.session if native else None)
     return CropConfirmer(model, face_px=options.confirm_face_px)
 

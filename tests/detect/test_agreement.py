@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from clips import sample_frames, sample_truth
 
-from redact.detect.agreement import LargeFaceAgreement, needs_agreement
+from redact.detect.agreement import DROPPED, LargeFaceAgreement, needs_agreement
 from redact.detect.base import DetectorInfo
 from redact.detect.centerface import CenterFaceDetector
 from redact.detect.confirmed import CropConfirmer
@@ -16,8 +16,9 @@ from redact.detect.factory import face_detector
 from redact.detect.turned import TurnedDetector
 from redact.detections import Detections
 from redact.geometry import rotate_boxes
-from redact.options import DetectOptions, as_recorded
+from redact.options import DetectOptions, RedactOptions, as_recorded
 
+RETINA = ("retinaface-mnet025",)
 WALL = [560, 40, 620, 110]  # as large as a face of the sample, on a wall
 
 
@@ -45,7 +46,7 @@ def confirmer():
 
 def test_which_boxes_are_asked_about():
     found = detections(
-        [[0, 0, 100, 100], [0, 0, 100, 100], [0, 0, 100, 100], [0, 0, 100, 100], [0, 0, 20, 20], [0, 0, 100, 100]],
+        [[0, 0, 100, 100]] * 4 + [[0, 0, 20, 20]] + [[0, 0, 100, 100]] * 2,
         [
             "retinaface-mnet025",  # large, one model: asked
             "retinaface-mnet025+retinaface-mnet025@90",  # one model on two copies: asked
@@ -53,10 +54,12 @@ def test_which_boxes_are_asked_about():
             "centerface",  # the confirming model's own: not asked
             "retinaface-mnet025",  # small: not asked
             "centerface@crop+yunet-n",  # already agreed on a crop: not asked
+            "yunet-n",  # YuNet, where a cascade asked about it already: not asked again
         ],
     )
-    asked = needs_agreement(found, 1000, 500, 0.1, "centerface")
-    assert asked.tolist() == [True, True, False, False, False, False]
+    asked = needs_agreement(found, 1000, 500, 0.1, ("retinaface-mnet025",))
+    assert asked.tolist() == [True, True, False, False, False, False, False]
+    assert needs_agreement(found, 1000, 500, 0.1, ("retinaface-mnet025", "yunet-n"))[-1]  # YuNet on its own
 
 
 def test_a_large_lone_box_stays_on_a_face_and_goes_on_a_wall(confirmer):
@@ -70,7 +73,7 @@ def test_a_large_lone_box_stays_on_a_face_and_goes_on_a_wall(confirmer):
         "centerface+retinaface-mnet025",
         "retinaface-mnet025",
     ]
-    checked = LargeFaceAgreement(Finds(detections(boxes, models)), confirmer, min_share=0.05, threshold=0.3)
+    checked = LargeFaceAgreement(Finds(detections(boxes, models)), confirmer, RETINA, min_share=0.05, threshold=0.3)
     found = checked.detect(frame)
     assert found.models.tolist() == [
         "centerface@crop+retinaface-mnet025",  # CenterFace agreed on the crop, and the log says so
@@ -80,6 +83,8 @@ def test_a_large_lone_box_stays_on_a_face_and_goes_on_a_wall(confirmer):
     ]
     np.testing.assert_array_equal(found.boxes, np.array([faces[0], faces[1], WALL, [20, 500, 36, 516]], np.float32))
     assert checked.info.settings["large_faces_agreed"]["min_share"] == 0.05
+    assert checked.dropped == {DROPPED: 1}  # the log counts what was not masked, and why
+    assert checked.info.model_file.split(",")[-1] == "centerface.onnx"  # CenterFace decided: the log says so
 
 
 def test_a_sideways_face_is_asked_turned(confirmer):
@@ -92,7 +97,7 @@ def test_a_sideways_face_is_asked_turned(confirmer):
     upright, sideways = confirmer.scores(picture, box, turns=np.array([1])), confirmer.scores(picture, box)
     assert upright[0] > 0.5 and upright[0] > sideways[0] + 0.2  # asked as it is, CenterFace barely sees it
     for found_as in ("retinaface-mnet025@90", "retinaface-mnet025"):  # on the turned copy, or as it is
-        turned = LargeFaceAgreement(Finds(detections(box, [found_as])), confirmer, 0.05, 0.3)
+        turned = LargeFaceAgreement(Finds(detections(box, [found_as])), confirmer, RETINA, 0.05, 0.3)
         assert turned.detect(picture).models.tolist() == [f"centerface@crop@90+{found_as}"]
 
 
@@ -111,5 +116,13 @@ def test_the_check_follows_the_passes_and_the_options_build_it():
         DetectOptions(large_face_share=1.5)
     with pytest.raises(ValueError, match="large face threshold"):
         DetectOptions(large_face_threshold=0)
-    # an analysis made before the check existed was made without it
+    # an analysis made before the check existed was made without it; one where it cannot run (CenterFace
+    # alone, plates only) is recorded as without it, so that it still counts as made with today's settings
     assert as_recorded("detect", {})["large_face_share"] == 0.0
+    for alone in (DetectOptions(face_models=("centerface",)), DetectOptions(kinds=("plate",))):
+        assert RedactOptions(detect=alone).as_log()["detect"]["large_face_share"] == 0.0
+    assert RedactOptions().as_log()["detect"]["large_face_share"] == 0.2
+    # the cascade has asked about YuNet's candidates already: only RetinaFace's are asked about
+    bulk = DetectOptions(face_models=("yunet",), confirm_with="centerface", periodic_model="retinaface")
+    assert bulk.asked_about_large_faces == ("retinaface",)
+    assert DetectOptions(face_models=("yunet",)).asked_about_large_faces == ("yunet",)

@@ -107,7 +107,7 @@ def test_the_options_build_the_cascade_and_refuse_an_unknown_confirmer():
     with pytest.raises(ValueError, match="yunet threshold"):
         DetectOptions(yunet_threshold=0)
     options = DetectOptions(face_models=("yunet",), confirm_with="centerface", turned_faces=False)
-    detector = face_detector(options, threads=1).detector  # inside the large-face check
+    detector = face_detector(options, threads=1)  # the cascade asked about YuNet's: no large-face check
     assert isinstance(detector.detector, ConfirmedDetector)  # on the picture
     assert isinstance(detector.zoom, ConfirmedDetector)  # and on the enlarged tiles
     assert detector.info.model_file == "yunet_n.onnx,centerface.onnx"

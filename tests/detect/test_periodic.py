@@ -59,7 +59,7 @@ def test_the_options_put_it_beside_the_cascade_and_bound_its_stride():
     assert detector.extra.every == options.every * options.turned_every  # with the cascade's turned copies
     assert isinstance(detector.detector.detector, ConfirmedDetector)  # inside: turned copies of the cascade
     options = DetectOptions(**cascade, periodic_model="centerface", turned_faces=False)
-    centerface = face_detector(options, threads=1).detector
+    centerface = face_detector(options, threads=1)  # nothing for the large-face check to ask about
     assert centerface.extra.session is centerface.detector.confirmer.confirmer.session  # loaded once
     # not with that model among the face models (it runs on every detected frame there), nor when off
     assert not DetectOptions(face_models=("yunet", "retinaface"), periodic_model="retinaface").periodic
