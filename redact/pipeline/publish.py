@@ -100,14 +100,16 @@ def read_to_its_end(report, info) -> bool:
 
 
 def logged_parameters(options: RedactOptions, analysis: Analysis) -> dict:
-    """The run's parameters, with tracking as the analysis that made the regions recorded it: an
-    analysis older than a tracking setting says so (None), never the setting it did not have."""
+    """The run's parameters, with detection and tracking as the analysis that made the regions
+    recorded them: a setting the analysis is older than is logged as that release behaved without
+    it (``as_recorded``: turned copies off, no large-face check...), never as today's default."""
     from ..options import as_recorded
 
     parameters = options.as_log()
-    recorded = analysis.parameters.get("track")
-    if isinstance(recorded, dict):
-        parameters["track"] = as_recorded("track", recorded)
+    for section in ("detect", "track"):
+        recorded = analysis.parameters.get(section)
+        if isinstance(recorded, dict):
+            parameters[section] = as_recorded(section, recorded)
     return parameters
 
 

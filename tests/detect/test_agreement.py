@@ -126,3 +126,17 @@ def test_the_check_follows_the_passes_and_the_options_build_it():
     bulk = DetectOptions(face_models=("yunet",), confirm_with="centerface", periodic_model="retinaface")
     assert bulk.asked_about_large_faces == ("retinaface",)
     assert DetectOptions(face_models=("yunet",)).asked_about_large_faces == ("yunet",)
+
+
+def test_a_render_of_an_older_analysis_logs_the_settings_that_analysis_had():
+    from types import SimpleNamespace
+
+    from redact.pipeline.publish import logged_parameters
+
+    today = RedactOptions().as_log()
+    detect = {k: v for k, v in today["detect"].items() if not k.startswith("large_face")}  # made before the check
+    older = SimpleNamespace(parameters={"detect": detect, "track": today["track"]})
+    logged = logged_parameters(RedactOptions(), older)  # render takes today's defaults for what is missing
+    assert logged["detect"]["large_face_share"] == 0.0  # the log says the check did not run
+    made_now = SimpleNamespace(parameters={"detect": today["detect"], "track": today["track"]})
+    assert logged_parameters(RedactOptions(), made_now)["detect"]["large_face_share"] == 0.2
