@@ -329,7 +329,7 @@ BEFORE_SETTING = {
         "large_face_threshold": 0.3,
     },
     # before 2026-12-06 coasting extrapolated sizes, and plates matched as near as faces
-    "track": {"max_size": None, "max_speed": None, "plate_distance": None},
+    "track": {"max_size": None, "max_speed": None, "plate_distance": None, "plate_max_size": None},
 }
 
 

@@ -14,7 +14,8 @@ track's past and future:
   that of its last detection grown by ``growth`` per frame to cover the motion it might make,
   and never past ``max_size`` times the largest box detected in the track: a region that once
   extrapolated its size (a "face" on a car roof grew from 232x331 to 984x1120 px in 15 frames,
-  blurring the whole picture) now stays what was seen;
+  blurring the whole picture) now stays what was seen; a plate's (``plate_max_size``) never grows
+  past its largest detection at all;
 - first detected just after t: back-filled for ``backfill`` frames (faces are often found a
   few frames after they enter), the same way backwards.
 
@@ -51,6 +52,10 @@ class TrackOptions:
     max_gap: int = 15  # longest gap bridged by interpolation (<= the pipeline's lookahead)
     growth: float = 0.04  # per coasted/back-filled frame, each side grows by this fraction
     max_size: float = 1.5  # a coasted/back-filled box is at most this times the track's largest detection, each way
+    # plates: a plate is rigid and moves with its car (``plate_distance`` follows it), so a carried
+    # plate region grows no larger than its largest detection (a sign read as a "plate" in vtest.avi,
+    # 189x110 px, was coasted at 1.5x over three pedestrians). None: as ``max_size`` (before 2026-12-07)
+    plate_max_size: float | None = 1.0
     max_speed: float = 0.5  # a coasted/back-filled centre moves at most this many box sides a frame
     match_iou: float = 0.1
     match_distance: float = 0.6  # or: centres closer than this many box sizes
@@ -70,7 +75,7 @@ class TrackOptions:
     def __post_init__(self) -> None:
         if self.plate_distance is not None and self.plate_distance < 0:
             raise ValueError("plate_distance is a number of plate sizes, at least 0")
-        if self.max_size < 1 or self.max_speed <= 0:
+        if self.max_size < 1 or self.max_speed <= 0 or (self.plate_max_size is not None and self.plate_max_size < 1):
             raise ValueError("max_size is at least 1 (the box detected) and max_speed more than 0")
         if not 1 <= self.confirm_hits <= 100:  # settle() keeps more than 100 of a long track's detections
             raise ValueError(f"confirm_hits must be between 1 and 100 (got {self.confirm_hits})")
@@ -270,11 +275,12 @@ class Tracker:
             return Region(track.id, track.kind, box, score, "interpolated")
         if (pos == len(frames) or pos == 0) and not self._confirmed(track):
             return None  # not coasted, not back-filled
+        largest = o.plate_max_size if track.kind == "plate" and o.plate_max_size is not None else o.max_size
         if pos == len(frames) and index - track.last <= o.coast:
-            box = track.carried(index, o.growth, o.max_size, o.max_speed)
+            box = track.carried(index, o.growth, largest, o.max_speed)
             return Region(track.id, track.kind, box, track.scores[-1], "coasted")
         if pos == 0 and track.first - index <= o.backfill:
-            box = track.carried(index, o.growth, o.max_size, o.max_speed)
+            box = track.carried(index, o.growth, largest, o.max_speed)
             return Region(track.id, track.kind, box, track.scores[0], "back-filled")
         return None
 

@@ -151,6 +151,24 @@ def test_a_lost_region_never_grows_past_what_was_detected():
     assert (region.box[0] + region.box[2]) / 2 == 50 + 2 * 0.5 * 50  # two frames at the limit, not 2 x 30
 
 
+def test_a_lost_plate_is_carried_at_the_size_detected_not_grown():
+    """A plate is rigid and moves with its car: carried, it keeps the size of its largest detection
+    (a sign read as a 189x110 "plate" in vtest.avi was coasted at 1.5x over three pedestrians). A
+    face may grow, up to 1.5x, for a head that turns or comes closer; older analyses grew plates too."""
+    for kind, limit in (("plate", 1.0), ("face", 1.5)):
+        tracker = Tracker(TrackOptions(coast=15, backfill=8))
+        for index in (0, 1):
+            tracker.update(index, np.array([[300, 200, 489, 310]], np.float32), np.array([0.9]), np.array([kind]))
+        sizes = [(r.box[2] - r.box[0], r.box[3] - r.box[1]) for i in range(2, 17) for r in tracker.regions(i)]
+        assert max(w for w, _ in sizes) <= limit * 189 + 1e-3 and max(h for _, h in sizes) <= limit * 110 + 1e-3
+        assert max(w for w, _ in sizes) > 189 + 10 or kind == "plate"  # a face's region does grow
+    older = Tracker(TrackOptions(plate_max_size=None))  # before the setting: as max_size
+    for index in (0, 1):
+        older.update(index, np.array([[300, 200, 489, 310]], np.float32), np.array([0.9]), np.array(["plate"]))
+    (far,) = older.regions(16)
+    assert far.box[2] - far.box[0] > 189 + 10
+
+
 def test_a_plate_moving_with_its_car_between_sparse_detections_stays_one_track_and_is_followed():
     """Plates are looked for on every 4th frame; a car crossing the picture moves its plate several
     plate widths in between. Left as two tracks, the region stayed where the plate had been."""
