@@ -54,10 +54,11 @@ def needs_agreement(found: Detections, width: int, height: int, min_share: float
     family only, one of ``asked`` (RetinaFace; YuNet where no cascade asked about it already)."""
     boxes = found.boxes
     short = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    large = (found.kinds == "face") & (short >= min_share * min(width, height))
-    families = [{family(m) for m in str(names).split("+") if m} for names in found.models]
-    lone = np.array([len(f) == 1 and next(iter(f)) in asked for f in families], bool)
-    return large & lone
+    out = (found.kinds == "face") & (short >= min_share * min(width, height))
+    for i in np.flatnonzero(out):  # model names read for the large ones only: a few a frame
+        families = {family(m) for m in str(found.models[i]).split("+") if m}
+        out[i] = len(families) == 1 and next(iter(families)) in asked
+    return out
 
 
 class LargeFaceAgreement:

@@ -37,17 +37,6 @@ class CenterFaceDetector(FaceModel):
 
     MODEL = CENTERFACE
 
-    def __init__(
-        self,
-        threshold: float = 0.3,
-        scales: tuple[float, ...] = (1.0,),
-        nms_iou: float = 0.3,
-        max_side: int | None = None,
-        threads: int | None = None,
-        session=None,
-    ):
-        super().__init__(threshold, scales, nms_iou, max_side, threads, session)
-
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         resized, back = network_input(rgb, factor, self.max_side)
         new_h, new_w = resized.shape[:2]

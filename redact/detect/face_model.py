@@ -15,19 +15,23 @@ class FaceModel:
     """A face network on an RGB image. ``scales`` are resize factors applied before the network,
     ``max_side`` the longest side it sees (None: native size); ``session``: another detector's of
     the same model, so that two passes load its weights once. Subclasses name ``MODEL`` and run
-    one scale in ``_run``."""
+    one scale in ``_run``, and may set their own default ``THRESHOLD`` and ``NMS_IOU``."""
 
     MODEL: ModelFile
+    THRESHOLD = 0.3
+    NMS_IOU = 0.3
 
     def __init__(
         self,
-        threshold: float,
+        threshold: float | None = None,
         scales: tuple[float, ...] = (1.0,),
-        nms_iou: float = 0.3,
+        nms_iou: float | None = None,
         max_side: int | None = None,
         threads: int | None = None,
         session=None,
     ):
+        threshold = self.THRESHOLD if threshold is None else threshold
+        nms_iou = self.NMS_IOU if nms_iou is None else nms_iou
         self.threshold, self.scales, self.nms_iou, self.max_side = threshold, tuple(scales), nms_iou, max_side
         self.session = session or make_session(str(locate(self.MODEL)), threads)
         self.input_name = self.session.get_inputs()[0].name

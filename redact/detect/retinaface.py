@@ -47,16 +47,8 @@ class RetinaFaceDetector(FaceModel):
     """Faces in an RGB image. ``scales`` are resize factors applied before the network."""
 
     MODEL = RETINAFACE
-
-    def __init__(
-        self,
-        threshold: float = 0.5,
-        scales: tuple[float, ...] = (1.0,),
-        nms_iou: float = 0.4,
-        max_side: int | None = None,
-        threads: int | None = None,
-    ):
-        super().__init__(threshold, scales, nms_iou, max_side, threads)
+    THRESHOLD = 0.5
+    NMS_IOU = 0.4
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         h, w = rgb.shape[:2]

@@ -10,6 +10,8 @@ It wants **BGR** input, 0-255, no normalisation (CenterFace wants RGB).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ..detections import Detections
@@ -59,16 +61,10 @@ class YuNetDetector(FaceModel):
 
     MODEL = YUNET
 
-    def __init__(
-        self,
-        threshold: float = 0.3,
-        scales: tuple[float, ...] = (1.0,),
-        nms_iou: float = 0.3,
-        max_side: int | None = None,
-        threads: int | None = None,
-    ):
-        super().__init__(threshold, scales, nms_iou, max_side, threads)
-        self.output_names = [o.name for o in self.session.get_outputs()]
+    @cached_property
+    def output_names(self) -> list[str]:
+        """The network's outputs by name (``cls_8``, ``bbox_8``, ...), read once."""
+        return [o.name for o in self.session.get_outputs()]
 
     def _run(self, rgb: np.ndarray, factor: float) -> Detections:
         resized, back = network_input(rgb, factor, self.max_side)
