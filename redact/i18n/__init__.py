@@ -1,0 +1,107 @@
+"""The interface in the clerk's language: German or English.
+
+Messages are written in English in the code, marked with ``_()`` (``ngettext`` for counts),
+and translated by gettext catalogs: ``locale/de/LC_MESSAGES/redact.po``, read with Babel and
+compiled in memory (no build step, nothing written at run time). The language comes from
+``--lang``, else ``REDACT_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``);
+anything but German is English. Dates, times and numbers are formatted for that language.
+``tests/test_i18n.py`` fails when a marked message has no German translation, or a translation
+is left over or drops a placeholder.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("en", "de")
+DEFAULT = "en"
+DOMAIN = "redact"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+_chosen: str | None = None  # set by --lang for this process
+
+
+def set_language(language: str | None) -> None:
+    """Use ``language`` for this process (``--lang``); None: from the environment again."""
+    global _chosen
+    if language is not None and normalised(language) is None:
+        raise ValueError(f"unknown interface language {language!r}; choose one of {', '.join(LANGUAGES)}")
+    _chosen = normalised(language) if language is not None else None
+
+
+def normalised(value: str | None) -> str | None:
+    """``de``, ``de_DE.UTF-8``, ``de-AT`` -> ``de``; ``en_GB`` -> ``en``; anything else None."""
+    if not value:
+        return None
+    code = value.split(".")[0].replace("-", "_").split("_")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def current() -> str:
+    """The interface language now: ``--lang``, ``REDACT_LANG``, the locale, else English."""
+    if _chosen is not None:
+        return _chosen
+    explicit = os.environ.get("REDACT_LANG")
+    if explicit:
+        return normalised(explicit) or DEFAULT
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalised(value) or DEFAULT
+    return DEFAULT
+
+
+@cache
+def translations(language: str):
+    """The catalog of ``language`` (English: none needed, the messages are English)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import NullTranslations, Translations
+
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == DEFAULT or not po.is_file():
+        return NullTranslations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def _(message: str, language: str | None = None) -> str:
+    """``message`` in the interface language."""
+    return translations(language or current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int, language: str | None = None) -> str:
+    """The form of a message for ``n`` things, in the interface language."""
+    return translations(language or current()).ngettext(singular, plural, n)
+
+
+def number(value: float | int, language: str | None = None, decimals: int | None = None) -> str:
+    """``value`` as that language writes it (German: 1.234,5)."""
+    from babel.numbers import format_decimal
+
+    pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
+    return format_decimal(value, format=pattern, locale=language or current())
+
+
+def when(iso: str | None, language: str | None = None) -> str:
+    """An ISO 8601 time (as logs and reports record them, UTC) as that language writes a date and
+    time, with its zone; as given where it does not parse."""
+    from babel.dates import format_datetime
+
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=language or current()) + (
+        " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    )

@@ -1,0 +1,114 @@
+"""The interface in German and English: every message marked for translation has a German
+translation with the same placeholders, none is left over, and the language is chosen as a
+clerk expects (--lang, REDACT_LANG, the locale)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from redact import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def marked() -> set[str | tuple[str, str]]:
+    """Every message the code marks: ``_("...")`` and ``ngettext("...", "...", n)``."""
+    found = extract_from_dir(
+        ROOT / "redact",
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "ngettext": (1, 2)},
+    )
+    return {message if isinstance(message, str) else tuple(message) for _, _, message, _, _ in found}
+
+
+def catalog(language: str):
+    with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").open("rb") as f:
+        return read_po(f, locale=language)
+
+
+@pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT])
+def test_every_message_exists_in_every_language_with_its_placeholders(language):
+    messages = marked()
+    translated = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog(language) if m.id}
+    missing = sorted(map(str, messages - set(translated)))
+    assert not missing, f"no {language} translation for: {missing}"
+    left_over = sorted(map(str, set(translated) - messages))
+    assert not left_over, f"{language} translations of messages the code no longer has: {left_over}"
+    for key, message in translated.items():
+        sources = [key] if isinstance(key, str) else list(key)
+        targets = [message.string] if isinstance(message.string, str) else list(message.string)
+        assert all(targets) and not message.fuzzy, f"{key!r} is untranslated or fuzzy"
+        wanted = {p for s in sources for p in PLACEHOLDER.findall(s)}
+        for target in targets:
+            assert set(PLACEHOLDER.findall(target)) == wanted, f"{key!r}: placeholders differ in {target!r}"
+
+
+def test_the_language_comes_from_the_flag_then_redact_lang_then_the_locale(monkeypatch):
+    for name in ("REDACT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    assert i18n.current() == "en"
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    assert i18n.current() == "de"
+    monkeypatch.setenv("REDACT_LANG", "en")
+    assert i18n.current() == "en"
+    i18n.set_language("de")
+    try:
+        assert i18n.current() == "de" and i18n._("done") == "fertig"
+    finally:
+        i18n.set_language(None)
+    monkeypatch.setenv("REDACT_LANG", "fr")  # no French: English
+    assert i18n.current() == "en"
+    with pytest.raises(ValueError, match="unknown interface language"):
+        i18n.set_language("fr")
+
+
+def test_numbers_and_times_are_written_as_each_language_writes_them():
+    assert i18n.number(12345.5, "de", 1) == "12.345,5" and i18n.number(12345.5, "en", 1) == "12,345.5"
+    assert i18n.when("2026-12-07T13:05:16Z", "de") == "07.12.2026, 13:05:16 UTC"
+
+
+def test_a_batch_report_in_german(tmp_path):
+    """A disclosure officer's station set to German: the batch report is in German, its numbers
+    and times written the German way; the JSON report keeps its English keys for machines."""
+    from redact.batch.report import render_html
+
+    data = {
+        "source": "/faelle/17",
+        "state": "/faelle/17/redact-batch.sqlite",
+        "written_at": "2026-12-07T13:05:16Z",
+        "summary": {"clips": 2, "by_status": {"done": 1, "failed": 1}, "frames": 12345, "seconds": 1234.5},
+        "clips": [
+            {"path": "/faelle/17/a.mp4", "status": "done", "frames": 12345, "found": "", "regions": 3,
+             "seconds": 1234.5, "attempts": 1, "original_sha256": "ab", "derivative_sha256": "cd",
+             "analysis_reused": True, "error": None},
+            {"path": "/faelle/17/b.mp4", "status": "failed", "frames": None, "found": "", "regions": None,
+             "seconds": None, "attempts": 2, "original_sha256": None, "derivative_sha256": None, "error": "x"},
+        ],
+    }  # fmt: skip
+    i18n.set_language("de")
+    try:
+        page = render_html(data)
+    finally:
+        i18n.set_language(None)
+    assert '<html lang="de">' in page and "Stapelbericht" in page and "2 Clips" in page
+    assert "fertig: 1, fehlgeschlagen: 1" in page and "12.345 Bilder" in page and "1.234,5 s" in page
+    assert "07.12.2026, 13:05:16 UTC" in page and "aus der früheren Analyse" in page
+    english = render_html(data)
+    assert '<html lang="en">' in english and "2 clips" in english and "12,345 frames" in english
+    json.dumps(data)
+
+
+def test_the_cli_takes_lang_and_refuses_an_unknown_one():
+    bad = subprocess.run([sys.executable, "-m", "redact", "--lang", "fr", "presets"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown interface language 'fr'" in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "redact", "--lang", "de", "presets"], capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
