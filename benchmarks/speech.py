@@ -1,14 +1,16 @@
 """How well are spoken names and numbers found and bleeped? Synthetic speech with exact truth.
 
     python benchmarks/speech.py [--voices en-us,en-gb,...] [--noise 10] [--margins 0.25,0.5] [--threads 2]
+    python benchmarks/speech.py --language de --speeds 130,150 --calls 5 [--hints] [--noise 10]
 
 Needs espeak-ng (``apt install espeak-ng``) and the speech extra. Each utterance is a short
 radio call made of phrases spoken one at a time by espeak-ng (``samples/make_speech_sample.py``),
 so where each phrase is heard is known exactly: a name, a street, a date of birth and a phone
-number among ordinary words. ``--noise DB`` adds pink noise at that signal-to-noise ratio
-(street and wind on a body-worn microphone). Each utterance is transcribed as ``redact
-transcribe`` does, then bleeped as ``--bleep-words "NAME; STREET" --bleep-patterns
-numbers,dates`` would. Reported:
+number among ordinary words; in German (``--language de``, five German voices of espeak-ng) also a
+vehicle registration said letter by letter, bleeped by the ``plates`` pattern. ``--noise DB`` adds
+pink noise at that signal-to-noise ratio (street and wind on a body-worn microphone). Each
+utterance is transcribed as ``redact transcribe`` does, then bleeped as ``--bleep-words "NAME;
+STREET" --bleep-patterns numbers,dates[,plates]`` would. Reported:
 
 - word error rate against what was said (case and punctuation ignored, numbers compared digit
   by digit: "oh seven nine" and "079" are both 0 7 9; "eighty two" against "82" still counts
@@ -40,8 +42,10 @@ sys.path.insert(0, str(ROOT / "samples"))
 
 from make_speech_sample import RATE, spoken  # noqa: E402
 
+from redact.speech import german  # noqa: E402
 from redact.speech.audio import SpeechAudio  # noqa: E402
-from redact.speech.transcribe import transcribe  # noqa: E402
+from redact.speech.model import MODELS  # noqa: E402
+from redact.speech.transcribe import model_for, transcribe  # noqa: E402
 from redact.speech.withhold import NUMBER_WORDS, normal, withheld_ranges  # noqa: E402
 
 NAMES = ["Daniel Martinez", "Aisha Okafor", "Siobhan Kelly", "Wojciech Kowalski", "Mei Chen", "Tyrone Jackson"]
@@ -52,6 +56,36 @@ DATES = ["the fifth of May nineteen ninety", "March third nineteen eighty two", 
 DATES += ["October first nineteen seventy five"]
 PHONES = ["oh seven nine one one, two three four five six", "five five five, eight six seven, five three oh nine"]
 PHONES += ["oh two oh seven, nine four six, one oh one oh", "nine one seven, four four two, six eight eight one"]
+
+
+GERMAN_NAMES = ["Jürgen Müller", "Sabine Schröder", "Thomas Weißmann", "Katrin Böhm", "Mehmet Yilmaz"]
+GERMAN_NAMES += ["Anna Kowalczyk", "Stefan Hoffmann", "Claudia Krüger"]
+GERMAN_STREETS = ["Hauptstraße zwölf", "Lindenweg drei", "Goetheplatz sieben", "Bahnhofstraße einundzwanzig"]
+GERMAN_STREETS += ["Schillerstraße acht", "Kirchgasse fünf", "Rosenallee neunzehn", "Birkenweg vierzehn"]
+GERMAN_DATES = ["dritten März neunzehnhundertneunzig", "zwölften Juni zweitausend"]
+GERMAN_DATES += ["ersten Oktober neunzehnhundertfünfundsiebzig", "fünften Mai neunzehnhundertachtzig"]
+GERMAN_PHONES = ["null eins sieben drei, vier fünf sechs sieben acht", "null drei null, zwei vier sechs acht eins"]
+GERMAN_PHONES += ["null eins fünf zwei, doppel drei vier fünf sechs", "null acht neun, eins zwei drei, vier fünf sechs"]
+GERMAN_PLATES = ["B M K eins zwei drei vier", "M A B fünf sechs", "H H X Y neun neun", "K L eins zwei drei"]
+GERMAN_VOICES = "de,de+m3,de+klatt,de+m1,de+f2"
+
+
+def german_utterance(k: int) -> list[tuple[str, str]]:
+    """The k-th German radio call: as ``utterance``, with a registration said letter by letter."""
+    return [
+        ("Zentrale, hier ist Streife vier.", "speech"),
+        ("Der Fahrer heißt", "speech"),
+        (GERMAN_NAMES[k % len(GERMAN_NAMES)] + ".", "name"),
+        ("Er wohnt in der", "speech"),
+        (GERMAN_STREETS[k % len(GERMAN_STREETS)] + ".", "street"),
+        ("Geboren am", "speech"),
+        (GERMAN_DATES[k % len(GERMAN_DATES)] + ".", "date"),
+        ("Seine Telefonnummer ist", "speech"),
+        (GERMAN_PHONES[k % len(GERMAN_PHONES)] + ".", "number"),
+        ("Das Kennzeichen ist", "speech"),
+        (GERMAN_PLATES[k % len(GERMAN_PLATES)] + ".", "plate"),
+        ("Ende.", "speech"),
+    ]
 
 
 def utterance(k: int) -> list[tuple[str, str]]:
@@ -77,10 +111,11 @@ def wer_tokens(text: str) -> list[str]:
         key = normal(word)
         if not key:
             continue
+        digits = NUMBER_WORDS.get(key) or german.number_digits(key)
         if key.isdigit():
             out += list(key)
-        elif key in NUMBER_WORDS:  # "nineteen ninety" and "1990" both as 1 9 9 0 ("eighty two" stays 8 0 2)
-            out += list(NUMBER_WORDS[key])
+        elif digits:  # "nineteen ninety" and "1990" both as 1 9 9 0 ("eighty two" stays 8 0 2)
+            out += list(digits)
         else:
             out.append(key)
     return out
@@ -113,19 +148,27 @@ def covered(start: float, end: float, ranges: list[tuple[float, float]]) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--voices", default="en-us,en-gb,en-gb-scotland,en-029,en-gb-x-rp")
+    parser.add_argument("--voices", help="espeak-ng voices (default: five English, or five German with --language de)")
     parser.add_argument("--speeds", default="150,175", help="espeak-ng words per minute")
     parser.add_argument("--calls", type=int, default=8, help="utterances per voice and speed")
     parser.add_argument("--noise", type=float, default=None, help="add pink noise at this SNR (dB)")
-    parser.add_argument("--margins", default="0.25", help="bleep margins (s) to score, comma-separated")
+    parser.add_argument("--margins", default="default", help="bleep margins (s) to score, comma-separated, or default")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--hints", action="store_true", help="tell the model the name and street (hotwords)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--language", default="en", help="asked of the model: a language code, or auto")
+    parser.add_argument("--model", choices=[m.name for m in MODELS], help="another model than redact's choice")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    kinds = ("name", "street", "date", "number")
-    margins = [float(m) for m in args.margins.split(",")]
+    model = next((m for m in MODELS if m.name == args.model), None)
+    is_german = args.language == "de"
+    args.voices = args.voices or (GERMAN_VOICES if is_german else "en-us,en-gb,en-gb-scotland,en-029,en-gb-x-rp")
+    call = german_utterance if is_german else utterance
+    kinds = ("name", "street", "date", "number", "plate") if is_german else ("name", "street", "date", "number")
+    patterns = ["numbers", "dates", "plates"] if is_german else ["numbers", "dates"]
+    # "default": redact's own padding (0.25 s around the name and street, 0.5 s around patterns)
+    margins = [None if m == "default" else float(m) for m in args.margins.split(",")]
     withheld = {m: {k: [0, 0] for k in kinds} for m in margins}
     time_share = {m: {k: [] for k in kinds} for m in margins}
     other_bleeped: dict[float, list] = {m: [] for m in margins}
@@ -133,10 +176,11 @@ def main() -> None:
     errors = reference_words = calls = 0
     doubtful: list[str] = []  # calls whose transcript is flagged as not to be relied on (a false alarm here)
     audio_s = cpu_s = wall_s = 0.0
+    heard_as: dict[str | None, int] = {}  # the language Whisper heard: calls
     for voice in args.voices.split(","):
         for speed in (int(s) for s in args.speeds.split(",")):
             for k in range(args.calls):
-                phrases = utterance(k + calls)
+                phrases = call(k + calls)
                 samples, truth = spoken(phrases, voice, speed)
                 if args.noise is not None:
                     level = np.sqrt(np.mean(samples[samples != 0] ** 2))
@@ -144,10 +188,11 @@ def main() -> None:
                 audio = SpeechAudio(samples.astype(np.float32), 0.0, 0)
                 cpu, wall = time.process_time(), time.perf_counter()
                 hints = f"{phrases[2][0].rstrip('.')}; {phrases[4][0].rstrip('.')}" if args.hints else None
-                transcript = transcribe(audio, args.threads, hints)
+                transcript = transcribe(audio, args.threads, hints, args.language, model)
                 cpu_s += time.process_time() - cpu
                 wall_s += time.perf_counter() - wall
                 audio_s += len(samples) / RATE
+                heard_as[transcript.language_heard] = heard_as.get(transcript.language_heard, 0) + 1
                 if transcript.doubtful is not None:
                     doubtful.append(f"{voice}@{speed} call {k} (median word confidence {transcript.doubtful})")
                 said = " ".join(text for text, _ in phrases)
@@ -157,7 +202,7 @@ def main() -> None:
                 reference_words += len(ref)
                 entries = [phrases[2][0].rstrip("."), phrases[4][0].rstrip(".")]  # the name, the street
                 for margin in margins:
-                    found = withheld_ranges(transcript.words, entries, ["numbers", "dates"], margin)
+                    found = withheld_ranges(transcript.words, entries, patterns, margin)
                     ranges = [(r.start, r.end) for r in found]
                     for phrase in truth:
                         share = covered(phrase["start"], phrase["end"], ranges)
@@ -180,21 +225,26 @@ def main() -> None:
         "utterances": calls,
         "noise_snr_db": args.noise,
         "hints": args.hints,
+        "language": args.language,
+        "model": (model or model_for(args.language)).name,
         "threads": args.threads,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
         "audio_s": round(audio_s, 1),
         "wer": round(errors / max(1, reference_words), 4),
         "cpu_s_per_audio_min": round(60 * cpu_s / audio_s, 2),
         "flagged_doubtful": doubtful,
+        "language_heard": {str(k): v for k, v in sorted(heard_as.items(), key=lambda kv: -kv[1])},
         "wall_s_per_audio_min": round(60 * wall_s / audio_s, 2),
         "by_margin": {},
     }
     print(f"{calls} calls, {result['audio_s']} s of audio; word error rate {100 * result['wer']:.1f} %;"
           f" CPU {result['cpu_s_per_audio_min']} s and wall {result['wall_s_per_audio_min']} s per minute of audio"
-          f" at {args.threads} threads; {len(doubtful)} flagged as not to be relied on")  # fmt: skip
+          f" at {args.threads} threads; {len(doubtful)} flagged as not to be relied on;"
+          f" language heard: {result['language_heard']}")  # fmt: skip
     for margin in margins:
         lost = sum(s * d for s, d in other_bleeped[margin]) / max(1e-9, sum(d for _, d in other_bleeped[margin]))
-        result["by_margin"][str(margin)] = {
+        label = "default" if margin is None else str(margin)
+        result["by_margin"][label] = {
             "withheld": {
                 k: {"whole": v[0], "of": v[1], "share": round(v[0] / max(1, v[1]), 3)}
                 for k, v in withheld[margin].items()
@@ -203,17 +253,18 @@ def main() -> None:
             "other_speech_time_bleeped": round(lost, 3),
             "misses": misses[margin],
         }
-        print(f"margin {margin} s:")
+        print(f"margin {label}{'' if margin is None else ' s'}:")
         for k in kinds:
-            w = result["by_margin"][str(margin)]["withheld"][k]
-            share = result["by_margin"][str(margin)]["time_bleeped"][k] or 0
+            w = result["by_margin"][label]["withheld"][k]
+            share = result["by_margin"][label]["time_bleeped"][k] or 0
             whole = f"{w['whole']}/{w['of']} wholly bleeped ({100 * w['share']:.1f} %)"
             print(f"  {k:7s}: {whole}, {100 * share:.1f} % of their time")
         print(f"  other speech bleeped: {100 * lost:.1f} % of its time")
         for miss in misses[margin]:
             print("  miss:", miss)
     args.out.mkdir(parents=True, exist_ok=True)
-    name = f"speech_{'clean' if args.noise is None else f'snr{args.noise:g}'}{'_hints' if args.hints else ''}.json"
+    condition = ("clean" if args.noise is None else f"snr{args.noise:g}") + ("_hints" if args.hints else "")
+    name = f"speech_{args.language}_{result['model']}_{condition}.json"
     (args.out / name).write_text(json.dumps(result, indent=2) + "\n")
 
 

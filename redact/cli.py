@@ -18,6 +18,7 @@ from .presets import DEFAULT_PRESET
 from .presets import available as available_presets
 from .review.operator_regions import parse_regions
 from .review.request_fields import parse_ranges, parse_time, parse_tracks
+from .speech.transcribe import AUTO, check_language
 
 D = DetectOptions()
 KINDS = ",".join(D.kinds)
@@ -134,8 +135,23 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="de|en",
+            help="Language of reports and messages (default: REDACT_LANG, else the locale, else English).",
+        ),
+    ] = None,
 ) -> None:
     """Seal originals, redact faces, write NAME.redacted.mp4 and its log beside them."""
+    from . import i18n
+
+    try:
+        i18n.set_language(lang)
+    except ValueError as error:
+        typer.echo(f"redact: error: --lang: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
@@ -323,7 +339,8 @@ BleepPatternsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="PATTERNS",
-        help="Bleep every spoken number of 5+ digits, date or e-mail address: numbers,dates,emails.",
+        help="Bleep every spoken number of 5+ digits, date, e-mail address, street and house number or vehicle"
+        " registration: numbers,dates,emails,addresses,plates.",
     ),
 ]
 BleepWordsFileFlag = Annotated[
@@ -333,9 +350,21 @@ BleepWordsFileFlag = Annotated[
         help="As --bleep-words, one entry per line, from a file: the names stay out of the process list and history.",
     ),
 ]
+LanguageFlag = Annotated[
+    str,
+    typer.Option(
+        metavar="de|en|auto",
+        help="Language of the speech, as transcribed (any Whisper language code); auto: the one Whisper hears."
+        " The language heard is recorded, and a warning given when it is not the one asked for.",
+    ),
+]
 BleepMarginFlag = Annotated[
     float | None,
-    typer.Option(metavar="SECONDS", help="Seconds bleeped before and after each spoken word or number (default 0.5)."),
+    typer.Option(
+        metavar="SECONDS",
+        help="Seconds bleeped before and after each spoken word or number (default 0.25 around listed words,"
+        " 0.5 around numbers, dates and the other patterns).",
+    ),
 ]
 KeepTracksFlag = Annotated[
     str | None,
@@ -401,6 +430,7 @@ def run(
     bleep_patterns: BleepPatternsFlag = None,
     bleep_words_file: BleepWordsFileFlag = None,
     bleep_margin: BleepMarginFlag = None,
+    language: LanguageFlag = AUTO,
     keep_tracks: KeepTracksFlag = None,
     add_regions: AddRegionsFlag = None,
     reason: ReasonFlag = None,
@@ -425,6 +455,7 @@ def run(
         quiet=quiet,
         workers=workers,
         audio_redaction=audio_redaction,
+        language=language,
         **spoken_flags(bleep_words, bleep_patterns, bleep_margin, bleep_words_file),
     )
     say_if_unsigned()
@@ -455,6 +486,7 @@ def analyze(
         bool,
         typer.Option("--transcribe", help="Also transcribe what is said (as `redact transcribe`; redact[speech])."),
     ] = False,
+    language: LanguageFlag = AUTO,
     force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
@@ -476,6 +508,7 @@ def analyze(
         operator=operator,
         quiet=quiet,
         workers=workers,
+        language=language,
     )
     say_if_unsigned()
 
@@ -504,12 +537,17 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
     if result.other_streams:
         damage.append(f"only the first of {result.other_streams + 1} audio streams was transcribed")
     note = f" (warning: {'; '.join(damage)}: what was said there is not in the transcript)" if damage else ""
-    typer.echo(f"OK: {result.path} ({said}, {result.seconds:.1f} s){note}")
+    heard = f", language {result.language}" if result.language else ""
+    if result.language_heard is not None:
+        heard += f" (heard: {result.language_heard}, probability {result.language_probability:.2f})"
+    typer.echo(f"OK: {result.path} ({said}{heard}, {result.seconds:.1f} s){note}")
+    if result.language_warning is not None:
+        typer.echo(f"redact: warning: {path.name}: {result.language_warning}", err=True)
     if result.doubtful is not None:
         from .pipeline.transcribe import doubt_warning
 
         typer.echo(f"redact: warning: {path.name}: {doubt_warning(result.doubtful, None)}", err=True)
-    return result.doubtful is not None
+    return result.doubtful is not None or result.language_warning is not None
 
 
 @app.command(name="transcribe")
@@ -526,6 +564,7 @@ def transcribe_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Transcribe again over an existing transcript.")] = False,
+    language: LanguageFlag = AUTO,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
     quiet: QuietFlag = False,
@@ -533,11 +572,13 @@ def transcribe_command(
     """Transcribe what each FILE's first audio track says, offline, into FILE.transcript.json beside
     its seal: words with start and end times, signed, read-only, in the custody log. It holds
     personal data: it is written nowhere else, and logs and reports never quote it. Needs
-    redact[speech] (Whisper tiny.en; English only)."""
+    redact[speech] (Whisper base: German, English and every language Whisper knows)."""
     from .speech.model import require_speech
     from .speech.withhold import parse_word_list
 
-    options = options_or_exit(DEFAULT_PRESET, {}, force=force, operator=operator, quiet=quiet, workers=workers)
+    options = options_or_exit(
+        DEFAULT_PRESET, {}, force=force, operator=operator, quiet=quiet, workers=workers, language=language
+    )
     told = parsed("--hints", parse_word_list, hints) if hints else ()
     require_speech()
     say_if_unsigned()
@@ -634,6 +675,7 @@ def review(
     preset: PresetFlag = DEFAULT_PRESET,
     kinds: KindsFlag = None,
     workers: WorkersFlag = None,
+    language: LanguageFlag = AUTO,
     case_dir: CaseDirFlag = None,
 ) -> None:
     """Review a clip in a local page: check every track, keep the subject visible, add what was
@@ -646,6 +688,7 @@ def review(
         detect=detect_flags({"kinds": kinds}),
         operator=reviewer,
         workers=workers,
+        language=language,
     )
     say_if_unsigned()
     _, clips = clips_under(path)
@@ -1286,6 +1329,7 @@ def batch(
             help="Bleep spoken numbers, dates, e-mail addresses in every clip whose row names none (redact[speech]).",
         ),
     ] = None,
+    language: LanguageFlag = AUTO,
 ) -> None:
     """Redact every clip of a folder or manifest; rerun to resume. Writes batch-report.json/.html beside it."""
     from .batch import BatchSettings, run_batch
@@ -1305,6 +1349,7 @@ def batch(
         stall_timeout=stall_timeout,
         case_dir=case_dir,
         bleep_patterns=spoken_flags(None, bleep_patterns, None).get("bleep_patterns", ()),
+        language=parsed("--language", check_language, language),
     )
     if settings.bleep_patterns:
         from .speech.model import require_speech

@@ -11,7 +11,8 @@ import numpy as np
 from .boxes import expand, expand_by_height
 from .detections import KINDS
 from .review.operator_regions import OperatorRegion, check_region
-from .speech.withhold import MARGIN_S, check_patterns, parse_word_list
+from .speech.transcribe import AUTO, check_language
+from .speech.withhold import check_patterns, parse_word_list
 from .track import TrackOptions
 
 STYLES = ("blur", "pixelate", "solid")
@@ -238,7 +239,10 @@ class RedactOptions:
     # entries, a word or phrase each ("Daniel Martinez"); out of repr: personal data in a traceback
     bleep_words: tuple[str, ...] = field(default=(), repr=False)
     bleep_patterns: tuple[str, ...] = ()  # of speech.withhold.PATTERNS: numbers, dates, emails
-    bleep_margin: float = MARGIN_S  # seconds added before and after each spoken range (0.05-2)
+    # seconds added before and after each spoken range (0.05-2); None: 0.25 around listed words
+    # and names, 0.5 around numbers, dates and the other patterns (speech.withhold)
+    bleep_margin: float | None = None
+    language: str = AUTO  # of the speech, as transcribed: a Whisper language code (de, en, ...) or auto
 
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
@@ -267,7 +271,9 @@ class RedactOptions:
             check_region(region)
         parse_word_list(self.bleep_words)
         check_patterns(self.bleep_patterns)
-        if not MIN_BLEEP_MARGIN <= self.bleep_margin <= 2.0:  # the model times some words as instants
+        check_language(self.language)
+        # at least MIN_BLEEP_MARGIN: the model times some words as instants
+        if self.bleep_margin is not None and not MIN_BLEEP_MARGIN <= self.bleep_margin <= 2.0:
             raise ValueError(f"bleep margin must be between 0.05 and 2 seconds (got {self.bleep_margin})")
         if self.workers is not None and not 0 <= self.workers <= 256:
             raise ValueError("workers must be between 0 (detect in this process) and 256")

@@ -50,9 +50,14 @@ GERMAN = [
     ("Er wohnt in der Hauptstraße zwölf.", "street"),
     ("Seine Nummer ist", "speech"),
     ("null eins sieben drei, vier fünf sechs sieben acht.", "number"),
-    ("Das Kennzeichen ist B M K eins zwei drei vier.", "plate"),
+    ("Das Kennzeichen ist", "speech"),
+    ("B M K eins zwei drei vier.", "plate"),
+    ("Der Wagen gehört", "speech"),
+    ("Herrn Müller.", "name"),
 ]
-MADE = {"en": ("spoken_name", PHRASES, VOICE), "de": ("gesprochen_de", GERMAN, "de")}
+# the voice, and its speed in words per minute. German: espeak-ng's de voice with its m3 variant,
+# a little slower, which Whisper base transcribes best of the variants tried (RESULTS.md, 2026-12-07)
+MADE = {"en": ("spoken_name", PHRASES, VOICE, SPEED), "de": ("gesprochen_de", GERMAN, "de+m3", 130)}
 
 
 def say(text: str, voice: str = VOICE, speed: int = SPEED) -> np.ndarray:
@@ -106,14 +111,14 @@ def write_clip(path: Path, samples: np.ndarray) -> int:
 
 
 def main(language: str = "en") -> None:
-    name, phrases, voice = MADE[language]
+    name, phrases, voice, speed = MADE[language]
     clip, truth_file = HERE / f"{name}.mov", HERE / f"{name}.truth.json"
-    samples, truth = spoken(phrases, voice)
+    samples, truth = spoken(phrases, voice, speed)
     frames = write_clip(clip, samples)
     document = {
         "clip": clip.name,
         "language": language,
-        "made_by": f"samples/{Path(__file__).name}: espeak-ng voice {voice} at {SPEED} words per minute",
+        "made_by": f"samples/{Path(__file__).name}: espeak-ng voice {voice} at {speed} words per minute",
         "audio": {"codec": "pcm_s16le", "rate": RATE, "seconds": round(len(samples) / RATE, 4)},
         "frames": frames,
         "phrases": truth,

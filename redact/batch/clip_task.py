@@ -51,6 +51,7 @@ def job_options(job: Job, defaults: dict) -> RedactOptions:
         audio_redaction=job.audio_redaction or "mute",
         bleep_words=job.bleep_words,
         bleep_patterns=job.bleep_patterns,
+        language=job.language or defaults.get("language") or "auto",
     )
 
 
@@ -103,7 +104,7 @@ def same_decisions(job: Job, log: dict) -> bool:
     )
 
 
-def expected_decisions(job: Job, margin: float = MARGIN_S) -> dict | None:
+def expected_decisions(job: Job, margin: float | None = None) -> dict | None:
     """The log's ``decisions`` member a render of ``job`` writes (as ``comparable`` gives it),
     or None when its decisions file or transcript cannot be read now (the clip is then redone,
     and says why). ``margin``: the bleep margin it rendered with."""
@@ -133,7 +134,7 @@ def expected_decisions(job: Job, margin: float = MARGIN_S) -> dict | None:
     return comparable(json.loads(json.dumps(member)))
 
 
-def spoken_from_transcript(job: Job, margin: float):
+def spoken_from_transcript(job: Job, margin: float | None):
     """The bleeped ranges ``job``'s words and patterns give from the clip's transcript, or None
     when it has none that is intact and of the sealed original."""
     layout = layout_of(job)

@@ -45,6 +45,7 @@ class BatchSettings:
     case_dir: Path | None = None  # seals, outputs, custody, state and reports here; the clips are only read
     stall_timeout: float = STALL_S  # a clip with no progress this long is stopped and failed (0: never)
     bleep_patterns: tuple[str, ...] = ()  # spoken patterns bleeped in clips whose row names none
+    language: str = "auto"  # of the speech, for clips whose row names none
 
 
 @dataclass
@@ -191,6 +192,7 @@ def run_batch(source: Path, settings: BatchSettings | None = None) -> BatchSumma
         "operator": settings.operator,
         "mute": settings.mute,
         "workers": per_clip_workers(settings),
+        "language": settings.language,
     }
     options = {job.key: job_options(job, defaults) for job in jobs}  # validates every job first
     security = dask_security(settings) if settings.cluster or settings.parallel > 1 else None

@@ -6,7 +6,8 @@ A manifest row names a clip and, optionally, how the request wants it: ``preset`
 ``"3 7"``), ``add_regions`` (regions review found, masked by hand, ``"12-15.5@640,200,760,340"``),
 ``redact_frames`` (ranges of whole pictures blacked out, as ``mute``), ``bleep_words`` (words and
 phrases bleeped wherever they are said, ``"Daniel Martinez; 221B"``), ``bleep_patterns`` (spoken
-numbers, dates, e-mail addresses: ``"numbers,dates"``), ``decisions`` (a review's decisions file,
+numbers, dates, e-mail addresses, streets, registrations: ``"numbers,dates"``), ``language``
+(of the speech: ``de``, ``en``, ``auto``), ``decisions`` (a review's decisions file,
 relative to the manifest), ``reason`` (why the row's requests are made, as the log and court
 report record it: required with ``keep_tracks``) and ``output`` (folder for the derivative). The
 whole manifest is checked before anything runs, and every bad row is reported at once.
@@ -28,6 +29,7 @@ from ..presets import available, preset_file
 from ..review.decisions import from_document
 from ..review.operator_regions import OperatorRegion, parse_regions
 from ..review.request_fields import parse_ranges, parse_tracks
+from ..speech.transcribe import check_language
 from ..speech.withhold import check_patterns, parse_word_list
 
 COLUMNS = (
@@ -43,6 +45,7 @@ COLUMNS = (
     "audio_redaction",
     "bleep_words",
     "bleep_patterns",
+    "language",
     "reason",
 )
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".ts", ".mpg", ".mpeg", ".wmv"}
@@ -70,6 +73,7 @@ class Job:
     audio_redaction: str | None = None  # how mute_ranges are redacted (None: mute)
     bleep_words: tuple[str, ...] = field(default=(), repr=False)  # spoken words bleeped (personal data)
     bleep_patterns: tuple[str, ...] = ()  # of speech.withhold.PATTERNS
+    language: str | None = None  # of the speech (None: the batch's)
     reason: str | None = None  # why the row's requests are made
 
     @property
@@ -101,6 +105,7 @@ class Job:
             audio_redaction=data.get("audio_redaction"),
             bleep_words=tuple(data.get("bleep_words") or ()),
             bleep_patterns=tuple(data.get("bleep_patterns") or ()),
+            language=data.get("language"),
             reason=data.get("reason"),
         )
 
@@ -313,6 +318,11 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
         except ValueError as exc:
             bad.append(f"bleep_patterns: {exc}")
             patterns = ()
+        try:
+            language = check_language(str(row.get("language") or "")) if row.get("language") else None
+        except ValueError as exc:
+            bad.append(f"language: {exc}")
+            language = None
         raw_decisions = str(row.get("decisions") or "").strip()
         decisions = (base / raw_decisions).absolute() if raw_decisions else None
         if decisions is not None and (why := unreadable_decisions(decisions)):
@@ -340,6 +350,7 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
             audio_redaction=audio_redaction,
             bleep_words=words,
             bleep_patterns=patterns,
+            language=language,
             reason=reason,
         )
         if job.key in seen:

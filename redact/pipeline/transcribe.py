@@ -34,6 +34,10 @@ class TranscriptResult:
     stopped_early: str | None = None
     other_streams: int = 0
     doubtful: float | None = None  # the median word confidence, when too low to rely on
+    language: str | None = None  # transcribed in
+    language_heard: str | None = None
+    language_probability: float | None = None
+    language_warning: str | None = None  # heard as another language than asked, or not sure which
 
 
 def transcribe_file(
@@ -45,6 +49,7 @@ def transcribe_file(
     """Seal (or verify) the original and write its transcript beside the seal. ``hints``: names
     and words the model is told it may hear (from the case: they are heard right more often)."""
     from ..speech.model import require_speech
+    from ..speech.transcribe import language_warning
 
     options = options or RedactOptions()
     layout = clip_layout(path, case_dir)
@@ -66,6 +71,10 @@ def transcribe_file(
         transcript.stopped_early,
         transcript.other_streams,
         transcript.doubtful,
+        transcript.language,
+        transcript.language_heard,
+        transcript.language_probability,
+        language_warning(transcript),
     )
 
 
@@ -78,7 +87,7 @@ def transcribe_prepared(
 
     layout = prepared.layout
     threads = options.workers or usable_cores()
-    transcript = transcribe(speech_audio(layout.original), threads, "; ".join(hints) or None)
+    transcript = transcribe(speech_audio(layout.original), threads, "; ".join(hints) or None, options.language)
     sha = write_transcript(
         layout.transcript,
         transcript,
@@ -111,6 +120,7 @@ def spoken_decisions(prepared: Prepared, options: RedactOptions, transcribe_miss
         )
     source = {"sha256": sha, "model": transcript.model.get("name"), "words": len(transcript.words)}
     source.update(word_list_doubts(transcript, options.bleep_words, reused))
+    source.update(language_doubts(transcript, options.language))
     audio = bleeped_ranges(transcript, options.bleep_words, options.bleep_patterns, options.bleep_margin)
     return Decisions(audio=audio, transcript=source)
 
@@ -133,6 +143,29 @@ def word_list_doubts(transcript: Transcript, entries: tuple[str, ...], reused: b
     return doubts
 
 
+def language_doubts(transcript: Transcript, asked: str) -> dict:
+    """What the transcript's language gives a clerk to check: the language heard and how sure
+    Whisper was, a warning where that is not the one asked for, and a transcript reused that was
+    made in another language than the one asked for now."""
+    from ..speech.transcribe import AUTO, language_warning
+
+    doubts = {}
+    if transcript.language is not None:
+        doubts["language"] = transcript.language
+    if transcript.language_heard is not None:
+        doubts["language_heard"] = transcript.language_heard
+        doubts["language_probability"] = transcript.language_probability
+    if (warning := language_warning(transcript)) is not None:
+        doubts["language_warning"] = warning
+    made_in = transcript.settings.get("language", "en")  # transcripts before languages: tiny.en, English
+    if asked != AUTO and made_in != asked and transcript.language != asked:
+        doubts["language_warning"] = (
+            f"the transcript was made with --language {made_in}, not {asked} as asked now: transcribe again"
+            f" (`redact transcribe --force --language {asked}`)"
+        )
+    return doubts
+
+
 def doubt_warning(median: float, model: str | None) -> str:
     return (
         f"the speech model was unsure of what it heard (median word confidence {median:.2f}): the speech may"
@@ -150,6 +183,8 @@ def warnings_of(source: dict, words: tuple[str, ...] = ()) -> tuple[str, ...]:
         return ", ".join(repr(words[n - 1]) if n <= len(words) else f"entry {n}" for n in numbers)
 
     said = []
+    if source.get("language_warning"):
+        said.append(source["language_warning"])
     if source.get("median_word_confidence") is not None:
         said.append(doubt_warning(source["median_word_confidence"], source.get("model")))
     if source.get("unmatched_entries"):
@@ -165,7 +200,7 @@ def warnings_of(source: dict, words: tuple[str, ...] = ()) -> tuple[str, ...]:
     return tuple(said)
 
 
-def bleeped_ranges(transcript: Transcript, words, patterns, margin: float) -> tuple[AudioRange, ...]:
+def bleeped_ranges(transcript: Transcript, words, patterns, margin: float | None) -> tuple[AudioRange, ...]:
     """Where ``transcript`` says the words and patterns, as bleeped ranges."""
     from ..speech.withhold import withheld_ranges
 

@@ -49,6 +49,14 @@ def contact_sheet(derivative: Path, total: int, count: int = 12, start_s: float 
     return out
 
 
+def padding(params: dict) -> str:
+    """How a log's spoken ranges were padded, in words (older logs: one margin for all)."""
+    margin = params.get("bleep_margin", 0.5)
+    if margin is None:
+        return "0.25 s around listed words, 0.5 s around numbers, dates and the other patterns"
+    return f"{margin} s"
+
+
 def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list[dict]:
     """Per track: id, kind, time range (s from ``start_s``, the file's start, as a player counts),
     frames masked, reasons, the models that found its detections (how many each), from a log's
@@ -322,7 +330,7 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             f"<p>Spoken words withheld: {_e(asked)}, patterns: {_e(patterns)}; found in the transcript"
             f" {_e(spoken.get('file', ''))} (SHA-256 <code>{_e(spoken.get('sha256', ''))}</code>,"
             f" {_e(spoken.get('words', 0))} words, by {_e(spoken.get('model') or '?')}), each range padded by"
-            f" {_e(params.get('bleep_margin', 0))} s. The speech model misses and mishears words: what it did"
+            f" {_e(padding(params))}. The speech model misses and mishears words: what it did"
             " not write down is not bleeped, so the audio was to be listened to in review.</p>"
         )
     for warning in log.get("warnings") or []:

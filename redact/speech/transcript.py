@@ -27,6 +27,9 @@ class Transcript:
     damaged_packets: int = 0  # of the sound, skipped: nothing said in them is in the transcript
     stopped_early: str | None = None  # why the sound could not be read to its end, if so
     other_streams: int = 0  # audio streams not transcribed: a second microphone's words are not in it
+    language: str | None = None  # the language transcribed in (None: made before languages were recorded)
+    language_heard: str | None = None  # the language Whisper heard, whatever was asked for
+    language_probability: float | None = None  # how sure it was of that
 
     @property
     def doubtful(self) -> float | None:
@@ -54,6 +57,9 @@ class Transcript:
             "damaged_packets": self.damaged_packets,
             "stopped_early": self.stopped_early,
             "other_audio_streams": self.other_streams,
+            "language": self.language,
+            "language_heard": self.language_heard,
+            "language_probability": self.language_probability,
             "words": [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 3)] for w in self.words],
         }
 
@@ -70,4 +76,7 @@ class Transcript:
             int(document.get("damaged_packets", 0)),
             document.get("stopped_early"),
             int(document.get("other_audio_streams", 0)),
+            document.get("language"),
+            document.get("language_heard"),
+            document.get("language_probability"),
         )

@@ -76,3 +76,40 @@ def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywh
     assert all(url.startswith((origin, "data:", "blob:")) for url in requests), "the page asked for something elsewhere"
     assert not errors, errors
     page.close()
+
+
+@pytest.fixture(scope="module")
+def served_german(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gesprochen-page")
+    clip = folder / "gesprochen_de.mov"
+    shutil.copyfile(SAMPLES / "gesprochen_de.mov", clip)
+    yield from serving(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
+
+
+def test_a_clerk_transcribes_german_speech_and_bleeps_a_name_said_twice(served_german, browser, tmp_path):
+    """German chosen on the page: the transcript says its language, "Müller" is found in both
+    places it is said (once as "Jürgen Müller", once as "Herrn Müller"), one click bleeps both."""
+    server, clip = served_german
+    truth = json.loads((SAMPLES / "gesprochen_de.truth.json").read_text())
+    names = [p for p in truth["phrases"] if p["role"] == "name"]
+    page, errors, requests = watched_page(browser, height=1000)
+    page.goto(server.fresh_url())
+    page.wait_for_selector('#frame[data-frame="0"]')
+    page.select_option("#transcribe-language", "de")
+    page.click("#transcribe")
+    expect(page.locator("#transcript span.word").first).to_be_visible(timeout=60000)
+    expect(page.locator("#transcript-language")).to_contain_text("Language: de")
+    page.fill("#transcript-search", "müller")
+    expect(page.locator("#transcript span.word.match")).to_have_count(2)
+    page.locator("#transcript span.word.match").first.click()
+    expect(page.locator("li.audio-range")).to_have_count(2)
+    saved(page)
+    shoot(page, tmp_path, "transcript-de.png")
+    decisions = json.loads(server.review.sessions["gesprochen_de.mov"].layout.decisions.read_text())
+    ranges = [(a["start"], a["end"]) for a in decisions["audio"]]
+    assert all(any(a <= n["start"] and n["end"] <= b for a, b in ranges) for n in names)
+    assert json.loads(Path(f"{clip}.transcript.json").read_text())["settings"]["language"] == "de"
+    origin = f"http://127.0.0.1:{server.port}/"
+    assert all(url.startswith((origin, "data:", "blob:")) for url in requests), "the page asked for something elsewhere"
+    assert not errors, errors
+    page.close()

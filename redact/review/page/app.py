@@ -225,9 +225,10 @@ def build_app(review: Review) -> Starlette:
             body = await _json(request) if await request.body() else {}
             try:
                 hints = parse_word_list(str(body.get("hints") or ""))  # names from the case: heard right more often
-                return JSONResponse(await _in_thread(words.make, hints))
+                language = str(body.get("language") or "") or None
+                return JSONResponse(await _in_thread(words.make, hints, language))
             except ValueError as error:
-                return JSONResponse({"error": f"hints: {error}"}, status_code=400)
+                return JSONResponse({"error": str(error)}, status_code=400)
             except TranscribingAlready as busy:
                 return JSONResponse({"error": str(busy)}, status_code=409)
         return JSONResponse(await _in_thread(words.as_json))

@@ -5,10 +5,12 @@ machine's server and its page; the decisions keep the ranges and a reason, never
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from ...pipeline.prepare import Prepared
 from ...pipeline.transcribe import bleeped_ranges, transcribe_prepared
 from ...speech.model import INSTALL_HINT
+from ...speech.transcribe import check_language, language_warning
 from ...speech.transcript import Transcript
 from ...speech.transcript_file import read_transcript
 from ...speech.withhold import PATTERNS, check_patterns, parse_word_list
@@ -51,7 +53,12 @@ class SpokenWords:
     def as_json(self) -> dict:
         transcript = self.current()
         installed = speech_installed()
-        base = {"installed": installed, "install_hint": None if installed else INSTALL_HINT, "patterns": PATTERNS}
+        base = {
+            "installed": installed,
+            "install_hint": None if installed else INSTALL_HINT,
+            "patterns": PATTERNS,
+            "default_language": self.session.options.language,
+        }
         if transcript is None:
             return {**base, "available": False}
         return {
@@ -59,12 +66,17 @@ class SpokenWords:
             "available": True,
             "model": transcript.model.get("name"),
             "languages": transcript.model.get("languages", []),
+            "language": transcript.language,
+            "language_heard": transcript.language_heard,
+            "language_probability": transcript.language_probability,
+            "language_warning": language_warning(transcript),
             "words": [[w.start, w.end, w.text, round(w.probability, 3)] for w in transcript.words],
         }
 
-    def make(self, hints: tuple[str, ...] = ()) -> dict:
+    def make(self, hints: tuple[str, ...] = (), language: str | None = None) -> dict:
         """Transcribe the clip now (minutes for a long one; custody "transcribed"), unless it has
-        a transcript already: that one is what the page shows. ``hints``: names from the case."""
+        a transcript already: that one is what the page shows. ``hints``: names from the case;
+        ``language``: of the speech (de, en, auto; None: the one `redact review` was given)."""
         from ...speech.model import require_speech
 
         require_speech()  # before the sound is decoded
@@ -76,7 +88,8 @@ class SpokenWords:
                 prepared = Prepared(
                     session.layout, session.seal, session.info, session.key, session.reviewer, session.trust
                 )
-                made, _ = transcribe_prepared(prepared, session.options, hints)
+                options = replace(session.options, language=check_language(language or session.options.language))
+                made, _ = transcribe_prepared(prepared, options, hints)
                 with self.lock:
                     self.transcript = made
         finally:

@@ -1225,6 +1225,18 @@ function showTranscript() {
   byId('transcript-count').textContent = t.available ? `${t.words.length} words` : '';
   byId('transcribe').hidden = !t.installed;
   byId('transcribe-hints').hidden = !t.installed;
+  byId('transcribe-language').hidden = !t.installed;
+  if (!t.available && t.default_language) {
+    const select = byId('transcribe-language');
+    if (![...select.options].some((o) => o.value === t.default_language)) select.add(el('option', { value: t.default_language, textContent: t.default_language }));
+    select.value = t.default_language;
+  }
+  byId('transcript-language').hidden = !t.language;
+  byId('transcript-language').textContent = t.language
+    ? `Language: ${t.language}` + (t.language_heard ? ` (the model heard ${t.language_heard}, probability ${t.language_probability.toFixed(2)})` : '')
+    : '';
+  byId('transcript-language-warning').hidden = !t.language_warning;
+  byId('transcript-language-warning').textContent = t.language_warning || '';
   byId('transcript-missing-text').textContent = t.installed
     ? 'No transcript of this clip yet.'
     : `No transcript of this clip yet; speech transcription is not installed (${t.install_hint}).`;
@@ -1289,7 +1301,8 @@ async function transcribeClip() {
   status('Transcribing (a minute or more for a long clip)…', 'info');
   try {
     const hints = byId('transcribe-hints').value.trim();
-    state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST', body: { hints } });
+    const language = byId('transcribe-language').value;
+    state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST', body: { hints, language } });
     showTranscript();
     status(`Transcribed: ${state.transcript.words.length} words.`, 'info');
   } catch (error) {
