@@ -45,19 +45,19 @@ PHRASES = [
     ("That is all.", "speech"),
 ]
 GERMAN = [
-    ("Der Zeuge heißt", "speech"),
-    ("Jürgen Müller.", "name"),
+    ("Der Zeuge heißt Jürgen", "speech"),
+    ("Müller.", "name"),
     ("Er wohnt in der Hauptstraße zwölf.", "street"),
     ("Seine Nummer ist", "speech"),
     ("null eins sieben drei, vier fünf sechs sieben acht.", "number"),
     ("Das Kennzeichen ist", "speech"),
     ("B M K eins zwei drei vier.", "plate"),
-    ("Der Wagen gehört", "speech"),
-    ("Herrn Müller.", "name"),
+    ("Der Wagen gehört Herrn", "speech"),
+    ("Müller.", "name"),
 ]
 # the voice, and its speed in words per minute. German: espeak-ng's de voice with its m3 variant,
-# a little slower, which Whisper base transcribes best of the variants tried (RESULTS.md, 2026-12-07)
-MADE = {"en": ("spoken_name", PHRASES, VOICE, SPEED), "de": ("gesprochen_de", GERMAN, "de+m3", 130)}
+# at 120 words a minute, which Whisper base transcribes best of the variants tried (RESULTS.md, 2026-12-07)
+MADE = {"en": ("spoken_name", PHRASES, VOICE, SPEED), "de": ("gesprochen_de", GERMAN, "de+m3", 120)}
 
 
 def say(text: str, voice: str = VOICE, speed: int = SPEED) -> np.ndarray:

@@ -52,6 +52,13 @@ def test_every_message_exists_in_every_language_with_its_placeholders(language):
             assert set(PLACEHOLDER.findall(target)) == wanted, f"{key!r}: placeholders differ in {target!r}"
 
 
+def test_no_message_is_translated_twice():
+    """A second translation of one message would be silently dropped by gettext."""
+    text = (i18n.LOCALE_DIR / "de" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.*)"$', text, flags=re.M)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_the_language_comes_from_the_flag_then_redact_lang_then_the_locale(monkeypatch):
     for name in ("REDACT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)

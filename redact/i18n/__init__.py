@@ -22,6 +22,9 @@ DEFAULT = "en"
 DOMAIN = "redact"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
+# to the second, 24-hour, as a record is read: ISO order in English, the German order in German
+TIME_FORMATS = {"en": "yyyy-MM-dd HH:mm:ss", "de": "dd.MM.yyyy, HH:mm:ss"}
+
 _chosen: str | None = None  # set by --lang for this process
 
 
@@ -102,6 +105,6 @@ def when(iso: str | None, language: str | None = None) -> str:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return iso
-    return format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=language or current()) + (
-        " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
-    )
+    language = language or current()
+    zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return format_datetime(moment, format=TIME_FORMATS[language], tzinfo=moment.tzinfo, locale=language) + zone

@@ -100,8 +100,11 @@ def counts_line(member: dict | None) -> str:
     ``subjects``; "" for one made before subjects."""
     if not isinstance(member, dict):
         return ""
+    from ..i18n import _, ngettext
+
     people, plates, uncertain = (int(member.get(k) or 0) for k in ("people", "plates", "uncertain"))
-    return (
-        f"{people} {'person' if people == 1 else 'people'}, {plates} plate{'s' * (plates != 1)},"
-        f" {uncertain} uncertain region{'s' * (uncertain != 1)} (masked)"
+    return _("{people}, {plates}, {uncertain} (masked)").format(
+        people=ngettext("{n} person", "{n} people", people).format(n=people),
+        plates=ngettext("{n} plate", "{n} plates", plates).format(n=plates),
+        uncertain=ngettext("{n} uncertain region", "{n} uncertain regions", uncertain).format(n=uncertain),
     )

@@ -23,6 +23,8 @@ import numpy as np
 from ..detect.runtime import device_names
 from ..evidence.verify import Finding
 from ..geometry import quarter_turns
+from ..i18n import _, current, ngettext
+from ..i18n import when as written_when
 from ..pipeline.subject_list import counts_line
 
 THUMB_WIDTH = 320
@@ -53,8 +55,8 @@ def padding(params: dict) -> str:
     """How a log's spoken ranges were padded, in words (older logs: one margin for all)."""
     margin = params.get("bleep_margin", 0.5)
     if margin is None:
-        return "0.25 s around listed words, 0.5 s around numbers, dates and the other patterns"
-    return f"{margin} s"
+        return _("0.25 s around listed words, 0.5 s around numbers, dates and the other patterns")
+    return _("{margin} s").format(margin=margin)
 
 
 def track_rows(frames: Iterable, tracks: Iterable, start_s: float = 0.0) -> list[dict]:
@@ -127,7 +129,7 @@ def kept_spans(frames: Iterable, ids: Iterable[int]) -> dict[int, tuple[float, f
     which the derivative's log, having no region of it, cannot say."""
     ids = set(ids)
     spans: dict[int, list[float]] = {}
-    for _, pts, entries in frames:
+    for _index, pts, entries in frames:
         for entry in entries:
             if entry[7] in ids:
                 spans.setdefault(entry[7], [pts, pts])[1] = pts
@@ -138,12 +140,14 @@ def _counted(tracks: list[dict]) -> str:
     pictures = sum(t["kind"] == "picture" for t in tracks if t["id"] < 0)
     added = sum(t["id"] < 0 for t in tracks) - pictures
     counted = len(tracks) - added - pictures
-    parts = [f"{counted} track{'s' * (counted != 1)}"]
+    parts = [ngettext("{n} track", "{n} tracks", counted).format(n=counted)]
     if added:
-        parts.append(f"{added} region{'s' * (added != 1)} added on review")
+        parts.append(ngettext("{n} region added on review", "{n} regions added on review", added).format(n=added))
     if pictures:
-        parts.append(f"{pictures} whole-picture range{'s' * (pictures != 1)}")
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+        parts.append(ngettext("{n} whole-picture range", "{n} whole-picture ranges", pictures).format(n=pictures))
+    if len(parts) == 1:
+        return parts[0]
+    return _("{some} and {last}").format(some=", ".join(parts[:-1]), last=parts[-1])
 
 
 def _track_label(track: int, kind: str = "", regions_added: int = 0) -> str:
@@ -152,25 +156,33 @@ def _track_label(track: int, kind: str = "", regions_added: int = 0) -> str:
     if track >= 0:
         return str(track)
     if kind == "picture":
-        return f"whole picture {-track - regions_added}"
-    return f"added region {-track}"
+        return _("whole picture {n}").format(n=-track - regions_added)
+    return _("added region {n}").format(n=-track)
 
 
 def _streams_rows(derivative: dict) -> str:
     """The timecode carried, and each stream the derivative left out and why (older logs: none)."""
     rows = ""
     if derivative.get("timecode"):
-        rows += f"<tr><th>timecode</th><td colspan='2'>{_e(derivative['timecode'])} (the original's)</td></tr>"
+        label, carried = _("timecode"), _("{timecode} (the original's)").format(timecode=derivative["timecode"])
+        rows += f"<tr><th>{_e(label)}</th><td colspan='2'>{_e(carried)}</td></tr>"
     for d in derivative.get("dropped_streams") or []:
         what = ", ".join(str(v) for v in (d.get("codec"), d.get("language")) if v)
-        stream = f"stream {d['index']}" if d.get("index") is not None else ""
+        stream = _("stream {n}").format(n=d["index"]) if d.get("index") is not None else ""
         label = " ".join(filter(None, [stream, d["type"], f"({what})" if what else ""]))
-        rows += f"<tr><th>not carried</th><td colspan='2'>{_e(label)}: {_e(d['why'])}</td></tr>"
+        carried = _("not carried")
+        rows += f"<tr><th>{_e(carried)}</th><td colspan='2'>{_e(label)}: {_e(d['why'])}</td></tr>"
     return rows
 
 
-STYLES = {"solid": "blacked out", "blur": "blurred", "pixelate": "pixelated"}
-ACTIONS = {"mute": "muted (silence)", "bleep": "bleeped (1 kHz tone)"}
+def style_name(style: str) -> str:
+    names = {"solid": _("blacked out"), "blur": _("blurred"), "pixelate": _("pixelated")}
+    return names.get(style, style)
+
+
+def action_name(action: str) -> str:
+    names = {"mute": _("muted (silence)"), "bleep": _("bleeped (1 kHz tone)")}
+    return names.get(action, action)
 
 
 def review_decisions(log: dict) -> dict:
@@ -198,11 +210,31 @@ def _reason(text: str, flag: str, recorded: bool = False) -> str:
     the log is older than recorded decisions (then it can only have been that flag)."""
     if text:
         return _e(text)
-    return f"<span class='none'>{'no reason recorded' if recorded else f'not recorded (given as {flag})'}</span>"
+    missing = _("no reason recorded") if recorded else _("not recorded (given as {flag})").format(flag=flag)
+    return f"<span class='none'>{_e(missing)}</span>"
 
 
 def _none(text: str) -> str:
-    return f"<p class='none'>{text}</p>"
+    return f"<p class='none'>{_e(text)}</p>"
+
+
+def _p(text: str) -> str:
+    return f"<p>{_e(text)}</p>"
+
+
+def _h3(text: str) -> str:
+    return f"<h3>{_e(text)}</h3>"
+
+
+def _heads(names: list[str]) -> str:
+    """A table's header row."""
+    return "<tr>" + "".join(f"<th>{_e(name)}</th>" for name in names) + "</tr>"
+
+
+def kept_with(track: int) -> str:
+    return _("kept with track {track}: the same face or plate (its subject, or a turned copy of it)").format(
+        track=track
+    )
 
 
 def _box(key) -> str:
@@ -214,10 +246,10 @@ def _keys(keys: list) -> str:
     if len(keys) == 1:
         return _box(keys[0])
     lines = []
-    for start, end, *_ in keys:
-        when = _time(start) if start == end else f"{_time(start)} to {_time(end)}"
-        lines.append(f"{when}: {_box([start, end, *_])}")
-    return "moving, in straight lines between<br>" + "<br>".join(lines)
+    for start, end, *box in keys:
+        span = _time(start) if start == end else _("{start} to {end}").format(start=_time(start), end=_time(end))
+        lines.append(f"{span}: {_box([start, end, *box])}")
+    return _e(_("moving, in straight lines between")) + "<br>" + "<br>".join(lines)
 
 
 def _lines(joined: str) -> str:
@@ -241,20 +273,26 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
     regions_added = len(decided["add_regions"])
     parts = []
     if not decided["recorded"]:
-        parts.append(
-            "<p>This log was written before review decisions were recorded: what follows is what the run's"
-            f" parameters asked for, given by {_e(log.get('operator'))}; no reason or reviewer was recorded.</p>"
+        older = _(
+            "This log was written before review decisions were recorded: what follows is what the run's"
+            " parameters asked for, given by {operator}; no reason or reviewer was recorded."
         )
+        parts.append(f"<p>{_e(older.format(operator=log.get('operator')))}</p>")
     elif decided.get("reviewer") or decided.get("updated_at"):
         source = decided.get("source")
         where = (
-            f" in {_e(source['file'])} (its SHA-256 is under Files)"
+            _(" in {file} (its SHA-256 is under Files)").format(file=source["file"])
             if source
-            else ", given as options to the render (no decisions file)"
+            else _(", given as options to the render (no decisions file)")
         )
-        when = f", last saved {_e(decided['updated_at'])}" if decided.get("updated_at") else ""
-        parts.append(f"<p>Decided by {_e(decided.get('reviewer') or 'no one named')}{when}{where}.</p>")
-    parts.append("<h3>Tracks left visible</h3>")
+        saved = (
+            _(", last saved {time}").format(time=written_when(decided["updated_at"]))
+            if decided.get("updated_at")
+            else ""
+        )
+        by = decided.get("reviewer") or _("no one named")
+        parts.append(_p(_("Decided by {reviewer}{saved}{where}.").format(reviewer=by, saved=saved, where=where)))
+    parts.append(_h3(_("Tracks left visible")))
     if decided["keep_tracks"]:
         companions: dict[int, list[tuple[int, int]]] = {}  # kept track -> [(track kept with it, frames)]
         for t, w in sorted((log["derivative"].get("kept_with") or {}).items(), key=lambda kv: int(kv[0])):
@@ -277,73 +315,88 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
                 other = by_id.get(track, {})
                 rows += (
                     f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(other.get('kind', '-'))}</td><td>{_time(other.get('from_s'))}</td>"
-                    f"<td>{_time(other.get('to_s'))}</td><td>{_e(frames)}</td><td>kept with track {_e(kept['track'])}: the same"
-                    " face or plate (its subject, or a turned copy of it)</td><td>-</td></tr>"
+                    f"<td>{_time(other.get('to_s'))}</td><td>{_e(frames)}</td><td>{_e(kept_with(kept['track']))}</td><td>-</td></tr>"
                 )
-        parts.append(
-            "<table><tr><th>subject</th><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames left visible</th>"
-            f"<th>reason</th><th>decided by</th></tr>{rows}</table>"
-        )
+        heads = [_("subject"), _("track"), _("kind"), _("from"), _("to"), _("frames left visible"), _("reason")]
+        heads.append(_("decided by"))
+        parts.append(f"<table>{_heads(heads)}{rows}</table>")
     else:
-        parts.append(_none("None: every track found is masked."))
-    parts.append("<h3>Regions added</h3>")
+        parts.append(_none(_("None: every track found is masked.")))
+    parts.append(_h3(_("Regions added")))
     if decided["add_regions"]:
         rows = ""
         for n, region in enumerate(decided["add_regions"], 1):
             keys = region["keys"]
             masked = by_id.get(-n, {}).get("frames", 0)
             rows += (
-                f"<tr><td>added region {n}</td><td>{_time(keys[0][0])}</td><td>{_time(keys[-1][1])}</td>"
+                f"<tr><td>{_e(_track_label(-n))}</td><td>{_time(keys[0][0])}</td><td>{_time(keys[-1][1])}</td>"
                 f"<td>{_keys(keys)}</td><td>{masked}</td><td>{_reason(region['reason'], '--add-regions', decided['recorded'])}</td></tr>"
             )
-        parts.append(
-            "<table><tr><th>region</th><th>from</th><th>to</th><th>box (x0, y0, x1, y1 in pixels as shown)</th>"
-            f"<th>frames masked</th><th>reason</th></tr>{rows}</table>"
-        )
+        heads = [_("region"), _("from"), _("to"), _("box (x0, y0, x1, y1 in pixels as shown)"), _("frames masked")]
+        heads.append(_("reason"))
+        parts.append(f"<table>{_heads(heads)}{rows}</table>")
     else:
-        parts.append(_none("None."))
-    parts.append("<h3>Whole pictures obscured</h3>")
+        parts.append(_none(_("None.")))
+    parts.append(_h3(_("Whole pictures obscured")))
     if decided["redact_pictures"]:
         rows = ""
         for n, picture in enumerate(decided["redact_pictures"], 1):
             masked = by_id.get(-(regions_added + n), {}).get("frames", 0)
-            style = STYLES.get(picture["style"], picture["style"])
+            style = style_name(picture["style"])
             rows += (
-                f"<tr><td>whole picture {n}</td><td>{_time(picture['start'])}</td><td>{_time(picture['end'])}</td>"
+                f"<tr><td>{_e(_track_label(-(regions_added + n), 'picture', regions_added))}</td>"
+                f"<td>{_time(picture['start'])}</td><td>{_time(picture['end'])}</td>"
                 f"<td>{_e(style)}</td><td>{masked}</td><td>{_reason(picture['reason'], '--redact-frames', decided['recorded'])}</td></tr>"
             )
-        parts.append(
-            "<table><tr><th>range</th><th>from</th><th>to</th><th>style</th><th>frames obscured</th><th>reason</th></tr>"
-            f"{rows}</table>"
-        )
+        heads = [_("range"), _("from"), _("to"), _("style"), _("frames obscured"), _("reason")]
+        parts.append(f"<table>{_heads(heads)}{rows}</table>")
     else:
-        parts.append(_none("None."))
-    parts.append("<h3>Audio</h3>")
+        parts.append(_none(_("None.")))
+    parts.append(_h3(_("Audio")))
     if log.get("parameters", {}).get("mute"):
-        parts.append("<p>The whole soundtrack is muted (--mute).</p>")
+        parts.append(_p(_("The whole soundtrack is muted (--mute).")))
     spoken = log.get("transcript")
     if spoken:  # which transcript the spoken ranges came from, and what was asked; never the words
         params = log.get("parameters", {})
-        asked = f"{params.get('bleep_words') or 0} word list entries"
-        patterns = ", ".join(params.get("bleep_patterns") or []) or "none"
-        parts.append(
-            f"<p>Spoken words withheld: {_e(asked)}, patterns: {_e(patterns)}; found in the transcript"
-            f" {_e(spoken.get('file', ''))} (SHA-256 <code>{_e(spoken.get('sha256', ''))}</code>,"
-            f" {_e(spoken.get('words', 0))} words, by {_e(spoken.get('model') or '?')}), each range padded by"
-            f" {_e(padding(params))}. The speech model misses and mishears words: what it did"
-            " not write down is not bleeped, so the audio was to be listened to in review.</p>"
+        entries = params.get("bleep_words") or 0
+        asked = ngettext("{n} word list entry", "{n} word list entries", entries).format(n=entries)
+        patterns = ", ".join(params.get("bleep_patterns") or []) or _("none")
+        language = spoken.get("language")
+        heard = (
+            _(" in language {language} (heard: {heard}, probability {p})").format(
+                language=language, heard=spoken.get("language_heard") or "-", p=spoken.get("language_probability")
+            )
+            if language
+            else ""
         )
+        withheld = _(
+            "Spoken words withheld: {asked}, patterns: {patterns}; found in the transcript {file} (SHA-256 {sha256},"
+            " {words} words, by {model}{heard}), each range padded by {padding}. The speech model misses and"
+            " mishears words: what it did not write down is not bleeped, so the audio was to be listened to in review."
+        ).format(
+            asked=_e(asked),
+            patterns=_e(patterns),
+            file=_e(spoken.get("file", "")),
+            sha256=f"<code>{_e(spoken.get('sha256', ''))}</code>",
+            words=_e(spoken.get("words", 0)),
+            model=_e(spoken.get("model") or "?"),
+            heard=_e(heard),
+            padding=_e(padding(params)),
+        )
+        parts.append(f"<p>{withheld}</p>")
+    warned = _("Warning:")
     for warning in log.get("warnings") or []:
-        parts.append(f"<p class='warning'><b>Warning:</b> {_e(warning)}</p>")
+        parts.append(f"<p class='warning'><b>{_e(warned)}</b> {_e(warning)}</p>")
     if decided["audio"]:
         rows = "".join(
-            f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(ACTIONS.get(a['action'], a['action']))}</td>"
+            f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(action_name(a['action']))}</td>"
             f"<td>{_reason(a['reason'], '--mute-ranges', decided['recorded'])}</td></tr>"
             for a in decided["audio"]
         )
-        parts.append(f"<table><tr><th>from</th><th>to</th><th>action</th><th>reason</th></tr>{rows}</table>")
+        heads = _heads([_("from"), _("to"), _("action"), _("reason")])
+        parts.append(f"<table>{heads}{rows}</table>")
     elif not log.get("parameters", {}).get("mute"):
-        parts.append(_none("None: the audio is as recorded."))
+        parts.append(_none(_("None: the audio is as recorded.")))
     return "\n".join(parts)
 
 
@@ -352,26 +405,32 @@ def _provenance_rows(log: dict) -> str:
     rows = ""
     analysis = log.get("analysis")
     if analysis:
+        signer = analysis.get("signer") or _("UNSIGNED (no station key)")
+        analysed = _("{time}, signed by {signer}").format(
+            time=_e(written_when(analysis.get("started_at")) or "-"), signer=f"<span class='hash'>{_e(signer)}</span>"
+        )
+        labels = _("analysis"), _("analysed")
         rows += (
-            f"<tr><th>analysis</th><td>{_e(analysis.get('file'))}</td><td class='hash'>{_e(analysis.get('sha256'))}</td></tr>"
-            f"<tr><th>analysed</th><td colspan='2'>{_e(analysis.get('started_at') or '-')}, signed by"
-            f" <span class='hash'>{_e(analysis.get('signer') or 'UNSIGNED (no station key)')}</span></td></tr>"
+            f"<tr><th>{_e(labels[0])}</th><td>{_e(analysis.get('file'))}</td>"
+            f"<td class='hash'>{_e(analysis.get('sha256'))}</td></tr>"
+            f"<tr><th>{_e(labels[1])}</th><td colspan='2'>{analysed}</td></tr>"
         )
     decided = log.get("decisions")
     if decided is not None:
         source = decided.get("source")
+        label = _("decisions")
         if source:
             rows += (
-                f"<tr><th>decisions</th><td>{_e(source.get('file'))}</td>"
+                f"<tr><th>{_e(label)}</th><td>{_e(source.get('file'))}</td>"
                 f"<td class='hash'>{_e(source.get('sha256'))}</td></tr>"
             )
         else:
             made = (
-                "given as options to the render"
+                _("given as options to the render (no decisions file)")
                 if any(decided.get(k) for k in ("keep_tracks", "add_regions", "redact_pictures", "audio"))
-                else "none"
+                else _("none (no decisions file)")
             )
-            rows += f"<tr><th>decisions</th><td colspan='2'>{made} (no decisions file)</td></tr>"
+            rows += f"<tr><th>{_e(label)}</th><td colspan='2'>{_e(made)}</td></tr>"
     return rows
 
 
@@ -391,13 +450,16 @@ def render(
 ) -> str:
     """The report page; ``log`` is the log's head (``LogReader``), ``tracks`` its ``track_rows``."""
     signature = log.get("signature", {})
-    signer = signature.get("fingerprint") or "UNSIGNED (no station key)"
+    signer = signature.get("fingerprint") or _("UNSIGNED (no station key)")
     if any(f.status == "fail" for f in findings):
-        verdict = "VERIFICATION FAILED"
+        verdict = _("VERIFICATION FAILED")
     elif not signature.get("fingerprint") or any(f.status == "warn" for f in findings):
-        verdict = "NOT VERIFIED BY SIGNATURE: the hashes match, but unsigned files prove nothing against anyone who could write to them"
+        verdict = _(
+            "NOT VERIFIED BY SIGNATURE: the hashes match, but unsigned files prove nothing against anyone who could"
+            " write to them"
+        )
     else:
-        verdict = "VERIFIED"
+        verdict = _("VERIFIED")
     decided = review_decisions(log)
     regions_added = len(decided["add_regions"])
     kept = {k["track"] for k in decided["keep_tracks"]}
@@ -405,7 +467,7 @@ def render(
 
     def why(t: dict) -> str:
         reasons = _e(", ".join(f"{k}: {v}" for k, v in sorted(t["reasons"].items())))
-        return "; ".join(filter(None, [reasons, "left visible on review" if t["id"] in kept else ""]))
+        return "; ".join(filter(None, [reasons, _e(_("left visible on review")) if t["id"] in kept else ""]))
 
     def found_by(t: dict) -> str:
         return _e(", ".join(f"{m} ({n})" for m, n in sorted(t.get("models", {}).items())))
@@ -414,11 +476,15 @@ def render(
         s = t.get("subject")
         if s is None:
             return "-"
-        sure = "" if s["confident"] else " (uncertain)"
-        return f"{_e(s['id'])}{sure}" if len(s["tracks"]) == 1 else f"{_e(s['id'])}{sure}, {len(s['tracks'])} tracks"
+        sure = "" if s["confident"] else _e(_(" (uncertain)"))
+        if len(s["tracks"]) == 1:
+            return f"{_e(s['id'])}{sure}"
+        return f"{_e(s['id'])}{sure}, " + _e(
+            ngettext("{n} track", "{n} tracks", len(s["tracks"])).format(n=len(s["tracks"]))
+        )
 
     rows = "".join(
-        f"<tr><td>{subject(t)}</td><td>{_track_label(t['id'], t['kind'], regions_added)}</td><td>{_e(t['kind'])}</td>"
+        f"<tr><td>{subject(t)}</td><td>{_e(_track_label(t['id'], t['kind'], regions_added))}</td><td>{_e(t['kind'])}</td>"
         f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td>"
         f"<td>{found_by(t)}</td></tr>"
         for t in tracks
@@ -435,13 +501,92 @@ def render(
         f"<td class='hash'>{_lines(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
         for d in log["detectors"]
     )
+    frame_at = _("frame at")
     thumbs = "".join(
-        f"<figure><img alt='frame at {_time(t)}' src='data:image/jpeg;base64,{data}'><figcaption>{_time(t)}</figcaption></figure>"
+        f"<figure><img alt='{_e(frame_at)} {_time(t)}' src='data:image/jpeg;base64,{data}'><figcaption>{_time(t)}</figcaption></figure>"
         for t, data in sheet
     )
     d = log["derivative"]
+    T = {
+        "title": _("Redaction report"),
+        "derived": _("{derivative}, derived from {original} by {tool} {version}").format(
+            derivative=d["file"],
+            original=log["original"]["file"],
+            tool=log["tool"]["name"],
+            version=log["tool"]["version"],
+        ),
+        "verdict": _("{verdict} at the time of this report").format(verdict=verdict),
+        "files": _("Files"),
+        "original": _("original"),
+        "derivative": _("derivative"),
+        "sealed": _("sealed"),
+        "sealed_by": _("{time} by {operator} ({tool})").format(
+            time=written_when(seal.get("sealed_at")), operator=seal.get("operator"), tool=seal.get("tool")
+        ),
+        "redacted": _("redacted"),
+        "redacted_by": _("{start} to {end} by {operator}").format(
+            start=written_when(log["started_at"]), end=written_when(log["finished_at"]), operator=log["operator"]
+        ),
+        "signed": _("signed by"),
+        "reviewed": _("reviewed"),
+        "reviewed_by": _("{reviewer} (for this report), {time}").format(
+            reviewer=reviewer, time=written_when(reviewed_at)
+        ),
+        "frames": _("frames"),
+        "frames_are": _("{frames} frames, {width}x{height}, audio: {audio}").format(
+            frames=d["frames"], width=d["width"], height=d["height"], audio=d["audio"]
+        ),
+        "verification": _("Verification"),
+        "checks": _heads([_("result"), _("kind"), _("file"), _("detail")]),
+        "what": _("What was redacted"),
+        "regions": _("{regions} regions in {frames} frames, {counted}.").format(
+            regions=log["regions"]["total"], frames=log["regions"]["frames_with_regions"], counted=_counted(tracks)
+        ),
+        "subjects": _("Reviewed as {counts}: the tracks of one face or plate are one subject.").format(
+            counts=counts_line(log.get("subjects"))
+        )
+        if log.get("subjects")
+        else "",
+        "times": _(
+            "Times here and below count from the start of the clip, as a player shows them; in this table, from and"
+            " to are when the first and the last frame masked are shown (review decisions give the span decided)."
+        ),
+        "reasons": _("Reasons a region is masked:"),
+        "tracks": _heads(
+            [
+                _("subject"),
+                _("track"),
+                _("kind"),
+                _("from"),
+                _("to"),
+                _("frames masked"),
+                _("why"),
+                _("found by (detections)"),
+            ]
+        ),
+        "decisions": _("Review decisions"),
+        "tools": _("Tools and models"),
+        "models": _heads([_("detector"), _("kind"), _("model file"), _("SHA-256"), _("ran on")]),
+        "parameters": _("Parameters"),
+        "sheet": _("Contact sheet (frames of the redacted derivative)"),
+        "how": _("How to check this report"),
+        "check": _(
+            "Run {command} beside the files, or compute SHA-256 of each file and compare with the values above."
+            " Signatures are Ed25519 over canonical JSON; the signer's public key is embedded in each signature and"
+            " its fingerprint must match the station key published by the force."
+        ).format(command=f"<code>redact verify {_e(d['file'])}</code>"),
+    }
+    T["trust"] = _(
+        "Trust policy: a station with a key acts only on records (seal, analysis, decisions, transcript, log, custody"
+        " entries) signed by its own key or by a station key it was told to trust; an unsigned record, or one signed by"
+        " any other key, is refused and fails verification, so nobody who can write to the evidence folder but holds no"
+        " key can change what is masked. The custody log is the case's index: every file it records must still be there"
+        " with the hash it recorded, and its signed head shows whether entries were cut from its end. Without a station"
+        " key, records are unsigned and protected by their hashes only; this report then does not say VERIFIED."
+    )
+    T = {k: v if k in ("checks", "tracks", "models", "check") else _e(v) for k, v in T.items()}
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Redaction report: {_e(d["file"])}</title>
+<html lang="{current()}"><head><meta charset="utf-8"><title>{T["title"]}: {_e(d["file"])}</title>
 <style>
 body {{ font: 11pt/1.4 system-ui, sans-serif; margin: 2em; color: #111; }}
 h1 {{ font-size: 16pt; margin-bottom: 0; }} h2 {{ font-size: 12pt; border-bottom: 1px solid #999; margin-top: 1.6em; }}
@@ -455,48 +600,40 @@ figcaption {{ font-size: 9pt; text-align: center; }}
 pre {{ font-size: 9pt; white-space: pre-wrap; background: #f4f4f4; padding: 6px; }}
 @media print {{ body {{ margin: 1cm; }} figure {{ page-break-inside: avoid; }} }}
 </style></head><body>
-<h1>Redaction report</h1>
-<p>{_e(d["file"])}, derived from {_e(log["original"]["file"])} by {_e(log["tool"]["name"])} {_e(log["tool"]["version"])}</p>
-<p class="verdict">{verdict} at the time of this report</p>
-<h2>Files</h2>
+<h1>{T["title"]}</h1>
+<p>{T["derived"]}</p>
+<p class="verdict">{T["verdict"]}</p>
+<h2>{T["files"]}</h2>
 <table>
-<tr><th>original</th><td>{_e(log["original"]["file"])}</td><td class="hash">{_e(log["original"]["sha256"])}</td></tr>
-<tr><th>derivative</th><td>{_e(d["file"])}</td><td class="hash">{_e(d["sha256"])}</td></tr>
-<tr><th>sealed</th><td colspan="2">{_e(seal.get("sealed_at"))} by {_e(seal.get("operator"))} ({_e(seal.get("tool"))})</td></tr>
-<tr><th>redacted</th><td colspan="2">{_e(log["started_at"])} to {_e(log["finished_at"])} by {_e(log["operator"])}</td></tr>
-<tr><th>signed by</th><td colspan="2" class="hash">{_e(signer)}</td></tr>
+<tr><th>{T["original"]}</th><td>{_e(log["original"]["file"])}</td><td class="hash">{_e(log["original"]["sha256"])}</td></tr>
+<tr><th>{T["derivative"]}</th><td>{_e(d["file"])}</td><td class="hash">{_e(d["sha256"])}</td></tr>
+<tr><th>{T["sealed"]}</th><td colspan="2">{T["sealed_by"]}</td></tr>
+<tr><th>{T["redacted"]}</th><td colspan="2">{T["redacted_by"]}</td></tr>
+<tr><th>{T["signed"]}</th><td colspan="2" class="hash">{_e(signer)}</td></tr>
 {_provenance_rows(log)}
-<tr><th>reviewed</th><td colspan="2">{_e(reviewer)} (for this report), {_e(reviewed_at)}</td></tr>
-<tr><th>frames</th><td colspan="2">{d["frames"]} frames, {d["width"]}x{d["height"]}, audio: {_e(d["audio"])}</td></tr>
+<tr><th>{T["reviewed"]}</th><td colspan="2">{T["reviewed_by"]}</td></tr>
+<tr><th>{T["frames"]}</th><td colspan="2">{T["frames_are"]}</td></tr>
 {_streams_rows(d)}
 </table>
-<h2>Verification</h2>
-<table><tr><th>result</th><th>kind</th><th>file</th><th>detail</th></tr>{checks}</table>
-<h2>What was redacted</h2>
-<p>{log["regions"]["total"]} regions in {log["regions"]["frames_with_regions"]} frames, {_counted(tracks)}.</p>
-{f"<p>Reviewed as {_e(counts_line(log.get('subjects')))}: the tracks of one face or plate are one subject.</p>" if log.get("subjects") else ""}
-<p>Times here and below count from the start of the clip, as a player shows them; in this table, from and to are
-when the first and the last frame masked are shown (review decisions give the span decided).</p>
-<p>Reasons a region is masked:</p>
+<h2>{T["verification"]}</h2>
+<table>{T["checks"]}{checks}</table>
+<h2>{T["what"]}</h2>
+<p>{T["regions"]}</p>
+{f"<p>{T['subjects']}</p>" if T["subjects"] else ""}
+<p>{T["times"]}</p>
+<p>{T["reasons"]}</p>
 <ul class="reasons">{reasons}</ul>
-<table><tr><th>subject</th><th>track</th><th>kind</th><th>from</th><th>to</th><th>frames masked</th><th>why</th><th>found by (detections)</th></tr>{rows}</table>
-<h2>Review decisions</h2>
+<table>{T["tracks"]}{rows}</table>
+<h2>{T["decisions"]}</h2>
 {_decisions_section(log, tracks)}
-<h2>Tools and models</h2>
-<table><tr><th>detector</th><th>kind</th><th>model file</th><th>SHA-256</th><th>ran on</th></tr>{models}</table>
-<h2>Parameters</h2>
+<h2>{T["tools"]}</h2>
+<table>{T["models"]}{models}</table>
+<h2>{T["parameters"]}</h2>
 <pre>{_e(json.dumps(log["parameters"], indent=2))}</pre>
-<h2>Contact sheet (frames of the redacted derivative)</h2>
+<h2>{T["sheet"]}</h2>
 {thumbs}
-<h2>How to check this report</h2>
-<p>Run <code>redact verify {_e(d["file"])}</code> beside the files, or compute SHA-256 of each file and compare
-with the values above. Signatures are Ed25519 over canonical JSON; the signer's public key is embedded in each
-signature and its fingerprint must match the station key published by the force.</p>
-<p>Trust policy: a station with a key acts only on records (seal, analysis, decisions, transcript, log, custody
-entries) signed by its own key or by a station key it was told to trust; an unsigned record, or one signed by any
-other key, is refused and fails verification, so nobody who can write to the evidence folder but holds no key can
-change what is masked. The custody log is the case's index: every file it records must still be there with the
-hash it recorded, and its signed head shows whether entries were cut from its end. Without a station key, records
-are unsigned and protected by their hashes only; this report then does not say VERIFIED.</p>
+<h2>{T["how"]}</h2>
+<p>{T["check"]}</p>
+<p>{T["trust"]}</p>
 </body></html>
 """

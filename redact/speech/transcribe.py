@@ -81,8 +81,9 @@ def language_warning(transcript: Transcript) -> str | None:
         return None
     if asked != AUTO and heard != asked and p >= MISMATCH_PROBABILITY:
         return (
-            f"the speech sounds like language {heard!r} (probability {p:.2f}), not {asked!r} as asked: transcribed"
-            f" as {asked!r}, names may not have been heard; transcribe again with --language {heard} or auto"
+            f"the speech sounds like language {heard!r} (probability {p:.2f}), not {asked!r} as asked: it was"
+            f" transcribed as {asked!r}; if that is not the language spoken, names may not have been heard:"
+            f" transcribe again with --language {heard} (or auto)"
         )
     if asked == AUTO and p < MISMATCH_PROBABILITY:
         return (

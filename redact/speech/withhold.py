@@ -73,6 +73,7 @@ AT_WORDS = {"at"} | german.AT_WORDS
 # the ending of a word that names a street in English ("Baker Street", "Elm Rd"), after its number
 ENGLISH_STREETS = {"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "close", "way"}
 ENGLISH_STREETS |= {"crescent", "terrace", "place", "square", "gardens", "court", "grove", "hill", "row"}
+WRITTEN_PLATE = re.compile(r"^[A-ZÄÖÜ]{2,5}\d{1,4}[EH]?$")  # a registration the model wrote as one word
 HOUSE_NUMBER = re.compile(r"^\d{1,4}[a-z]?$")
 # what a word may add to a name it holds: German case endings ("Müllers", "Schulzen")
 CASE_ENDINGS = {"s", "n", "en", "es", "ns"}
@@ -394,12 +395,21 @@ def plate_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]
     1234", "B.M. K. eins zwei drei vier", "BMK 1,3,4"), an "E" or "H" after them kept with them."""
     spans, i = [], 0
     while i < len(words):
+        if WRITTEN_PLATE.match(re.sub(r"[\s.,\-]", "", words[i].text)):  # "BMK1,3,4.", "B-MK 1234"
+            spans.append((i, i))
+            i += 1
+            continue
         j, letters = i, ""
         while j < len(words) and (part := plate_letters(words[j].text)) and len(letters + part) <= 5:
             letters += part
             j += 1
-        digits, last = "", j - 1
-        while j < len(words) and (said := digits_of(words[j].text)) is not None and len(digits + said) <= 4:
+        digits, last, misheard = "", j - 1, False
+        while j < len(words) and len(digits) < 4:
+            said = digits_of(words[j].text)
+            if said is None and digits and not misheard and j + 1 < len(words) and digits_of(words[j + 1].text):
+                said, misheard = "0", True  # one word between digits: a digit misheard ("eins mein drei")
+            if said is None or len(digits + said) > 4:
+                break
             digits, last = digits + said, j
             j += 1
         if 2 <= len(letters) and digits:

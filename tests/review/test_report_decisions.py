@@ -17,6 +17,7 @@ from redact.evidence.hashing import hash_file
 from redact.evidence.layout import Layout
 from redact.evidence.log_reader import LogReader
 from redact.evidence.redaction_log import REASONS, write_streamed
+from redact.i18n import when
 from redact.options import DetectOptions, RedactOptions
 from redact.pipeline import analyze_file, read_analysis, render_file
 from redact.review.court import write_report
@@ -126,12 +127,12 @@ def test_the_report_lists_each_decision_with_its_reason_reviewer_and_times(repor
     assert "<tr><td>00:00.700</td><td>00:00.800</td><td>muted (silence)</td><td>an address</td></tr>" in page
     # who reviewed and when; which analysis and decisions file the derivative came from
     decided = log["decisions"]
-    assert f"Decided by DC 1 Test, last saved {decided['updated_at']} in interview.mov.decisions.json" in page
+    assert f"Decided by DC 1 Test, last saved {when(decided['updated_at'])} in interview.mov.decisions.json" in page
     assert "DS 9 Court (for this report)" in page
     analysis = log["analysis"]
     assert analysis["sha256"] == hash_file(Layout(clip).analysis) and analysis["signer"]
     assert f"<td>interview.mov.analysis.json</td><td class='hash'>{analysis['sha256']}</td>" in page
-    assert f"{analysis['started_at']}, signed by <span class='hash'>{analysis['signer']}</span>" in page
+    assert f"{when(analysis['started_at'])}, signed by <span class='hash'>{analysis['signer']}</span>" in page
     assert f"<td>interview.mov.decisions.json</td><td class='hash'>{reported['decisions_sha']}</td>" in page
     # the whole picture is not a track, nor an added region
     assert "2 tracks, 2 regions added on review and 1 whole-picture range" in page

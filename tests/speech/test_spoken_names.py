@@ -306,11 +306,11 @@ def test_a_german_name_number_and_registration_are_bleeped_wherever_said_in_germ
     shutil.copyfile(german, clip)
     ran = redact("run", "-q", *ONE_MODEL_FLAGS, "--language", "de", "--bleep-words", "Müller",
                  "--bleep-patterns", "numbers,plates", clip)  # fmt: skip
-    # a synthetic German voice: Whisper base's median word confidence is about 0.6 on it, at the
-    # line below which a transcript is said not to be relied on; no other warning is allowed
+    # a synthetic German voice: Whisper base hears espeak-ng's German as Latin (probability 0.3-0.7)
+    # and is unsure of many words; either may be warned of (exit 10), nothing else
     log = json.loads(Path(f"{clip}.redacted.json").read_text())
     assert ran.returncode in (0, 10), ran.stderr
-    assert all("unsure of what it heard" in w for w in log["warnings"]) and "sounds like" not in ran.stderr
+    assert all("unsure of what it heard" in w or "sounds like language 'la'" in w for w in log["warnings"])
     assert log["transcript"]["model"] == "whisper-base" and log["transcript"]["language"] == "de"
     assert log["parameters"]["language"] == "de" and "Müller" not in json.dumps(log)
     audio = log["decisions"]["audio"]

@@ -155,6 +155,8 @@ def test_entries_the_transcript_says_nowhere_are_named_by_number():
         # registrations said aloud, as a transcript writes them
         ("Kennzeichen ist B M K eins zwei drei vier. Danke", (), ["plates"], "B M K eins zwei drei vier."),
         ("Kennzeichen ist BMK 1,3,4. Danke", (), ["plates"], "BMK 1,3,4."),
+        ("Kennzeichen ist BMK1,3,4. Der", (), ["plates"], "BMK1,3,4."),
+        ("Kennzeichen ist BMK eins mein drei vier, der", (), ["plates"], "BMK eins mein drei vier,"),
         ("Kennzeichen BMK eins zwei drei vier", ["B MK 1234"], (), "BMK eins zwei drei vier"),
         # e-mail said in German
         ("schreiben Sie an max punkt weber at polizei punkt de bitte", (), ["emails"],
