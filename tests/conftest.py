@@ -21,6 +21,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NONET), os.environ.
 # No station key unless a test makes one: runs are unsigned and never touch the user's keys.
 os.environ["REDACT_KEY_DIR"] = tempfile.mkdtemp(prefix="redact-no-key-")
 os.environ.pop("REDACT_KEY_PASSPHRASE", None)
+# Messages and reports in English whatever the machine's locale, unless a test asks for German.
+os.environ["REDACT_LANG"] = "en"
 
 # A suite started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so would every
 # redact it starts: Python then installs no Ctrl-C handler and the Ctrl-C tests test nothing.

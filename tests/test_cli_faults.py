@@ -22,6 +22,7 @@ from redact.batch import BatchSettings, run_batch
 from redact.errors import BadInputError, RedactError
 from redact.evidence import keys
 from redact.evidence.keys import KeyError_
+from redact.i18n import when
 from redact.options import DetectOptions, MaskOptions, RedactOptions
 from redact.pipeline import log_path
 from redact.presets import DEFAULT_PRESET, options_from_preset
@@ -124,10 +125,13 @@ def test_a_batch_rows_keep_tracks_go_through_the_same_check(tmp_path):
 # 8. the court report's times of one run in the order things happened
 
 
+TIME = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)"  # as the English report writes a time: sortable
+
+
 def report_times(page: str) -> tuple[str, str, str, str]:
-    sealed = re.search(r"<th>sealed</th><td colspan=\"2\">(\S+) by", page).group(1)
-    started, finished = re.search(r"<th>redacted</th><td colspan=\"2\">(\S+) to (\S+) by", page).groups()
-    reviewed = re.search(r"<th>reviewed</th><td colspan=\"2\">[^<]*, (\S+)</td>", page).group(1)
+    sealed = re.search(rf"<th>sealed</th><td colspan=\"2\">{TIME} by", page).group(1)
+    started, finished = re.search(rf"<th>redacted</th><td colspan=\"2\">{TIME} to {TIME} by", page).groups()
+    reviewed = re.search(rf"<th>reviewed</th><td colspan=\"2\">[^<]*, {TIME}</td>", page).group(1)
     return sealed, started, finished, reviewed
 
 
@@ -136,7 +140,7 @@ def test_seal_redaction_custody_and_review_times_run_in_the_order_of_events(tmp_
     result = redact_file(clip, FACES)  # sealed by this run
     page = write_report(result.log, "DC 1 Test").read_text()
     sealed, started, finished, reviewed = report_times(page)
-    assert sealed == json.loads(result.seal.read_text())["sealed_at"]
+    assert sealed == when(json.loads(result.seal.read_text())["sealed_at"], "en")
     assert sealed <= started <= finished <= reviewed, (sealed, started, finished, reviewed)
     again = redact_file(clip, dataclasses.replace(FACES, force=True))  # the seal is verified this time
     log = json.loads(again.log.read_text())
