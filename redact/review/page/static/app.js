@@ -1217,6 +1217,9 @@ async function loadTranscript() {
   showTranscript();
 }
 
+// a pattern's name, one of it: "Bleep every address", not "addresse"
+const ONE_OF = { numbers: 'number', dates: 'date', emails: 'email', addresses: 'address', plates: 'plate' };
+
 function showTranscript() {
   const t = state.transcript;
   byId('transcript-panel').hidden = false;
@@ -1241,7 +1244,7 @@ function showTranscript() {
     ? 'No transcript of this clip yet.'
     : `No transcript of this clip yet; speech transcription is not installed (${t.install_hint}).`;
   byId('pattern-buttons').replaceChildren(...Object.entries(t.patterns || {}).map(([name, what]) =>
-    el('button', { type: 'button', class: 'bleep-pattern', dataset: { pattern: name }, textContent: `Bleep every ${name.replace(/s$/, '')}`, title: `Bleep ${what} wherever one is said` })));
+    el('button', { type: 'button', class: 'bleep-pattern', dataset: { pattern: name }, textContent: `Bleep every ${ONE_OF[name] || name}`, title: `Bleep ${what} wherever one is said` })));
   byId('transcript').replaceChildren(...(t.words || []).map(([start, end, text, p], i) => el('span', {
     class: `word${p < 0.5 ? ' unsure' : ''}`,
     dataset: { index: i },
