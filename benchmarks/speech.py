@@ -70,37 +70,24 @@ GERMAN_PLATES = ["B M K eins zwei drei vier", "M A B fünf sechs", "H H X Y neun
 GERMAN_VOICES = "de,de+m3,de+klatt,de+m1,de+f2"
 
 
-def german_utterance(k: int) -> list[tuple[str, str]]:
-    """The k-th German radio call: as ``utterance``, with a registration said letter by letter."""
-    return [
-        ("Zentrale, hier ist Streife vier.", "speech"),
-        ("Der Fahrer heißt", "speech"),
-        (GERMAN_NAMES[k % len(GERMAN_NAMES)] + ".", "name"),
-        ("Er wohnt in der", "speech"),
-        (GERMAN_STREETS[k % len(GERMAN_STREETS)] + ".", "street"),
-        ("Geboren am", "speech"),
-        (GERMAN_DATES[k % len(GERMAN_DATES)] + ".", "date"),
-        ("Seine Telefonnummer ist", "speech"),
-        (GERMAN_PHONES[k % len(GERMAN_PHONES)] + ".", "number"),
-        ("Das Kennzeichen ist", "speech"),
-        (GERMAN_PLATES[k % len(GERMAN_PLATES)] + ".", "plate"),
-        ("Ende.", "speech"),
-    ]
+# A radio call as said, in order: plain speech, or (role, choices), the k-th call saying choices[k]
+ENGLISH_CALL = [
+    "Control, this is unit four.", "The driver gave his name as", ("name", NAMES), "He lives on",
+    ("street", STREETS), "Date of birth", ("date", DATES), "and a phone number of", ("number", PHONES), "Over.",
+]  # fmt: skip
+# German: the same, with a registration said letter by letter
+GERMAN_CALL = [
+    "Zentrale, hier ist Streife vier.", "Der Fahrer heißt", ("name", GERMAN_NAMES), "Er wohnt in der",
+    ("street", GERMAN_STREETS), "Geboren am", ("date", GERMAN_DATES), "Seine Telefonnummer ist",
+    ("number", GERMAN_PHONES), "Das Kennzeichen ist", ("plate", GERMAN_PLATES), "Ende.",
+]  # fmt: skip
 
 
-def utterance(k: int) -> list[tuple[str, str]]:
-    """The k-th radio call: phrases and their roles (name, street, date, number or speech)."""
+def utterance(k: int, call: list = ENGLISH_CALL) -> list[tuple[str, str]]:
+    """The k-th radio call: phrases and their roles (name, street, date, number, plate or speech)."""
     return [
-        ("Control, this is unit four.", "speech"),
-        ("The driver gave his name as", "speech"),
-        (NAMES[k % len(NAMES)] + ".", "name"),
-        ("He lives on", "speech"),
-        (STREETS[k % len(STREETS)] + ".", "street"),
-        ("Date of birth", "speech"),
-        (DATES[k % len(DATES)] + ".", "date"),
-        ("and a phone number of", "speech"),
-        (PHONES[k % len(PHONES)] + ".", "number"),
-        ("Over.", "speech"),
+        (phrase, "speech") if isinstance(phrase, str) else (phrase[1][k % len(phrase[1])] + ".", phrase[0])
+        for phrase in call
     ]
 
 
@@ -164,8 +151,8 @@ def main() -> None:
     model = next((m for m in MODELS if m.name == args.model), None)
     is_german = args.language == "de"
     args.voices = args.voices or (GERMAN_VOICES if is_german else "en-us,en-gb,en-gb-scotland,en-029,en-gb-x-rp")
-    call = german_utterance if is_german else utterance
-    kinds = ("name", "street", "date", "number", "plate") if is_german else ("name", "street", "date", "number")
+    call = GERMAN_CALL if is_german else ENGLISH_CALL
+    kinds = tuple(phrase[0] for phrase in call if not isinstance(phrase, str))
     patterns = ["numbers", "dates", "plates"] if is_german else ["numbers", "dates"]
     # "default": redact's own padding (0.25 s around the name and street, 0.5 s around patterns)
     margins = [None if m == "default" else float(m) for m in args.margins.split(",")]
@@ -180,7 +167,7 @@ def main() -> None:
     for voice in args.voices.split(","):
         for speed in (int(s) for s in args.speeds.split(",")):
             for k in range(args.calls):
-                phrases = call(k + calls)
+                phrases = utterance(k + calls, call)
                 samples, truth = spoken(phrases, voice, speed)
                 if args.noise is not None:
                     level = np.sqrt(np.mean(samples[samples != 0] ** 2))

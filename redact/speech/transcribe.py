@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import BadInputError
@@ -53,6 +54,7 @@ def model_for(language: str) -> SpeechModel:
     return WHISPER_TINY_EN if language == "en" else WHISPER_BASE
 
 
+@lru_cache(maxsize=4)  # a batch or the review server transcribes many clips: each model loads once
 def loaded(model: SpeechModel, device: str, threads: int | None):
     """``model`` in faster-whisper, from its checked files in memory (never a path or the hub)."""
     from faster_whisper import WhisperModel

@@ -49,6 +49,8 @@ TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"
 TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 NUMBER_WORDS = DIGITS | {w: str(10 + i) for i, w in enumerate(TEENS)}
 NUMBER_WORDS |= {w: str(20 + 10 * i) for i, w in enumerate(TENS)}
+# the names of single digits a misheard word is compared with ("lieben" for "sieben")
+SPOKEN_DIGITS = tuple(w for w in (*DIGITS, *german.ALONE) if len(w) >= 4 and len(german.ALONE.get(w, "0")) == 1)
 ENGLISH_MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "jan", "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
@@ -420,6 +422,3 @@ def plate_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]
         else:
             i += 1
     return spans
-
-
-SPOKEN_DIGITS = tuple(w for w in (*DIGITS, *german.ALONE) if len(w) >= 4 and len(german.ALONE.get(w, "0")) == 1)

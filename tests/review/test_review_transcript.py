@@ -21,12 +21,16 @@ TRUTH = json.loads((SAMPLES / "spoken_name.truth.json").read_text())
 PHRASES = {p["role"]: p for p in TRUTH["phrases"]}
 
 
+def served_sample(tmp_path_factory, name: str):
+    """A copy of the sample ``name``, analysed and served by the review page."""
+    clip = tmp_path_factory.mktemp("page") / name
+    shutil.copyfile(SAMPLES / name, clip)
+    yield from serving(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("spoken-page")
-    clip = folder / "spoken_name.mov"
-    shutil.copyfile(SAMPLES / "spoken_name.mov", clip)
-    yield from serving(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
+    yield from served_sample(tmp_path_factory, "spoken_name.mov")
 
 
 def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywhere(served, browser, tmp_path):
@@ -80,10 +84,7 @@ def test_a_clerk_transcribes_finds_a_name_and_bleeps_it_and_every_number_everywh
 
 @pytest.fixture(scope="module")
 def served_german(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gesprochen-page")
-    clip = folder / "gesprochen_de.mov"
-    shutil.copyfile(SAMPLES / "gesprochen_de.mov", clip)
-    yield from serving(clip, RedactOptions(detect=ONE_MODEL, quiet=True, workers=0))
+    yield from served_sample(tmp_path_factory, "gesprochen_de.mov")
 
 
 def test_a_clerk_transcribes_german_speech_and_bleeps_a_name_said_twice(served_german, browser, tmp_path):
