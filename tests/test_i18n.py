@@ -25,14 +25,13 @@ def marked() -> set[str | tuple[str, str]]:
     found = extract_from_dir(
         ROOT / "redact",
         method_map=[("**.py", "python")],
-        keywords={"_": None, "ngettext": (1, 2)},
+        keywords={"_": None, "N_": None, "ngettext": (1, 2)},
     )
     return {message if isinstance(message, str) else tuple(message) for _, _, message, _, _ in found}
 
 
 def catalog(language: str):
-    with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").open("rb") as f:
-        return read_po(f, locale=language)
+    return i18n.read_catalog(language)
 
 
 @pytest.mark.parametrize("language", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT])
@@ -53,10 +52,19 @@ def test_every_message_exists_in_every_language_with_its_placeholders(language):
 
 
 def test_no_message_is_translated_twice():
-    """A second translation of one message would be silently dropped by gettext."""
-    text = (i18n.LOCALE_DIR / "de" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").read_text(encoding="utf-8")
-    ids = re.findall(r'^msgid "(.*)"$', text, flags=re.M)
-    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    """A second translation of one message, in one file or across the files of a language,
+    would be silently dropped."""
+    ids = [
+        (po.name, message.id if isinstance(message.id, str) else tuple(message.id))
+        for po in i18n.catalog_files("de")
+        for message in read_po(po.open("rb"), locale="de")
+        if message.id
+    ]
+    seen: dict = {}
+    for name, key in ids:
+        seen.setdefault(key, []).append(name)
+    twice = {key: names for key, names in seen.items() if len(names) > 1}
+    assert not twice, twice
 
 
 def test_the_language_comes_from_the_flag_then_redact_lang_then_the_locale(monkeypatch):

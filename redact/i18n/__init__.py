@@ -1,8 +1,9 @@
 """The interface in the clerk's language: German or English.
 
-Messages are written in English in the code, marked with ``_()`` (``ngettext`` for counts),
-and translated by gettext catalogs: ``locale/de/LC_MESSAGES/redact.po``, read with Babel and
-compiled in memory (no build step, nothing written at run time). The language comes from
+Messages are written in English in the code, marked with ``_()`` (``ngettext`` for counts;
+``N_()`` where a message is translated later, when shown), and translated by gettext catalogs:
+every ``locale/de/LC_MESSAGES/*.po`` (one per area: reports, CLI, errors), read with Babel,
+merged and compiled in memory (no build step, nothing written at run time). The language comes from
 ``--lang``, else ``REDACT_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``);
 anything but German is English. Dates, times and numbers are formatted for that language.
 ``tests/test_i18n.py`` fails when a marked message has no German translation, or a translation
@@ -58,20 +59,43 @@ def current() -> str:
     return DEFAULT
 
 
+class Msg(str):
+    """A message marked for translation when it is shown, not when it is made (``N_``): an
+    error's text, a noun put into another message. It is the English text until then."""
+
+
+N_ = Msg
+
+
+def catalog_files(language: str) -> list[Path]:
+    """The ``.po`` files holding ``language``'s messages, one per area of the interface."""
+    return sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalog(language: str):
+    """Every message of ``language``, its files merged into one Babel catalog."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
+    merged = Catalog(locale=language, domain=DOMAIN)
+    for po in catalog_files(language):
+        with po.open("rb") as f:
+            for message in read_po(f, locale=language, domain=DOMAIN):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 @cache
 def translations(language: str):
     """The catalog of ``language`` (English: none needed, the messages are English)."""
     from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
     from babel.support import NullTranslations, Translations
 
-    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if language == DEFAULT or not po.is_file():
+    if language == DEFAULT or not catalog_files(language):
         return NullTranslations()
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
+    write_mo(compiled, read_catalog(language), use_fuzzy=False)
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
 
