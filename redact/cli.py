@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from . import __version__
 from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt
-from .options import STALL_S, STYLES, X264_PRESETS, DetectOptions, RedactOptions
+from .i18n import N_, _, number, shown
+from .options import STALL_S, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 from .presets import available as available_presets
 from .review.operator_regions import parse_regions
@@ -24,7 +26,7 @@ D = DetectOptions()
 KINDS = ",".join(D.kinds)
 
 
-def preset_defaults() -> dict[str, str]:
+def preset_defaults() -> dict[str, N_]:
     """What each preset-backed flag of ``redact run`` gets when not given, as --help says it:
     the values of the default preset's file (pipelines/disclosure.toml), read, not copied."""
     from .presets import options_from_preset
@@ -54,14 +56,14 @@ def preset_defaults() -> dict[str, str]:
         "crf": o.encode.crf,
         "x264_preset": o.encode.preset,
     }
-    return {k: f"from the preset; {DEFAULT_PRESET}: {v}" for k, v in values.items()}
+    return {k: N_("from the preset; {preset}: {value}", preset=DEFAULT_PRESET, value=v) for k, v in values.items()}
 
 
 PRESET_DEFAULTS = preset_defaults()
 
 
-def from_preset(name: str) -> str:
-    return PRESET_DEFAULTS.get(name, "from the preset")
+def from_preset(name: str) -> N_:
+    return PRESET_DEFAULTS.get(name, N_("from the preset"))
 
 
 def show_what_users_type() -> None:
@@ -98,22 +100,42 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Offline redaction of faces and plates in evidence video, with sealed originals.",
+    help=N_("Offline redaction of faces and plates in evidence video, with sealed originals."),
 )
 DEBUG = bool(os.environ.get("REDACT_DEBUG"))
 
 
+def say_error(message: str) -> None:
+    """``redact: error: MESSAGE`` on stderr, in the interface language."""
+    typer.echo(_("redact: error: {message}").format(message=message), err=True)
+
+
+def say_warning(name: str, message: str) -> None:
+    """``redact: warning: CLIP: MESSAGE`` on stderr: done, but something to act on."""
+    typer.echo(_("redact: warning: {name}: {message}").format(name=name, message=message), err=True)
+
+
+def say_note(message: str) -> None:
+    typer.echo(_("note: {message}").format(message=message), err=True)
+
+
+def refuse(message: str) -> NoReturn:
+    """A command line that cannot run as given: one line, exit 2, nothing done."""
+    say_error(message)
+    raise typer.Exit(2)
+
+
 def fail(error: RedactError) -> None:
-    typer.echo(f"redact: error: {error.describe()}", err=True)
+    say_error(error.describe())
 
 
 def crash(path: object, error: Exception) -> int:
     """An unexpected failure: one line for the user, the traceback only with REDACT_DEBUG=1."""
-    typer.echo(
-        f"redact: internal error: {path}: {type(error).__name__}: {error} "
-        "(no derivative or log was written; set REDACT_DEBUG=1 for a traceback and report it)",
-        err=True,
+    said = _(
+        "redact: internal error: {path}: {error} (no derivative or log was written; set REDACT_DEBUG=1 for a"
+        " traceback and report it)"
     )
+    typer.echo(said.format(path=path, error=f"{type(error).__name__}: {error}"), err=True)
     if DEBUG:
         traceback.print_exc()
     return 1
@@ -133,14 +155,15 @@ def version_callback(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[
-        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help=N_("Print the version and exit.")),
     ] = False,
     lang: Annotated[
         str | None,
         typer.Option(
             "--lang",
             metavar="de|en",
-            help="Language of reports and messages (default: REDACT_LANG, else the locale, else English).",
+            help=N_("Language of reports and messages (default: REDACT_LANG, else the locale, else English)."),
         ),
     ] = None,
 ) -> None:
@@ -150,8 +173,7 @@ def root(
     try:
         i18n.set_language(lang)
     except ValueError as error:
-        typer.echo(f"redact: error: --lang: {error}", err=True)
-        raise typer.Exit(2) from None
+        refuse(f"--lang: {error}")
 
 
 def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
@@ -160,47 +182,54 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
 
     cleaned = {section: {k: v for k, v in values.items() if v is not None} for section, values in overrides.items()}
     try:
-        return options_from_preset(preset, cleaned, lambda line: typer.echo(f"note: {line}", err=True), **run)
+        return options_from_preset(preset, cleaned, say_note, **run)
     except ValueError as exc:
-        typer.echo(f"redact: error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        refuse(str(exc))
     except RedactError as error:
         if preset in X264_PRESETS:
-            error.hint = f"{preset!r} is an x264 preset: use --x264-preset {preset}"
+            error.hint = _("{preset!r} is an x264 preset: use --x264-preset {preset}").format(preset=preset)
         raise
 
 
-CASE_DIR_HELP = (
+CASE_DIR_HELP = N_(
     "Case folder for seals, derivatives, logs and the custody log, when the originals' folder is"
     " read-only (a share, write-once media): the originals are then only read."
 )
-PRESET_HELP = "Pipeline preset from pipelines/ (bulk, court-copy, disclosure, fast) or a .toml file; flags override it."
-WORKERS_HELP = "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
+CASE_DIR_AND_STATE_HELP = N_(
+    "Case folder for seals, derivatives, logs and the custody log, when the originals' folder is"
+    " read-only (a share, write-once media): the originals are then only read. Also holds the state and reports."
+)
+PRESET_HELP = N_(
+    "Pipeline preset from pipelines/ (bulk, court-copy, disclosure, fast) or a .toml file; flags override it."
+)
+WORKERS_HELP = N_("Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process).")
 
 
 # Flags shared by run, analyze and render (one declaration each, one help text)
-Inputs = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Original video files (never modified).")]
+Inputs = Annotated[list[Path], typer.Argument(metavar="FILE...", help=N_("Original video files (never modified)."))]
 PresetFlag = Annotated[str, typer.Option(metavar="NAME", help=PRESET_HELP)]
 KindsFlag = Annotated[
     str | None,
-    typer.Option(metavar="KINDS", help="What to redact: face, plate or face,plate.", show_default=from_preset("kinds")),
+    typer.Option(
+        metavar="KINDS", help=N_("What to redact: face, plate or face,plate."), show_default=from_preset("kinds")
+    ),
 ]
 StyleFlag = Annotated[
     str | None,
     typer.Option(
         metavar="STYLE",
-        help=f"How regions are obscured: {', '.join(STYLES)}.",
+        help=N_("How regions are obscured: blur, pixelate, solid."),
         show_default=from_preset("style"),
     ),
 ]
 ShapeFlag = Annotated[
-    str | None, typer.Option(metavar="SHAPE", help="Mask shape: box or ellipse.", show_default=from_preset("shape"))
+    str | None, typer.Option(metavar="SHAPE", help=N_("Mask shape: box or ellipse."), show_default=from_preset("shape"))
 ]
 MarginFlag = Annotated[
     float | None,
     typer.Option(
         metavar="FRACTION",
-        help="Grow each face box by this fraction of its size per side.",
+        help=N_("Grow each face box by this fraction of its size per side."),
         show_default=from_preset("margin"),
     ),
 ]
@@ -208,21 +237,21 @@ ThresholdFlag = Annotated[
     float | None,
     typer.Option(
         metavar="0.0-1.0",
-        help="Face detector score threshold (lower finds more).",
+        help=N_("Face detector score threshold (lower finds more)."),
         show_default=from_preset("threshold"),
     ),
 ]
 DetectEveryFlag = Annotated[
     int | None,
     typer.Option(
-        metavar="N", help="Detect on every N-th frame; tracks fill the rest.", show_default=from_preset("every")
+        metavar="N", help=N_("Detect on every N-th frame; tracks fill the rest."), show_default=from_preset("every")
     ),
 ]
 FaceSizeFlag = Annotated[
     int | None,
     typer.Option(
         metavar="PX",
-        help="Longest side of the image the face model sees (160-8192).",
+        help=N_("Longest side of the image the face model sees (160-8192)."),
         show_default=from_preset("face_size"),
     ),
 ]
@@ -230,7 +259,7 @@ PlateSizeFlag = Annotated[
     int | None,
     typer.Option(
         metavar="PX",
-        help="Longest side of the image the plate model sees (160-8192).",
+        help=N_("Longest side of the image the plate model sees (160-8192)."),
         show_default=from_preset("plate_size"),
     ),
 ]
@@ -238,7 +267,7 @@ FaceModelsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="MODELS",
-        help="Face models, one or more of centerface, retinaface, yunet (several: merged).",
+        help=N_("Face models, one or more of centerface, retinaface, yunet (several: merged)."),
         show_default=from_preset("face_models"),
     ),
 ]
@@ -246,7 +275,7 @@ TurnedFacesFlag = Annotated[
     bool | None,
     typer.Option(
         "--turned-faces/--upright-faces",
-        help="Also look for faces turned a quarter (a person on the ground); ~3x the face model's cost.",
+        help=N_("Also look for faces turned a quarter (a person on the ground); ~3x the face model's cost."),
         show_default=from_preset("turned_faces"),
     ),
 ]
@@ -258,35 +287,39 @@ def stride_flag(help: str, option: str):
 
 
 TurnedEveryFlag = stride_flag(
-    "With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest.",
+    N_("With --turned-faces: look at the turned copies on every N-th detected frame only; tracks carry the rest."),
     "turned_every",
 )
 TurnedSizeFlag = Annotated[
     int | None,
     typer.Option(
         metavar="PX",
-        help="With --turned-faces: make the turned copies from the picture shrunk to this longest side (160-8192).",
+        help=N_("With --turned-faces: make the turned copies from the picture shrunk to this longest side (160-8192)."),
         show_default=from_preset("turned_size"),
     ),
 ]
-PlateEveryFlag = stride_flag("Look for plates on every N-th detected frame only; tracks carry the rest.", "plate_every")
+PlateEveryFlag = stride_flag(
+    N_("Look for plates on every N-th detected frame only; tracks carry the rest."), "plate_every"
+)
 SmallFacesFlag = Annotated[
     bool | None,
     typer.Option(
         "--small-faces/--no-small-faces",
-        help="Also look for small faces (under 40 px) on the picture enlarged 2x, in tiles (~4x CenterFace's cost).",
+        help=N_(
+            "Also look for small faces (under 40 px) on the picture enlarged 2x, in tiles (~4x CenterFace's cost)."
+        ),
         show_default=from_preset("small_faces"),
     ),
 ]
 SmallFacesEveryFlag = stride_flag(
-    "With --small-faces: the enlarged pass on every N-th detected frame only; tracks carry the rest.",
+    N_("With --small-faces: the enlarged pass on every N-th detected frame only; tracks carry the rest."),
     "small_faces_every",
 )
 PlateFilterFlag = Annotated[
     float | None,
     typer.Option(
         metavar="T",
-        help="Leave text lines the learned plate filter scores below T unmasked (0: off; 0.1 suggested).",
+        help=N_("Leave text lines the learned plate filter scores below T unmasked (0: off; 0.1 suggested)."),
         show_default=from_preset("plate_filter"),
     ),
 ]
@@ -294,7 +327,7 @@ KeepLostFlag = Annotated[
     int | None,
     typer.Option(
         metavar="FRAMES",
-        help="Frames a lost face stays masked along its motion.",
+        help=N_("Frames a lost face stays masked along its motion."),
         show_default=from_preset("coast"),
     ),
 ]
@@ -302,104 +335,123 @@ CrfFlag = Annotated[
     int | None,
     typer.Option(
         metavar="0-51",
-        help="x264 constant rate factor (lower is better quality).",
+        help=N_("x264 constant rate factor (lower is better quality)."),
         show_default=from_preset("crf"),
     ),
 ]
 X264PresetFlag = Annotated[
     str | None,
     typer.Option(
-        metavar="NAME", help="x264 speed preset (ultrafast ... veryslow).", show_default=from_preset("x264_preset")
+        metavar="NAME", help=N_("x264 speed preset (ultrafast ... veryslow)."), show_default=from_preset("x264_preset")
     ),
 ]
 WorkersFlag = Annotated[int | None, typer.Option(metavar="N", help=WORKERS_HELP)]
-MuteFlag = Annotated[bool, typer.Option("--mute", help="Leave audio out of the derivative.")]
+MuteFlag = Annotated[bool, typer.Option("--mute", help=N_("Leave audio out of the derivative."))]
 MuteRangesFlag = Annotated[
     str | None,
     typer.Option(
         metavar="RANGES",
-        help='Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".',
+        help=N_('Silence these stretches of audio, seconds from the clip\'s start: "12-20; 1:02-1:10.5".'),
     ),
 ]
 AudioRedactionFlag = Annotated[
     str,
     typer.Option(
         metavar="mute|bleep",
-        help="What replaces the audio in --mute-ranges: mute (silence) or bleep (a 1 kHz tone at -12 dBFS).",
+        help=N_("What replaces the audio in --mute-ranges: mute (silence) or bleep (a 1 kHz tone at -12 dBFS)."),
     ),
 ]
 BleepWordsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="WORDS",
-        help='Bleep every place these words or phrases are said (needs the transcript): "Daniel Martinez; 221B".',
+        help=N_('Bleep every place these words or phrases are said (needs the transcript): "Daniel Martinez; 221B".'),
     ),
 ]
 BleepPatternsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="PATTERNS",
-        help="Bleep every spoken number of 5+ digits, date, e-mail address, street and house number or vehicle"
-        " registration: numbers,dates,emails,addresses,plates.",
+        help=N_(
+            "Bleep every spoken number of 5+ digits, date, e-mail address, street and house number or vehicle"
+            " registration: numbers,dates,emails,addresses,plates."
+        ),
     ),
 ]
 BleepWordsFileFlag = Annotated[
     Path | None,
     typer.Option(
         metavar="FILE",
-        help="As --bleep-words, one entry per line, from a file: the names stay out of the process list and history.",
+        help=N_(
+            "As --bleep-words, one entry per line, from a file: the names stay out of the process list and history."
+        ),
     ),
 ]
 LanguageFlag = Annotated[
     str,
     typer.Option(
         metavar="de|en|auto",
-        help="Language of the speech, as transcribed (any Whisper language code); auto: the one Whisper hears."
-        " The language heard is recorded, and a warning given when it is not the one asked for.",
+        help=N_(
+            "Language of the speech, as transcribed (any Whisper language code); auto: the one Whisper hears."
+            " The language heard is recorded, and a warning given when it is not the one asked for."
+        ),
     ),
 ]
 BleepMarginFlag = Annotated[
     float | None,
     typer.Option(
         metavar="SECONDS",
-        help="Seconds bleeped before and after each spoken word or number (default 0.25 around listed words,"
-        " 0.5 around numbers, dates and the other patterns).",
+        help=N_(
+            "Seconds bleeped before and after each spoken word or number (default 0.25 around listed words,"
+            " 0.5 around numbers, dates and the other patterns)."
+        ),
     ),
 ]
 KeepTracksFlag = Annotated[
     str | None,
     typer.Option(
         metavar="IDS",
-        help='Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
-        " made with the same settings; with --force. A track keeps its whole subject (every track of that face).",
+        help=N_(
+            'Leave these tracks visible: "3 7", ids from the earlier log (or its court report) of this clip,'
+            " made with the same settings; with --force. A track keeps its whole subject (every track of that face)."
+        ),
     ),
 ]
 AddRegionsFlag = Annotated[
     str | None,
     typer.Option(
         metavar="REGIONS",
-        help="Also mask what review found, pixels as shown: "
-        '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
-        " A box past the picture's edge stops at the edge.",
+        help=N_(
+            "Also mask what review found, pixels as shown: "
+            '"12-15.5@640,200,760,340" (still) or "12@640,200,760,340 ~ 15@700,210,820,350" (moving); ";" between.'
+            " A box past the picture's edge stops at the edge."
+        ),
     ),
 ]
-ForceFlag = Annotated[bool, typer.Option("--force", help="Replace an existing derivative and log.")]
+ForceFlag = Annotated[bool, typer.Option("--force", help=N_("Replace an existing derivative and log."))]
 CaseDirFlag = Annotated[Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP)]
 OperatorFlag = Annotated[
-    str | None, typer.Option(metavar="NAME", help="Name recorded in seal and log (default: OS user).")
+    str | None, typer.Option(metavar="NAME", help=N_("Name recorded in seal and log (default: OS user)."))
 ]
-QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; one line per file.")]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help=N_("No progress bar; one line per file."))]
 ReasonFlag = Annotated[
     str | None,
     typer.Option(
         metavar="TEXT",
-        help="Why --keep-tracks, --add-regions, --mute-ranges and --redact-frames are asked for, as the log and"
-        " court report record it (required with --keep-tracks).",
+        help=N_(
+            "Why --keep-tracks, --add-regions, --mute-ranges and --redact-frames are asked for, as the log and"
+            " court report record it (required with --keep-tracks)."
+        ),
     ),
 ]
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Redact each FILE into FILE.redacted.mp4 (+ FILE.redacted.json) beside it: analyse (or reuse an"
+        " earlier analysis made with the same settings), then render."
+    )
+)
 def run(
     inputs: Inputs,
     preset: PresetFlag = DEFAULT_PRESET,
@@ -439,8 +491,6 @@ def run(
     operator: OperatorFlag = None,
     quiet: QuietFlag = False,
 ) -> None:
-    """Redact each FILE into FILE.redacted.mp4 (+ FILE.redacted.json) beside it: analyse (or
-    reuse an earlier analysis made with the same settings), then render."""
     from .pipeline import redact_file
 
     options = clip_options(
@@ -462,7 +512,12 @@ def run(
     for_each_clip(inputs, lambda path: ok_line(redact_file(path, options, case_dir=case_dir), options.bleep_words))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Seal each FILE and detect and track what it shows, once, into FILE.analysis.json: `redact render`"
+        " (and the review page) then mask from it without running a model."
+    )
+)
 def analyze(
     inputs: Inputs,
     preset: PresetFlag = DEFAULT_PRESET,
@@ -484,16 +539,16 @@ def analyze(
     workers: WorkersFlag = None,
     transcribe: Annotated[
         bool,
-        typer.Option("--transcribe", help="Also transcribe what is said (as `redact transcribe`; redact[speech])."),
+        typer.Option(
+            "--transcribe", help=N_("Also transcribe what is said (as `redact transcribe`; redact\\[speech]).")
+        ),
     ] = False,
     language: LanguageFlag = AUTO,
-    force: Annotated[bool, typer.Option("--force", help="Analyse again over an existing analysis.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=N_("Analyse again over an existing analysis."))] = False,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
     quiet: QuietFlag = False,
 ) -> None:
-    """Seal each FILE and detect and track what it shows, once, into FILE.analysis.json:
-    `redact render` (and the review page) then mask from it without running a model."""
     from .pipeline import analyze_file
 
     if transcribe:
@@ -514,9 +569,14 @@ def analyze(
 
     def work(path: Path) -> bool:
         result = analyze_file(path, options, case_dir=case_dir)
-        found = f"{result.found}, " if result.found else ""
         typer.echo(
-            f"OK: {result.path} ({result.frames} frames, {found}{result.regions} regions, {result.seconds:.1f} s)"
+            _("OK: {path} ({frames} frames, {found}{regions} regions, {seconds} s)").format(
+                path=result.path,
+                frames=result.frames,
+                found=f"{result.found}, " if result.found else "",
+                regions=result.regions,
+                seconds=number(result.seconds, decimals=1),
+            )
         )
         if transcribe:
             return transcript_line(path, options, case_dir)
@@ -531,48 +591,67 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
     from .pipeline import transcribe_file
 
     result = transcribe_file(path, options, case_dir=case_dir, hints=hints)
-    said = f"{result.words} words in {result.duration_s:.1f} s of audio"
-    damage = [f"{result.damaged_packets} damaged audio packets skipped"] if result.damaged_packets else []
-    damage += [f"the sound could not be read to its end ({result.stopped_early})"] if result.stopped_early else []
+    said = _("{words} words in {seconds} s of audio").format(
+        words=result.words, seconds=number(result.duration_s, decimals=1)
+    )
+    damage = []
+    if result.damaged_packets:
+        damage.append(_("{n} damaged audio packets skipped").format(n=result.damaged_packets))
+    if result.stopped_early:
+        damage.append(_("the sound could not be read to its end ({why})").format(why=result.stopped_early))
     if result.other_streams:
-        damage.append(f"only the first of {result.other_streams + 1} audio streams was transcribed")
-    note = f" (warning: {'; '.join(damage)}: what was said there is not in the transcript)" if damage else ""
-    heard = f", language {result.language}" if result.language else ""
+        damage.append(_("only the first of {n} audio streams was transcribed").format(n=result.other_streams + 1))
+    note = ""
+    if damage:
+        note = _(" (warning: {damage}: what was said there is not in the transcript)").format(damage="; ".join(damage))
+    heard = _(", language {language}").format(language=result.language) if result.language else ""
     if result.language_heard is not None:
-        heard += f" (heard: {result.language_heard}, probability {result.language_probability:.2f})"
-    typer.echo(f"OK: {result.path} ({said}{heard}, {result.seconds:.1f} s){note}")
+        heard += _(" (heard: {heard}, probability {p})").format(
+            heard=result.language_heard, p=number(result.language_probability, decimals=2)
+        )
+    typer.echo(
+        _("OK: {path} ({said}{heard}, {seconds} s){note}").format(
+            path=result.path, said=said, heard=heard, seconds=number(result.seconds, decimals=1), note=note
+        )
+    )
     if result.language_warning is not None:
-        typer.echo(f"redact: warning: {path.name}: {result.language_warning}", err=True)
+        say_warning(path.name, shown(result.language_warning))
     if result.doubtful is not None:
         from .pipeline.transcribe import doubt_warning
 
-        typer.echo(f"redact: warning: {path.name}: {doubt_warning(result.doubtful, None)}", err=True)
+        say_warning(path.name, shown(doubt_warning(result.doubtful, None)))
     return result.doubtful is not None or result.language_warning is not None
 
 
-@app.command(name="transcribe")
+@app.command(
+    name="transcribe",
+    help=N_(
+        "Transcribe what each FILE's first audio track says, offline, into FILE.transcript.json beside its"
+        " seal: words with start and end times, signed, read-only, in the custody log. It holds personal data:"
+        " it is written nowhere else, and logs and reports never quote it. Needs redact\\[speech] (Whisper"
+        " base: German, English and every language Whisper knows)."
+    ),
+)
 def transcribe_command(
     inputs: Inputs,
     workers: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="CPU threads for the model (default: every core).")
+        int | None, typer.Option(min=1, metavar="N", help=N_("CPU threads for the model (default: every core)."))
     ] = None,
     hints: Annotated[
         str | None,
         typer.Option(
             metavar="WORDS",
-            help='Names and words from the case the model may hear ("Aisha Okafor; Elm Road"): heard right more often.',
+            help=N_(
+                'Names and words from the case the model may hear ("Aisha Okafor; Elm Road"): heard right more often.'
+            ),
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Transcribe again over an existing transcript.")] = False,
+    force: Annotated[bool, typer.Option("--force", help=N_("Transcribe again over an existing transcript."))] = False,
     language: LanguageFlag = AUTO,
     case_dir: CaseDirFlag = None,
     operator: OperatorFlag = None,
     quiet: QuietFlag = False,
 ) -> None:
-    """Transcribe what each FILE's first audio track says, offline, into FILE.transcript.json beside
-    its seal: words with start and end times, signed, read-only, in the custody log. It holds
-    personal data: it is written nowhere else, and logs and reports never quote it. Needs
-    redact[speech] (Whisper base: German, English and every language Whisper knows)."""
     from .speech.model import require_speech
     from .speech.withhold import parse_word_list
 
@@ -585,14 +664,19 @@ def transcribe_command(
     for_each_clip(inputs, lambda path: transcript_line(path, options, case_dir, told))
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Render each FILE's derivative from its analysis and the review decisions: decode, mask, encode; no"
+        " model runs, so a correction costs a transcode."
+    )
+)
 def render(
     inputs: Inputs,
     decisions: Annotated[
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="Review decisions to apply (default: FILE.decisions.json beside the analysis, when there is one).",
+            help=N_("Review decisions to apply (default: FILE.decisions.json beside the analysis, when there is one)."),
         ),
     ] = None,
     preset: PresetFlag = DEFAULT_PRESET,
@@ -611,7 +695,8 @@ def render(
     keep_tracks: Annotated[
         str | None,
         typer.Option(
-            metavar="IDS", help='Leave these tracks of the analysis visible: "3 7" (its review page, log or report).'
+            metavar="IDS",
+            help=N_('Leave these tracks of the analysis visible: "3 7" (its review page, log or report).'),
         ),
     ] = None,
     add_regions: AddRegionsFlag = None,
@@ -619,14 +704,18 @@ def render(
         str | None,
         typer.Option(
             metavar="RANGES",
-            help='Black out the whole picture in these stretches, seconds from the clip\'s start: "12-20; 1:02-1:10".',
+            help=N_(
+                'Black out the whole picture in these stretches, seconds from the clip\'s start: "12-20; 1:02-1:10".'
+            ),
         ),
     ] = None,
     save_decisions: Annotated[
         bool,
         typer.Option(
             "--save-decisions",
-            help="Save what is applied (decisions file and flags) as FILE.decisions.json, signed, for the next render.",
+            help=N_(
+                "Save what is applied (decisions file and flags) as FILE.decisions.json, signed, for the next render."
+            ),
         ),
     ] = False,
     reason: ReasonFlag = None,
@@ -635,8 +724,6 @@ def render(
     operator: OperatorFlag = None,
     quiet: QuietFlag = False,
 ) -> None:
-    """Render each FILE's derivative from its analysis and the review decisions: decode, mask,
-    encode; no model runs, so a correction costs a transcode."""
     from .pipeline import render_file
 
     options = clip_options(
@@ -662,15 +749,21 @@ def render(
     )
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Review a clip in a local page: check every track, keep the subject visible, add what was missed,"
+        " mute or bleep what was said, render. Analyses clips without an analysis first. The page listens on"
+        " 127.0.0.1 only, behind a one-time token in the address it prints."
+    )
+)
 def review(
-    path: Annotated[Path, typer.Argument(metavar="CLIP|FOLDER", help="A clip, or a folder of clips, to review.")],
+    path: Annotated[Path, typer.Argument(metavar="CLIP|FOLDER", help=N_("A clip, or a folder of clips, to review."))],
     reviewer: Annotated[
-        str | None, typer.Option(metavar="NAME", help="Who reviews: named in the decisions and the custody log.")
+        str | None, typer.Option(metavar="NAME", help=N_("Who reviews: named in the decisions and the custody log."))
     ] = None,
-    port: Annotated[int, typer.Option(metavar="N", help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    port: Annotated[int, typer.Option(metavar="N", help=N_("Port on 127.0.0.1 (default: a free one)."))] = 0,
     no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Print the address only; do not open a browser.")
+        bool, typer.Option("--no-browser", help=N_("Print the address only; do not open a browser."))
     ] = False,
     preset: PresetFlag = DEFAULT_PRESET,
     kinds: KindsFlag = None,
@@ -678,9 +771,6 @@ def review(
     language: LanguageFlag = AUTO,
     case_dir: CaseDirFlag = None,
 ) -> None:
-    """Review a clip in a local page: check every track, keep the subject visible, add what was
-    missed, mute or bleep what was said, render. Analyses clips without an analysis first. The
-    page listens on 127.0.0.1 only, behind a one-time token in the address it prints."""
     from .review.page.serve import analyse_missing, clips_under, open_browser, start
 
     options = clip_options(
@@ -691,14 +781,14 @@ def review(
         language=language,
     )
     say_if_unsigned()
-    _, clips = clips_under(path)
+    _folder, clips = clips_under(path)
     if not clips:
         raise BadInputError("no video clips in this folder", path)
     analyse_missing(clips, options, case_dir)
 
     def ready(url: str) -> None:
-        typer.echo(f"Review page: {url}")
-        typer.echo("(listening on 127.0.0.1 only; Ctrl-C to stop)")
+        typer.echo(_("Review page: {url}").format(url=url))
+        typer.echo(_("(listening on 127.0.0.1 only; Ctrl-C to stop)"))
         if not no_browser:
             open_browser(url)
 
@@ -711,10 +801,10 @@ def review(
             case_dir,
             background=False,
             ready=ready,
-            waiting=lambda clip: typer.echo(f"Waiting for the render of {clip} to finish…"),
+            waiting=lambda clip: typer.echo(_("Waiting for the render of {clip} to finish…").format(clip=clip)),
         )
     except KeyboardInterrupt:  # Ctrl-C is how a review ends: every decision is saved already
-        typer.echo("Review stopped (decisions are saved as they are made).")
+        typer.echo(_("Review stopped (decisions are saved as they are made)."))
     except OSError as error:
         raise BadInputError(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})", path) from error
 
@@ -755,8 +845,7 @@ def spoken_flags(words: str | None, patterns: str | None, margin: float | None, 
         try:
             text = words_file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            typer.echo(f"redact: error: --bleep-words-file: cannot read {words_file} ({exc})", err=True)
-            raise typer.Exit(2) from exc
+            refuse(_("--bleep-words-file: cannot read {file} ({error})").format(file=words_file, error=exc))
         entries += parsed("--bleep-words-file", parse_word_list, text.replace("\n", ";"))
     flags = {
         "bleep_words": entries or None,
@@ -773,8 +862,7 @@ def parsed(flag: str, parse, value):
     try:
         return parse(value)
     except ValueError as exc:
-        typer.echo(f"redact: error: {flag}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        refuse(f"{flag}: {shown(exc.args[0]) if exc.args else exc}")
 
 
 def clip_options(
@@ -805,12 +893,12 @@ def reason_for(keep_tracks: str | None, reason: str | None) -> str | None:
     if keep_tracks:
         parsed("--keep-tracks", parse_tracks, keep_tracks)  # ids that are no ids: that error first
     if keep_tracks and not (reason or "").strip():
-        typer.echo(
-            "redact: error: --keep-tracks needs --reason: why these tracks stay visible (the log and court"
-            ' report record it), e.g. --reason "subject of the request"',
-            err=True,
+        refuse(
+            _(
+                "--keep-tracks needs --reason: why these tracks stay visible (the log and court report record it),"
+                ' e.g. --reason "subject of the request"'
+            )
         )
-        raise typer.Exit(2)
     return reason.strip() if reason else None
 
 
@@ -819,9 +907,7 @@ def say_if_unsigned() -> None:
 
     signed = keys.load() is not None
     if not signed:
-        typer.echo(
-            "note: no station key: seals, logs and custody entries are unsigned (run `redact keys init`)", err=True
-        )
+        say_note(_("no station key: seals, logs and custody entries are unsigned (run `redact keys init`)"))
 
 
 def for_each_clip(inputs: list[Path], work) -> None:
@@ -838,10 +924,10 @@ def for_each_clip(inputs: list[Path], work) -> None:
             fail(error)
             worst = max(worst, error.exit_code)
         except Terminated:
-            typer.echo(f"redact: terminated (SIGTERM): {path} (no partial output left)", err=True)
+            typer.echo(_("redact: terminated (SIGTERM): {path} (no partial output left)").format(path=path), err=True)
             raise typer.Exit(Terminated.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo(f"redact: interrupted: {path} (no partial output left)", err=True)
+            typer.echo(_("redact: interrupted: {path} (no partial output left)").format(path=path), err=True)
             raise typer.Exit(130) from None
         except Exception as error:
             worst = max(worst, crash(path, error))
@@ -855,34 +941,45 @@ def ok_line(result, words: tuple[str, ...] = ()) -> bool:
     """``OK: DERIVATIVE (...)``, with what the user must know about the input and the audio,
     then a ``warning:`` line for each thing to act on, naming the ``words`` (the word list typed,
     shown on this terminal only); whether there was one."""
-    note = " (rendered from the earlier analysis: no detection ran)" if result.analysis_reused else ""
+    notes = [_("rendered from the earlier analysis: no detection ran")] if result.analysis_reused else []
     if result.decisions is not None:
-        note += f" (decisions {result.decisions} applied)"
-    note += " (input ended early; see log)" if result.stopped_early else ""
+        notes.append(_("decisions {file} applied").format(file=result.decisions))
+    if result.stopped_early:
+        notes.append(_("input ended early; see log"))
     if result.damaged_packets:
-        note += f" ({result.damaged_packets} damaged video packets could not be decoded and were skipped; see log)"
+        notes.append(
+            _("{n} damaged video packets could not be decoded and were skipped; see log").format(
+                n=result.damaged_packets
+            )
+        )
     if not result.audio_as_is:  # re-encoded or packets dropped: say how, not only in the log
-        note += f" (audio: {result.audio})"
+        notes.append(_("audio: {audio}").format(audio=shown(result.audio)))
     if result.dropped_streams:  # subtitles, data: left out, and said so
         from .media.decode import not_carried_note
 
-        note += f" ({not_carried_note(result.dropped_streams)}; see log)"
+        notes.append(_("{what}; see log").format(what=shown(not_carried_note(result.dropped_streams))))
     if result.rescaled_frames:
-        note += f" ({result.rescaled_frames} frames changed size mid-stream and were scaled; see log)"
+        notes.append(_("{n} frames changed size mid-stream and were scaled; see log").format(n=result.rescaled_frames))
     if result.listed_without_picture:
-        note += (
-            f" ({result.listed_without_picture} frames the file's index lists held no picture: skipped by the"
-            " camera, read to the end; see log)"
+        notes.append(
+            _(
+                "{n} frames the file's index lists held no picture: skipped by the camera, read to the end; see log"
+            ).format(n=result.listed_without_picture)
         )
-    found = f"{result.found}, " if result.found else ""
     typer.echo(
-        f"OK: {result.derivative} ({result.frames} frames, {found}{result.regions} regions,"
-        f" {result.seconds:.1f} s){note}"
+        _("OK: {path} ({frames} frames, {found}{regions} regions, {seconds} s)").format(
+            path=result.derivative,
+            frames=result.frames,
+            found=f"{result.found}, " if result.found else "",
+            regions=result.regions,
+            seconds=number(result.seconds, decimals=1),
+        )
+        + "".join(f" ({note})" for note in notes)
     )
     from .pipeline.transcribe import warnings_of
 
     for warning in warnings_of(result.spoken, words) if words else result.warnings:
-        typer.echo(f"redact: warning: {result.original.name}: {one_line(warning)}", err=True)
+        say_warning(result.original.name, one_line(shown(warning)))
     return bool(result.warnings)
 
 
@@ -896,49 +993,52 @@ def detect_stride(help: str):
     return Annotated[int, typer.Option(min=1, metavar="N", help=help)]
 
 
-@app.command()
+@app.command(
+    help=N_(
+        "Print one JSON line per image (or video frame) with boxes, mask regions, scores and the models that"
+        " found each box. Images are looked at as a video's first frame is (turned copies and the enlarged"
+        " pass for small faces included, unless --upright-faces / --no-small-faces)."
+    )
+)
 def detect(
     paths: Annotated[
-        list[str], typer.Argument(metavar="FILE...", help="Images, or videos (every N-th frame with --every).")
+        list[str], typer.Argument(metavar="FILE...", help=N_("Images, or videos (every N-th frame with --every)."))
     ],
-    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help="Output format: jsonl.")] = "jsonl",
-    every: detect_stride("For videos: detect on every N-th frame.") = 1,
-    kinds: Annotated[str, typer.Option(metavar="KINDS", help="What to detect: face, plate or face,plate.")] = KINDS,
+    format: Annotated[str, typer.Option("--format", metavar="FORMAT", help=N_("Output format: jsonl."))] = "jsonl",
+    every: detect_stride(N_("For videos: detect on every N-th frame.")) = 1,
+    kinds: Annotated[str, typer.Option(metavar="KINDS", help=N_("What to detect: face, plate or face,plate."))] = KINDS,
     threshold: Annotated[
-        float, typer.Option(metavar="0.0-1.0", help="Face detector score threshold (lower finds more).")
+        float, typer.Option(metavar="0.0-1.0", help=N_("Face detector score threshold (lower finds more)."))
     ] = D.threshold,
     margin: Annotated[
-        float, typer.Option(metavar="FRACTION", help="Face region margin, as in `redact run`.")
+        float, typer.Option(metavar="FRACTION", help=N_("Face region margin, as in `redact run`."))
     ] = D.margin,
     face_models: Annotated[
-        str, typer.Option(metavar="MODELS", help="Face models, one or more of centerface, retinaface, yunet.")
+        str, typer.Option(metavar="MODELS", help=N_("Face models, one or more of centerface, retinaface, yunet."))
     ] = ",".join(D.face_models),
     turned_faces: detect_switch(
-        "--turned-faces/--upright-faces", "Also look for faces turned a quarter, as `redact run`."
+        "--turned-faces/--upright-faces", N_("Also look for faces turned a quarter, as `redact run`.")
     ) = D.turned_faces,
-    turned_every: detect_stride("For videos: turned copies on every N-th detected frame.") = D.turned_every,
+    turned_every: detect_stride(N_("For videos: turned copies on every N-th detected frame.")) = D.turned_every,
     turned_size: Annotated[
-        int | None, typer.Option(metavar="PX", help="Turned copies made from the picture shrunk to this longest side.")
+        int | None,
+        typer.Option(metavar="PX", help=N_("Turned copies made from the picture shrunk to this longest side.")),
     ] = D.turned_size,
     small_faces: detect_switch(
-        "--small-faces/--no-small-faces", "Also look for small faces enlarged 2x, as `redact run`."
+        "--small-faces/--no-small-faces", N_("Also look for small faces enlarged 2x, as `redact run`.")
     ) = D.small_faces,
     small_faces_every: detect_stride(
-        "For videos: the enlarged pass on every N-th detected frame."
+        N_("For videos: the enlarged pass on every N-th detected frame.")
     ) = D.small_faces_every,
     plate_filter: Annotated[
-        float, typer.Option(metavar="T", help="Plate filter threshold, as `redact run` (0: off).")
+        float, typer.Option(metavar="T", help=N_("Plate filter threshold, as `redact run` (0: off)."))
     ] = D.plate_filter,
 ) -> None:
-    """Print one JSON line per image (or video frame) with boxes, mask regions, scores and the
-    models that found each box. Images are looked at as a video's first frame is (turned copies
-    and the enlarged pass for small faces included, unless --upright-faces / --no-small-faces)."""
     from .detect.factory import build_detectors
     from .detect_images import detect_path
 
     if format != "jsonl":
-        typer.echo("redact: error: only --format jsonl is supported", err=True)
-        raise typer.Exit(2)
+        refuse(_("only --format jsonl is supported"))
     try:
         options = DetectOptions(
             kinds=comma_separated(kinds),
@@ -954,8 +1054,7 @@ def detect(
             plate_filter=plate_filter,
         )
     except ValueError as exc:
-        typer.echo(f"redact: error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        refuse(str(shown(exc.args[0]) if exc.args else exc))
     detectors = build_detectors(options)
     worst = 0
     for path in paths:
@@ -970,87 +1069,89 @@ def detect(
     raise typer.Exit(worst)
 
 
-keys_app = typer.Typer(no_args_is_help=True, help="The station's signing key.")
+keys_app = typer.Typer(no_args_is_help=True, help=N_("The station's signing key."))
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("init")
+@keys_app.command(
+    "init", help=N_("Create the station's Ed25519 key pair in $REDACT_KEY_DIR (default ~/.config/redact/keys).")
+)
 def keys_init(
     passphrase: Annotated[
-        bool, typer.Option("--passphrase", help="Protect the private key with a passphrase (prompted).")
+        bool, typer.Option("--passphrase", help=N_("Protect the private key with a passphrase (prompted)."))
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing key (old signatures stay valid).")
+        bool, typer.Option("--force", help=N_("Replace an existing key (old signatures stay valid)."))
     ] = False,
 ) -> None:
-    """Create the station's Ed25519 key pair in $REDACT_KEY_DIR (default ~/.config/redact/keys)."""
     from .evidence import keys
 
     keys.check_can_create(force=force)  # an existing key exits 4 before any passphrase is asked
     secret = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True).encode() if passphrase else None
     key = keys.create(passphrase=secret, force=force)
-    typer.echo(f"station key created in {keys.key_dir()}")
-    typer.echo(f"fingerprint: {key.fingerprint}")
+    typer.echo(_("station key created in {folder}").format(folder=keys.key_dir()))
+    typer.echo(_("fingerprint: {fingerprint}").format(fingerprint=key.fingerprint))
 
 
-@keys_app.command("trust")
+@keys_app.command(
+    "trust",
+    help=N_(
+        "Accept records signed by another station's key (its `redact keys show --pem`), e.g. a case sealed"
+        " there and redacted here. Until then they are refused like forged ones."
+    ),
+)
 def keys_trust(
-    pem_file: Annotated[Path, typer.Argument(metavar="STATION.pub", help="Another station's public key (PEM).")],
+    pem_file: Annotated[Path, typer.Argument(metavar="STATION.pub", help=N_("Another station's public key (PEM)."))],
 ) -> None:
-    """Accept records signed by another station's key (its `redact keys show --pem`), e.g. a
-    case sealed there and redacted here. Until then they are refused like forged ones."""
     from .evidence import keys
     from .evidence.trust import TRUST_LIST_NAME, add_to_trust_list
 
     for fingerprint_ in sorted(add_to_trust_list(pem_file)):
-        typer.echo(f"trusted: {fingerprint_}")
-    typer.echo(f"trust list: {keys.key_dir() / TRUST_LIST_NAME}")
+        typer.echo(_("trusted: {fingerprint}").format(fingerprint=fingerprint_))
+    typer.echo(_("trust list: {file}").format(file=keys.key_dir() / TRUST_LIST_NAME))
 
 
-@keys_app.command("show")
-def keys_show(pem: Annotated[bool, typer.Option("--pem", help="Print the public key as PEM.")] = False) -> None:
-    """Print the station key's fingerprint (and public key) for publication."""
+@keys_app.command("show", help=N_("Print the station key's fingerprint (and public key) for publication."))
+def keys_show(pem: Annotated[bool, typer.Option("--pem", help=N_("Print the public key as PEM."))] = False) -> None:
     from .evidence import keys
 
     key = keys.load()
     if key is None:
-        typer.echo("no station key: seals and logs are unsigned (run `redact keys init`)", err=True)
+        typer.echo(_("no station key: seals and logs are unsigned (run `redact keys init`)"), err=True)
         raise typer.Exit(1)
-    typer.echo(f"fingerprint: {key.fingerprint}")
+    typer.echo(_("fingerprint: {fingerprint}").format(fingerprint=key.fingerprint))
     if pem:
         typer.echo(keys.public_pem(key.public).decode().strip())
 
 
-@app.command()
+@app.command(help=N_("Check originals against seals, derivatives against logs, and the custody chain."))
 def verify(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="PATH...", help="Files, folders or folder trees of originals/derivatives."),
+        typer.Argument(metavar="PATH...", help=N_("Files, folders or folder trees of originals/derivatives.")),
     ] = None,
     case_dir: Annotated[
         Path | None,
         typer.Option(
-            metavar="DIR", help="Case folder holding the seals of originals given as files (alone: verify it)."
+            metavar="DIR", help=N_("Case folder holding the seals of originals given as files (alone: verify it).")
         ),
     ] = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print a JSON report instead of one line per check.")
+        bool, typer.Option("--json", help=N_("Print a JSON report instead of one line per check."))
     ] = False,
     trust: Annotated[
         list[Path] | None,
-        typer.Option(metavar="FILE.pem", help="Public key (PEM) whose signatures alone are accepted; repeatable."),
+        typer.Option(metavar="FILE.pem", help=N_("Public key (PEM) whose signatures alone are accepted; repeatable.")),
     ] = None,
     require_signed: Annotated[
-        bool, typer.Option("--require-signed", help="Treat unsigned seals, logs and entries as failures.")
+        bool, typer.Option("--require-signed", help=N_("Treat unsigned seals, logs and entries as failures."))
     ] = False,
 ) -> None:
-    """Check originals against seals, derivatives against logs, and the custody chain."""
     from .evidence.trust import given_trust, station_trust
     from .evidence.verify import as_json, verify_paths
 
     if not paths and case_dir is None:
-        typer.echo("redact: error: give files or folders to verify, or --case-dir DIR", err=True)
-        raise typer.Exit(2)
+        refuse(_("give files or folders to verify, or --case-dir DIR"))
     policy = given_trust(trust) if trust else station_trust()
     findings = verify_paths(list(paths or []), policy, case_dir)
     if require_signed:
@@ -1074,109 +1175,113 @@ def print_findings(findings: list) -> None:
     """One line per finding, never wrapped or cut, whatever the terminal's width:
     ``FAIL  derivative  /full/path/clip.redacted.mp4: reason (signed by ...)``, so a pipe, a
     log file or ``grep clip.redacted.mp4`` sees each path whole. Colour only on a terminal."""
-    width = max((len(f.kind) for f in findings), default=0)
+    from .evidence.verify import kind_name
+
+    width = max((len(kind_name(f.kind)) for f in findings), default=0)
     for f in findings:
         result = typer.style(f"{f.status.upper():<4}", fg=RESULT_COLOURS.get(f.status), bold=True)
-        signer = f" (signed by {one_line(f.signer)})" if f.signer else ""
-        typer.echo(f"{result}  {f.kind:<{width}}  {one_line(f.path)}: {one_line(f.detail)}{signer}")
+        signer = _(" (signed by {signer})").format(signer=one_line(f.signer)) if f.signer else ""
+        typer.echo(f"{result}  {kind_name(f.kind):<{width}}  {one_line(f.path)}: {one_line(shown(f.detail))}{signer}")
     counts = {status: sum(f.status == status for f in findings) for status in RESULT_COLOURS}
-    typer.echo(f"{len(findings)} checked: {counts['ok']} ok, {counts['warn']} warnings, {counts['fail']} failed")
+    typer.echo(
+        _("{n} checked: {ok} ok, {warn} warnings, {fail} failed").format(
+            n=len(findings), ok=counts["ok"], warn=counts["warn"], fail=counts["fail"]
+        )
+    )
 
 
-@app.command()
+@app.command(help=N_("Write NAME.redaction-report.html for each derivative and log it as exported."))
 def report(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="PATH...", help="Derivatives (NAME.redacted.mp4), their originals, or folders."),
+        typer.Argument(metavar="PATH...", help=N_("Derivatives (NAME.redacted.mp4), their originals, or folders.")),
     ] = None,
     reviewer: Annotated[
-        str, typer.Option(metavar="NAME", help="Who reviewed the derivative (named in the report).")
+        str, typer.Option(metavar="NAME", help=N_("Who reviewed the derivative (named in the report)."))
     ] = ...,
     case_dir: Annotated[
         Path | None,
         typer.Option(
-            metavar="DIR", help="Case folder where the derivatives of originals given are (alone: all of it)."
+            metavar="DIR", help=N_("Case folder where the derivatives of originals given are (alone: all of it).")
         ),
     ] = None,
 ) -> None:
-    """Write NAME.redaction-report.html for each derivative and log it as exported."""
     from .review.court import write_reports
 
     if not paths and case_dir is None:
-        typer.echo("redact: error: give derivatives or folders to report on, or --case-dir DIR", err=True)
-        raise typer.Exit(2)
+        refuse(_("give derivatives or folders to report on, or --case-dir DIR"))
     written = write_reports(list(paths or []), reviewer, case_dir)
     for path in written:
         typer.echo(f"OK: {path}")
 
 
-@app.command()
+@app.command(help=N_("Write the frame a player shows at --at as PNG, to read --add-regions boxes off it."))
 def snapshot(
-    derivative: Annotated[Path, typer.Argument(metavar="FILE", help="A derivative (NAME.redacted.mp4).")],
-    at: Annotated[str, typer.Option(metavar="TIME", help="When, as a player counts: 12.5, 1:02.5 or 0:01:02.5.")],
+    derivative: Annotated[Path, typer.Argument(metavar="FILE", help=N_("A derivative (NAME.redacted.mp4)."))],
+    at: Annotated[str, typer.Option(metavar="TIME", help=N_("When, as a player counts: 12.5, 1:02.5 or 0:01:02.5."))],
     out: Annotated[
         Path | None,
-        typer.Option(metavar="FILE.png", help="PNG to write (default: NAME.redacted.at-SECONDSs.png beside it)."),
+        typer.Option(metavar="FILE.png", help=N_("PNG to write (default: NAME.redacted.at-SECONDSs.png beside it).")),
     ] = None,
-    grid: Annotated[int, typer.Option(metavar="PX", help="Draw a labelled pixel grid every PX pixels (0: none).")] = 0,
+    grid: Annotated[
+        int, typer.Option(metavar="PX", help=N_("Draw a labelled pixel grid every PX pixels (0: none)."))
+    ] = 0,
 ) -> None:
-    """Write the frame a player shows at --at as PNG, to read --add-regions boxes off it."""
     from .review.snapshot import write_snapshot
 
     try:
         written = write_snapshot(derivative, parse_time(at), out, grid)
     except ValueError as exc:
-        typer.echo(f"redact: error: --at: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        refuse(f"--at: {shown(exc.args[0]) if exc.args else exc}")
     typer.echo(f"OK: {written}")
 
 
-@app.command()
+@app.command(help=N_("Measure redaction speed on this machine (the original is never touched: a copy is used)."))
 def bench(
     file: Annotated[
-        Path | None, typer.Argument(metavar="FILE", help="Clip to measure (default: the bundled sample).")
+        Path | None, typer.Argument(metavar="FILE", help=N_("Clip to measure (default: the bundled sample)."))
     ] = None,
     preset: Annotated[
         str,
         typer.Option(
             metavar="NAME[,NAME...]|all",
-            help="Presets to measure, each in turn (all: every preset in pipelines/), or a .toml file.",
+            help=N_("Presets to measure, each in turn (all: every preset in pipelines/), or a .toml file."),
         ),
     ] = "all",
     kinds: Annotated[
         str | None,
         typer.Option(
-            metavar="KINDS", help="What to detect: face, plate or face,plate.", show_default=from_preset("kinds")
+            metavar="KINDS", help=N_("What to detect: face, plate or face,plate."), show_default=from_preset("kinds")
         ),
     ] = None,
     workers: Annotated[
         str | None,
         typer.Option(
             metavar="N[,N...]",
-            help=WORKERS_HELP + " A list (1,2,4,8) measures each count, to find this station's best.",
+            help=N_(
+                "Detection processes, and decoder/encoder threads (default: every core; 0: detect in-process)."
+                " A list (1,2,4,8) measures each count, to find this station's best."
+            ),
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help=N_("Print the figures as JSON."))] = False,
     png: Annotated[
-        Path | None, typer.Option(metavar="FILE.png", help="Also write a bar chart of ms per frame (needs matplotlib).")
+        Path | None,
+        typer.Option(metavar="FILE.png", help=N_("Also write a bar chart of ms per frame (needs matplotlib).")),
     ] = None,
 ) -> None:
-    """Measure redaction speed on this machine (the original is never touched: a copy is used)."""
     from .bench import can_chart, chart, run_bench
 
     if png is not None and not can_chart():  # say so before minutes of measuring, not after
-        typer.echo("redact: error: --png needs matplotlib (pip install -e '.[bench]'); nothing measured", err=True)
-        raise typer.Exit(2)
+        refuse(_("--png needs matplotlib (pip install -e '.[bench]'); nothing measured"))
     kinds_given = comma_separated(kinds) if kinds is not None else None
     counts = parse_worker_counts(workers)
     names = sorted(available_presets()) if preset == "all" else comma_separated(preset)
     if not names:
-        typer.echo("redact: error: --preset names no preset (a name, a list a,b, or all)", err=True)
-        raise typer.Exit(2)
+        refuse(_("--preset names no preset (a name, a list a,b, or all)"))
     if len(names) > 1:
         if len(counts) > 1 or png is not None:
-            typer.echo("redact: error: --workers lists and --png measure one preset: name it with --preset", err=True)
-            raise typer.Exit(2)
+            refuse(_("--workers lists and --png measure one preset: name it with --preset"))
         runs = [options_or_exit(n, {"detect": {"kinds": kinds_given}}, quiet=True, workers=counts[0]) for n in names]
         print_presets([run_bench(file, options) for options in runs], json_out)
         return
@@ -1202,8 +1307,7 @@ def bench(
         )
         print_render(result)
     if png is not None and not chart(result, png):
-        typer.echo("redact: error: matplotlib not installed (pip install -e '.[bench]'): no chart written", err=True)
-        raise typer.Exit(2)
+        refuse(_("matplotlib not installed (pip install -e '.[bench]'): no chart written"))
 
 
 def print_render(result: dict) -> None:
@@ -1229,8 +1333,7 @@ def parse_worker_counts(text: str | None) -> list[int | None]:
     except ValueError:
         counts = []
     if not counts:
-        typer.echo(f"redact: error: --workers takes a number or a list such as 1,2,4 (got {text!r})", err=True)
-        raise typer.Exit(2)
+        refuse(_("--workers takes a number or a list such as 1,2,4 (got {text!r})").format(text=text))
     return counts
 
 
@@ -1270,68 +1373,71 @@ def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:
     typer.echo(f"fastest: {best['workers']} worker(s), {best['redact_fps']} fps")
 
 
-@app.command()
+@app.command(
+    help=N_("Redact every clip of a folder or manifest; rerun to resume. Writes batch-report.json/.html beside it.")
+)
 def batch(
     source: Annotated[
         Path,
         typer.Argument(
             metavar="FOLDER|MANIFEST",
-            help="Folder of clips (searched recursively) or a CSV / JSON-lines manifest.",
+            help=N_("Folder of clips (searched recursively) or a CSV / JSON-lines manifest."),
         ),
     ],
     preset: Annotated[
         str | None,
         typer.Option(
-            metavar="NAME", help="Preset for clips whose manifest row names none.", show_default=DEFAULT_PRESET
+            metavar="NAME", help=N_("Preset for clips whose manifest row names none."), show_default=DEFAULT_PRESET
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(metavar="N", help="Detection workers per clip (default: cores / parallel).")
+        int | None, typer.Option(metavar="N", help=N_("Detection workers per clip (default: cores / parallel)."))
     ] = None,
     parallel: Annotated[
-        int, typer.Option(min=1, metavar="N", help="Clips at a time on this machine (Dask LocalCluster).")
+        int, typer.Option(min=1, metavar="N", help=N_("Clips at a time on this machine (Dask LocalCluster)."))
     ] = 1,
     cluster: Annotated[
-        str | None, typer.Option(metavar="ADDRESS", help="Dask scheduler address, e.g. tls://host:8786.")
+        str | None, typer.Option(metavar="ADDRESS", help=N_("Dask scheduler address, e.g. tls://host:8786."))
     ] = None,
     cluster_certs: Annotated[
         Path | None,
-        typer.Option(metavar="DIR", help="Folder made by `redact cluster-certs`: this PC's member certificate."),
+        typer.Option(metavar="DIR", help=N_("Folder made by `redact cluster-certs`: this PC's member certificate.")),
     ] = None,
     insecure_cluster: Annotated[
         bool,
         typer.Option(
             "--insecure-cluster",
-            help="Allow a plain tcp:// scheduler on another PC (anyone reaching it can run code).",
+            help=N_("Allow a plain tcp:// scheduler on another PC (anyone reaching it can run code)."),
         ),
     ] = False,
-    mute: Annotated[bool, typer.Option("--mute", help="Leave audio out of every derivative.")] = False,
+    mute: Annotated[bool, typer.Option("--mute", help=N_("Leave audio out of every derivative."))] = False,
     operator: Annotated[
-        str | None, typer.Option(metavar="NAME", help="Name recorded in seals and logs (default: OS user).")
+        str | None, typer.Option(metavar="NAME", help=N_("Name recorded in seals and logs (default: OS user)."))
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=N_("No progress bar."))] = False,
     stall_timeout: Annotated[
         float,
         typer.Option(
             min=0,
             metavar="SECONDS",
-            help="Stop and fail a clip that writes no frame and reads or writes no data for this many seconds"
-            " (a hung decoder or storage); 0: wait forever.",
+            help=N_(
+                "Stop and fail a clip that writes no frame and reads or writes no data for this many seconds"
+                " (a hung decoder or storage); 0: wait forever."
+            ),
         ),
     ] = STALL_S,
-    case_dir: Annotated[
-        Path | None, typer.Option(metavar="DIR", help=CASE_DIR_HELP + " Also holds the state and reports.")
-    ] = None,
+    case_dir: Annotated[Path | None, typer.Option(metavar="DIR", help=CASE_DIR_AND_STATE_HELP)] = None,
     bleep_patterns: Annotated[
         str | None,
         typer.Option(
             metavar="PATTERNS",
-            help="Bleep spoken numbers, dates, e-mail addresses in every clip whose row names none (redact[speech]).",
+            help=N_(
+                "Bleep spoken numbers, dates, e-mail addresses in every clip whose row names none (redact\\[speech])."
+            ),
         ),
     ] = None,
     language: LanguageFlag = AUTO,
 ) -> None:
-    """Redact every clip of a folder or manifest; rerun to resume. Writes batch-report.json/.html beside it."""
     from .batch import BatchSettings, run_batch
 
     if preset is not None:
@@ -1359,60 +1465,83 @@ def batch(
         with sigterm_as_interrupt():  # a service manager's stop ends the clip in flight as Ctrl-C does
             result = run_batch(source, settings)
     except Terminated:
-        typer.echo("redact: batch terminated (SIGTERM): rerun the same command to resume", err=True)
+        typer.echo(_("redact: batch terminated (SIGTERM): rerun the same command to resume"), err=True)
         raise typer.Exit(Terminated.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("redact: batch interrupted: rerun the same command to resume", err=True)
+        typer.echo(_("redact: batch interrupted: rerun the same command to resume"), err=True)
         raise typer.Exit(130) from None
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"redact batch: {source}")
-    for column in ("clips", "already done", "redacted now", "of which re-rendered only", "failed"):
+    table = Table(title=_("redact batch: {source}").format(source=source))
+    columns = (_("clips"), _("already done"), _("redacted now"), _("of which re-rendered only"), _("failed"))
+    for column in columns:
         table.add_column(column, justify="right")
     table.add_row(str(result.total), str(result.skipped), str(result.done), str(result.reused), str(result.failed))
     console = Console(stderr=True)
     console.print(table)
-    for _, error in result.failures:
-        console.print(f"[red]FAILED[/] {error}", highlight=False)
-    typer.echo(f"state: {result.state}")
+    failed = _("FAILED")
+    for _clip, error in result.failures:
+        console.print(f"[red]{failed}[/] {escape(str(error))}", highlight=False)
+    typer.echo(_("state: {file}").format(file=result.state))
     for report in result.reports:
-        typer.echo(f"report: {report}")
+        typer.echo(_("report: {file}").format(file=report))
     raise typer.Exit(result.exit_code)
 
 
-@app.command("cluster-certs")
+@app.command(
+    "cluster-certs",
+    help=N_("Make a cluster CA and a member certificate for batches across station PCs (Dask over TLS)."),
+)
 def cluster_certs_command(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Empty folder for the certificates and keys.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help=N_("Empty folder for the certificates and keys."))],
 ) -> None:
-    """Make a cluster CA and a member certificate for batches across station PCs (Dask over TLS)."""
     from .batch.cluster_tls import CA_KEY, make_certificates
 
     paths = make_certificates(folder)
     for path in paths.values():
         typer.echo(str(path))
-    typer.echo(
-        f"Copy all but {CA_KEY} to every station PC of the cluster (keep the member key readable by the"
-        f" batch's user only), then keep {CA_KEY} offline: it can admit new members.",
-        err=True,
+    said = _(
+        "Copy all but {ca_key} to every station PC of the cluster (keep the member key readable by the batch's user"
+        " only), then keep {ca_key} offline: it can admit new members."
     )
+    typer.echo(said.format(ca_key=CA_KEY), err=True)
 
 
-@app.command()
+@app.command(help=N_("List the pipeline presets (pipelines/*.toml) with what each one trades."))
 def presets() -> None:
-    """List the pipeline presets (pipelines/*.toml) with what each one trades."""
     from .presets import available, describe
 
     for name, path in available().items():
-        default = " (default)" if name == DEFAULT_PRESET else ""
+        default = _(" (default)") if name == DEFAULT_PRESET else ""
         typer.echo(f"{name}{default}: {describe(name)}\n    {path}")
+
+
+def language_asked(args: list[str]) -> str | None:
+    """The value of ``--lang`` among the root options, read before click parses them."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if not arg.startswith("-"):
+            return None  # the command: its own options are not the root's
+    return None
 
 
 def main() -> None:
     """The CLI's one edge: a ``RedactError`` from any command is one line and its exit code
     (commands over many clips report each failing clip themselves and go on)."""
+    from . import i18n
+    from .i18n.click_text import speak
+
+    with contextlib.suppress(ValueError):  # an unknown --lang is reported by the root callback
+        i18n.set_language(language_asked(sys.argv[1:]))
+    command = typer.main.get_command(app)
+    speak(command)  # --help in the interface language: it is printed before any callback runs
     try:
-        app()
+        command()
     except RedactError as error:
         fail(error)
         sys.exit(error.exit_code)

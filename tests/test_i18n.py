@@ -5,6 +5,7 @@ clerk expects (--lang, REDACT_LANG, the locale)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -127,3 +128,61 @@ def test_the_cli_takes_lang_and_refuses_an_unknown_one():
     assert bad.returncode == 2 and "unknown interface language 'fr'" in bad.stderr
     good = subprocess.run([sys.executable, "-m", "redact", "--lang", "de", "presets"], capture_output=True, text=True)
     assert good.returncode == 0, good.stderr
+
+
+def help_texts(command) -> list[str]:
+    """Every help text ``command`` and its subcommands show: theirs, their options', the defaults
+    said in words (not a value such as a preset's name)."""
+    texts = [command.help] + [p.help for p in command.params if getattr(p, "help", None)]
+    texts += [p.show_default for p in command.params if isinstance(getattr(p, "show_default", None), i18n.Msg)]
+    for sub in getattr(command, "commands", {}).values():
+        texts += help_texts(sub)
+    return [t for t in texts if t]
+
+
+def test_every_help_text_of_the_cli_has_a_german_translation():
+    """A help text typed as a plain string (not marked) would show in English on a German station."""
+    import typer
+
+    from redact.cli import app
+
+    known = {m.id for m in catalog("de") if m.id}
+    shown_english = help_texts(typer.main.get_command(app))
+    assert len(shown_english) > 100
+    untranslated = sorted({str(getattr(t, "template", t)) for t in shown_english} - known)
+    assert not untranslated, untranslated
+
+
+def run_cli(*args: str, language: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "120"}
+    if language:
+        env["REDACT_LANG"] = language
+    return subprocess.run([sys.executable, "-m", "redact", *args], capture_output=True, text=True, env=env)
+
+
+def words(text: str) -> str:
+    """Help as one line of words: rich wraps it in boxes to the terminal's width."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_help_in_german_from_the_flag_or_the_environment_and_english_unchanged():
+    by_flag = run_cli("--lang", "de", "run", "--help")
+    assert by_flag.returncode == 0, by_flag.stderr
+    text = words(by_flag.stdout)
+    assert "Aufruf:" in text and "Optionen" in text and "Diese Hilfe anzeigen und beenden." in text
+    assert "Jede DATEI in DATEI.redacted.mp4" in text and "Original-Videodateien (werden nie verändert)." in text
+    assert "[Standard: (aus der Voreinstellung; disclosure: face,plate)]" in text
+    assert "Usage:" not in text and "Original video files" not in text
+    by_env = run_cli("--help", language="de")
+    assert "Offline-Schwärzung von Gesichtern und Kennzeichen" in words(by_env.stdout)
+    english = words(run_cli("run", "--help", language="en").stdout)
+    assert "Usage:" in english and "Original video files (never modified)." in english and "Aufruf" not in english
+    assert "[default: (from the preset; disclosure: face,plate)]" in english
+
+
+def test_command_line_lines_in_german():
+    refused = run_cli("snapshot", "x.mp4", "--at", "soon", language="de")
+    assert refused.returncode == 2 and refused.stderr.startswith("redact: Fehler: --at:"), refused.stderr
+    keyless = run_cli("verify", language="de")
+    assert keyless.returncode == 2
+    assert "geben Sie zu prüfende Dateien oder Ordner an, oder --case-dir ORDNER" in keyless.stderr

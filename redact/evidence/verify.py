@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from ..i18n import N_, shown
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, latest_records, read_chain
 from .layout import (
@@ -38,6 +39,26 @@ class Finding:
     path: str
     detail: str
     signer: str | None = None
+
+
+KIND_NAMES = {
+    "original": N_("original"),
+    "seal": N_("seal"),
+    "analysis": N_("analysis"),
+    "transcript": N_("transcript"),
+    "decisions": N_("decisions"),
+    "derivative": N_("derivative"),
+    "log": N_("log"),
+    "report": N_("report"),
+    "custody": N_("custody"),
+    "trust": N_("trust"),
+    "folder": N_("folder"),
+}
+
+
+def kind_name(kind: str) -> str:
+    """What a finding checked, in the interface language (the JSON report keeps the English)."""
+    return shown(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
 
 
 # SHA-256s computed during one verify_paths call, so that a file checked against its record and

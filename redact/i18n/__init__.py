@@ -61,10 +61,43 @@ def current() -> str:
 
 class Msg(str):
     """A message marked for translation when it is shown, not when it is made (``N_``): an
-    error's text, a noun put into another message. It is the English text until then."""
+    error's text, a verification finding, a noun put into another message. It is the English
+    text, its ``params`` filled in, until ``shown`` translates it."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params) -> Msg:
+        self = super().__new__(cls, template.format(**params) if params else template)
+        self.template, self.params = str(template), params
+        return self
 
 
 N_ = Msg
+
+
+class Listed(str):
+    """Messages joined by ``sep`` ("; " between a finding's reasons), each translated when shown."""
+
+    parts: tuple
+    sep: str
+
+    def __new__(cls, parts, sep: str = "; ") -> Listed:
+        parts = tuple(parts)
+        self = super().__new__(cls, sep.join(parts))
+        self.parts, self.sep = parts, sep
+        return self
+
+
+def shown(value, language: str | None = None):
+    """``value`` as the clerk reads it: a ``Msg`` translated and filled in (its ``Msg`` params
+    too), a ``Listed`` part by part; anything else as it is."""
+    if isinstance(value, Msg):
+        text = _(value.template, language)
+        return text.format(**{k: shown(v, language) for k, v in value.params.items()}) if value.params else text
+    if isinstance(value, Listed):
+        return value.sep.join(str(shown(part, language)) for part in value.parts)
+    return value
 
 
 def catalog_files(language: str) -> list[Path]:
