@@ -7,6 +7,7 @@ decoded and masked by the server (``session.py``); the page (``static/``) draws 
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ... import i18n
 from ...errors import RedactError
 from ...evidence.custody import custody_path
 from ...evidence.layout import Layout, report_for_derivative
@@ -32,6 +34,7 @@ from .session import ClipSession
 from .spoken import SpokenWords, TranscribingAlready
 
 STATIC = Path(__file__).resolve().parent / "static"
+PAGE_LOCALE = STATIC / "locale"  # the page's catalogs: <language>.json, English message -> translation
 FOLLOW_MOST = 600  # frames one follow request may cover (20 s at 30 fps)
 
 
@@ -139,6 +142,14 @@ def build_app(review: Review) -> Starlette:
 
     def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    def interface_language(request: Request) -> Response:
+        """The language the page speaks (the server's: `--lang`, REDACT_LANG, the locale) and its
+        messages; English needs none, the page is written in it."""
+        language = i18n.current()
+        catalog = PAGE_LOCALE / f"{language}.json"
+        messages = {} if language == i18n.DEFAULT or not catalog.exists() else json.loads(catalog.read_text("utf-8"))
+        return JSONResponse({"language": language, "messages": messages})
 
     def clips(request: Request) -> Response:
         return JSONResponse([review.state(name) for name in review.clips])
@@ -289,6 +300,7 @@ def build_app(review: Review) -> Starlette:
     api = "/api/clips/{clip:path}"
     routes = [
         Route("/", index),
+        Route("/api/i18n", interface_language),
         Route("/api/clips", clips),
         Route(api + "/info", info),
         Route(api + "/frame/{n:int}.jpg", frame),

@@ -4,12 +4,23 @@
 // JPEGs, draws the boxes over them and edits the clerk's decisions, which it autosaves. No
 // framework, no build step, nothing from elsewhere: the CSP allows only this origin, so every
 // handler is bound here (no inline script or style in the HTML).
+//
+// The page speaks the server's interface language (`redact --lang`, REDACT_LANG, the locale),
+// from GET /api/i18n: every message is written in English here, as the first argument of t() or
+// tn() and always a plain string literal, with {name} placeholders filled from the call's params
+// (numbers written as the language writes them). static/locale/<language>.json maps each message
+// to its translation: a t() message to a string, a tn() singular to its forms by Intl.PluralRules
+// category ({"one": ..., "other": ...}); the English plural is tn()'s second argument. index.html
+// marks its text with data-i18n (an element's text) and data-i18n-title, -aria-label and
+// -placeholder (an attribute's); an empty value means the English text is the key.
+// tests/review/test_page_i18n.py fails on a message without a translation, a translation no
+// message uses, differing placeholders, or a message built in code (a template literal).
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const byId = (id) => document.getElementById(id);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 const EPS = 1e-6; // times are compared to the microsecond, as the server does
-const DEFAULT_REASON = 'missed by the detectors';
+const defaultReason = () => t('missed by the detectors');
 const KIND_COLOURS = { face: '#5eb0ff', plate: '#ffd23f' };
 const KEPT_COLOUR = '#3ecf6e';
 const ADDED_COLOUR = '#ff8c1a';
@@ -72,6 +83,88 @@ let markReady;
 const ready = new Promise((resolve) => { markReady = resolve; });
 const canvas = byId('frame');
 
+// ------------------------------------------------------------------------------ language
+
+const i18n = { language: 'en', messages: {} };
+let plurals = new Intl.PluralRules('en');
+const numberFormats = new Map(); // digits after the point ('' for as many as needed, up to 3) -> Intl.NumberFormat
+
+// A number as the page's language writes it (German: 1.234,5), with exactly `digits` decimals when given.
+function num(value, digits = null) {
+  const key = digits ?? '';
+  if (!numberFormats.has(key)) {
+    const options = digits === null ? { maximumFractionDigits: 3 } : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    numberFormats.set(key, new Intl.NumberFormat(i18n.language, options));
+  }
+  return numberFormats.get(key).format(value);
+}
+const decimalMark = () => num(1.5, 1).replace(/\d/g, '');
+
+const lookup = (message) => (typeof i18n.messages[message] === 'string' ? i18n.messages[message] : message);
+const fill = (text, params = {}) => text.replace(/\{(\w+)\}/g, (whole, name) => (
+  name in params ? (typeof params[name] === 'number' ? num(params[name]) : String(params[name])) : whole));
+
+// `message` (English, a string literal) in the page's language, its {placeholders} filled from params.
+function t(message, params) {
+  return fill(lookup(message), params);
+}
+
+// The form of a message for n things: the catalog's form for n's plural category, or in English
+// `singular` for one and `plural` otherwise; {n} is n.
+function tn(singular, plural, n, params = {}) {
+  const forms = i18n.messages[singular], category = plurals.select(n);
+  const text = forms && typeof forms === 'object' ? forms[category] ?? forms.other : category === 'one' ? singular : plural;
+  return fill(text, { n, ...params });
+}
+
+// The server's interface language and its messages; English where it cannot say.
+async function loadLanguage() {
+  try {
+    const answer = await api('/api/i18n');
+    if (answer?.language) Object.assign(i18n, { language: answer.language, messages: answer.messages || {} });
+  } catch (error) {
+    status(t('Interface language: {error}', { error: error.message }), 'info');
+  }
+  try {
+    plurals = new Intl.PluralRules(i18n.language);
+  } catch {
+    Object.assign(i18n, { language: 'en', messages: {} });
+  }
+  numberFormats.clear();
+  translatePage();
+}
+
+// The static text of index.html: each marked element's text or attribute, translated by its
+// English text (or by the key the marking names, where one English text has two meanings).
+function translatePage() {
+  document.documentElement.lang = i18n.language;
+  const translated = (key) => (typeof i18n.messages[key] === 'string' ? i18n.messages[key] : null);
+  for (const node of document.querySelectorAll('[data-i18n]')) {
+    const found = translated(node.dataset.i18n || node.textContent.trim().replace(/\s+/g, ' '));
+    if (found !== null) node.textContent = found;
+  }
+  for (const attribute of ['title', 'aria-label', 'placeholder']) {
+    for (const node of document.querySelectorAll(`[data-i18n-${attribute}]`)) {
+      const found = translated(node.getAttribute(`data-i18n-${attribute}`) || node.getAttribute(attribute));
+      if (found !== null) node.setAttribute(attribute, found);
+    }
+  }
+}
+
+// Names the server and the decisions use, as the page shows them.
+const KINDS = { face: () => t('face'), plate: () => t('plate') };
+const kindName = (kind) => KINDS[kind]?.() ?? kind;
+const STYLES = { solid: () => t('solid'), blur: () => t('blur'), pixelate: () => t('pixelate') };
+const ACTIONS = { mute: () => t('mute'), bleep: () => t('bleep') };
+const STOPPED = {
+  end: () => t('end'), lost: () => t('lost'),
+  'left the picture': () => t('left the picture'), 'no frames': () => t('no frames'),
+};
+const CLIP_STATES = {
+  analysed: () => [t('analysed'), t('not analysed')], reviewed: () => [t('reviewed'), t('not reviewed')],
+  rendered: () => [t('rendered'), t('not rendered')], verified: () => [t('verified'), t('not verified')],
+};
+
 // ------------------------------------------------------------------------------- helpers
 
 function el(tag, props = {}, ...children) {
@@ -87,16 +180,16 @@ function el(tag, props = {}, ...children) {
 }
 
 const pad = (n, width = 2) => String(n).padStart(width, '0');
-function clock(t) {
-  const ms = Math.max(0, Math.round(t * 1000));
+function clock(time) {
+  const ms = Math.max(0, Math.round(time * 1000));
   const h = Math.floor(ms / 3600000), m = Math.floor(ms / 60000) % 60, s = Math.floor(ms / 1000) % 60;
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+  return `${pad(h)}:${pad(m)}:${pad(s)}${decimalMark()}${pad(ms % 1000, 3)}`;
 }
-function short(t) {
-  const ms = Math.max(0, Math.round(t * 1000));
-  return `${Math.floor(ms / 60000)}:${pad(Math.floor(ms / 1000) % 60)}.${pad(ms % 1000, 3)}`;
+function short(time) {
+  const ms = Math.max(0, Math.round(time * 1000));
+  return `${Math.floor(ms / 60000)}:${pad(Math.floor(ms / 1000) % 60)}${decimalMark()}${pad(ms % 1000, 3)}`;
 }
-const secs = (t) => String(Math.round(t * 1000) / 1000);
+const secs = (s) => String(Math.round(s * 1000) / 1000); // for number inputs, which take a point
 
 let statusTimer = 0;
 function status(message, kind = 'error') {
@@ -148,12 +241,12 @@ const clipEnd = () => frameEnd(lastFrame());
 const oneFrameEnd = (n) => T(n) + (frameEnd(n) - T(n)) / 2;
 
 // The frame shown at time t: the last one starting at or before t.
-function frameAt(t) {
+function frameAt(time) {
   const times = state.info.times;
   let lo = 0, hi = times.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (times[mid] <= t + EPS) lo = mid; else hi = mid - 1;
+    if (times[mid] <= time + EPS) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
@@ -171,7 +264,7 @@ function normalise(d = {}) {
     keep_tracks: (d.keep_tracks || []).map((k) => ({ track: Number(k.track), reason: String(k.reason ?? '') })),
     add_regions: (d.add_regions || []).map((r) => ({
       keys: (r.keys || []).map((key) => key.map(Number)).sort((a, b) => a[0] - b[0]),
-      reason: String(r.reason ?? DEFAULT_REASON),
+      reason: String(r.reason ?? defaultReason()),
     })),
     redact_pictures: (d.redact_pictures || []).map((p) => ({
       start: Number(p.start), end: Number(p.end), style: String(p.style || 'solid'), reason: String(p.reason ?? ''),
@@ -200,18 +293,19 @@ function keptSubjects() {
 function problems(d = state.decisions) {
   const found = [];
   for (const k of d.keep_tracks) {
-    if (!k.reason.trim()) found.push({ row: `li[data-track="${subjectOf(k.track)}"]`, text: `#${subjectOf(k.track)} is kept visible without a reason` });
+    const id = String(subjectOf(k.track));
+    if (!k.reason.trim()) found.push({ row: `li[data-track="${id}"]`, text: t('#{id} is kept visible without a reason', { id }) });
   }
   d.add_regions.forEach((r, i) => {
-    if (!String(r.reason).trim()) found.push({ row: `#regions li[data-index="${i}"]`, text: `added region ${i + 1} needs a reason` });
+    if (!String(r.reason).trim()) found.push({ row: `#regions li[data-index="${i}"]`, text: t('added region {n} needs a reason', { n: i + 1 }) });
   });
   d.redact_pictures.forEach((p, i) => {
-    if (!validRange(p)) found.push({ row: `#pictures li[data-index="${i}"]`, text: `whole-picture range ${i + 1} needs 0 ≤ start < end` });
-    else if (!String(p.reason).trim()) found.push({ row: `#pictures li[data-index="${i}"]`, text: `whole-picture range ${i + 1} needs a reason` });
+    if (!validRange(p)) found.push({ row: `#pictures li[data-index="${i}"]`, text: t('whole-picture range {n} needs 0 ≤ start < end', { n: i + 1 }) });
+    else if (!String(p.reason).trim()) found.push({ row: `#pictures li[data-index="${i}"]`, text: t('whole-picture range {n} needs a reason', { n: i + 1 }) });
   });
   d.audio.forEach((a, i) => {
-    if (!validRange(a)) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: `audio range ${i + 1} needs 0 ≤ start < end` });
-    else if (!String(a.reason).trim()) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: `audio range ${i + 1} needs a reason` });
+    if (!validRange(a)) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: t('audio range {n} needs 0 ≤ start < end', { n: i + 1 }) });
+    else if (!String(a.reason).trim()) found.push({ row: `#audio-ranges li[data-index="${i}"]`, text: t('audio range {n} needs a reason', { n: i + 1 }) });
   });
   return found;
 }
@@ -225,12 +319,12 @@ function markProblems() {
 
 // The box at time t, as the server computes it (operator_regions.box_at): a key's box during
 // its span, moving linearly between keys, held outside the span.
-function boxAt(keys, t) {
+function boxAt(keys, time) {
   for (let i = 0; i < keys.length; i++) {
     const [start, end] = keys[i];
-    if (t <= end) {
-      if (i === 0 || t >= start) return keys[i].slice(2);
-      const before = keys[i - 1], w = (t - before[1]) / (start - before[1]);
+    if (time <= end) {
+      if (i === 0 || time >= start) return keys[i].slice(2);
+      const before = keys[i - 1], w = (time - before[1]) / (start - before[1]);
       return before.slice(2).map((v, j) => (1 - w) * v + w * keys[i][2 + j]);
     }
   }
@@ -242,9 +336,9 @@ function boxAt(keys, t) {
 // its last key's end, both included.
 function regionBoxAt(keys, n) {
   if (!keys.length || n < 0) return null;
-  const t = T(n), first = keys[0][0], last = keys[keys.length - 1][1];
-  if (t > last + EPS || t + Math.max(D(n), EPS) <= first + EPS) return null;
-  return boxAt(keys, clamp(t, first, last));
+  const time = T(n), first = keys[0][0], last = keys[keys.length - 1][1];
+  if (time > last + EPS || time + Math.max(D(n), EPS) <= first + EPS) return null;
+  return boxAt(keys, clamp(time, first, last));
 }
 
 const keyIndexAt = (keys, n) => (n < 0 ? -1 : keys.findIndex((k) => Math.abs(k[0] - T(n)) < EPS));
@@ -355,8 +449,8 @@ function setSaveState(text, kind) {
 function scheduleSave() {
   clearTimeout(state.saveTimer);
   const found = problems();
-  if (found.length) { setSaveState(`Not saved: ${found[0].text}`, 'bad'); return; }
-  setSaveState('Unsaved changes', 'busy');
+  if (found.length) { setSaveState(t('Not saved: {why}', { why: found[0].text }), 'bad'); return; }
+  setSaveState(t('Unsaved changes'), 'busy');
   state.saveTimer = setTimeout(save, 400);
 }
 
@@ -368,18 +462,18 @@ async function save() {
   if (state.savedSeq === state.changeSeq) return true;
   if (problems().length) return false;
   const seq = state.changeSeq;
-  setSaveState('Saving…', 'busy');
+  setSaveState(t('Saving…'), 'busy');
   state.saving = (async () => {
     try {
       const saved = await api(`${clipApi()}/decisions`, { method: 'PUT', body: normalise(state.decisions) });
       state.savedSeq = seq;
       state.version = Number.isFinite(saved?.version) ? saved.version : state.version + 1;
-      if (seq === state.changeSeq) { adopt(saved); setSaveState('Saved', 'ok'); }
+      if (seq === state.changeSeq) { adopt(saved); setSaveState(t('Saved'), 'ok'); }
       requestFrame(state.frame); // the masked picture follows the saved decisions
       refreshThumbs(); // a kept track's thumbnail shows it unmasked now, as the render will
       return true;
     } catch (error) {
-      setSaveState(`Not saved: ${error.message}`, 'bad');
+      setSaveState(t('Not saved: {why}', { why: error.message }), 'bad');
       return false;
     } finally {
       state.saving = null;
@@ -444,7 +538,7 @@ function pump() {
     .catch((error) => {
       if (key !== frameKey(state.frame)) return;
       state.failedKey = key;
-      status(`Frame ${n}: ${error.message}`);
+      status(t('Frame {n}: {error}', { n: String(n), error: error.message }));
       rejectWaiters(n, error);
     })
     .finally(() => { state.inflight.delete(key); pump(); });
@@ -500,7 +594,7 @@ async function toFrame(n) {
 function updateTransport() {
   const n = state.frame, scrubber = byId('scrubber');
   if (Number(scrubber.value) !== n) scrubber.value = String(n);
-  byId('frame-label').textContent = `${clock(T(n))}  frame ${n} / ${state.info.frames}`;
+  byId('frame-label').textContent = t('{time}  frame {n} / {frames}', { time: clock(T(n)), n: String(n), frames: String(state.info.frames) });
   drawWaveform();
 }
 
@@ -519,17 +613,17 @@ function play(stopAt = null) {
 
 function tick() {
   if (!state.playing) return;
-  const t = state.playFrom + (performance.now() - state.playWall) / 1000;
+  const time = state.playFrom + (performance.now() - state.playWall) / 1000;
   const end = Math.min(state.stopAt ?? Infinity, clipEnd());
-  if (t >= end) {
+  if (time >= end) {
     pause();
     requestFrame(frameAt(end - EPS));
     return;
   }
-  const n = frameAt(t);
+  const n = frameAt(time);
   if (n !== state.frame) requestFrame(n);
   const audio = byId('audio');
-  if (state.info.has_audio && !audio.paused && Math.abs(audio.currentTime - t) > 0.25) audio.currentTime = t;
+  if (state.info.has_audio && !audio.paused && Math.abs(audio.currentTime - time) > 0.25) audio.currentTime = time;
   requestAnimationFrame(tick);
 }
 
@@ -549,11 +643,11 @@ function playRange(range) {
   play(range.end);
 }
 
-function startAudio(t) {
+function startAudio(time) {
   if (!state.info.has_audio) return;
   const audio = byId('audio');
-  audio.currentTime = t;
-  audio.play().catch((error) => { if (error.name !== 'AbortError') status(`Audio: ${error.message}`, 'info'); });
+  audio.currentTime = time;
+  audio.play().catch((error) => { if (error.name !== 'AbortError') status(t('Audio: {error}', { error: error.message }), 'info'); });
 }
 
 function seekAudio() {
@@ -562,8 +656,8 @@ function seekAudio() {
 }
 
 function updatePlayButtons() {
-  byId('play').textContent = state.playing ? 'Pause' : 'Play';
-  byId('audio-play').textContent = state.playing ? 'Pause audio' : 'Play audio';
+  byId('play').textContent = state.playing ? t('Pause') : t('Play');
+  byId('audio-play').textContent = state.playing ? t('Pause audio') : t('Play audio');
 }
 
 // ------------------------------------------------------------------------ canvas: the view
@@ -588,7 +682,7 @@ function toggleZoom() {
   updateZoomButton();
 }
 
-const updateZoomButton = () => { byId('zoom').textContent = state.view.fit ? '1:1' : 'Fit'; };
+const updateZoomButton = () => { byId('zoom').textContent = state.view.fit ? '1:1' : t('Fit'); };
 
 function toFramePx(clientX, clientY) {
   const rect = canvas.getBoundingClientRect(), v = state.view;
@@ -652,23 +746,25 @@ function drawTracks(ctx, px) {
     const isKept = subjects.has(id) || (twinOf !== undefined && kept.has(twinOf));
     const selected = state.selectedTracks.has(id) || state.focusTrack === id;
     const uncertain = state.subjectById.get(id)?.confident === false;
+    const named = { id: String(id), kind: kindName(r.kind) };
     outline(ctx, r.box, px, {
       colour: isKept ? KEPT_COLOUR : KIND_COLOURS[r.kind] || '#c586ff',
       width: selected ? 4 : 2,
       dash: isKept ? [6, 4] : uncertain ? [2, 3] : null,
-      label: `#${id} ${r.kind}${isKept ? ' kept' : uncertain ? ' uncertain' : ''}`,
+      label: isKept ? t('#{id} {kind} kept', named) : uncertain ? t('#{id} {kind} uncertain', named) : t('#{id} {kind}', named),
     });
   }
 }
 
 function drawPictureRanges(ctx, px) {
-  const t = T(state.shown), end = frameEnd(state.shown);
-  const active = state.decisions.redact_pictures.filter((p) => validRange(p) && end > p.start + EPS && t < p.end - EPS);
+  const time = T(state.shown), end = frameEnd(state.shown);
+  const active = state.decisions.redact_pictures.filter((p) => validRange(p) && end > p.start + EPS && time < p.end - EPS);
   if (!active.length) return;
   const { width, height } = state.info;
   ctx.fillStyle = 'rgba(255, 92, 92, 0.12)';
   ctx.fillRect(0, 0, width, height);
-  outline(ctx, [0, 0, width, height], px, { colour: '#ff5c5c', width: 3, dash: [10, 6], label: `whole picture: ${active.map((p) => p.style).join(', ')}` });
+  const styles = active.map((p) => STYLES[p.style]?.() ?? p.style).join(', ');
+  outline(ctx, [0, 0, width, height], px, { colour: '#ff5c5c', width: 3, dash: [10, 6], label: t('whole picture: {styles}', { styles }) });
 }
 
 function drawAddedRegions(ctx, px) {
@@ -677,7 +773,7 @@ function drawAddedRegions(ctx, px) {
     const box = dragged || regionBoxAt(region.keys, state.shown);
     if (!box) return;
     const selected = i === state.selectedRegion, keyed = keyIndexAt(region.keys, state.shown) >= 0;
-    outline(ctx, box, px, { colour: ADDED_COLOUR, width: selected ? 4 : 2, label: `added ${i + 1}${keyed ? ' ◆' : ''}` });
+    outline(ctx, box, px, { colour: ADDED_COLOUR, width: selected ? 4 : 2, label: t('added {n}', { n: i + 1 }) + (keyed ? ' ◆' : '') });
     if (!selected) return;
     ctx.fillStyle = ADDED_COLOUR;
     for (const [x, y] of corners(box)) ctx.fillRect(x - 4 * px, y - 4 * px, 8 * px, 8 * px);
@@ -701,8 +797,8 @@ function setMode(mode, region = -1) {
   const hint = byId('mode-hint');
   hint.hidden = mode === 'none';
   hint.textContent = mode === 'draw'
-    ? 'Drag a box around what must be masked on this frame (Esc cancels)'
-    : `Drag the new box of region ${region + 1} on this frame (Esc cancels)`;
+    ? t('Drag a box around what must be masked on this frame (Esc cancels)')
+    : t('Drag the new box of region {n} on this frame (Esc cancels)', { n: region + 1 });
 }
 
 function onCanvasDown(e) {
@@ -801,7 +897,7 @@ function finishDrawing(box) {
     change((d) => setKeyframe(d.add_regions[index], n, box));
   } else {
     state.selectedRegion = state.decisions.add_regions.length;
-    change((d) => d.add_regions.push({ keys: [[T(n), oneFrameEnd(n), ...box]], reason: DEFAULT_REASON }));
+    change((d) => d.add_regions.push({ keys: [[T(n), oneFrameEnd(n), ...box]], reason: defaultReason() }));
   }
 }
 
@@ -818,46 +914,64 @@ function buildTracks() {
   const groups = [...new Set(subjects.filter((s) => !s.confident).map((s) => s.kind))].sort();
   byId('uncertain').replaceChildren(...groups.map((kind) => uncertainGroup(kind, subjects.filter((s) => !s.confident && s.kind === kind))));
   const kinds = [...new Set(subjects.map((s) => s.kind))].sort();
-  byId('kind-filter').append(...kinds.map((kind) => el('option', { value: kind, textContent: kind })));
+  byId('kind-filter').append(...kinds.map((kind) => el('option', { value: kind, textContent: kindName(kind) })));
   updateTracks();
 }
 
-const maskedSpan = (s) => `masked ${short(s.start_s)}–${short(s.end_s)} (${Number(s.masked_s).toFixed(1)} s)`;
+const maskedSpan = (s) => t('masked {from}–{to} ({seconds} s)', { from: short(s.start_s), to: short(s.end_s), seconds: num(Number(s.masked_s), 1) });
+
+// The title of a subject's "n tracks" button: what they are, and why to look at them.
+function tracksTitle(s) {
+  const tracks = s.tracks.join(', ');
+  if (s.kind === 'face') return t('Tracks {tracks}: the same face lost and found again, or found by another model or on a turned copy. Kept or masked together: show them to check each is this person.', { tracks });
+  if (s.kind === 'plate') return t('Tracks {tracks}: the same plate lost and found again, or found by another model or on a turned copy. Kept or masked together: show them to check each is this plate.', { tracks });
+  return t('Tracks {tracks}: the same {kind} lost and found again, or found by another model or on a turned copy. Kept or masked together: show them to check each is this {kind}.', { tracks, kind: kindName(s.kind) });
+}
 
 function trackRow(s) {
-  return el('li', { class: 'track', dataset: { track: s.id }, title: 'Click to go to its first masked frame' },
+  return el('li', { class: 'track', dataset: { track: s.id }, title: t('Click to go to its first masked frame') },
     el('img', { class: 'thumb', alt: `#${s.id}`, loading: 'lazy', src: thumbUrl(s.best_track), dataset: { thumb: s.best_track } }),
     el('div', { class: 'meta' },
       el('strong', { textContent: `#${s.id}` }),
-      el('span', { class: `kind ${s.kind}`, textContent: s.kind === 'face' ? 'person' : s.kind }),
+      el('span', { class: `kind ${s.kind}`, textContent: s.kind === 'face' ? t('person') : kindName(s.kind) }),
       el('span', { class: 'span', textContent: maskedSpan(s) }),
       s.tracks.length > 1 ? el('button', {
-        type: 'button', class: 'tracks', textContent: `${s.tracks.length} tracks`,
-        title: `Tracks ${s.tracks.join(', ')}: the same ${s.kind} lost and found again, or found by another model or on a turned copy. Kept or masked together: show them to check each is this ${s.kind === 'face' ? 'person' : s.kind}.`,
+        type: 'button', class: 'tracks', textContent: tn('{n} track', '{n} tracks', s.tracks.length), title: tracksTitle(s),
       }) : null,
-      el('span', { class: 'dim', textContent: `sure ${Number(s.confidence).toFixed(2)}`, title: 'From its whole history: best scores, how often it was found, how many models agreed' })),
+      el('span', {
+        class: 'dim', textContent: t('sure {score}', { score: num(Number(s.confidence), 2) }),
+        title: t('From its whole history: best scores, how often it was found, how many models agreed'),
+      })),
     el('div', { class: 'checks' },
-      el('label', {}, el('input', { type: 'checkbox', class: 'keep' }), ' keep visible'),
-      el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ' select')),
-    el('input', { type: 'text', class: 'reason', placeholder: 'reason to keep it visible (required)' }),
-    el('span', { class: 'problem', textContent: 'A kept subject needs a reason: not saved until it has one.' }),
-    s.tracks.length > 1 ? el('div', { class: 'fragments', hidden: true }, ...s.tracks.map((t) => el('figure', {},
-      el('img', { class: 'thumb', alt: `track ${t}`, loading: 'lazy', dataset: { thumb: t } }),
-      el('figcaption', { textContent: `#${t}` })))) : null);
+      el('label', {}, el('input', { type: 'checkbox', class: 'keep' }), ' ', t('keep visible')),
+      el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ' ', t('select'))),
+    el('input', { type: 'text', class: 'reason', placeholder: t('reason to keep it visible (required)') }),
+    el('span', { class: 'problem', textContent: t('A kept subject needs a reason: not saved until it has one.') }),
+    s.tracks.length > 1 ? el('div', { class: 'fragments', hidden: true }, ...s.tracks.map((track) => el('figure', {},
+      el('img', { class: 'thumb', alt: t('track {n}', { n: String(track) }), loading: 'lazy', dataset: { thumb: track } }),
+      el('figcaption', { textContent: `#${track}` })))) : null);
+}
+
+// "3 uncertain face regions (masked)": the heading of a kind's contact sheet.
+function uncertainHeading(kind, n) {
+  if (kind === 'face') return tn('{n} uncertain face region (masked)', '{n} uncertain face regions (masked)', n);
+  if (kind === 'plate') return tn('{n} uncertain plate region (masked)', '{n} uncertain plate regions (masked)', n);
+  return tn('{n} uncertain {kind} region (masked)', '{n} uncertain {kind} regions (masked)', n, { kind: kindName(kind) });
 }
 
 // Short, weak or single-model detections: masked, and shown as one contact sheet per kind to
 // scan, with bulk keep, instead of a row each (a street clip has hundreds).
 function uncertainGroup(kind, subjects) {
   const sheet = el('ul', { class: 'sheet' }, ...subjects.map((s) => el('li', {
-    class: 'uncertain', dataset: { track: s.id }, title: `#${s.id}: ${maskedSpan(s)}, sure ${Number(s.confidence).toFixed(2)}. Click to go to it.`,
+    class: 'uncertain', dataset: { track: s.id },
+    title: t('#{id}: {span}, sure {score}. Click to go to it.', { id: String(s.id), span: maskedSpan(s), score: num(Number(s.confidence), 2) }),
   },
     el('img', { class: 'thumb', alt: `#${s.id}`, loading: 'lazy', dataset: { thumb: s.best_track } }), // hundreds on a street clip: those in view
     el('label', {}, el('input', { type: 'checkbox', class: 'select' }), ` ${short(s.start_s)}`))));
   const group = el('details', { class: 'uncertain-group', dataset: { kind } },
-    el('summary', {}, `${subjects.length} uncertain ${kind === 'face' ? 'face' : kind} region${subjects.length === 1 ? '' : 's'} (masked)`),
-    el('p', { class: 'hint', textContent: 'Short, weak or found by one model only: masked in the derivative. The crops are masked too: show the original (logged) to see what they are. Select any, then Keep visible above, with a reason.' }),
-    el('button', { type: 'button', class: 'select-group', textContent: 'Select all in this group' }),
+    el('summary', {}, uncertainHeading(kind, subjects.length)),
+    el('p', { class: 'hint', textContent: t('Short, weak or found by one model only: masked in the derivative. The crops are masked too: show the original (logged) to see what they are. Select any, then Keep visible above, with a reason.') }),
+    el('button', { type: 'button', class: 'select-group', textContent: t('Select all in this group') }),
     sheet);
   group.addEventListener('toggle', () => { if (group.open) refreshThumbs(); }); // loaded when opened
   return group;
@@ -889,10 +1003,14 @@ function updateTracks() {
   for (const group of document.querySelectorAll('#uncertain details')) {
     group.hidden = state.kindFilter !== 'all' && group.dataset.kind !== state.kindFilter;
   }
-  const c = state.info.counts || {}, plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-  byId('selection-count').textContent = `${state.selectedTracks.size} selected`;
-  byId('track-count').textContent = `${plural(c.people ?? 0, 'person', 'people')}, ${plural(c.plates ?? 0, 'plate', 'plates')}, `
-    + `${plural(c.uncertain ?? 0, 'uncertain region', 'uncertain regions')} (masked) · ${kept.size} kept`;
+  const c = state.info.counts || {};
+  byId('selection-count').textContent = t('{n} selected', { n: state.selectedTracks.size });
+  byId('track-count').textContent = t('{people}, {plates}, {uncertain} (masked) · {kept} kept', {
+    people: tn('{n} person', '{n} people', c.people ?? 0),
+    plates: tn('{n} plate', '{n} plates', c.plates ?? 0),
+    uncertain: tn('{n} uncertain region', '{n} uncertain regions', c.uncertain ?? 0),
+    kept: kept.size,
+  });
 }
 
 function onTracksEvent(e) {
@@ -965,8 +1083,8 @@ function selectTracks(predicate) {
 
 function bulkKeep() {
   const reason = byId('bulk-reason').value.trim(), ids = state.selectedTracks;
-  if (!ids.size) { status('Select what to keep first.', 'info'); return; }
-  if (!reason) { status('Give the reason the selected stay visible.'); byId('bulk-reason').focus(); return; }
+  if (!ids.size) { status(t('Select what to keep first.'), 'info'); return; }
+  if (!reason) { status(t('Give the reason the selected stay visible.')); byId('bulk-reason').focus(); return; }
   const theirs = new Set([...ids].flatMap(tracksOf));
   change((d) => {
     d.keep_tracks = d.keep_tracks.filter((k) => !theirs.has(k.track));
@@ -976,7 +1094,7 @@ function bulkKeep() {
 
 function bulkRedact() {
   const ids = state.selectedTracks;
-  if (!ids.size) { status('Select what to redact first.', 'info'); return; }
+  if (!ids.size) { status(t('Select what to redact first.'), 'info'); return; }
   const theirs = new Set([...ids].flatMap(tracksOf));
   change((d) => { d.keep_tracks = d.keep_tracks.filter((k) => !theirs.has(k.track)); }, { rebuild: false });
 }
@@ -1016,8 +1134,9 @@ const button = (cls, text, props = {}) => el('button', { type: 'button', class: 
 const numberInput = (cls, value, label) => el('input', {
   type: 'number', class: cls, step: '0.001', min: '0', value: Number.isFinite(value) ? secs(value) : '', title: label,
 });
+// options: value -> a function giving its label in the page's language
 function selectInput(cls, options, value) {
-  const select = el('select', { class: cls }, ...options.map((o) => el('option', { value: o, textContent: o })));
+  const select = el('select', { class: cls }, ...Object.entries(options).map(([o, label]) => el('option', { value: o, textContent: label() })));
   select.value = value;
   return select;
 }
@@ -1031,26 +1150,27 @@ function regionRow(region, i) {
   const span = keys.length ? `${short(keys[0][0])}–${short(keys[keys.length - 1][1])}` : '';
   return el('li', { class: `region${i === state.selectedRegion ? ' selected' : ''}`, dataset: { index: i } },
     el('div', { class: 'head' },
-      el('strong', { textContent: `Region ${i + 1}` }),
-      el('span', { class: 'keys', textContent: `${keys.length} keyframe${keys.length === 1 ? '' : 's'}` }),
+      el('strong', { textContent: t('Region {n}', { n: i + 1 }) }),
+      el('span', { class: 'keys', textContent: tn('{n} keyframe', '{n} keyframes', keys.length) }),
       el('span', { class: 'span', textContent: span })),
     el('div', { class: 'line' },
-      el('input', { type: 'text', class: 'reason', value: region.reason, placeholder: 'reason', title: 'Why this region is masked' })),
+      el('input', { type: 'text', class: 'reason', value: region.reason, placeholder: t('reason'), title: t('Why this region is masked') })),
     i === state.selectedRegion ? keyList(keys) : null,
     el('div', { class: 'buttons' },
-      button('keyframe', 'Keyframe here', { title: 'Drag a new box for this region on the current frame (K)' }),
-      button('follow-forward', 'Follow forward', { disabled: busy, title: 'Track the box forward from this frame' }),
-      button('follow-backward', 'Follow backward', { disabled: busy, title: 'Track the box backward from this frame' }),
-      following ? el('span', { class: 'following', textContent: 'following…' }) : null,
-      following ? button('stop', 'Stop') : null,
-      button('delete danger', 'Delete', { title: 'Delete this region (Delete)' })));
+      button('keyframe', t('Keyframe here'), { title: t('Drag a new box for this region on the current frame (K)') }),
+      button('follow-forward', t('Follow forward'), { disabled: busy, title: t('Track the box forward from this frame') }),
+      button('follow-backward', t('Follow backward'), { disabled: busy, title: t('Track the box backward from this frame') }),
+      following ? el('span', { class: 'following', textContent: t('following…') }) : null,
+      following ? button('stop', t('Stop')) : null,
+      button('delete danger', t('Delete'), { title: t('Delete this region (Delete)') })));
 }
 
 function keyList(keys) {
   return el('ol', { class: 'keylist' }, ...keys.map((k, j) => el('li', {},
-    button('key-go', `${secs(k[0])}${keys.length === 1 || k[1] - k[0] < EPS ? '' : `–${secs(k[1])}`} s`, { title: 'Go to this keyframe', dataset: { key: j } }),
+    button('key-go', keys.length === 1 || k[1] - k[0] < EPS ? t('{at} s', { at: num(k[0]) }) : t('{from}–{to} s', { from: num(k[0]), to: num(k[1]) }),
+      { title: t('Go to this keyframe'), dataset: { key: j } }),
     el('span', { textContent: k.slice(2).map((v) => Math.round(v)).join(', ') }),
-    button('key-remove', '×', { title: 'Remove this keyframe', dataset: { key: j } }))));
+    button('key-remove', '×', { title: t('Remove this keyframe'), dataset: { key: j } }))));
 }
 
 function onRegionsEvent(e) {
@@ -1082,7 +1202,7 @@ function selectRegion(i, jump = false) {
 }
 
 function startKeyframe(i) {
-  if (!state.decisions.add_regions[i]) { status('Select an added region first (in the list or on the frame).', 'info'); return; }
+  if (!state.decisions.add_regions[i]) { status(t('Select an added region first (in the list or on the frame).'), 'info'); return; }
   pause();
   selectRegion(i);
   setMode('keyframe', i);
@@ -1113,7 +1233,7 @@ async function followRegion(i, direction) {
   let n = state.shown;
   if (!region || state.following) return;
   let box = regionBoxAt(region.keys, n);
-  if (!box) { status(`Region ${i + 1} is not shown on this frame: go to one of its frames, or set a keyframe here.`, 'info'); return; }
+  if (!box) { status(t('Region {n} is not shown on this frame: go to one of its frames, or set a keyframe here.', { n: i + 1 }), 'info'); return; }
   pause();
   const controller = new AbortController();
   state.following = { index: i, controller };
@@ -1129,7 +1249,7 @@ async function followRegion(i, direction) {
         .filter((k) => Array.isArray(k) && k.length === 6)
         .map((k) => [Number(k[0]), Number(k[1]), ...cleanBox(k.slice(2).map(Number))])
         .filter((k) => boxSize(k.slice(2)) >= 1);
-      if (!state.decisions.add_regions[i]) { status('The region was deleted while it was being followed.', 'info'); return; }
+      if (!state.decisions.add_regions[i]) { status(t('The region was deleted while it was being followed.'), 'info'); return; }
       stopped = answer?.stopped || '';
       if (followed.length > 1) {
         change((d) => mergeFollowed(d.add_regions[i], followed));
@@ -1142,10 +1262,17 @@ async function followRegion(i, direction) {
       const atEnd = direction === 'forward' ? n >= lastFrame() : n <= 0;
       if (stopped !== 'end' || followed.length <= 1 || atEnd) break;
     }
-    status(`Followed ${total} frame${total === 1 ? '' : 's'} ${direction}${stopped ? ` (stopped: ${stopped})` : ''}.`, 'info');
+    const why = stopped ? STOPPED[stopped]?.() ?? stopped : '';
+    if (direction === 'forward') {
+      status(why ? tn('Followed {n} frame forward (stopped: {why}).', 'Followed {n} frames forward (stopped: {why}).', total, { why })
+        : tn('Followed {n} frame forward.', 'Followed {n} frames forward.', total), 'info');
+    } else {
+      status(why ? tn('Followed {n} frame backward (stopped: {why}).', 'Followed {n} frames backward (stopped: {why}).', total, { why })
+        : tn('Followed {n} frame backward.', 'Followed {n} frames backward.', total), 'info');
+    }
   } catch (error) {
-    if (error.name === 'AbortError') status(`Following stopped after ${total} frame${total === 1 ? '' : 's'}; they are kept.`, 'info');
-    else status(`Follow: ${error.message}`);
+    if (error.name === 'AbortError') status(tn('Following stopped after {n} frame; it is kept.', 'Following stopped after {n} frames; they are kept.', total), 'info');
+    else status(t('Follow: {error}', { error: error.message }));
   } finally {
     state.following = null;
     renderRegions();
@@ -1156,23 +1283,23 @@ async function followRegion(i, direction) {
 function renderPictures() {
   rebuildList(byId('pictures'), state.decisions.redact_pictures.map((p, i) => el('li', { class: 'picture', dataset: { index: i } },
     el('div', { class: 'line' },
-      numberInput('start', p.start, 'Start (s)'), el('span', { textContent: '–' }), numberInput('end', p.end, 'End (s)'),
-      selectInput('style', ['solid', 'blur', 'pixelate'], p.style),
-      button('go', 'Go', { title: 'Go to the start' }),
-      button('delete danger', 'Delete')),
-    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: p.reason, placeholder: 'reason (required)' })),
-    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end and a reason: not saved until then.' }))));
+      numberInput('start', p.start, t('Start (s)')), el('span', { textContent: '–' }), numberInput('end', p.end, t('End (s)')),
+      selectInput('style', STYLES, p.style),
+      button('go', t('Go'), { title: t('Go to the start') }),
+      button('delete danger', t('Delete'))),
+    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: p.reason, placeholder: t('reason (required)') })),
+    el('span', { class: 'problem', textContent: t('Needs 0 ≤ start < end and a reason: not saved until then.') }))));
 }
 
 function renderAudioRanges() {
   rebuildList(byId('audio-ranges'), state.decisions.audio.map((a, i) => el('li', { class: 'audio-range', dataset: { index: i } },
     el('div', { class: 'line' },
-      numberInput('start', a.start, 'Start (s)'), el('span', { textContent: '–' }), numberInput('end', a.end, 'End (s)'),
-      selectInput('action', ['mute', 'bleep'], a.action),
-      button('play-range', 'Play range'),
-      button('delete danger', 'Delete')),
-    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: a.reason, placeholder: 'reason (required)' })),
-    el('span', { class: 'problem', textContent: 'Needs 0 ≤ start < end and a reason: not saved until then.' }))));
+      numberInput('start', a.start, t('Start (s)')), el('span', { textContent: '–' }), numberInput('end', a.end, t('End (s)')),
+      selectInput('action', ACTIONS, a.action),
+      button('play-range', t('Play range')),
+      button('delete danger', t('Delete'))),
+    el('div', { class: 'line' }, el('input', { type: 'text', class: 'reason', value: a.reason, placeholder: t('reason (required)') })),
+    el('span', { class: 'problem', textContent: t('Needs 0 ≤ start < end and a reason: not saved until then.') }))));
 }
 
 function onRangeEvent(e, listName) {
@@ -1211,64 +1338,76 @@ async function loadTranscript() {
   try {
     state.transcript = await api(`${clipApi()}/transcript`);
   } catch (error) {
-    status(`Transcript: ${error.message}`);
+    status(t('Transcript: {error}', { error: error.message }));
     return;
   }
   showTranscript();
 }
 
-// a pattern's name, one of it: "Bleep every address", not "addresse"
-const ONE_OF = { numbers: 'number', dates: 'date', emails: 'email', addresses: 'address', plates: 'plate' };
+// A pattern's button, its title, and what a status line calls it: "Bleep every address", not "addresse".
+const PATTERNS = {
+  numbers: () => [t('Bleep every number'), t('Bleep a number of 5 or more digits wherever one is said'), t('every number')],
+  dates: () => [t('Bleep every date'), t('Bleep a date wherever one is said'), t('every date')],
+  emails: () => [t('Bleep every email'), t('Bleep an e-mail address wherever one is said'), t('every email')],
+  addresses: () => [t('Bleep every address'), t('Bleep a street and house number wherever one is said'), t('every address')],
+  plates: () => [t('Bleep every plate'), t('Bleep a vehicle registration wherever one is said'), t('every plate')],
+};
+const patternTexts = (name, what) => PATTERNS[name]?.() ?? [
+  t('Bleep every {pattern}', { pattern: name }), t('Bleep {what} wherever one is said', { what }), t('every {pattern}', { pattern: name }),
+];
+const wordsCount = (n) => tn('{n} word', '{n} words', n);
 
 function showTranscript() {
-  const t = state.transcript;
+  const got = state.transcript;
   byId('transcript-panel').hidden = false;
-  byId('transcript-missing').hidden = t.available;
-  byId('transcript-tools').hidden = !t.available;
-  byId('transcript-count').textContent = t.available ? `${t.words.length} words` : '';
-  byId('transcribe').hidden = !t.installed;
-  byId('transcribe-hints').hidden = !t.installed;
-  byId('transcribe-language').hidden = !t.installed;
-  if (!t.available && t.default_language) {
+  byId('transcript-missing').hidden = got.available;
+  byId('transcript-tools').hidden = !got.available;
+  byId('transcript-count').textContent = got.available ? wordsCount(got.words.length) : '';
+  byId('transcribe').hidden = !got.installed;
+  byId('transcribe-hints').hidden = !got.installed;
+  byId('transcribe-language').hidden = !got.installed;
+  if (!got.available && got.default_language) {
     const select = byId('transcribe-language');
-    if (![...select.options].some((o) => o.value === t.default_language)) select.add(el('option', { value: t.default_language, textContent: t.default_language }));
-    select.value = t.default_language;
+    if (![...select.options].some((o) => o.value === got.default_language)) select.add(el('option', { value: got.default_language, textContent: got.default_language }));
+    select.value = got.default_language;
   }
-  byId('transcript-language').hidden = !t.language;
-  byId('transcript-language').textContent = t.language
-    ? `Language: ${t.language}` + (t.language_heard ? ` (the model heard ${t.language_heard}, probability ${t.language_probability.toFixed(2)})` : '')
-    : '';
-  byId('transcript-language-warning').hidden = !t.language_warning;
-  byId('transcript-language-warning').textContent = t.language_warning || '';
-  byId('transcript-missing-text').textContent = t.installed
-    ? 'No transcript of this clip yet.'
-    : `No transcript of this clip yet; speech transcription is not installed (${t.install_hint}).`;
-  byId('pattern-buttons').replaceChildren(...Object.entries(t.patterns || {}).map(([name, what]) =>
-    el('button', { type: 'button', class: 'bleep-pattern', dataset: { pattern: name }, textContent: `Bleep every ${ONE_OF[name] || name}`, title: `Bleep ${what} wherever one is said` })));
-  byId('transcript').replaceChildren(...(t.words || []).map(([start, end, text, p], i) => el('span', {
+  byId('transcript-language').hidden = !got.language;
+  byId('transcript-language').textContent = !got.language ? ''
+    : got.language_heard ? t('Language: {language} (the model heard {heard}, probability {p})', { language: got.language, heard: got.language_heard, p: num(got.language_probability, 2) })
+      : t('Language: {language}', { language: got.language });
+  byId('transcript-language-warning').hidden = !got.language_warning;
+  byId('transcript-language-warning').textContent = got.language_warning || '';
+  byId('transcript-missing-text').textContent = got.installed
+    ? t('No transcript of this clip yet.')
+    : t('No transcript of this clip yet; speech transcription is not installed ({hint}).', { hint: got.install_hint });
+  byId('pattern-buttons').replaceChildren(...Object.entries(got.patterns || {}).map(([name, what]) => {
+    const [label, title] = patternTexts(name, what);
+    return el('button', { type: 'button', class: 'bleep-pattern', dataset: { pattern: name }, textContent: label, title });
+  }));
+  byId('transcript').replaceChildren(...(got.words || []).map(([start, end, text, p], i) => el('span', {
     class: `word${p < 0.5 ? ' unsure' : ''}`,
     dataset: { index: i },
     textContent: text,
-    title: `${short(start)}–${short(end)}${p < 0.5 ? ' (the model was unsure)' : ''}`,
+    title: p < 0.5 ? t('{from}–{to} (the model was unsure)', { from: short(start), to: short(end) }) : `${short(start)}–${short(end)}`,
   })));
   markTranscript();
 }
 
 // Words inside a bleeped or muted range are struck through; search matches are marked.
 function markTranscript() {
-  const t = state.transcript;
-  if (!t?.available) return;
+  const got = state.transcript;
+  if (!got?.available) return;
   const ranges = state.decisions.audio.filter(validRange);
   const query = byId('transcript-search').value.trim().toLowerCase();
   let found = 0;
   for (const span of byId('transcript').children) {
-    const [start, end, text] = t.words[Number(span.dataset.index)];
+    const [start, end, text] = got.words[Number(span.dataset.index)];
     span.classList.toggle('bleeped', ranges.some((r) => r.start <= start + EPS && end <= r.end + EPS));
     const match = query !== '' && text.toLowerCase().includes(query);
     span.classList.toggle('match', match);
     found += match;
   }
-  byId('transcript-count').textContent = `${t.words.length} words` + (query ? `, ${found} found` : '');
+  byId('transcript-count').textContent = query ? t('{words}, {found} found', { words: wordsCount(got.words.length), found }) : wordsCount(got.words.length);
 }
 
 // Ranges to bleep from the server (it matches as a render does: near spellings, digits said
@@ -1278,15 +1417,17 @@ async function bleepSpoken(body, what) {
   try {
     answer = await api(`${clipApi()}/spoken`, { method: 'POST', body });
   } catch (error) {
-    status(`Bleep: ${error.message}`);
+    status(t('Bleep: {error}', { error: error.message }));
     return;
   }
   const have = (r) => state.decisions.audio.some((a) => a.action === 'bleep' && a.start <= r.start + EPS && r.end <= a.end + EPS);
   const added = answer.ranges.filter((r) => !have(r));
   if (added.length) change((d) => { d.audio.push(...added); });
   status(answer.ranges.length
-    ? `${what}: said ${answer.ranges.length} time${answer.ranges.length === 1 ? '' : 's'}, ${added.length} range${added.length === 1 ? '' : 's'} added. Listen to check.`
-    : `${what}: not found in the transcript (the model may have misheard it: listen).`, 'info');
+    ? t('{what}: said {times}, {ranges} added. Listen to check.', {
+      what, times: tn('{n} time', '{n} times', answer.ranges.length), ranges: tn('{n} range', '{n} ranges', added.length),
+    })
+    : t('{what}: not found in the transcript (the model may have misheard it: listen).', { what }), 'info');
 }
 
 function onTranscriptClick(e) {
@@ -1295,21 +1436,21 @@ function onTranscriptClick(e) {
   const [start, , text] = state.transcript.words[Number(span.dataset.index)];
   if (e.shiftKey) { goTo(frameAt(start)); return; }
   const word = text.trim().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
-  if (word) bleepSpoken({ words: word }, `“${word}”`);
+  if (word) bleepSpoken({ words: word }, t('“{word}”', { word }));
 }
 
 async function transcribeClip() {
   const button = byId('transcribe');
   button.disabled = true;
-  status('Transcribing (a minute or more for a long clip)…', 'info');
+  status(t('Transcribing (a minute or more for a long clip)…'), 'info');
   try {
     const hints = byId('transcribe-hints').value.trim();
     const language = byId('transcribe-language').value;
     state.transcript = await api(`${clipApi()}/transcript`, { method: 'POST', body: { hints, language } });
     showTranscript();
-    status(`Transcribed: ${state.transcript.words.length} words.`, 'info');
+    status(t('Transcribed: {words}.', { words: wordsCount(state.transcript.words.length) }), 'info');
   } catch (error) {
-    status(`Transcribe: ${error.message}`);
+    status(t('Transcribe: {error}', { error: error.message }));
   } finally {
     button.disabled = false;
   }
@@ -1322,7 +1463,7 @@ async function loadWaveform() {
   try {
     state.waveform = await api(`${clipApi()}/waveform?bins=${bins}`);
   } catch (error) {
-    status(`Waveform: ${error.message}`);
+    status(t('Waveform: {error}', { error: error.message }));
     state.waveform = { peaks: [], duration_s: state.info.duration_s };
   }
   drawWaveform();
@@ -1381,12 +1522,12 @@ function finishWaveDrag() {
 
 async function toggleOriginal() {
   const on = !state.viewOriginal;
-  if (on && !window.confirm('Showing the unredacted original is recorded in the custody log. Continue?')) return;
+  if (on && !window.confirm(t('Showing the unredacted original is recorded in the custody log. Continue?'))) return;
   try {
     const answer = await api(`${clipApi()}/view-original`, { method: 'POST', body: { on } });
     setViewOriginal(Boolean(answer?.view_original));
   } catch (error) {
-    status(`Original view: ${error.message}`);
+    status(t('Original view: {error}', { error: error.message }));
   }
 }
 
@@ -1394,7 +1535,7 @@ function setViewOriginal(on) {
   state.viewOriginal = on;
   const toggle = byId('show-original');
   toggle.setAttribute('aria-pressed', String(on));
-  toggle.textContent = on ? 'Hide original' : 'Show original (logged)';
+  toggle.textContent = on ? t('Hide original') : t('Show original (logged)');
   byId('original-banner').hidden = !on;
   refreshThumbs();
   requestFrame(state.frame);
@@ -1422,7 +1563,7 @@ async function startRender() {
   try {
     await flushSave();
   } catch (error) {
-    status(`Not rendered: the decisions are not saved (${error.message}).`);
+    status(t('Not rendered: the decisions are not saved ({error}).', { error: error.message }));
     return;
   }
   try {
@@ -1445,7 +1586,7 @@ async function pollRender() {
     showRender(answer);
     if (answer.state === 'running') state.renderTimer = setTimeout(pollRender, 500);
   } catch (error) {
-    status(`Render progress: ${error.message}`);
+    status(t('Render progress: {error}', { error: error.message }));
     if (++state.renderPollErrors < 10 && state.render.state === 'running') state.renderTimer = setTimeout(pollRender, 2000);
   }
 }
@@ -1454,13 +1595,14 @@ function showRender(r) {
   const was = state.render.state, done = r.state === 'done', running = r.state === 'running';
   state.render = r;
   const label = byId('render-state');
-  label.textContent = running ? 'running' : done ? 'done' : r.state === 'failed' ? `failed: ${r.error || 'unknown error'}` : r.derivative ? 'rendered earlier' : '';
+  label.textContent = running ? t('running') : done ? t('done')
+    : r.state === 'failed' ? t('failed: {error}', { error: r.error || t('unknown error') }) : r.derivative ? t('rendered earlier') : '';
   label.className = r.state;
   const bar = byId('render-progress');
   bar.hidden = !running;
   bar.max = Math.max(1, r.total || 1);
   bar.value = r.done || 0;
-  byId('render-count').textContent = running && r.total ? `${r.done}/${r.total}` : '';
+  byId('render-count').textContent = running && r.total ? `${num(r.done ?? 0)}/${num(r.total)}` : '';
   byId('render').disabled = running;
   const derivative = r.derivative || null, report = r.report || null; // also a render made before this page opened
   byId('rendered').hidden = !derivative;
@@ -1546,7 +1688,7 @@ function bind() {
   on('select-faces', 'click', () => selectTracks((s) => s.kind === 'face' && s.confident));
   on('select-short', 'click', () => {
     const most = Number(byId('short-frames').value);
-    if (most > 0) selectTracks((s) => s.masked_frames < most); else status('Give a number of frames.', 'info');
+    if (most > 0) selectTracks((s) => s.masked_frames < most); else status(t('Give a number of frames.'), 'info');
   });
   on('select-none', 'click', () => selectTracks(() => false));
   on('bulk-keep', 'click', bulkKeep);
@@ -1575,11 +1717,11 @@ function bind() {
   on('transcript-search', 'keydown', (e) => { if (e.key === 'Enter') byId('bleep-search').click(); });
   on('bleep-search', 'click', () => {
     const query = byId('transcript-search').value.trim();
-    if (query) bleepSpoken({ words: query }, `“${query}”`); else status('Type a word or name first.', 'info');
+    if (query) bleepSpoken({ words: query }, t('“{word}”', { word: query })); else status(t('Type a word or name first.'), 'info');
   });
   on('pattern-buttons', 'click', (e) => {
     const pressed = e.target.closest('button[data-pattern]');
-    if (pressed) bleepSpoken({ patterns: [pressed.dataset.pattern] }, pressed.textContent.replace('Bleep every ', 'every '));
+    if (pressed) bleepSpoken({ patterns: [pressed.dataset.pattern] }, patternTexts(pressed.dataset.pattern, '')[2]);
   });
   on('transcribe', 'click', transcribeClip);
   window.addEventListener('mousemove', onMouseMove);
@@ -1601,16 +1743,17 @@ async function showClipList() {
   try {
     clips = await api('/api/clips');
   } catch (error) {
-    status(`Clips: ${error.message}`);
+    status(t('Clips: {error}', { error: error.message }));
     return;
   }
   if (clips.length === 1) { location.replace(clipHref(clips[0].name)); return; }
   byId('clips-empty').hidden = clips.length > 0;
   byId('clips').replaceChildren(...clips.map((c) => el('li', {},
     el('a', { href: clipHref(c.name), textContent: c.name }),
-    ...['analysed', 'reviewed', 'rendered', 'verified'].map((s) => el('span', {
-      class: `badge${c[s] ? ' on' : ''}`, textContent: s, title: c[s] ? s : `not ${s}`,
-    })))));
+    ...Object.entries(CLIP_STATES).map(([s, names]) => {
+      const [is, isNot] = names();
+      return el('span', { class: `badge${c[s] ? ' on' : ''}`, dataset: { state: s }, textContent: is, title: c[s] ? is : isNot });
+    }))));
 }
 
 async function openClip(name) {
@@ -1621,7 +1764,7 @@ async function openClip(name) {
   try {
     info = await api(`${clipApi()}/info`);
   } catch (error) {
-    status(`Cannot open ${name}: ${error.message}`);
+    status(t('Cannot open {clip}: {error}', { clip: name, error: error.message }));
     return;
   }
   info.tracks = info.tracks || [];
@@ -1636,9 +1779,9 @@ async function openClip(name) {
   state.version = Number.isFinite(info.version) ? info.version : 0;
   state.decisions = normalise(info.decisions);
   state.trackById = new Map(info.tracks.map((t) => [t.id, t]));
-  document.title = `${info.name} · redact review`;
+  document.title = t('{clip} · redact review', { clip: info.name });
   byId('clip-name').textContent = info.name;
-  byId('reviewer').textContent = info.reviewer ? `reviewer: ${info.reviewer}` : '';
+  byId('reviewer').textContent = info.reviewer ? t('reviewer: {name}', { name: info.reviewer }) : '';
   byId('controls').hidden = false;
   byId('scrubber').max = String(Math.max(0, info.frames - 1));
   if (info.has_audio) {
@@ -1650,13 +1793,13 @@ async function openClip(name) {
   }
   buildTracks();
   renderPanels();
-  if (!info.frames) status('This clip has no frames.');
+  if (!info.frames) status(t('This clip has no frames.'));
   // A page opened while the original is switched on (a reload, a second tab) asks again: the
   // unredacted picture is never shown to someone who did not just confirm it.
   let original = Boolean(info.view_original);
-  if (original && !window.confirm('The unredacted original is switched on for this clip (recorded in the custody log). Keep showing it?')) {
+  if (original && !window.confirm(t('The unredacted original is switched on for this clip (recorded in the custody log). Keep showing it?'))) {
     original = false;
-    api(`${clipApi()}/view-original`, { method: 'POST', body: { on: false } }).catch((error) => status(`Original view: ${error.message}`));
+    api(`${clipApi()}/view-original`, { method: 'POST', body: { on: false } }).catch((error) => status(t('Original view: {error}', { error: error.message })));
   }
   setViewOriginal(original); // also asks for the first frame
   markReady();
@@ -1666,4 +1809,4 @@ async function openClip(name) {
 bind();
 window.redactReview = { state, toFrame, framePoint, ready };
 const wanted = new URLSearchParams(location.search).get('clip');
-if (wanted) openClip(wanted); else showClipList();
+loadLanguage().then(() => (wanted ? openClip(wanted) : showClipList()));
