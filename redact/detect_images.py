@@ -19,6 +19,7 @@ from .detect.base import Detector
 from .detect.upright import detect_frame, detect_rgb
 from .detections import Detections
 from .errors import BadInputError
+from .i18n import N_
 from .media.decode import DecodeReport, check_path, frame_to_i420, iter_media, open_input
 from .options import DetectOptions
 
@@ -50,7 +51,7 @@ def read_image(path: Path) -> np.ndarray:
     check_path(path)
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
-        raise BadInputError("not an image OpenCV can read", path)
+        raise BadInputError(N_("not an image OpenCV can read"), path)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

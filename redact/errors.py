@@ -1,4 +1,14 @@
-"""One error hierarchy. The CLI catches ``RedactError`` only, prints one line, exits non-zero."""
+"""One error hierarchy. The CLI catches ``RedactError`` only, prints one line, exits non-zero.
+
+An error's message and hint are English templates marked ``N_()`` with ``{name}`` placeholders
+(``str.format``), filled from the error's keyword params: ``BadInputError(N_("no analysis
+{name}"), original, hint=N_("run `redact analyze` first"), name=path.name)``. ``describe()``
+translates them (``redact/i18n/locale/*/LC_MESSAGES/errors.po``) when the error is shown, and
+params that are messages themselves (``Msg``, with params of its own or not, ``Listed``, an
+exception carrying one) with them; ``.message`` and ``.hint`` stay English, for logs and
+machines. A ``ValueError`` a user reads carries a ``Msg`` (``ValueError(N_("bad time {text!r}",
+text=text))``); ``translated()`` shows any of them in the interface language.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +19,130 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .i18n import DEFAULT, N_, Listed, Msg, current, shown
+from .i18n import _ as translate
+
+FAILS = (KeyError, IndexError, ValueError, AttributeError, TypeError)  # a template and its values that do not fit
+
+
+def fill(template: str, params: dict, language: str | None = None) -> str:
+    """``template`` in ``language`` (None: the interface language), its ``{name}`` placeholders
+    filled from ``params``, those that are messages translated too. A plain ``str`` template is
+    text already made: shown as it is. A translation that does not fit its params (it should
+    not happen: tests/test_i18n.py compares them) falls back to the English."""
+    if isinstance(template, Listed) or (isinstance(template, Msg) and template.params):
+        return translated(template, language)
+    if not isinstance(template, Msg):
+        return str(template)
+    values = {name: translated(value, language) if _is_message(value) else value for name, value in params.items()}
+    try:
+        return translate(template.template, language).format(**values)
+    except FAILS:
+        english = {name: translated(value, DEFAULT) if _is_message(value) else value for name, value in params.items()}
+        try:
+            return template.template.format(**english)
+        except FAILS:
+            return str(template)  # a plain text with braces made a template by params: as it is
+
+
+def _is_message(value: object) -> bool:
+    return isinstance(value, (Msg, Listed, BaseException))
+
+
+def translated(value: object, language: str | None = None) -> str:
+    """What a user reads of ``value`` in ``language`` (None: the interface language): a ``Msg``
+    (with its params) or ``Listed`` translated, a ``RedactError`` described, another exception's
+    message translated when it carries one (``ValueError(N_("...", name=value))``), anything else
+    as ``str()``."""
+    if isinstance(value, Msg | Listed):
+        try:
+            return str(shown(value, language))
+        except FAILS:
+            return str(value)  # the English
+    if isinstance(value, RedactError):
+        return value.describe(language)
+    if isinstance(value, BaseException) and len(value.args) == 1 and isinstance(value.args[0], Msg | Listed):
+        return translated(value.args[0], language)
+    return str(value)
+
+
+def message_of(error: BaseException) -> str:
+    """``error``'s message, still translatable where it carries a ``Msg`` or ``Listed``
+    (``ValueError(N_("...", name=value))``), else ``str(error)``: to put into another message
+    (``shown`` translates a ``Msg``'s params that are messages, not exceptions)."""
+    if len(error.args) == 1 and isinstance(error.args[0], Msg | Listed):
+        return error.args[0]
+    return str(error)
+
+
+def conjoined(items, pair: Msg) -> str:
+    """``items`` joined by a conjunction, translated when shown: ``pair`` is its template for two
+    (``N_("{first} and {second}")``); "a and b and c" for three."""
+    items = list(items)
+    if not items:
+        return ""
+    joined = items[0]
+    for item in items[1:]:
+        joined = Msg(pair, first=joined, second=item)
+    return joined
+
 
 class RedactError(Exception):
-    """Base class for every error a user can act on. ``exit_code`` is what the CLI returns."""
+    """Base class for every error a user can act on. ``exit_code`` is what the CLI returns.
+
+    ``message`` and ``hint``: English templates (``N_("...")``) filled from ``params``; a plain
+    ``str`` is shown as it is (a hint set later, a message passed on from elsewhere)."""
 
     exit_code = 1
 
-    def __init__(self, message: str, path: Path | str | None = None, hint: str | None = None):
+    def __init__(self, message: str, path: Path | str | None = None, hint: str | None = None, **params: object) -> None:
+        if params and not isinstance(message, Msg):  # a template after all
+            message = Msg(message)
+        if params and hint is not None and not isinstance(hint, Msg | Listed):
+            hint = Msg(hint)
+        self.template = message
+        self.params = params
         self.path = Path(path) if path is not None else None
-        self.message = message
-        self.hint = hint
-        super().__init__(self.describe())
+        self.hint_template = hint
+        self.language = current()  # str(error): as described when it was raised
+        super().__init__(self.describe(self.language))
 
-    def describe(self) -> str:
-        where = f"{self.path}: " if self.path is not None else ""
-        fix = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.message}{fix}"
+    @property
+    def message(self) -> str:
+        """The message in English, filled in: for logs, machines and checks."""
+        return fill(self.template, self.params, DEFAULT)
+
+    @property
+    def hint(self) -> str | None:
+        """What to do about it, in English; ``None`` when nothing is to be said."""
+        return None if self.hint_template is None else fill(self.hint_template, self.params, DEFAULT)
+
+    @hint.setter
+    def hint(self, value: str | None) -> None:
+        self.hint_template = value
+
+    def describe(self, language: str | None = None, where: bool = True) -> str:
+        """``path: message (hint)`` in ``language`` (None: the interface language now);
+        ``message (hint)`` without ``where``."""
+        at = f"{self.path}: " if where and self.path is not None else ""
+        hint = None if self.hint_template is None else fill(self.hint_template, self.params, language)
+        fix = f" ({hint})" if hint else ""
+        return f"{at}{fill(self.template, self.params, language)}{fix}"
+
+    def __str__(self) -> str:
+        return self.describe(self.language)
+
+    def __reduce__(self):
+        # Across processes (detection workers, batch and Dask workers) with its template,
+        # params, path and hint, not only the text it had: the receiver may show it in German.
+        return _restore, (type(self), self.args, self.__dict__.copy())
+
+
+def _restore(cls: type[RedactError], args: tuple, state: dict) -> RedactError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class BadInputError(RedactError):
@@ -78,15 +196,16 @@ class Terminated(KeyboardInterrupt):
 # Why the storage refused a write, and what to do about it. Full or read-only storage only
 # ever refuses writes; a permission error is a storage error only where the caller says the
 # path is one it writes (reading the original or a model can fail the same way).
-FULL = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded"}
-REFUSED = {errno.EROFS: "read-only file system"}
-DENIED = {errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
+FULL = {errno.ENOSPC: N_("no space left on the device"), errno.EDQUOT: N_("disk quota exceeded")}
+REFUSED = {errno.EROFS: N_("read-only file system")}
+DENIED = {errno.EACCES: N_("permission denied"), errno.EPERM: N_("operation not permitted")}
+NOT_PERMITTED = N_("this user may not write there: fix the folder's permissions or write elsewhere")
 HINTS = {
-    errno.ENOSPC: "free some space or write to another folder, then run again",
-    errno.EDQUOT: "the disk quota is used up: free some space or write elsewhere, then run again",
-    errno.EROFS: "the folder is on read-only storage: write to another folder",
-    errno.EACCES: "this user may not write there: fix the folder's permissions or write elsewhere",
-    errno.EPERM: "this user may not write there: fix the folder's permissions or write elsewhere",
+    errno.ENOSPC: N_("free some space or write to another folder, then run again"),
+    errno.EDQUOT: N_("the disk quota is used up: free some space or write elsewhere, then run again"),
+    errno.EROFS: N_("the folder is on read-only storage: write to another folder"),
+    errno.EACCES: NOT_PERMITTED,
+    errno.EPERM: NOT_PERMITTED,
 }
 
 
@@ -107,12 +226,13 @@ def storage_errno(error: BaseException | None, written: bool = True) -> int | No
 def storage_error(
     error: BaseException,
     path: Path | str | None,
-    what: str,
+    what: Msg,
     written: bool = True,
     unwritable_hint: str | None = None,
 ) -> StorageError | None:
     """A ``StorageError`` saying ``what`` could not be written, if ``error`` is a refused write.
 
+    ``what``: the outputs as a noun, translated when shown (``N_("the analysis")``).
     ``unwritable_hint`` replaces the hint for read-only or permission errors (not for full storage).
     """
     code = storage_errno(error, written)
@@ -120,12 +240,13 @@ def storage_error(
         return None
     reason = {**FULL, **REFUSED, **DENIED}[code]
     hint = unwritable_hint if unwritable_hint and code not in FULL else HINTS[code]
-    return StorageError(f"{what} could not be written: {reason}", path, hint=hint)
+    return StorageError(N_("{what} could not be written: {reason}"), path, hint=hint, what=what, reason=reason)
 
 
 @contextlib.contextmanager
-def writing(path: Path | str | None, what: str) -> Iterator[None]:
-    """Raise a ``StorageError`` for an ``OSError`` that says the storage refused this block's writes."""
+def writing(path: Path | str | None, what: Msg) -> Iterator[None]:
+    """Raise a ``StorageError`` for an ``OSError`` that says the storage refused this block's writes
+    (``what``: as ``storage_error``)."""
     try:
         yield
     except StorageError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import ModelError
 from .evidence.hashing import hash_file
+from .i18n import N_
 from .resources import resource_dirs
 
 
@@ -47,13 +48,17 @@ def locate(model: ModelFile) -> Path:
             actual = hash_file(path)
             if actual != model.sha256:
                 raise ModelError(
-                    f"model file has SHA-256 {actual}, expected {model.sha256}",
+                    N_("model file has SHA-256 {actual}, expected {expected}"),
                     path,
-                    hint="restore it from the release; see its model card in models/",
+                    hint=N_("restore it from the release; see its model card in models/"),
+                    actual=actual,
+                    expected=model.sha256,
                 )
             return path
     searched = ", ".join(str(d) for d in search_dirs())
-    raise ModelError(f"model {model.filename} not found in {searched}", hint="reinstall redact")
+    raise ModelError(
+        N_("model {name} not found in {searched}"), hint=N_("reinstall redact"), name=model.filename, searched=searched
+    )
 
 
 PPOCR_DET = ModelFile(

@@ -10,6 +10,7 @@ import numpy as np
 
 from .boxes import expand, expand_by_height
 from .detections import KINDS
+from .i18n import N_
 from .review.operator_regions import OperatorRegion, check_region
 from .speech.transcribe import AUTO, check_language
 from .speech.withhold import check_patterns, parse_word_list
@@ -99,34 +100,52 @@ class DetectOptions:
 
     def __post_init__(self) -> None:
         if self.every < 1:
-            raise ValueError("detect every N frames needs N >= 1")
+            raise ValueError(N_("detect every N frames needs N >= 1"))
         if self.turned_every < 1:
-            raise ValueError("turned copies every N detected frames needs N >= 1")
+            raise ValueError(N_("turned copies every N detected frames needs N >= 1"))
         if self.plate_every < 1:
-            raise ValueError("plates every N detected frames needs N >= 1")
+            raise ValueError(N_("plates every N detected frames needs N >= 1"))
         if self.small_faces_every < 1:
-            raise ValueError("small faces every N detected frames needs N >= 1")
+            raise ValueError(N_("small faces every N detected frames needs N >= 1"))
         if not 16 <= self.confirm_face_px <= 128:
-            raise ValueError(f"confirm face px must be between 16 and 128 (got {self.confirm_face_px})")
+            raise ValueError(N_("confirm face px must be between 16 and 128 (got {value})", value=self.confirm_face_px))
         if self.periodic_every < 1:
-            raise ValueError("the periodic model every N detected frames needs N >= 1")
+            raise ValueError(N_("the periodic model every N detected frames needs N >= 1"))
         if self.periodic_model not in ("", "centerface", "retinaface"):
-            raise ValueError(f"the periodic model is centerface or retinaface (got {self.periodic_model!r})")
+            raise ValueError(
+                N_("the periodic model is centerface or retinaface (got {value!r})", value=self.periodic_model)
+            )
         for name in ("face_size", "plate_size", "turned_size", "periodic_turned_size"):
             size = getattr(self, name)
             if size is not None and not 160 <= size <= 8192:
-                raise ValueError(f"{name.replace('_', '-')} must be between 160 and 8192 pixels (got {size})")
+                raise ValueError(
+                    N_(
+                        "{name} must be between 160 and 8192 pixels (got {value})",
+                        name=name.replace("_", "-"),
+                        value=size,
+                    )
+                )
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
-            raise ValueError(f"kinds must be a non-empty subset of {', '.join(KINDS)} (got {', '.join(self.kinds)})")
+            raise ValueError(
+                N_(
+                    "kinds must be a non-empty subset of {known} (got {value})",
+                    known=", ".join(KINDS),
+                    value=", ".join(self.kinds),
+                )
+            )
         if not 0.0 <= self.plate_filter < 1.0:
-            raise ValueError(f"plate filter threshold must be in [0, 1) (got {self.plate_filter})")
+            raise ValueError(N_("plate filter threshold must be in [0, 1) (got {value})", value=self.plate_filter))
         if self.confirm_with not in CONFIRMERS:
             raise ValueError(
-                f"confirm with one of: {', '.join(repr(c) for c in CONFIRMERS)} (got {self.confirm_with!r})"
+                N_(
+                    "confirm with one of: {known} (got {value!r})",
+                    known=", ".join(repr(c) for c in CONFIRMERS),
+                    value=self.confirm_with,
+                )
             )
         if not 0.0 <= self.large_face_share <= 1.0:
-            raise ValueError(f"large face share must be in [0, 1] (got {self.large_face_share})")
+            raise ValueError(N_("large face share must be in [0, 1] (got {value})", value=self.large_face_share))
         for name in (
             "threshold",
             "retinaface_threshold",
@@ -136,20 +155,30 @@ class DetectOptions:
             "large_face_threshold",
         ):
             if not 0.0 < getattr(self, name) < 1.0:
-                raise ValueError(f"{name.replace('_', ' ')} must be in (0, 1) (got {getattr(self, name)})")
+                raise ValueError(
+                    N_(
+                        "{name} must be in (0, 1) (got {value})",
+                        name=name.replace("_", " "),
+                        value=getattr(self, name),
+                    )
+                )
         models = set(self.face_models)
         if not self.face_models or models - set(FACE_MODELS) or len(models) < len(self.face_models):
             raise ValueError(
-                f"face models are one or more of {', '.join(FACE_MODELS)} (got {', '.join(self.face_models)})"
+                N_(
+                    "face models are one or more of {known} (got {value})",
+                    known=", ".join(FACE_MODELS),
+                    value=", ".join(self.face_models),
+                )
             )
 
     def extra_passes(self) -> dict[str, tuple[str, bool]]:
         """What runs on every N-th detected frame only: {what: (its stride's field, whether it runs)}."""
         return {
-            "turned copies": ("turned_every", self.turned_faces and "face" in self.kinds),
-            "plates": ("plate_every", "plate" in self.kinds),
-            "small faces": ("small_faces_every", self.small_faces and "face" in self.kinds),
-            "the periodic model": ("periodic_every", self.periodic and "face" in self.kinds),
+            N_("turned copies"): ("turned_every", self.turned_faces and "face" in self.kinds),
+            N_("plates"): ("plate_every", "plate" in self.kinds),
+            N_("small faces"): ("small_faces_every", self.small_faces and "face" in self.kinds),
+            N_("the periodic model"): ("periodic_every", self.periodic and "face" in self.kinds),
         }
 
     @property
@@ -192,11 +221,15 @@ class MaskOptions:
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
-            raise ValueError(f"unknown style {self.style!r}; choose one of {', '.join(STYLES)}")
+            raise ValueError(
+                N_("unknown style {value!r}; choose one of {known}", value=self.style, known=", ".join(STYLES))
+            )
         if self.shape not in SHAPES:
-            raise ValueError(f"unknown shape {self.shape!r}; choose one of {', '.join(SHAPES)}")
+            raise ValueError(
+                N_("unknown shape {value!r}; choose one of {known}", value=self.shape, known=", ".join(SHAPES))
+            )
         if not 1 <= self.blocks <= 16:
-            raise ValueError("blocks must be between 1 and 16: more keeps a face recognisable")
+            raise ValueError(N_("blocks must be between 1 and 16: more keeps a face recognisable"))
 
 
 @dataclass(frozen=True)
@@ -211,11 +244,17 @@ class EncodeOptions:
 
     def __post_init__(self) -> None:
         if not 1 <= self.threads <= 64:
-            raise ValueError("encoder threads must be between 1 and 64")
+            raise ValueError(N_("encoder threads must be between 1 and 64"))
         if not 0 <= self.crf <= 51:
-            raise ValueError("crf must be between 0 and 51")
+            raise ValueError(N_("crf must be between 0 and 51"))
         if self.preset not in X264_PRESETS:
-            raise ValueError(f"unknown x264 preset {self.preset!r}; choose one of {', '.join(X264_PRESETS)}")
+            raise ValueError(
+                N_(
+                    "unknown x264 preset {value!r}; choose one of {known}",
+                    value=self.preset,
+                    known=", ".join(X264_PRESETS),
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -247,26 +286,41 @@ class RedactOptions:
     def __post_init__(self) -> None:
         if self.detect.every > self.track.max_gap:
             raise ValueError(
-                f"detect every {self.detect.every} frames leaves gaps longer than tracking bridges"
-                f" ({self.track.max_gap} frames); choose {self.track.max_gap} or fewer"
+                N_(
+                    "detect every {every} frames leaves gaps longer than tracking bridges"
+                    " ({gap} frames); choose {gap} or fewer",
+                    every=self.detect.every,
+                    gap=self.track.max_gap,
+                )
             )
         for what, (key, runs) in self.detect.extra_passes().items():
             every = getattr(self.detect, key)
             if runs and self.detect.every * every > self.track.max_gap:
                 raise ValueError(
-                    f"{what} every {every} detected frames (every {self.detect.every * every} frames)"
-                    f" leave gaps longer than tracking bridges ({self.track.max_gap} frames);"
-                    f" choose {max(1, self.track.max_gap // self.detect.every)} or fewer"
+                    N_(
+                        "{what} every {every} detected frames (every {frames} frames)"
+                        " leave gaps longer than tracking bridges ({gap} frames);"
+                        " choose {most} or fewer",
+                        what=what,
+                        every=every,
+                        frames=self.detect.every * every,
+                        gap=self.track.max_gap,
+                        most=max(1, self.track.max_gap // self.detect.every),
+                    )
                 )
         for start, end in self.mute_ranges:
             if not 0 <= start < end:
-                raise ValueError(f"mute range {start}-{end} s must have 0 <= start < end")
+                raise ValueError(N_("mute range {start}-{end} s must have 0 <= start < end", start=start, end=end))
         if self.audio_redaction not in AUDIO_REDACTIONS:
             raise ValueError(
-                f"unknown audio redaction {self.audio_redaction!r}; choose one of {', '.join(AUDIO_REDACTIONS)}"
+                N_(
+                    "unknown audio redaction {value!r}; choose one of {known}",
+                    value=self.audio_redaction,
+                    known=", ".join(AUDIO_REDACTIONS),
+                )
             )
         if any(t < 0 for t in self.keep_tracks):
-            raise ValueError("track ids to keep are non-negative integers")
+            raise ValueError(N_("track ids to keep are non-negative integers"))
         for region in self.add_regions:
             check_region(region)
         parse_word_list(self.bleep_words)
@@ -274,9 +328,11 @@ class RedactOptions:
         check_language(self.language)
         # at least MIN_BLEEP_MARGIN: the model times some words as instants
         if self.bleep_margin is not None and not MIN_BLEEP_MARGIN <= self.bleep_margin <= 2.0:
-            raise ValueError(f"bleep margin must be between 0.05 and 2 seconds (got {self.bleep_margin})")
+            raise ValueError(
+                N_("bleep margin must be between 0.05 and 2 seconds (got {value})", value=self.bleep_margin)
+            )
         if self.workers is not None and not 0 <= self.workers <= 256:
-            raise ValueError("workers must be between 0 (detect in this process) and 256")
+            raise ValueError(N_("workers must be between 0 (detect in this process) and 256"))
 
     @property
     def worker_count(self) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import BadInputError
+from .i18n import N_
 from .options import DetectOptions, EncodeOptions, MaskOptions, RedactOptions
 from .resources import resource_dirs
 from .track import TrackOptions
@@ -43,13 +44,15 @@ def preset_file(name: str) -> Path:
     if name.endswith(".toml") or os.sep in name:
         path = Path(name)
         if not path.is_file():
-            raise BadInputError("preset file not found", path)
+            raise BadInputError(N_("preset file not found"), path)
         return path
     known = available()
     if name not in known:
         raise BadInputError(
-            f"unknown preset {name!r}",
-            hint=f"choose one of {', '.join(sorted(known)) or '(none installed)'}, or give a .toml file",
+            N_("unknown preset {name!r}"),
+            hint=N_("choose one of {known}, or give a .toml file"),
+            name=name,
+            known=", ".join(sorted(known)) or N_("(none installed)"),
         )
     return known[name]
 
@@ -60,19 +63,22 @@ def read_preset(name: str) -> dict:
     try:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"preset is not valid TOML ({exc})", path) from exc
+        raise BadInputError(N_("preset is not valid TOML ({error})"), path, error=exc) from exc
     data.pop("description", None)
     unknown = set(data) - set(SECTIONS)
     if unknown:
-        raise BadInputError(f"unknown preset section(s) {', '.join(sorted(unknown))}", path)
+        raise BadInputError(N_("unknown preset section(s) {names}"), path, names=", ".join(sorted(unknown)))
     for section, cls in SECTIONS.items():
         fields = {f.name for f in dataclasses.fields(cls)}
         extra = set(data.get(section, {})) - fields
         if extra:
             raise BadInputError(
-                f"unknown key(s) in [{section}]: {', '.join(sorted(extra))}",
+                N_("unknown key(s) in [{section}]: {names}"),
                 path,
-                hint=f"known: {', '.join(sorted(fields))}",
+                hint=N_("known: {known}"),
+                section=section,
+                names=", ".join(sorted(extra)),
+                known=", ".join(sorted(fields)),
             )
     return data
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from .appearance import similarity
 from .boxes import iou
+from .i18n import N_
 
 LOOKS = 3  # a track's look at its start and at its end: the mean of this many detections
 PLATE_SIZE = 1.3  # a plate matched from further off (plate_distance) is within this of the track's size
@@ -74,11 +75,11 @@ class TrackOptions:
 
     def __post_init__(self) -> None:
         if self.plate_distance is not None and self.plate_distance < 0:
-            raise ValueError("plate_distance is a number of plate sizes, at least 0")
+            raise ValueError(N_("plate_distance is a number of plate sizes, at least 0"))
         if self.max_size < 1 or self.max_speed <= 0 or (self.plate_max_size is not None and self.plate_max_size < 1):
-            raise ValueError("max_size is at least 1 (the box detected) and max_speed more than 0")
+            raise ValueError(N_("max_size is at least 1 (the box detected) and max_speed more than 0"))
         if not 1 <= self.confirm_hits <= 100:  # settle() keeps more than 100 of a long track's detections
-            raise ValueError(f"confirm_hits must be between 1 and 100 (got {self.confirm_hits})")
+            raise ValueError(N_("confirm_hits must be between 1 and 100 (got {value})", value=self.confirm_hits))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 from .. import __version__
-from ..errors import RedactError
+from ..errors import RedactError, translated
 from ..evidence.atomic import sweep_partials
 from ..evidence.custody import read_chain
 from ..evidence.hashing import hash_file
@@ -224,7 +224,7 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     except RedactError as error:
         outcome.update(error=error.describe(), exit_code=error.exit_code)
     except ValueError as error:  # an option out of range
-        outcome.update(error=f"{job.path}: {error}", exit_code=2)
+        outcome.update(error=f"{job.path}: {translated(error)}", exit_code=2)
     except Exception as error:
         outcome.update(error=f"{job.path}: internal error: {type(error).__name__}: {error}", exit_code=1)
     return outcome

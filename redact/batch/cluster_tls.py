@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import BadInputError
+from ..i18n import N_
 
 CA_CERT, CA_KEY = "cluster-ca.pem", "cluster-ca-key.pem"
 MEMBER_CERT, MEMBER_KEY = "member.pem", "member-key.pem"
@@ -45,7 +46,9 @@ def make_certificates(folder: Path, days: int = 825) -> dict[str, Path]:
     paths = {name: folder / name for name in (CA_CERT, CA_KEY, MEMBER_CERT, MEMBER_KEY)}
     existing = [p.name for p in paths.values() if p.exists()]
     if existing:
-        raise BadInputError(f"already holds {', '.join(existing)}", folder, hint="choose an empty folder")
+        raise BadInputError(
+            N_("already holds {names}"), folder, hint=N_("choose an empty folder"), names=", ".join(existing)
+        )
     now = datetime.datetime.now(datetime.UTC)
     valid = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days))  # clocks differ a little
     ca_key, member_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -87,12 +90,15 @@ def cluster_security(address: str, certs: Path | None, insecure: bool = False):
     if scheme == "tls":
         if certs is None:
             raise BadInputError(
-                f"{address}: a TLS cluster needs its member certificate",
-                hint="pass --cluster-certs DIR (made by `redact cluster-certs`)",
+                N_("{address}: a TLS cluster needs its member certificate"),
+                hint=N_("pass --cluster-certs DIR (made by `redact cluster-certs`)"),
+                address=address,
             )
         missing = [name for name in (CA_CERT, MEMBER_CERT, MEMBER_KEY) if not (certs / name).is_file()]
         if missing:
-            raise BadInputError(f"no {', '.join(missing)} here", certs, hint="made by `redact cluster-certs`")
+            raise BadInputError(
+                N_("no {names} here"), certs, hint=N_("made by `redact cluster-certs`"), names=", ".join(missing)
+            )
         return Security(
             tls_ca_file=str(certs / CA_CERT),
             tls_client_cert=str(certs / MEMBER_CERT),
@@ -102,8 +108,13 @@ def cluster_security(address: str, certs: Path | None, insecure: bool = False):
     if scheme == "tcp" and (insecure or is_loopback(address)):
         return Security()
     raise BadInputError(
-        f"{address}: a plain-TCP Dask cluster runs any task from anyone who reaches its port and"
-        " carries evidence paths and hashes in the clear",
-        hint="use tls:// with certificates from `redact cluster-certs` (docs/batch.md), or --insecure-cluster"
-        " on a network nobody else can reach",
+        N_(
+            "{address}: a plain-TCP Dask cluster runs any task from anyone who reaches its port and"
+            " carries evidence paths and hashes in the clear"
+        ),
+        hint=N_(
+            "use tls:// with certificates from `redact cluster-certs` (docs/batch.md), or --insecure-cluster"
+            " on a network nobody else can reach"
+        ),
+        address=address,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import writing
 from ..evidence.atomic import atomic_output
 from ..evidence.seal import utc_iso
-from ..i18n import _, current, ngettext, number, when
+from ..i18n import N_, _, current, ngettext, number, when
 from .state import ClipRow
 
 JSON_NAME, HTML_NAME = "batch-report.json", "batch-report.html"
@@ -49,7 +49,7 @@ def write_reports(folder: Path, source: Path, state: Path, rows: list[ClipRow]) 
         "clips": [reported(asdict(r)) for r in rows],
     }
     json_path, html_path = folder / JSON_NAME, folder / HTML_NAME
-    with writing(folder, "the batch report"):
+    with writing(folder, N_("the batch report")):
         with atomic_output(json_path) as tmp:
             tmp.write_text(json.dumps(data, indent=2) + "\n")
         with atomic_output(html_path) as tmp:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import BadInputError, StorageError
+from ..i18n import N_
 from ..media.decode import probe
 from ..options import usable_cores
 from .clip_task import job_options, outputs_of
@@ -273,7 +274,7 @@ def dask_security(settings: BatchSettings):
         from distributed import Security
     except ImportError as exc:
         raise BadInputError(
-            "parallel and cluster batches need Dask distributed", hint="pip install 'redact[cluster]'"
+            N_("parallel and cluster batches need Dask distributed"), hint=N_("pip install 'redact[cluster]'")
         ) from exc
     if settings.cluster:
         return cluster_security(settings.cluster, settings.cluster_certs, settings.insecure_cluster)

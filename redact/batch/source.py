@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..detections import KINDS
-from ..errors import BadInputError
+from ..errors import DENIED, REFUSED, BadInputError, conjoined, message_of
+from ..i18n import N_, Listed
 from ..options import AUDIO_REDACTIONS
 from ..presets import available, preset_file
 from ..review.decisions import from_document
@@ -115,8 +117,14 @@ class ManifestProblems(BadInputError):
 
     def __init__(self, manifest: Path, problems: list[str]):
         self.problems = problems
-        shown = "; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else "")
-        super().__init__(f"{len(problems)} bad manifest row(s): {shown}", manifest, hint="nothing was started")
+        more = [N_("and {count} more", count=len(problems) - 20)] if len(problems) > 20 else []
+        super().__init__(
+            N_("{count} bad manifest row(s): {rows}"),
+            manifest,
+            hint=N_("nothing was started"),
+            count=len(problems),
+            rows=Listed([*problems[:20], *more], "; "),
+        )
 
 
 # Container signatures at the start of a file: a video is recognised by content, not name.
@@ -178,9 +186,11 @@ def _rows(manifest: Path) -> list[tuple[int, dict]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BadInputError(
-            f"the manifest is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
+            N_("the manifest is not UTF-8 text (byte 0x{byte:02x} on line {line})"),
             manifest,
-            hint="save it as UTF-8 (CSV UTF-8 in a spreadsheet program); nothing was started",
+            hint=N_("save it as UTF-8 (CSV UTF-8 in a spreadsheet program); nothing was started"),
+            byte=raw[exc.start],
+            line=line,
         ) from exc
     if manifest.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         rows = []
@@ -189,9 +199,9 @@ def _rows(manifest: Path) -> list[tuple[int, dict]]:
                 try:
                     data = json.loads(line)
                 except (ValueError, RecursionError) as exc:
-                    rows.append((number, {"__error__": f"not JSON ({str(exc.args[0])[:100]})"}))
+                    rows.append((number, {"__error__": N_("not JSON ({error})", error=str(exc.args[0])[:100])}))
                     continue
-                rows.append((number, data if isinstance(data, dict) else {"__error__": "not a JSON object"}))
+                rows.append((number, data if isinstance(data, dict) else {"__error__": N_("not a JSON object")}))
         return rows
     reader = csv.DictReader(text.splitlines())
     rows = []
@@ -202,9 +212,12 @@ def _rows(manifest: Path) -> list[tuple[int, dict]]:
             return rows
         except csv.Error as exc:
             raise BadInputError(
-                f"the manifest's line {reader.line_num} cannot be read as CSV ({exc})",
+                N_("the manifest's line {line} cannot be read as CSV ({error})"),
                 manifest,
-                hint=f"a cell holds at most {FIELD_MAX // 1024} kB; nothing was started",
+                hint=N_("a cell holds at most {kilobytes} kB; nothing was started"),
+                line=reader.line_num,
+                error=exc,
+                kilobytes=FIELD_MAX // 1024,
             ) from exc
         rows.append((reader.line_num, dict(row)))
 
@@ -215,12 +228,12 @@ def unwritable(folder: Path) -> str | None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # a folder still to be made: its nearest existing parent decides
     if not existing.is_dir():
-        return f"{existing} is not a folder"
+        return N_("{path} is not a folder", path=existing)
     with contextlib.suppress(OSError):
         if os.statvfs(existing).f_flag & os.ST_RDONLY:
-            return "read-only file system"
+            return REFUSED[errno.EROFS]
     if not os.access(existing, os.W_OK | os.X_OK):
-        return "permission denied"
+        return DENIED[errno.EACCES]
     return None
 
 
@@ -228,19 +241,19 @@ def unreadable_decisions(path: Path) -> str | None:
     """Why ``path`` is not a decisions file, else None (whether it fits the clip's current
     analysis is checked when the clip runs: the analysis may not exist yet)."""
     if not path.is_file():
-        return "file not found"
+        return N_("file not found")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot be read ({exc})"
+        return N_("cannot be read ({error})", error=exc)
     except ValueError as exc:
-        return f"not JSON ({exc.args[0]})"
+        return N_("not JSON ({error})", error=exc.args[0])
     if not isinstance(document, dict):
-        return "not a JSON object"
+        return N_("not a JSON object")
     try:
         from_document(document)
     except ValueError as exc:
-        return str(exc)
+        return message_of(exc)
     return None
 
 
@@ -251,64 +264,68 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
     presets = available()
     jobs, problems, seen = [], [], {}
     for number, row in _rows(manifest):
-        where = f"line {number}"
         if "__error__" in row:
-            problems.append(f"{where}: {row['__error__']}")
+            problems.append(N_("line {line}: {problem}", line=number, problem=row["__error__"]))
             continue
         unknown = set(row) - set(COLUMNS) - {None}
         if unknown:
-            problems.append(f"{where}: unknown column(s) {', '.join(sorted(map(str, unknown)))}")
+            names = ", ".join(sorted(map(str, unknown)))
+            problems.append(N_("line {line}: unknown column(s) {names}", line=number, names=names))
             continue
         bad = []
         raw_path = str(row.get("path") or "").strip()
         path = (base / raw_path).absolute() if raw_path else None
         if path is None:
-            bad.append("no path")
+            bad.append(N_("no path"))
         elif not path.is_file():
-            bad.append(f"{raw_path}: file not found")
+            bad.append(N_("{path}: file not found", path=raw_path))
         preset = str(row.get("preset") or "").strip() or None
         if preset and preset not in presets:
             try:
                 preset_file(str(base / preset) if preset.endswith(".toml") else preset)
                 preset = str(base / preset) if preset.endswith(".toml") else preset
             except BadInputError:
-                bad.append(f"unknown preset {preset!r} (known: {', '.join(sorted(presets))})")
+                known = ", ".join(sorted(presets))
+                bad.append(N_("unknown preset {name!r} (known: {known})", name=preset, known=known))
         kinds = None
         if row.get("kinds"):
             raw = row["kinds"]
             kinds = tuple(k.strip() for k in (raw if isinstance(raw, list) else str(raw).split(",")) if k.strip())
             if not kinds or set(kinds) - set(KINDS):
-                bad.append(f"bad kinds {raw!r} (choose from {', '.join(KINDS)})")
+                bad.append(N_("bad kinds {kinds!r} (choose from {known})", kinds=raw, known=", ".join(KINDS)))
         try:
             ranges = parse_ranges(row.get("mute"))
         except ValueError as exc:
-            bad.append(f"mute: {exc}")
+            bad.append(N_("{column}: {problem}", column="mute", problem=message_of(exc)))
             ranges = ()
         try:
             tracks = parse_tracks(row.get("keep_tracks"))
         except ValueError as exc:
-            bad.append(f"keep_tracks: {exc}")
+            bad.append(N_("{column}: {problem}", column="keep_tracks", problem=message_of(exc)))
             tracks = ()
         reason = str(row.get("reason") or "").strip() or None
         if tracks and reason is None:
-            bad.append("keep_tracks needs a reason (the reason column): why these tracks stay visible")
+            bad.append(N_("keep_tracks needs a reason (the reason column): why these tracks stay visible"))
         try:
             added = parse_regions(row.get("add_regions"))
         except ValueError as exc:
-            bad.append(f"add_regions: {exc}")
+            bad.append(N_("{column}: {problem}", column="add_regions", problem=message_of(exc)))
             added = ()
         try:
             pictures = parse_ranges(row.get("redact_frames"))
         except ValueError as exc:
-            bad.append(f"redact_frames: {exc}")
+            bad.append(N_("{column}: {problem}", column="redact_frames", problem=message_of(exc)))
             pictures = ()
         audio_redaction = str(row.get("audio_redaction") or "").strip().lower() or None
         if audio_redaction is not None and audio_redaction not in AUDIO_REDACTIONS:
-            bad.append(f"unknown audio_redaction {row['audio_redaction']!r} (choose {' or '.join(AUDIO_REDACTIONS)})")
+            known = conjoined(AUDIO_REDACTIONS, N_("{first} or {second}"))
+            bad.append(
+                N_("unknown audio_redaction {value!r} (choose {known})", value=row["audio_redaction"], known=known)
+            )
         try:
             words = parse_word_list(str(row.get("bleep_words") or ""))
         except ValueError as exc:
-            bad.append(f"bleep_words: {exc}")
+            bad.append(N_("{column}: {problem}", column="bleep_words", problem=message_of(exc)))
             words = ()
         raw = row.get("bleep_patterns")
         try:
@@ -316,25 +333,25 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
                 [p.strip() for p in (raw if isinstance(raw, list) else str(raw or "").split(",")) if p.strip()]
             )
         except ValueError as exc:
-            bad.append(f"bleep_patterns: {exc}")
+            bad.append(N_("{column}: {problem}", column="bleep_patterns", problem=message_of(exc)))
             patterns = ()
         try:
             language = check_language(str(row.get("language") or "")) if row.get("language") else None
         except ValueError as exc:
-            bad.append(f"language: {exc}")
+            bad.append(N_("{column}: {problem}", column="language", problem=message_of(exc)))
             language = None
         raw_decisions = str(row.get("decisions") or "").strip()
         decisions = (base / raw_decisions).absolute() if raw_decisions else None
         if decisions is not None and (why := unreadable_decisions(decisions)):
-            bad.append(f"decisions {raw_decisions}: {why}")
+            bad.append(N_("decisions {path}: {problem}", path=raw_decisions, problem=why))
         output = str(row.get("output") or "").strip()
         out_dir = (base / output).absolute() if output else None
         if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-            bad.append(f"output {output!r} is a file, not a folder")
+            bad.append(N_("output {folder!r} is a file, not a folder", folder=output))
         elif out_dir is not None and (why := unwritable(out_dir)):
-            bad.append(f"output {output!r} cannot be written ({why})")
+            bad.append(N_("output {folder!r} cannot be written ({problem})", folder=output, problem=why))
         if bad:
-            problems.append(f"{where}: " + "; ".join(bad))
+            problems.append(N_("line {line}: {problem}", line=number, problem=Listed(bad, "; ")))
             continue
         job = Job(
             path,
@@ -354,14 +371,16 @@ def jobs_from_manifest(manifest: Path) -> list[Job]:
             reason=reason,
         )
         if job.key in seen:
-            problems.append(f"{where}: same clip and output as line {seen[job.key]}")
+            problems.append(
+                N_("line {line}: same clip and output as line {earlier}", line=number, earlier=seen[job.key])
+            )
             continue
         seen[job.key] = number
         jobs.append(job)
     if problems:
         raise ManifestProblems(manifest, problems)
     if not jobs:
-        raise BadInputError("manifest lists no clips", manifest)
+        raise BadInputError(N_("manifest lists no clips"), manifest)
     return jobs
 
 
@@ -371,4 +390,4 @@ def jobs_from(source: Path) -> list[Job]:
         return jobs_from_folder(source)
     if source.is_file():
         return jobs_from_manifest(source)
-    raise BadInputError("batch source not found (give a folder or a CSV / JSON-lines manifest)", source)
+    raise BadInputError(N_("batch source not found (give a folder or a CSV / JSON-lines manifest)"), source)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HINTS, StorageError
+from ..i18n import N_
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
@@ -96,12 +97,13 @@ class ClipRow:
 
 
 # SQLite's (primary) result codes that mean the storage refused the file, and what to do.
+WRITABLE = N_("the batch folder must be writable: it holds the batch's state")
 REFUSED = {
-    sqlite3.SQLITE_FULL: ("the disk is full", HINTS[errno.ENOSPC]),
-    sqlite3.SQLITE_IOERR: ("disk I/O error (full or failing storage?)", HINTS[errno.ENOSPC]),
-    sqlite3.SQLITE_READONLY: ("read-only", "the batch folder must be writable: it holds the batch's state"),
-    sqlite3.SQLITE_CANTOPEN: ("cannot be opened", "the batch folder must be writable: it holds the batch's state"),
-    sqlite3.SQLITE_PERM: ("permission denied", "the batch folder must be writable: it holds the batch's state"),
+    sqlite3.SQLITE_FULL: (N_("the disk is full"), HINTS[errno.ENOSPC]),
+    sqlite3.SQLITE_IOERR: (N_("disk I/O error (full or failing storage?)"), HINTS[errno.ENOSPC]),
+    sqlite3.SQLITE_READONLY: (N_("read-only"), WRITABLE),
+    sqlite3.SQLITE_CANTOPEN: (N_("cannot be opened"), WRITABLE),
+    sqlite3.SQLITE_PERM: (N_("permission denied"), WRITABLE),
 }
 
 
@@ -116,7 +118,9 @@ def refused_as_storage_error(path: Path) -> Iterator[None]:
         if refused is None:
             raise
         reason, hint = refused
-        raise StorageError(f"the batch state could not be written: {reason} ({exc})", path, hint=hint) from exc
+        raise StorageError(
+            N_("the batch state could not be written: {reason} ({error})"), path, hint=hint, reason=reason, error=exc
+        ) from exc
 
 
 class BatchState:

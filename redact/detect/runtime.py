@@ -8,6 +8,7 @@ from functools import cache
 
 from .. import ORT_TELEMETRY_STARTED
 from ..errors import ModelError
+from ..i18n import N_
 
 
 @cache
@@ -59,10 +60,12 @@ def make_session(path: str, threads: int | None = None):
     if device == "gpu" and "CUDAExecutionProvider" not in session.get_providers():
         # onnxruntime falls back to the CPU when CUDA or cuDNN fail to load: asked for a GPU, say so
         raise ModelError(
-            "REDACT_DEVICE=gpu, but the GPU could not be used (CUDA or cuDNN did not load); onnxruntime"
-            " would have run on the CPU",
+            N_(
+                "REDACT_DEVICE=gpu, but the GPU could not be used (CUDA or cuDNN did not load); onnxruntime"
+                " would have run on the CPU"
+            ),
             path,
-            hint="check the NVIDIA driver and the gpu extra (docs/benchmarks.md), or unset REDACT_DEVICE",
+            hint=N_("check the NVIDIA driver and the gpu extra (docs/benchmarks.md), or unset REDACT_DEVICE"),
         )
     return session
 
@@ -77,16 +80,20 @@ def chosen_providers(available: list[str], device: str = "auto") -> list[str]:
     and the CPU otherwise; "cpu" never a GPU; "gpu" refuses to run without one, so that a station
     that paid for a card notices when it is not used."""
     if device not in DEVICES:
-        raise ModelError(f"REDACT_DEVICE must be one of {', '.join(DEVICES)} (got {device!r})")
+        raise ModelError(
+            N_("REDACT_DEVICE must be one of {devices} (got {device!r})"), devices=", ".join(DEVICES), device=device
+        )
     cpu = ["CPUExecutionProvider"]
     if device == "cpu":
         return cpu
     if device == "gpu":
         if "CUDAExecutionProvider" not in available:
             raise ModelError(
-                "REDACT_DEVICE=gpu, but onnxruntime offers no CUDA provider here",
-                hint="install the extra (pip install 'redact[gpu]', see README) on a machine with an NVIDIA GPU,"
-                " or unset REDACT_DEVICE",
+                N_("REDACT_DEVICE=gpu, but onnxruntime offers no CUDA provider here"),
+                hint=N_(
+                    "install the extra (pip install 'redact[gpu]', see README) on a machine with an NVIDIA GPU,"
+                    " or unset REDACT_DEVICE"
+                ),
             )
         return ["CUDAExecutionProvider", *cpu]
     return [p for p in PREFERRED if p in available] or cpu

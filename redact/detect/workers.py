@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import queue
 import signal
 import sys
@@ -28,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..detections import Detections
-from ..errors import ModelError, WorkerError
+from ..errors import ModelError, RedactError, WorkerError
+from ..i18n import N_, Msg
 from ..options import DetectOptions
 from .upright import detect_frame
 
@@ -111,13 +113,23 @@ def sweep_shared_memory(folder: Path = Path("/dev/shm")) -> list[str]:
     return removed
 
 
+def _sendable(error: RedactError) -> RedactError:
+    """``error`` to send to the main process, with its template and params (shown there in the
+    user's language); in English text if a param will not pickle."""
+    try:
+        pickle.dumps(error)
+    except Exception:
+        kind = ModelError if isinstance(error, ModelError) else WorkerError
+        return kind(error.message, error.path, error.hint)
+    return error
+
+
 def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int) -> None:
     """A detection worker: load the models once, then detect frames from shared-memory slots."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     import cv2
     from multiprocess import shared_memory
 
-    from ..errors import RedactError
     from .factory import build_detectors
 
     cv2.setNumThreads(1)
@@ -127,7 +139,7 @@ def _worker_main(shm_name, slot_shape, options, view, jobs, results, parent: int
         try:
             detectors = build_detectors(options, threads=1)
         except RedactError as error:
-            results.put(("error", type(error).__name__, error.message, str(error.path or ""), error.hint))
+            results.put(("error", _sendable(error)))
             return
         results.put(("ready", [d.info for d in detectors]))
         while True:
@@ -223,7 +235,7 @@ class DetectionPool:
                     proc.start()
                     self.procs.append(proc)
             for _ in range(workers):
-                self.infos = self._get(START_TIMEOUT_S, "loading the detectors")[1]
+                self.infos = self._get(START_TIMEOUT_S, N_("loading the detectors"))[1]
         except BaseException:
             self.close()
             raise
@@ -232,7 +244,7 @@ class DetectionPool:
     def pending(self) -> int:
         return self.slots - len(self.free)
 
-    def _get(self, timeout: float | None, doing: str):
+    def _get(self, timeout: float | None, doing: Msg):
         """The next message from a worker; raises if one died, crashed or failed to start, or
         when the oldest frame in flight has waited ``timeout`` seconds: one hung worker holds
         its frame however busy the others keep the queue."""
@@ -245,13 +257,18 @@ class DetectionPool:
                 dead = [p for p in self.procs if p.exitcode is not None]
                 if dead:
                     raise WorkerError(
-                        f"detection worker {dead[0].name} exited with code {dead[0].exitcode} while {doing}",
-                        hint="killed or out of memory? no derivative or log was written; run again",
+                        N_("detection worker {name} exited with code {code} while {doing}"),
+                        hint=N_("killed or out of memory? no derivative or log was written; run again"),
+                        name=dead[0].name,
+                        code=dead[0].exitcode,
+                        doing=doing,
                     ) from None
                 if deadline is not None and time.monotonic() > deadline:
-                    silent = f"detection workers did not answer within {timeout:g} s while {doing}"
                     raise WorkerError(
-                        silent, hint="a worker hangs (a GPU driver?); no derivative or log was written"
+                        N_("detection workers did not answer within {seconds:g} s while {doing}"),
+                        hint=N_("a worker hangs (a GPU driver?); no derivative or log was written"),
+                        seconds=timeout,
+                        doing=doing,
                     ) from None
                 continue
             return self._checked(message)
@@ -260,11 +277,11 @@ class DetectionPool:
     def _checked(message):
         """``message`` unless it reports a failed start or a crash, which it raises."""
         if message[0] == "error":
-            _, kind, text, path, hint = message
-            cls = ModelError if kind == "ModelError" else WorkerError
-            raise cls(text, path or None, hint)
+            error = message[1]
+            cls = ModelError if isinstance(error, ModelError) else WorkerError
+            raise cls(error.template, error.path, error.hint_template, **error.params)
         if message[0] == "crash":
-            raise WorkerError(f"a detection worker failed: {message[1].strip().splitlines()[-1]}")
+            raise WorkerError(N_("a detection worker failed: {error}"), error=message[1].strip().splitlines()[-1])
         return message
 
     def _result(self, message) -> Result:
@@ -276,7 +293,7 @@ class DetectionPool:
     def submit(self, index: int, buf: np.ndarray) -> None:
         """Queue a frame for detection, first waiting for a free slot if all are in flight."""
         if not self.free:
-            self.ready.append(self._result(self._get(self.detect_timeout, "detecting")))
+            self.ready.append(self._result(self._get(self.detect_timeout, N_("detecting"))))
         slot = self.free.pop()
         self.ring[slot, : buf.size] = buf.reshape(-1)
         self.sent[slot] = time.monotonic()
@@ -286,7 +303,7 @@ class DetectionPool:
         """Results that have arrived; with ``block``, wait for at least one if any is pending."""
         out, self.ready = self.ready, []
         if block and not out and self.pending:
-            out.append(self._result(self._get(self.detect_timeout, "detecting")))
+            out.append(self._result(self._get(self.detect_timeout, N_("detecting"))))
         while self.pending:
             try:
                 message = self.results.get_nowait()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..errors import writing
+from ..i18n import N_, Msg
 from .keys import StationKey
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ def append(
     if event not in EVENTS:
         raise ValueError(f"unknown custody event {event!r}")
     path = custody_path(folder)
-    with writing(path, "the custody log"), open(path, "a+b") as f:
+    with writing(path, N_("the custody log")), open(path, "a+b") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
             f.seek(0)
@@ -212,7 +213,7 @@ def append(
 def write_recorded(
     path: Path,
     document: dict,
-    what: str,
+    what: Msg,
     records: Path,
     event: str,
     role: str,

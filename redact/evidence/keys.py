@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import OutputExistsError, RedactError
+from ..i18n import N_
 
 PRIVATE_NAME, PUBLIC_NAME = "station.key", "station.pub"
 
@@ -73,7 +74,7 @@ def check_can_create(folder: Path | None = None, force: bool = False) -> None:
     private_path = (folder or key_dir()) / PRIVATE_NAME
     if private_path.exists() and not force:
         raise OutputExistsError(
-            "a station key already exists", private_path, hint="keep it, or use --force to replace it"
+            N_("a station key already exists"), private_path, hint=N_("keep it, or use --force to replace it")
         )
 
 
@@ -112,28 +113,30 @@ def load(folder: Path | None = None, passphrase: bytes | None = None) -> Station
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
     except TypeError as exc:
-        raise KeyError_("the station key is passphrase-protected", path, hint="set REDACT_KEY_PASSPHRASE") from exc
+        raise KeyError_(
+            N_("the station key is passphrase-protected"), path, hint=N_("set REDACT_KEY_PASSPHRASE")
+        ) from exc
     except ValueError as exc:
-        raise KeyError_("cannot read the station key (wrong passphrase?)", path) from exc
+        raise KeyError_(N_("cannot read the station key (wrong passphrase?)"), path) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyError_("the station key is not an Ed25519 key", path)
+        raise KeyError_(N_("the station key is not an Ed25519 key"), path)
     return StationKey(key)
 
 
 def verify(signature: dict, data: bytes) -> str | None:
     """None when ``signature`` is a valid Ed25519 signature of ``data``, else the reason."""
     if signature.get("algorithm") != "ed25519":
-        return f"unknown signature algorithm {signature.get('algorithm')!r}"
+        return N_("unknown signature algorithm {algorithm!r}", algorithm=signature.get("algorithm"))
     try:
         raw = base64.b64decode(signature["public_key"], validate=True)
         public = Ed25519PublicKey.from_public_bytes(raw)
         value = base64.b64decode(signature["value"], validate=True)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:  # fields of any JSON type
-        return f"malformed signature ({exc})"
+        return N_("malformed signature ({error})", error=exc)
     if not isinstance(signature.get("fingerprint"), str) or signature["fingerprint"] != fingerprint(raw):
-        return "fingerprint does not match the signing key"
+        return N_("fingerprint does not match the signing key")
     try:
         public.verify(value, data)
     except InvalidSignature:
-        return "signature does not match the content"
+        return N_("signature does not match the content")
     return None

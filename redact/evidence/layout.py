@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import N_
+
 SEAL_SUFFIX = ".seal.json"
 DERIVATIVE_SUFFIX = ".redacted.mp4"
 LOG_SUFFIX = ".redacted.json"
@@ -37,11 +39,13 @@ def name_problem(name: str, name_max: int = 255) -> str | None:
     try:
         length = len(name.encode("utf-8"))
     except UnicodeEncodeError:
-        return "its file name is not UTF-8 text, so no seal or log could name it"
+        return N_("its file name is not UTF-8 text, so no seal or log could name it")
     if length + NAME_ROOM > name_max:
-        return (
-            f"its file name is {length} bytes long: with the suffixes of its outputs it would pass the"
-            f" file system's limit of {name_max} bytes"
+        return N_(
+            "its file name is {length} bytes long: with the suffixes of its outputs it would pass the"
+            " file system's limit of {most} bytes",
+            length=length,
+            most=name_max,
         )
     return None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import BadInputError, SealMismatchError, StorageError, storage_error
+from ..i18n import N_
 from .atomic import write_json_atomic
 from .hashing import hash_file
 from .keys import StationKey
@@ -56,13 +57,15 @@ def read_seal_document(original: Path, layout: Layout | None = None) -> dict | N
     try:
         document = json.loads(path.read_text())
     except ValueError as exc:
-        raise SealMismatchError(f"seal {path.name} is unreadable ({exc})", original) from exc
+        raise SealMismatchError(N_("seal {name} is unreadable ({error})"), original, name=path.name, error=exc) from exc
     if isinstance(document, dict) and sealed_file(path, document) != Path(original).absolute():
         # another original of that name, sealed into the same case folder: not a changed file
         raise BadInputError(
-            f"{path} is the seal of another file, {sealed_file(path, document)}",
+            N_("{seal} is the seal of another file, {other}"),
             original,
-            hint="originals of one name from different folders need case folders of their own",
+            hint=N_("originals of one name from different folders need case folders of their own"),
+            seal=path,
+            other=sealed_file(path, document),
         )
     return document
 
@@ -113,9 +116,10 @@ def check_can_protect(path: Path) -> None:
     writable = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     if writable and os.geteuid() != 0 and info.st_uid != os.geteuid() and not on_read_only_storage(path):
         raise StorageError(
-            f"cannot make the original read-only: it belongs to user id {info.st_uid}, not to this user",
+            N_("cannot make the original read-only: it belongs to user id {uid}, not to this user"),
             path,
-            hint="have its owner or an administrator remove its write bits (chmod a-w), or run as its owner",
+            hint=N_("have its owner or an administrator remove its write bits (chmod a-w), or run as its owner"),
+            uid=info.st_uid,
         )
 
 
@@ -123,7 +127,7 @@ def is_read_only(path: Path) -> bool:
     return not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or on_read_only_storage(path)
 
 
-SEAL_TRUST_HINT = (
+SEAL_TRUST_HINT = N_(
     "the original cannot be shown to be the sealed evidence: do not redact it; restore the seal as it was"
     " written, or, if another station sealed it, trust that station's key (`redact keys trust STATION.pub`)"
 )
@@ -137,20 +141,24 @@ def load_seal(original: Path, layout: Layout | None = None, trust: Trust | None 
     if document is None:
         return None
     if not isinstance(document, dict):
-        raise SealMismatchError(f"seal {layout.seal.name} is not a seal (not a JSON object)", original)
+        raise SealMismatchError(N_("seal {name} is not a seal (not a JSON object)"), original, name=layout.seal.name)
     trust = trust or station_trust().for_folder(layout.records)
     verdict = judge(document, trust)
     if verdict.status == "altered":
         raise SealMismatchError(
-            f"seal {layout.seal.name} was altered ({verdict.reason})",
+            N_("seal {name} was altered ({reason})"),
             original,
-            hint="the seal is not the one written at sealing; do not redact",
+            hint=N_("the seal is not the one written at sealing; do not redact"),
+            name=layout.seal.name,
+            reason=verdict.reason,
         )
-    require(document, trust, f"seal {layout.seal.name}", original, hint=SEAL_TRUST_HINT)
+    require(document, trust, N_("seal {name}", name=layout.seal.name), original, hint=SEAL_TRUST_HINT)
     try:
         return Seal.from_dict(document)
     except (KeyError, TypeError) as exc:
-        raise SealMismatchError(f"seal {layout.seal.name} is incomplete ({exc})", original) from exc
+        raise SealMismatchError(
+            N_("seal {name} is incomplete ({error})"), original, name=layout.seal.name, error=exc
+        ) from exc
 
 
 def seal_original(
@@ -184,14 +192,19 @@ def seal_original(
         layout.records.mkdir(parents=True, exist_ok=True)
         write_json_atomic(layout.seal, sign(seal.document(), key))
     except OSError as exc:
-        where = "beside the original" if layout.beside else f"in {layout.records}"
-        hint = "the evidence store is read-only: use --case-dir DIR" if layout.beside else None
-        refused = storage_error(exc, original, f"the seal {where}", unwritable_hint=hint)
+        where = N_("beside the original") if layout.beside else N_("in {folder}", folder=layout.records)
+        hint = N_("the evidence store is read-only: use --case-dir DIR") if layout.beside else None
+        refused = storage_error(exc, original, N_("the seal {where}", where=where), unwritable_hint=hint)
         if refused is not None:  # full, quota, read-only, denied: exit 9, as for the other outputs
             raise refused from exc
-        raise BadInputError(f"cannot write seal {where} ({exc.strerror})", original, hint=hint) from exc
+        raise BadInputError(
+            N_("cannot write seal {where} ({reason})"), original, hint=hint, where=where, reason=exc.strerror
+        ) from exc
     make_read_only(original)
     return seal, True
+
+
+NOT_THE_SEALED = N_("the file is not the sealed evidence; do not redact it")
 
 
 def verify_against_seal(original: Path, seal: Seal) -> None:
@@ -199,14 +212,18 @@ def verify_against_seal(original: Path, seal: Seal) -> None:
     size = original.stat().st_size
     if size != seal.size:
         raise SealMismatchError(
-            f"original changed since it was sealed: size {size} bytes, sealed {seal.size}",
+            N_("original changed since it was sealed: size {size} bytes, sealed {sealed}"),
             original,
-            hint="the file is not the sealed evidence; do not redact it",
+            hint=NOT_THE_SEALED,
+            size=size,
+            sealed=seal.size,
         )
     actual = hash_file(original)
     if actual != seal.sha256:
         raise SealMismatchError(
-            f"original changed since it was sealed: SHA-256 {actual}, sealed {seal.sha256}",
+            N_("original changed since it was sealed: SHA-256 {actual}, sealed {sealed}"),
             original,
-            hint="the file is not the sealed evidence; do not redact it",
+            hint=NOT_THE_SEALED,
+            actual=actual,
+            sealed=seal.sha256,
         )

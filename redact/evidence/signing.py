@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ..i18n import N_
 from .keys import StationKey, verify
 
 UNSIGNED = {"signed": False, "reason": "no station key (run `redact keys init`)"}
@@ -61,7 +62,7 @@ def check(document: dict, trusted: set[str] | None = None, digest: bytes | None 
     """
     signature = document.get("signature")
     if not isinstance(signature, dict):
-        return "invalid", "no signature member"
+        return "invalid", N_("no signature member")
     if signature.get("signed") is False and set(signature) <= {"signed", "reason"}:
         return "unsigned", None
     if is_digest_signature(signature):
@@ -74,5 +75,5 @@ def check(document: dict, trusted: set[str] | None = None, digest: bytes | None 
     if problem:
         return "invalid", problem
     if trusted is not None and signature["fingerprint"] not in trusted:
-        return "invalid", f"signed by {signature['fingerprint']}, {UNTRUSTED}"
+        return "invalid", N_("signed by {signer}, not a trusted key", signer=signature["fingerprint"])
     return "signed", signature["fingerprint"]

@@ -25,6 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from ..errors import SealMismatchError
+from ..i18n import N_, Listed, Msg
 from . import keys
 from .signing import check
 
@@ -84,28 +85,36 @@ class Verdict:
 def judge(document: dict, trust: Trust, digest: bytes | None = None) -> Verdict:
     """The verdict on ``document``'s signature under ``trust`` (``digest``: as ``signing.check``)."""
     if not isinstance(document, dict):
-        return Verdict("altered", None, "not a JSON object")
+        return Verdict("altered", None, N_("not a JSON object"))
     if "signature" not in document:
-        return Verdict("unsigned", None, "it has no signature")
+        return Verdict("unsigned", None, N_("it has no signature"))
     status, detail = check(document, None, digest)
     if status == "invalid":
         return Verdict("altered", None, detail or "")
     if status == "unsigned":
-        return Verdict("unsigned", None, "it is marked unsigned")
+        return Verdict("unsigned", None, N_("it is marked unsigned"))
     if (trust.anchors or trust.required) and detail not in trust.anchors:  # required, no anchor: none trusted
-        return Verdict("untrusted", detail, f"it is signed by {detail}, not a trusted key")
+        return Verdict("untrusted", detail, N_("it is signed by {signer}, not a trusted key", signer=detail))
     return Verdict("signed", detail, "")
 
 
 def refusal(verdict: Verdict, trust: Trust) -> str | None:
     """Why a record with this verdict may not be acted on, or None when it may."""
     if verdict.status == "altered":
-        return f"its signature does not match its content ({verdict.reason})"
+        return N_("its signature does not match its content ({reason})", reason=verdict.reason)
     if verdict.acceptable(trust):
         return None
     if verdict.status == "unsigned":
-        where = "this station signs what it writes" if trust.origin == "station" else "its folder's records are signed"
-        return f"{verdict.reason}, and {where}: a record without a trusted signature may be forged"
+        where = (
+            N_("this station signs what it writes")
+            if trust.origin == "station"
+            else N_("its folder's records are signed")
+        )
+        return N_(
+            "{reason}, and {where}: a record without a trusted signature may be forged",
+            reason=verdict.reason,
+            where=where,
+        )
     return verdict.reason
 
 
@@ -113,28 +122,31 @@ class UntrustedRecordError(SealMismatchError):
     """A record is unsigned where signatures are required, or signed by a key not trusted."""
 
 
-TRUST_HINT = (
+TRUST_HINT = N_(
     "do not use it: restore the record as it was written, or redo the step on this station;"
     " if another station signed it, trust that station's key with `redact keys trust STATION.pub`"
 )
 
 
 def require(
-    document: dict, trust: Trust, what: str, original: Path, digest: bytes | None = None, hint: str | None = None
+    document: dict, trust: Trust, what: Msg, original: Path, digest: bytes | None = None, hint: Msg | None = None
 ) -> str | None:
     """The signer of ``document`` when ``trust`` lets this station act on it; otherwise
-    ``UntrustedRecordError`` (exit 3). ``what`` names the record ("analysis clip.mp4.analysis.json")."""
+    ``UntrustedRecordError`` (exit 3). ``what`` names the record
+    (``N_("analysis {name}", name="clip.mp4.analysis.json")``)."""
     verdict = judge(document, trust, digest)
     problem = refusal(verdict, trust)
     if problem is not None:
-        raise UntrustedRecordError(f"{what} is refused: {problem}", original, hint=hint or TRUST_HINT)
+        raise UntrustedRecordError(
+            N_("{what} is refused: {problem}"), original, hint=hint or TRUST_HINT, what=what, problem=problem
+        )
     return verdict.signer
 
 
-CHANGED_OUTSIDE = "the records were changed outside redact: run `redact verify` on the folder and investigate"
+CHANGED_OUTSIDE = N_("the records were changed outside redact: run `redact verify` on the folder and investigate")
 
 
-def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: str):
+def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: Msg):
     """``folder``'s custody chain, refused (exit 3) when it fails its checks under ``trust``
     (default: this station's policy): what it says of a record counts only then."""
     from .custody import CUSTODY_NAME, read_chain
@@ -142,9 +154,14 @@ def recorded_chain(folder: Path, trust: Trust | None, original: Path, hint: str)
     chain = read_chain(folder, trust or station_trust().for_folder(folder))
     problems = [p for p in chain.problems if not p.endswith("is missing")]
     if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        more = N_(" (and {count} more)", count=len(problems) - 3) if len(problems) > 3 else ""
         raise UntrustedRecordError(
-            f"the custody log {CUSTODY_NAME} fails its checks: {'; '.join(problems[:3])}{more}", original, hint=hint
+            N_("the custody log {name} fails its checks: {problems}{more}"),
+            original,
+            hint=hint,
+            name=CUSTODY_NAME,
+            problems=Listed(problems[:3], "; "),
+            more=more,
         )
     return chain
 
@@ -155,7 +172,7 @@ def require_custody(
     event: str,
     sha256: str,
     original: Path,
-    hint: str,
+    hint: Msg,
     trust: Trust | None = None,
     unsigned: bool = False,
 ) -> None:
@@ -169,18 +186,25 @@ def require_custody(
     chain = recorded_chain(path.parent, trust, original, hint)
     if unsigned and not has_event(chain.entries, event, sha256):
         raise UntrustedRecordError(
-            f"{path.name} is unsigned and not the one the custody log records (changed after it was written?)",
+            N_("{name} is unsigned and not the one the custody log records (changed after it was written?)"),
             original,
             hint=hint,
+            name=path.name,
         )
     latest = latest_records(chain.entries, path.parent).get(Path(os.path.normpath(path.absolute())))
     if latest is not None and latest.role == role and latest.sha256 != sha256:
         raise UntrustedRecordError(
-            f"{path.name} is not the {role} the custody log last recorded (line {latest.seq}):"
-            " an older copy put back, or replaced",
+            N_("{name} is not {role} the custody log last recorded (line {line}): an older copy put back, or replaced"),
             original,
             hint=hint,
+            name=path.name,
+            role=ROLES.get(role) or f"the {role}",
+            line=latest.seq,
         )
+
+
+# a record's role in the custody log, as a message names it
+ROLES = {"analysis": N_("the analysis"), "decisions": N_("the decisions"), "transcript": N_("the transcript")}
 
 
 def writer_trust(folder: Path, key, original: Path) -> Trust:
@@ -190,10 +214,14 @@ def writer_trust(folder: Path, key, original: Path) -> Trust:
     if key is None and trust.required:
         signer = ", ".join(sorted(trust.anchors))
         raise keys.KeyError_(
-            f"the records in {folder} are signed ({signer}) and this station has no key:"
-            " what it wrote would be unsigned, and refused there",
+            N_(
+                "the records in {folder} are signed ({signer}) and this station has no key:"
+                " what it wrote would be unsigned, and refused there"
+            ),
             original,
-            hint="work on it at the station that holds that key, or `redact keys init` and trust that key here",
+            hint=N_("work on it at the station that holds that key, or `redact keys init` and trust that key here"),
+            folder=folder,
+            signer=signer,
         )
     return trust
 
@@ -204,13 +232,18 @@ def read_trust_list(path: Path) -> set[str]:
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise keys.KeyError_(f"cannot read the key file ({exc.strerror})", path) from exc
+        raise keys.KeyError_(N_("cannot read the key file ({reason})"), path, reason=exc.strerror) from exc
     for block in pem_blocks(text):
         try:
             found.add(keys.fingerprint(keys.raw_public(load_pem_public_key(block))))
         except (ValueError, TypeError) as exc:
-            raise keys.KeyError_(f"{path.name} holds something that is not a public key ({exc})", path) from exc
+            raise keys.KeyError_(
+                N_("{name} holds something that is not a public key ({error})"), path, name=path.name, error=exc
+            ) from exc
     return found
+
+
+NO_PUBLIC_KEY = N_("no public key in this file (want PEM, as `redact keys show --pem` prints)")
 
 
 def add_to_trust_list(pem_file: Path, folder: Path | None = None) -> set[str]:
@@ -220,9 +253,9 @@ def add_to_trust_list(pem_file: Path, folder: Path | None = None) -> set[str]:
     try:
         found = read_trust_list(pem_file)
     except OSError as exc:
-        raise keys.KeyError_(f"cannot read {pem_file} ({exc.strerror})", pem_file) from exc
+        raise keys.KeyError_(N_("cannot read {file} ({reason})"), pem_file, file=pem_file, reason=exc.strerror) from exc
     if not found:
-        raise keys.KeyError_("no public key in this file (want PEM, as `redact keys show --pem` prints)", pem_file)
+        raise keys.KeyError_(NO_PUBLIC_KEY, pem_file)
     listed = folder / TRUST_LIST_NAME
     known = read_trust_list(listed) if listed.exists() else set()
     folder.mkdir(parents=True, exist_ok=True)
@@ -261,7 +294,7 @@ def given_trust(pem_files: list[Path]) -> Trust:
     for path in pem_files:
         found = read_trust_list(path)
         if not found:  # an empty anchor set must never read as "any key"
-            raise keys.KeyError_("no public key in this file (want PEM, as `redact keys show --pem` prints)", path)
+            raise keys.KeyError_(NO_PUBLIC_KEY, path)
         anchors |= found
     return Trust(frozenset(anchors), True, "given")
 

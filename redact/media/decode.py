@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import BadInputError
+from ..i18n import N_
 
 logging.getLogger("libav").setLevel(logging.CRITICAL)
 
@@ -84,13 +85,13 @@ class DecodeReport:
 
 def check_path(path: Path) -> None:
     if not path.exists():
-        raise BadInputError("file not found", path)
+        raise BadInputError(N_("file not found"), path)
     if path.is_dir():
-        raise BadInputError("is a directory, not a video file", path, hint="use `redact batch` for folders")
+        raise BadInputError(N_("is a directory, not a video file"), path, hint=N_("use `redact batch` for folders"))
     if not path.is_file():
-        raise BadInputError("is not a regular file", path)
+        raise BadInputError(N_("is not a regular file"), path)
     if path.stat().st_size == 0:
-        raise BadInputError("file is empty (0 bytes)", path)
+        raise BadInputError(N_("file is empty (0 bytes)"), path)
 
 
 def open_input(path: Path) -> av.container.InputContainer:
@@ -99,16 +100,18 @@ def open_input(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r")
     except av.FFmpegError as exc:
-        raise BadInputError(f"not a video file FFmpeg can read ({type(exc).__name__})", path) from exc
+        raise BadInputError(N_("not a video file FFmpeg can read ({kind})"), path, kind=type(exc).__name__) from exc
     except OSError as exc:
-        raise BadInputError(f"cannot open ({exc.strerror or exc})", path) from exc
+        raise BadInputError(N_("cannot open ({reason})"), path, reason=exc.strerror or exc) from exc
     try:
         fmt = container.format.name
         if fmt in STILL_IMAGE_FORMATS or fmt.endswith("_pipe"):
-            raise BadInputError("is a still image, not a video", path, hint="use `redact detect` for images")
+            raise BadInputError(N_("is a still image, not a video"), path, hint=N_("use `redact detect` for images"))
         if not container.streams.video:
-            kinds = sorted({s.type for s in container.streams}) or ["no"]
-            raise BadInputError(f"has no video stream (found {', '.join(kinds)} streams)", path)
+            kinds = ", ".join(sorted({s.type for s in container.streams}))
+            if not kinds:
+                raise BadInputError(N_("has no video stream (found no streams)"), path)
+            raise BadInputError(N_("has no video stream (found {kinds} streams)"), path, kinds=kinds)
     except BadInputError:
         container.close()
         raise
@@ -255,9 +258,9 @@ def probe(path: Path) -> VideoInfo:
                     first = frames[0]
                     break
         except av.FFmpegError as exc:
-            raise BadInputError(f"video stream does not decode ({type(exc).__name__})", path) from exc
+            raise BadInputError(N_("video stream does not decode ({kind})"), path, kind=type(exc).__name__) from exc
         if first is None:
-            raise BadInputError("no decodable video frame (truncated or corrupt)", path)
+            raise BadInputError(N_("no decodable video frame (truncated or corrupt)"), path)
         cc = stream.codec_context
         duration = float(container.duration / av.time_base) if container.duration else None
         rate = stream.average_rate or stream.guessed_rate

@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from ..errors import EncodeError
+from ..i18n import N_
 from ..options import EncodeOptions
 from .audio_reencode import AudioPlan, ReencodedAudio, describe_ranges, range_actions, reencode_codec
 from .decode import VideoInfo
@@ -47,7 +48,7 @@ class DerivativeWriter:
             self.container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
             self.video = self.container.add_stream("libx264", rate=info.rate or DEFAULT_RATE)
         except av.FFmpegError as exc:
-            raise EncodeError(f"cannot create output ({exc})", path) from exc
+            raise EncodeError(N_("cannot create output ({error})"), path, error=exc) from exc
         cc = self.video.codec_context
         cc.width, cc.height = self.width, self.height
         cc.pix_fmt = "yuv420p"
@@ -97,9 +98,12 @@ class DerivativeWriter:
             return AudioPlan(stream.index, name, codec, reason)
         except (av.FFmpegError, ValueError) as exc:
             raise EncodeError(
-                f"audio stream {stream.index} ({name}) can be neither copied nor re-encoded into MP4 ({exc})",
+                N_("audio stream {index} ({name}) can be neither copied nor re-encoded into MP4 ({error})"),
                 self.path,
-                hint="use --mute to leave audio out",
+                hint=N_("use --mute to leave audio out"),
+                index=stream.index,
+                name=name,
+                error=exc,
             ) from exc
 
     @staticmethod
@@ -129,7 +133,13 @@ class DerivativeWriter:
 
     def write_i420(self, buf: np.ndarray, pts: int, duration: int | None) -> None:
         if buf.shape != (self.height * 3 // 2, self.width):  # libx264 would take it without a word
-            raise EncodeError(f"frame buffer {buf.shape} is not I420 at {self.width}x{self.height}", self.path)
+            raise EncodeError(
+                N_("frame buffer {shape} is not I420 at {width}x{height}"),
+                self.path,
+                shape=buf.shape,
+                width=self.width,
+                height=self.height,
+            )
         self._encode(av.VideoFrame.from_ndarray(buf, format="yuv420p"), pts, duration)
 
     def write_frame(self, frame: av.VideoFrame, pts: int, duration: int | None) -> None:
@@ -137,7 +147,13 @@ class DerivativeWriter:
         caller): no copy in or out of numpy. Its picture type is cleared, since x264 takes a
         decoded I-frame's type as an order to start a new group of pictures there."""
         if frame.format.name != "yuv420p" or (frame.width, frame.height) != (self.width, self.height):
-            raise EncodeError(f"frame {frame.format.name} {frame.width}x{frame.height} is not the output's", self.path)
+            raise EncodeError(
+                N_("frame {format} {width}x{height} is not the output's"),
+                self.path,
+                format=frame.format.name,
+                width=frame.width,
+                height=frame.height,
+            )
         frame.pict_type = av.video.frame.PictureType.NONE
         self._encode(frame, pts, duration)
 
@@ -173,7 +189,7 @@ class DerivativeWriter:
         try:
             self.container.mux(packets)
         except av.FFmpegError as exc:
-            raise EncodeError(f"muxing failed ({exc})", self.path) from exc
+            raise EncodeError(N_("muxing failed ({error})"), self.path, error=exc) from exc
 
     def finish(self) -> None:
         self._mux(self.video.encode(None))

@@ -30,6 +30,7 @@ from ..evidence.log_reader import LogReader
 from ..evidence.redaction_log import REASONS, REGION_FIELDS, STREAMED, RegionLog, write_streamed
 from ..evidence.signing import canonical_json
 from ..evidence.trust import Trust, judge, require, require_custody, station_trust
+from ..i18n import N_
 from ..track import Region
 
 ANALYSIS_FORMAT = "redact.analysis/1"
@@ -175,31 +176,43 @@ def read_analysis(path: Path, original: Path, original_sha256: str, trust: Trust
     made from other bytes than the sealed original's."""
     if not path.exists():
         raise BadInputError(
-            f"no analysis {path.name}", original, hint="run `redact analyze` (or `redact run`) on the clip first"
+            N_("no analysis {name}"),
+            original,
+            hint=N_("run `redact analyze` (or `redact run`) on the clip first"),
+            name=path.name,
         )
     from ..evidence.verify import read_log  # constant memory, and the digest its signature covers
 
     try:
         head, digest = read_log(path)
     except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path.name} is not a readable analysis ({exc})", original) from exc
+        raise BadInputError(
+            N_("{name} is not a readable analysis ({error})"), original, name=path.name, error=exc
+        ) from exc
     if head.get("format") != ANALYSIS_FORMAT:
-        raise BadInputError(f"{path.name} is not an analysis (format {head.get('format')!r})", original)
+        raise BadInputError(
+            N_("{name} is not an analysis (format {format!r})"), original, name=path.name, format=head.get("format")
+        )
     trust = trust or station_trust().for_folder(path.parent)
     verdict = judge(head, trust, digest)
-    hint = "analyse the clip again (`redact analyze --force`) rather than render from it"
+    hint = N_("analyse the clip again (`redact analyze --force`) rather than render from it")
     if verdict.status == "altered":
         raise SealMismatchError(
-            f"analysis {path.name} was altered after it was written ({verdict.reason})", original, hint=hint
+            N_("analysis {name} was altered after it was written ({reason})"),
+            original,
+            hint=hint,
+            name=path.name,
+            reason=verdict.reason,
         )
-    signer = require(head, trust, f"analysis {path.name}", original, digest, hint=hint)
+    signer = require(head, trust, N_("analysis {name}", name=path.name), original, digest, hint=hint)
     sha256 = hash_file(path)
     require_custody(path, "analysis", "analysed", sha256, original, hint, trust, verdict.status == "unsigned")
     named = head.get("original")
     if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(
-            f"analysis {path.name} was made from another file than this original",
+            N_("analysis {name} was made from another file than this original"),
             original,
-            hint="analyse this clip again (`redact analyze --force`)",
+            hint=N_("analyse this clip again (`redact analyze --force`)"),
+            name=path.name,
         )
     return Analysis(path, head, sha256, signer)

@@ -23,6 +23,7 @@ from ..errors import storage_error, writing
 from ..evidence import custody
 from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.seal import utc_iso
+from ..i18n import N_
 from ..mask import i420_planes
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
@@ -145,7 +146,7 @@ def analyze_clip(
     layout, info = prepared.layout, prepared.info
     out = layout.analysis
     report = DecodeReport()
-    with writing(out, "the analysis"):
+    with writing(out, N_("the analysis")):
         out.parent.mkdir(parents=True, exist_ok=True)
         sweep_partials(out)  # what a killed analysis left
         spool = AnalysisSpool(beside=out)
@@ -181,7 +182,7 @@ def analyze_clip(
         except OSError as error:  # the spools beside the analysis met a full disk or a quota
             if error.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
-            raise storage_error(error, out, "the analysis") from error
+            raise storage_error(error, out, N_("the analysis")) from error
         detection.close()
         with timer("subjects"):
             # no clock (rate and duration unknown): 0, and no track continues another (subjects.link)
@@ -214,7 +215,7 @@ def analyze_clip(
             finished_at=utc_iso(),
             subjects=subjects_document(subjects, SubjectOptions(), strides),
         )
-        with writing(out, "the analysis"):
+        with writing(out, N_("the analysis")):
             sha = write_analysis(tmp, document, spool, prepared.key)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())

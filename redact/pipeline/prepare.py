@@ -11,12 +11,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import BadInputError, SealMismatchError
+from ..errors import BadInputError, SealMismatchError, conjoined
 from ..evidence import custody, keys
 from ..evidence.keys import StationKey
 from ..evidence.layout import Layout, name_problem
 from ..evidence.seal import Seal, current_operator, hash_file, read_seal_document, seal_original, utc_iso
 from ..evidence.trust import CHANGED_OUTSIDE, Trust, UntrustedRecordError, recorded_chain, writer_trust
+from ..i18n import N_
 from ..media.decode import VideoInfo, check_path, probe
 from ..options import RedactOptions, as_recorded
 from ..review.operator_regions import check_fits
@@ -43,7 +44,7 @@ def clip_layout(path, case_dir=None, output_dir=None) -> Layout:
     problem = name_problem(original.name, name_max(layout.records))
     if problem:
         raise BadInputError(
-            problem, original, hint="redact a copy named in UTF-8 and shorter (the original stays as it is)"
+            problem, original, hint=N_("redact a copy named in UTF-8 and shorter (the original stays as it is)")
         )
     read_seal_document(original, layout)
     return layout
@@ -117,10 +118,13 @@ def records_trust(layout: Layout, key: StationKey | None) -> Trust:
     kept = log.exists() and log.stat().st_size > 0
     if not kept and layout.seal.exists():  # the seal was written with its "sealed" entry
         raise UntrustedRecordError(
-            f"the original is sealed but its custody log {log.name} is missing or empty: the folder's history"
-            " was removed, and with it what would show records put back or rolled back",
+            N_(
+                "the original is sealed but its custody log {name} is missing or empty: the folder's history"
+                " was removed, and with it what would show records put back or rolled back"
+            ),
             layout.original,
-            hint="restore the custody log from where the case is kept, and run `redact verify` on the folder",
+            hint=N_("restore the custody log from where the case is kept, and run `redact verify` on the folder"),
+            name=log.name,
         )
     if kept:
         recorded_chain(layout.records, trust, layout.original, CHANGED_OUTSIDE)
@@ -133,18 +137,22 @@ def check_request(options: RedactOptions, info: VideoInfo, original: Path, frame
     it was meant to remove would be disclosed."""
     problem = check_fits(options.add_regions, info.rotation, info.width, info.height, info.duration_s)
     if problem:
-        raise BadInputError(problem, original, hint="times count from the clip's start; boxes are pixels as shown")
+        raise BadInputError(problem, original, hint=N_("times count from the clip's start; boxes are pixels as shown"))
     if info.duration_s is None:
         return
-    ranges = [("range to redact", start, end) for start, end in frame_ranges]
+    ranges = [(N_("range to redact"), start, end) for start, end in frame_ranges]
     if not options.mute:
-        ranges += [("range to silence", start, end) for start, end in options.mute_ranges]
+        ranges += [(N_("range to silence"), start, end) for start, end in options.mute_ranges]
     for what, start, end in ranges:
         if start >= info.duration_s:
             raise BadInputError(
-                f"{what} {start:g}-{end:g} s starts after the clip ends ({info.duration_s:.2f} s)",
+                N_("{what} {start:g}-{end:g} s starts after the clip ends ({duration:.2f} s)"),
                 original,
-                hint="times count from the start of the clip, as a player shows them",
+                hint=N_("times count from the start of the clip, as a player shows them"),
+                what=what,
+                start=start,
+                end=end,
+                duration=info.duration_s,
             )
 
 
@@ -174,17 +182,24 @@ def check_kept_tracks(keep: tuple[int, ...], numbered_by: Path, options: RedactO
     wanted = " ".join(map(str, keep))
     if not numbered_by.exists():
         raise BadInputError(
-            f"track ids to keep ({wanted}) come from an earlier log or analysis, and there is no"
-            f" {numbered_by.name} where this derivative goes",
+            N_(
+                "track ids to keep ({wanted}) come from an earlier log or analysis, and there is no"
+                " {name} where this derivative goes"
+            ),
             original,
-            hint="redact or analyse the clip once without keep-tracks, then take the ids from its log or report",
+            hint=N_("redact or analyse the clip once without keep-tracks, then take the ids from its log or report"),
+            wanted=wanted,
+            name=numbered_by.name,
         )
     try:
         ids, earlier = track_ids_and_parameters(numbered_by)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise BadInputError(
-            f"track ids to keep ({wanted}) cannot be checked: {numbered_by.name} is not readable ({exc})",
+            N_("track ids to keep ({wanted}) cannot be checked: {name} is not readable ({error})"),
             original,
+            wanted=wanted,
+            name=numbered_by.name,
+            error=exc,
         ) from exc
     if options is not None:
         now = json.loads(json.dumps(options.as_log()))  # as the log holds them (tuples as lists)
@@ -195,25 +210,33 @@ def check_kept_tracks(keep: tuple[int, ...], numbered_by: Path, options: RedactO
         ]
         if changed:
             raise BadInputError(
-                f"track ids to keep ({wanted}) come from {numbered_by.name},"
-                f" made with other {' and '.join(changed)} settings: there they may be other people",
+                N_(
+                    "track ids to keep ({wanted}) come from {name},"
+                    " made with other {sections} settings: there they may be other people"
+                ),
                 original,
-                hint="use that run's preset and flags, or take the ids from a log made with these settings",
+                hint=N_("use that run's preset and flags, or take the ids from a log made with these settings"),
+                wanted=wanted,
+                name=numbered_by.name,
+                sections=conjoined(changed, N_("{first} and {second}")),
             )
     missing = [t for t in keep if t not in ids]
     if missing:
         raise BadInputError(
-            f"track ids to keep ({' '.join(map(str, missing))}) are not in {numbered_by.name} ({listed_ids(ids)})",
+            N_("track ids to keep ({missing}) are not in {name} ({listed})"),
             original,
-            hint="take the ids from that analysis, log or court report",
+            hint=N_("take the ids from that analysis, log or court report"),
+            missing=" ".join(map(str, missing)),
+            name=numbered_by.name,
+            listed=listed_ids(ids),
         )
 
 
 def listed_ids(ids: set[int]) -> str:
     """The track ids a log holds, short enough for one line."""
     if not ids:
-        return "it has no tracks"
+        return N_("it has no tracks")
     ordered = sorted(ids)
     if len(ordered) <= 12:
-        return "its tracks: " + " ".join(map(str, ordered))
-    return f"{len(ordered)} tracks, ids {ordered[0]} to {ordered[-1]}"
+        return N_("its tracks: {ids}", ids=" ".join(map(str, ordered)))
+    return N_("{count} tracks, ids {first} to {last}", count=len(ordered), first=ordered[0], last=ordered[-1])

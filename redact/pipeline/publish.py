@@ -19,6 +19,7 @@ from ..evidence import content_credentials, custody
 from ..evidence.atomic import temp_path_for
 from ..evidence.redaction_log import RegionLog, build_log, write_log
 from ..evidence.seal import hash_file, utc_iso
+from ..i18n import N_
 from ..media.decode import VideoInfo
 from ..media.encode import DerivativeWriter
 from ..options import RedactOptions
@@ -81,7 +82,9 @@ def add_content_credentials(
                 raise
             if free_bytes(video.parent) < video.stat().st_size:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(signed)) from error
-            raise EncodeError(f"the content credentials could not be embedded ({error})", original) from error
+            raise EncodeError(
+                N_("the content credentials could not be embedded ({error})"), original, error=error
+            ) from error
         if result["embedded"]:
             os.replace(signed, video)
         return result
@@ -134,7 +137,7 @@ def output_refused(error: BaseException, original: Path, out_dir: Path) -> Stora
     name = getattr(cause, "filename", None)
     where = Path(name).absolute() if isinstance(name, str | os.PathLike) else None
     written = where is not None and where != original and out_dir in (where, *where.parents)
-    return storage_error(error, original, f"the outputs in {out_dir}", written)
+    return storage_error(error, original, N_("the outputs in {folder}", folder=out_dir), written)
 
 
 def publish(

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..evidence.redaction_log import RegionLog
+from ..i18n import N_
 from ..mask import i420_planes, single_threaded_opencv
 from ..media.background_writer import BackgroundWriter
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
@@ -39,10 +40,15 @@ def analysed_options(options: RedactOptions, analysis: Analysis) -> RedactOption
         return replace(options, detect=DetectOptions(**detect), track=TrackOptions(**params["track"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # another release's settings
         raise BadInputError(
-            f"analysis {analysis.path.name} was made with settings this release of redact does not know ({exc})",
+            N_("analysis {name} was made with settings this release of redact does not know ({error})"),
             analysis.path,
-            hint="analyse the clip again with this release (`redact analyze --force`)",
+            hint=N_("analyse the clip again with this release (`redact analyze --force`)"),
+            name=analysis.path.name,
+            error=exc,
         ) from exc
+
+
+ANALYSE_AGAIN = N_("analyse the clip again with this installation (`redact analyze --force`)")
 
 
 class FrameRenderer:
@@ -78,10 +84,16 @@ class FrameRenderer:
         expected = next(self.stamps, None)
         if expected is None or tuple(expected) != (pts, duration):
             raise BadInputError(
-                f"frame {index} decodes at {pts}/{duration} where the analysis has {expected}: this FFmpeg gives"
-                " other frames than the one that analysed the clip",
+                N_(
+                    "frame {index} decodes at {pts}/{duration} where the analysis has {expected}: this FFmpeg gives"
+                    " other frames than the one that analysed the clip"
+                ),
                 self.info_path,
-                hint="analyse the clip again with this installation (`redact analyze --force`)",
+                hint=ANALYSE_AGAIN,
+                index=index,
+                pts=pts,
+                duration=duration,
+                expected=expected,
             )
         with self.timer("mask"):
             plan = self.masks.plan(self._found(index), pts, duration)
@@ -125,9 +137,11 @@ class FrameRenderer:
     def finish(self) -> None:
         if self.written != self.expected_frames:
             raise BadInputError(
-                f"{self.written} frames decode where the analysis has {self.expected_frames}",
+                N_("{written} frames decode where the analysis has {expected}"),
                 self.info_path,
-                hint="analyse the clip again with this installation (`redact analyze --force`)",
+                hint=ANALYSE_AGAIN,
+                written=self.written,
+                expected=self.expected_frames,
             )
 
 

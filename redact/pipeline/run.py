@@ -23,6 +23,7 @@ from ..evidence.layout import Layout
 from ..evidence.redaction_log import RegionLog
 from ..evidence.seal import utc_iso
 from ..evidence.trust import Trust
+from ..i18n import N_
 from ..options import RedactOptions, as_recorded
 from ..review.decisions import Decisions, from_flags, load_decisions, save_decisions
 from ..speech.model import require_speech
@@ -38,7 +39,10 @@ from .transcribe import spoken_decisions
 def _refuse_existing(layout: Layout, options: RedactOptions) -> None:
     if not options.force and (layout.derivative.exists() or layout.log.exists()):
         raise OutputExistsError(
-            f"{layout.derivative.name} already exists", layout.original, hint="use --force to replace it"
+            N_("{name} already exists"),
+            layout.original,
+            hint=N_("use --force to replace it"),
+            name=layout.derivative.name,
         )
 
 
@@ -53,7 +57,10 @@ def analyze_file(
     layout = clip_layout(path, case_dir, None)
     if layout.analysis.exists() and not options.force:
         raise OutputExistsError(
-            f"{layout.analysis.name} already exists", layout.original, hint="use --force to analyse again"
+            N_("{name} already exists"),
+            layout.original,
+            hint=N_("use --force to analyse again"),
+            name=layout.analysis.name,
         )
     timer = Timer()
     prepared = prepare(layout, options, timer)
@@ -141,7 +148,9 @@ def render_file(
     _refuse_existing(layout, options)
     original = layout.original
     if not layout.analysis.exists():  # before sealing or anything: nothing to render from
-        raise BadInputError(f"no analysis {layout.analysis.name}", original, hint="run `redact analyze` on it first")
+        raise BadInputError(
+            N_("no analysis {name}"), original, hint=N_("run `redact analyze` on it first"), name=layout.analysis.name
+        )
     timer = Timer()
     frames = tuple(picture_ranges)
     prepared = prepare(layout, options, timer, check=lambda info: check_request(options, info, original, frames))
@@ -173,7 +182,13 @@ def chosen_decisions(
     chosen = load_decisions(source, analysis.sha256, layout.original, trust, record) if use else Decisions()
     problem = chosen.outside(prepared.info.duration_s)
     if problem:
-        raise BadInputError(f"decisions {source.name}: {problem}", layout.original, hint="review the clip again")
+        raise BadInputError(
+            N_("decisions {name}: {problem}"),
+            layout.original,
+            hint=N_("review the clip again"),
+            name=source.name,
+            problem=problem,
+        )
     flags = from_flags(
         options.keep_tracks,
         options.add_regions,
@@ -190,9 +205,12 @@ def chosen_decisions(
         if missing:
             ids = " ".join(map(str, missing))
             raise BadInputError(
-                f"track ids to keep ({ids}) are not in {analysis.path.name} ({listed_ids(known)})",
+                N_("track ids to keep ({missing}) are not in {name} ({listed})"),
                 layout.original,
-                hint="take the ids from that analysis, its review page, log or court report",
+                hint=N_("take the ids from that analysis, its review page, log or court report"),
+                missing=ids,
+                name=analysis.path.name,
+                listed=listed_ids(known),
             )
     return applied
 
@@ -248,7 +266,7 @@ def _render(
         if refused is not None:  # disk full, quota, read-only: whichever write met it first
             raise refused from error
         if isinstance(error, EncodeError):  # name the original, not the hidden temporary file
-            raise EncodeError(error.message, original, error.hint) from error
+            raise EncodeError(error.template, original, error.hint_template, **error.params) from error
         raise
     except BaseException:
         for writer in writers:

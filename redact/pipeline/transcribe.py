@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import BadInputError, OutputExistsError
 from ..evidence.hashing import hash_file
+from ..i18n import N_
 from ..options import RedactOptions, usable_cores
 from ..review.decisions import AudioRange, Decisions
 from ..speech.transcript import Transcript
@@ -55,7 +56,10 @@ def transcribe_file(
     layout = clip_layout(path, case_dir)
     if layout.transcript.exists() and not options.force:
         raise OutputExistsError(
-            f"{layout.transcript.name} already exists", layout.original, hint="use --force to transcribe again"
+            N_("{name} already exists"),
+            layout.original,
+            hint=N_("use --force to transcribe again"),
+            name=layout.transcript.name,
         )
     require_speech()  # before anything is sealed: say how to install it
     started = time.perf_counter()
@@ -114,9 +118,10 @@ def spoken_decisions(prepared: Prepared, options: RedactOptions, transcribe_miss
         transcript, sha = transcribe_prepared(prepared, options, options.bleep_words)
     else:
         raise BadInputError(
-            f"no transcript {layout.transcript.name} to find the words to bleep in",
+            N_("no transcript {name} to find the words to bleep in"),
             layout.original,
-            hint="run `redact transcribe` on the clip first",
+            hint=N_("run `redact transcribe` on the clip first"),
+            name=layout.transcript.name,
         )
     source = {"sha256": sha, "model": transcript.model.get("name"), "words": len(transcript.words)}
     source.update(word_list_doubts(transcript, options.bleep_words, reused))

@@ -14,6 +14,7 @@ from ..evidence.log_reader import LogReader
 from ..evidence.seal import hash_file, utc_iso
 from ..evidence.trust import writer_trust
 from ..evidence.verify import verify_paths
+from ..i18n import N_
 from .report import contact_sheet, kept_spans, render, review_decisions, subject_rows, track_rows
 
 
@@ -32,17 +33,17 @@ def find_logs(paths: list[Path], case_dir: Path | None = None) -> list[Path]:
         elif case_dir is not None and path.is_file():  # an original: its log is in the case folder
             logs.append(Layout(path, case_dir).log)
         else:
-            raise BadInputError("not a derivative (NAME.redacted.mp4) or its log", path)
+            raise BadInputError(N_("not a derivative (NAME.redacted.mp4) or its log"), path)
     return logs
 
 
 def write_report(log_path: Path, reviewer: str) -> Path:
     if not log_path.exists():
-        raise BadInputError("no redaction log beside it", log_path)
+        raise BadInputError(N_("no redaction log beside it"), log_path)
     try:
         reader = LogReader(log_path, digest=False)  # never held whole; verify_paths checks it
     except ValueError as exc:
-        raise BadInputError(f"not a readable redaction log ({exc})", log_path) from exc
+        raise BadInputError(N_("not a readable redaction log ({error})"), log_path, error=exc) from exc
     log = reader.head
     folder = log_path.parent
     key = keys.load()
@@ -51,9 +52,11 @@ def write_report(log_path: Path, reviewer: str) -> Path:
         derivative = folder / log["derivative"]["file"]
         seal = json.loads((folder / log["original"]["seal"]).read_text())
     except (KeyError, TypeError, OSError, ValueError) as exc:
-        raise BadInputError(f"not a redaction log redact wrote, or its seal is gone ({exc})", log_path) from exc
+        raise BadInputError(
+            N_("not a redaction log redact wrote, or its seal is gone ({error})"), log_path, error=exc
+        ) from exc
     if not derivative.is_file():
-        raise BadInputError(f"its derivative {derivative.name} is missing", log_path)
+        raise BadInputError(N_("its derivative {name} is missing"), log_path, name=derivative.name)
     findings = verify_paths([derivative, folder / log["original"]["seal"]])  # the seal: beside or in a case folder
     reviewed_at = utc_iso()
     start_s = log.get("input", {}).get("start_s") or 0.0  # absent from older logs

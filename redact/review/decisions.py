@@ -21,6 +21,7 @@ from ..errors import BadInputError, SealMismatchError
 from ..evidence import custody
 from ..evidence.seal import utc_iso
 from ..evidence.trust import Trust, judge, require, require_custody, station_trust
+from ..i18n import N_
 from ..options import AUDIO_REDACTIONS, STYLES
 from .operator_regions import OperatorRegion, parse_regions
 
@@ -73,34 +74,66 @@ class Decisions:
     def __post_init__(self) -> None:
         for kept in self.keep:
             if not isinstance(kept.track, int) or kept.track < 0:
-                raise ValueError(f"track ids to keep are non-negative integers (got {kept.track!r})")
+                raise ValueError(N_("track ids to keep are non-negative integers (got {track!r})", track=kept.track))
             if not kept.reason.strip():
-                raise ValueError(f"track {kept.track} is kept visible without a reason: give one")
+                raise ValueError(N_("track {track} is kept visible without a reason: give one", track=kept.track))
         for region in self.regions:
             parse_regions([region.keys])  # checks every key
         for span in (*self.pictures, *self.audio):
             if not (math.isfinite(span.start) and math.isfinite(span.end)):
-                raise ValueError(f"a range runs {span.start:g}-{span.end:g} s: times are finite numbers of seconds")
+                raise ValueError(
+                    N_(
+                        "a range runs {start:g}-{end:g} s: times are finite numbers of seconds",
+                        start=span.start,
+                        end=span.end,
+                    )
+                )
         for picture in self.pictures:
             if not 0 <= picture.start < picture.end:
-                raise ValueError(f"picture range {picture.start:g}-{picture.end:g} s needs 0 <= start < end")
+                raise ValueError(
+                    N_(
+                        "picture range {start:g}-{end:g} s needs 0 <= start < end",
+                        start=picture.start,
+                        end=picture.end,
+                    )
+                )
             if picture.style not in STYLES:
-                raise ValueError(f"unknown picture style {picture.style!r}; choose one of {', '.join(STYLES)}")
+                raise ValueError(
+                    N_(
+                        "unknown picture style {style!r}; choose one of {known}",
+                        style=picture.style,
+                        known=", ".join(STYLES),
+                    )
+                )
         for audio in self.audio:
             if not 0 <= audio.start < audio.end:
-                raise ValueError(f"audio range {audio.start:g}-{audio.end:g} s needs 0 <= start < end")
+                raise ValueError(
+                    N_("audio range {start:g}-{end:g} s needs 0 <= start < end", start=audio.start, end=audio.end)
+                )
             if audio.action not in AUDIO_REDACTIONS:
-                raise ValueError(f"unknown audio action {audio.action!r}; choose one of {', '.join(AUDIO_REDACTIONS)}")
+                raise ValueError(
+                    N_(
+                        "unknown audio action {action!r}; choose one of {known}",
+                        action=audio.action,
+                        known=", ".join(AUDIO_REDACTIONS),
+                    )
+                )
 
     def outside(self, duration_s: float | None) -> str | None:
         """Why a range cannot apply to a clip of ``duration_s`` (it starts after the end, so it
         would hide nothing), or None."""
         if duration_s is None:
             return None
-        for what, spans in (("picture range", self.pictures), ("audio range", self.audio)):
+        for what, spans in ((N_("picture range"), self.pictures), (N_("audio range"), self.audio)):
             for span in spans:
                 if span.start >= duration_s:
-                    return f"{what} {span.start:g}-{span.end:g} s starts after the clip ends ({duration_s:.2f} s)"
+                    return N_(
+                        "{what} {start:g}-{end:g} s starts after the clip ends ({duration:.2f} s)",
+                        what=what,
+                        start=span.start,
+                        end=span.end,
+                        duration=duration_s,
+                    )
         return None
 
     @property
@@ -170,14 +203,14 @@ def from_flags(
 def track_id(value) -> int:
     """A track id as a decisions file may hold it: an integer (or its digits), nothing else."""
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise ValueError(f"track ids are whole numbers (got {str(value)[:40]!r})")
+        raise ValueError(N_("track ids are whole numbers (got {value!r})", value=str(value)[:40]))
     return int(value)
 
 
 def from_document(document: dict) -> Decisions:
     """Decisions from their JSON; ``ValueError`` says what is wrong."""
     if document.get("format") != DECISIONS_FORMAT:
-        raise ValueError(f"not a decisions file (format {document.get('format')!r})")
+        raise ValueError(N_("not a decisions file (format {format!r})", format=document.get("format")))
     try:
         return Decisions(
             keep=tuple(
@@ -200,9 +233,9 @@ def from_document(document: dict) -> Decisions:
             updated_at=document.get("updated_at"),
         )
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"incomplete entry ({exc})") from exc
+        raise ValueError(N_("incomplete entry ({error})", error=exc)) from exc
     except OverflowError as exc:
-        raise ValueError(f"a number out of range ({exc})") from exc
+        raise ValueError(N_("a number out of range ({error})", error=exc)) from exc
 
 
 def load_decisions(
@@ -215,33 +248,40 @@ def load_decisions(
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise BadInputError(f"no decisions file {path}", original) from exc
+        raise BadInputError(N_("no decisions file {file}"), original, file=path) from exc
     except (OSError, ValueError, RecursionError) as exc:
-        raise BadInputError(f"{path.name} is not readable JSON ({str(exc)[:200]})", original) from exc
+        raise BadInputError(
+            N_("{name} is not readable JSON ({error})"), original, name=path.name, error=str(exc)[:200]
+        ) from exc
     if not isinstance(document, dict):
-        raise BadInputError(f"{path.name} is not a decisions file (not a JSON object)", original)
+        raise BadInputError(N_("{name} is not a decisions file (not a JSON object)"), original, name=path.name)
     trust = trust or station_trust().for_folder(path.parent)
     verdict = judge(document, trust)
-    hint = "review the clip again, or restore the decisions file as saved"
+    hint = N_("review the clip again, or restore the decisions file as saved")
     if verdict.status == "altered":
         raise SealMismatchError(
-            f"decisions {path.name} were altered after they were saved ({verdict.reason})", original, hint=hint
+            N_("decisions {name} were altered after they were saved ({reason})"),
+            original,
+            hint=hint,
+            name=path.name,
+            reason=verdict.reason,
         )
-    require(document, trust, f"decisions {path.name}", original, hint=hint)
+    require(document, trust, N_("decisions {name}", name=path.name), original, hint=hint)
     if record:
         require_custody(path, "decisions", "reviewed", _sha256(path), original, hint, trust)
     analysis = document.get("analysis")
     named = analysis.get("sha256") if isinstance(analysis, dict) else None
     if named != analysis_sha256:
         raise BadInputError(
-            f"decisions {path.name} were made for another analysis of this clip (its track ids mean other things)",
+            N_("decisions {name} were made for another analysis of this clip (its track ids mean other things)"),
             original,
-            hint="review the clip again against its current analysis",
+            hint=N_("review the clip again against its current analysis"),
+            name=path.name,
         )
     try:
         decisions = from_document(document)
     except ValueError as exc:
-        raise BadInputError(f"decisions {path.name}: {exc}", original) from exc
+        raise BadInputError(N_("decisions {name}: {problem}"), original, name=path.name, problem=exc) from exc
     return replace(decisions, source={"file": path.name, "sha256": _sha256(path)})
 
 
@@ -257,7 +297,7 @@ def save_decisions(
     }
     detail = f"reviewed by {document['reviewer']}"
     return custody.write_recorded(
-        path, document, "the decisions", records, "reviewed", "decisions", operator, key, now, detail
+        path, document, N_("the decisions"), records, "reviewed", "decisions", operator, key, now, detail
     )
 
 

@@ -23,6 +23,7 @@ from itertools import pairwise
 import numpy as np
 
 from ..geometry import quarter_turns, unrotate_boxes
+from ..i18n import N_
 from .request_fields import parse_time
 
 Key = tuple[float, float, float, float, float, float]  # start_s, end_s, x0, y0, x1, y1 (displayed pixels)
@@ -50,7 +51,9 @@ def _parse_key(text: str) -> Key:
     when, at, box = text.strip().partition("@")
     numbers = [v.strip() for v in box.split(",")]
     if not at or len(numbers) != 4 or not all(re.fullmatch(r"\d+(\.\d+)?", v) for v in numbers):
-        raise ValueError(f"bad region key {text.strip()!r} (want TIME@X0,Y0,X1,Y1 or START-END@X0,Y0,X1,Y1)")
+        raise ValueError(
+            N_("bad region key {key!r} (want TIME@X0,Y0,X1,Y1 or START-END@X0,Y0,X1,Y1)", key=text.strip())
+        )
     start, _, end = when.partition("-")
     start_s = parse_time(start)
     end_s = parse_time(end) if end.strip() else start_s
@@ -60,20 +63,38 @@ def _parse_key(text: str) -> Key:
 def check_region(region: OperatorRegion) -> None:
     """Raise ``ValueError`` unless every key is a proper box and the keys run forward in time."""
     if not region:
-        raise ValueError("a region needs at least one TIME@X0,Y0,X1,Y1 key")
+        raise ValueError(N_("a region needs at least one TIME@X0,Y0,X1,Y1 key"))
     for key in region:
         if len(key) != 6 or not all(math.isfinite(v) for v in key):
-            raise ValueError(f"region key {list(key)!r} is not six finite numbers (start, end, x0, y0, x1, y1)")
+            raise ValueError(
+                N_("region key {key!r} is not six finite numbers (start, end, x0, y0, x1, y1)", key=list(key))
+            )
     for start, end, x0, y0, x1, y1 in region:
         if len(region) == 1 and not start < end:
-            raise ValueError(f"region {start:g}-{end:g} s: a still region needs START-END with START < END")
+            raise ValueError(
+                N_(
+                    "region {start:g}-{end:g} s: a still region needs START-END with START < END",
+                    start=start,
+                    end=end,
+                )
+            )
         if end < start:
-            raise ValueError(f"region key {start:g}-{end:g} s ends before it starts")
+            raise ValueError(N_("region key {start:g}-{end:g} s ends before it starts", start=start, end=end))
         if not (0 <= x0 < x1 and 0 <= y0 < y1):
-            raise ValueError(f"region box {x0:g},{y0:g},{x1:g},{y1:g} is not X0,Y0,X1,Y1 with X0 < X1 and Y0 < Y1")
+            raise ValueError(
+                N_(
+                    "region box {x0:g},{y0:g},{x1:g},{y1:g} is not X0,Y0,X1,Y1 with X0 < X1 and Y0 < Y1",
+                    x0=x0,
+                    y0=y0,
+                    x1=x1,
+                    y1=y1,
+                )
+            )
     for (_, end, *_), (start, *_) in pairwise(region):
         if start <= end:
-            raise ValueError(f"region keys must run forward in time ({start:g} s comes after {end:g} s)")
+            raise ValueError(
+                N_("region keys must run forward in time ({start:g} s comes after {end:g} s)", start=start, end=end)
+            )
 
 
 def span(region: OperatorRegion) -> tuple[float, float]:
@@ -127,11 +148,23 @@ def check_fits(regions: tuple[OperatorRegion, ...], rotation: int, width: int, h
     for number, region in enumerate(regions, 1):
         first, _ = span(region)
         if duration_s is not None and first >= duration_s:
-            return f"region {number} starts at {first:g} s, after the clip ends ({duration_s:.2f} s)"
+            return N_(
+                "region {number} starts at {start:g} s, after the clip ends ({duration:.2f} s)",
+                number=number,
+                start=first,
+                duration=duration_s,
+            )
         for *_, x0, y0, x1, y1 in region:
             if x0 >= shown_w or y0 >= shown_h:
-                return (
-                    f"region {number}: box {x0:g},{y0:g},{x1:g},{y1:g} lies outside the picture"
-                    f" ({shown_w}x{shown_h} as shown)"
+                return N_(
+                    "region {number}: box {x0:g},{y0:g},{x1:g},{y1:g} lies outside the picture"
+                    " ({width}x{height} as shown)",
+                    number=number,
+                    x0=x0,
+                    y0=y0,
+                    x1=x1,
+                    y1=y1,
+                    width=shown_w,
+                    height=shown_h,
                 )
     return None

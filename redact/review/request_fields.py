@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
+from ..i18n import N_
+
 
 def parse_time(text: str) -> float:
     """Seconds from ``75``, ``75.5``, ``1:15`` or ``0:01:15.5``."""
     parts = text.strip().split(":")
     if not 1 <= len(parts) <= 3 or not all(re.fullmatch(r"\d+(\.\d+)?", p) for p in parts):
-        raise ValueError(f"bad time {text.strip()!r}")
+        raise ValueError(N_("bad time {text!r}", text=text.strip()))
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + float(part)
@@ -29,14 +31,14 @@ def parse_ranges(text) -> tuple[tuple[float, float], ...]:
     for item in items:
         start, end = (parse_time(str(v)) for v in item) if isinstance(item, list) else _split_range(item)
         if not start < end:
-            raise ValueError(f"range {start:g}-{end:g} s ends before it starts")
+            raise ValueError(N_("range {start:g}-{end:g} s ends before it starts", start=start, end=end))
         ranges.append((start, end))
     return tuple(ranges)
 
 
 def _split_range(item: str) -> tuple[float, float]:
     if item.count("-") != 1:
-        raise ValueError(f"bad range {item.strip()!r} (want START-END)")
+        raise ValueError(N_("bad range {text!r} (want START-END)", text=item.strip()))
     start, end = item.split("-")
     return parse_time(start), parse_time(end)
 
@@ -48,7 +50,7 @@ def parse_tracks(value) -> tuple[int, ...]:
     try:
         tracks = tuple(int(v) for v in items if str(v).strip())
     except ValueError:
-        raise ValueError(f"track ids must be whole numbers (got {value!r})") from None
+        raise ValueError(N_("track ids must be whole numbers (got {value!r})", value=value)) from None
     if any(t < 0 for t in tracks):
-        raise ValueError("track ids are not negative")
+        raise ValueError(N_("track ids are not negative"))
     return tracks

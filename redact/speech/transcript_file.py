@@ -20,6 +20,7 @@ from ..evidence import custody
 from ..evidence.hashing import hash_file
 from ..evidence.seal import utc_iso
 from ..evidence.trust import Trust, judge, require, require_custody, station_trust
+from ..i18n import N_
 from .transcript import Transcript
 
 TRANSCRIPT_FORMAT = "redact.transcript/1"
@@ -41,7 +42,7 @@ def write_transcript(
     words, by = len(transcript.words), transcript.model.get("name", "?")
     detail = f"{words} words in {transcript.duration_s:.1f} s of audio by {by}"  # never what was said
     return custody.write_recorded(
-        path, document, "the transcript", records, "transcribed", "transcript", operator, key, now, detail, True
+        path, document, N_("the transcript"), records, "transcribed", "transcript", operator, key, now, detail, True
     )
 
 
@@ -52,20 +53,26 @@ def read_transcript(path: Path, original: Path, original_sha256: str, trust: Tru
         document = json.loads(path.read_text())
     except FileNotFoundError as exc:
         raise BadInputError(
-            f"no transcript {path.name}", original, hint="run `redact transcribe` on the clip first"
+            N_("no transcript {name}"), original, hint=N_("run `redact transcribe` on the clip first"), name=path.name
         ) from exc
     except (OSError, ValueError) as exc:
-        raise BadInputError(f"{path.name} is not a readable transcript ({exc})", original) from exc
+        raise BadInputError(
+            N_("{name} is not a readable transcript ({error})"), original, name=path.name, error=exc
+        ) from exc
     if not isinstance(document, dict) or document.get("format") != TRANSCRIPT_FORMAT:
-        raise BadInputError(f"{path.name} is not a transcript", original)
+        raise BadInputError(N_("{name} is not a transcript"), original, name=path.name)
     trust = trust or station_trust().for_folder(path.parent)
     verdict = judge(document, trust)
-    hint = "transcribe the clip again (`redact transcribe --force`)"
+    hint = N_("transcribe the clip again (`redact transcribe --force`)")
     if verdict.status == "altered":
         raise SealMismatchError(
-            f"transcript {path.name} was altered after it was written ({verdict.reason})", original, hint=hint
+            N_("transcript {name} was altered after it was written ({reason})"),
+            original,
+            hint=hint,
+            name=path.name,
+            reason=verdict.reason,
         )
-    require(document, trust, f"transcript {path.name}", original, hint=hint)
+    require(document, trust, N_("transcript {name}", name=path.name), original, hint=hint)
     # unsigned: nothing to check it by but the hash its custody entry recorded
     require_custody(
         path, "transcript", "transcribed", hash_file(path), original, hint, trust, verdict.status == "unsigned"
@@ -73,11 +80,14 @@ def read_transcript(path: Path, original: Path, original_sha256: str, trust: Tru
     named = document.get("original")
     if not isinstance(named, dict) or named.get("sha256") != original_sha256:
         raise BadInputError(
-            f"transcript {path.name} was made from another file than this original",
+            N_("transcript {name} was made from another file than this original"),
             original,
-            hint="transcribe this clip again (`redact transcribe --force`)",
+            hint=N_("transcribe this clip again (`redact transcribe --force`)"),
+            name=path.name,
         )
     try:
         return Transcript.from_document(document)
     except (KeyError, TypeError, ValueError) as exc:
-        raise BadInputError(f"transcript {path.name} is incomplete ({exc})", original) from exc
+        raise BadInputError(
+            N_("transcript {name} is incomplete ({error})"), original, name=path.name, error=exc
+        ) from exc

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from ..i18n import N_
 from . import german
 from .transcript import Word
 
@@ -97,7 +98,7 @@ def parse_word_list(text: str | Sequence[str]) -> tuple[str, ...]:
         if not entry:
             continue
         if not normal(entry):
-            raise ValueError(f"bleep word entry {entry!r} has no letter or digit")
+            raise ValueError(N_("bleep word entry {entry!r} has no letter or digit", entry=entry))
         out.append(entry)
     return tuple(out)
 
@@ -105,7 +106,13 @@ def parse_word_list(text: str | Sequence[str]) -> tuple[str, ...]:
 def check_patterns(names: Sequence[str]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in PATTERNS]
     if unknown:
-        raise ValueError(f"unknown bleep pattern {', '.join(unknown)}; choose from {', '.join(PATTERNS)}")
+        raise ValueError(
+            N_(
+                "unknown bleep pattern {names}; choose from {known}",
+                names=", ".join(unknown),
+                known=", ".join(PATTERNS),
+            )
+        )
     return tuple(dict.fromkeys(names))
 
 

@@ -22,9 +22,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ... import i18n
-from ...errors import RedactError
+from ...errors import RedactError, translated
 from ...evidence.custody import custody_path
 from ...evidence.layout import Layout, report_for_derivative
+from ...i18n import N_, _
 from ...options import RedactOptions
 from ...speech.withhold import parse_word_list
 from .audio import decode_mono, peaks, redacted, wav_bytes
@@ -180,7 +181,7 @@ def build_app(review: Review) -> Starlette:
         try:
             saved = await _in_thread(session.save, body)
         except ValueError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
+            return JSONResponse({"error": translated(error)}, status_code=400)
         return JSONResponse({**saved, "version": session.version})
 
     async def view_original(request: Request) -> Response:
@@ -194,11 +195,11 @@ def build_app(review: Review) -> Starlette:
         try:
             start, box = int(body["frame"]), [float(v) for v in body["box"]]
             if not all(math.isfinite(v) for v in box):
-                raise ValueError("the box's corners must be numbers")
+                raise ValueError(N_("the box's corners must be numbers"))
             count = min(int(body.get("frames", 150)), FOLLOW_MOST)
             order = frame_order(start, str(body.get("direction", "forward")), count, len(session.stamps))
             if len(box) != 4 or not order:
-                raise ValueError("give a frame of the clip and a box x0, y0, x1, y1")
+                raise ValueError(N_("give a frame of the clip and a box x0, y0, x1, y1"))
 
             def run():
                 found, stopped = follow(pictures_of(order, session.unmasked_picture), tuple(box))
@@ -206,7 +207,7 @@ def build_app(review: Review) -> Starlette:
 
             keys, stopped = await _in_thread(run)
         except (KeyError, TypeError, ValueError, OverflowError, cv2.error) as error:
-            return JSONResponse({"error": f"cannot follow: {error}"}, status_code=400)
+            return JSONResponse({"error": _("cannot follow: {error}").format(error=translated(error))}, status_code=400)
         return JSONResponse({"keys": keys, "stopped": stopped})
 
     def waveform(request: Request) -> Response:
@@ -239,9 +240,9 @@ def build_app(review: Review) -> Starlette:
                 language = str(body.get("language") or "") or None
                 return JSONResponse(await _in_thread(words.make, hints, language))
             except ValueError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
+                return JSONResponse({"error": translated(error)}, status_code=400)
             except TranscribingAlready as busy:
-                return JSONResponse({"error": str(busy)}, status_code=409)
+                return JSONResponse({"error": translated(busy)}, status_code=409)
         return JSONResponse(await _in_thread(words.as_json))
 
     async def spoken(request: Request) -> Response:
@@ -251,10 +252,10 @@ def build_app(review: Review) -> Starlette:
         try:
             patterns = body.get("patterns") or []
             if not isinstance(patterns, list):
-                raise ValueError("patterns is a list of names")
+                raise ValueError(N_("patterns is a list of names"))
             ranges = await _in_thread(words.ranges, str(body.get("words") or ""), [str(p) for p in patterns])
         except ValueError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
+            return JSONResponse({"error": translated(error)}, status_code=400)
         return JSONResponse({"ranges": ranges})
 
     def render(request: Request) -> Response:
@@ -263,7 +264,7 @@ def build_app(review: Review) -> Starlette:
         job = review.render_job(name)
         if request.method == "POST":
             if not job.start(len(session.stamps)):
-                return JSONResponse({"error": "a render of this clip is already running"}, status_code=409)
+                return JSONResponse({"error": _("a render of this clip is already running")}, status_code=409)
         status = job.status()
         layout = session.layout
         report_file = layout.derivative.parent / report_for_derivative(layout.derivative.name)
@@ -354,7 +355,7 @@ async def _redact_error(request: Request, error: RedactError) -> Response:
 
 
 async def _permission_error(request: Request, error: PermissionError) -> Response:
-    return JSONResponse({"error": str(error)}, status_code=403)
+    return JSONResponse({"error": translated(error)}, status_code=403)
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 import cv2
 import numpy as np
 
+from ...i18n import N_
+
 Box = tuple[float, float, float, float]
 
 
@@ -89,7 +91,7 @@ follow = follow_template
 def _checked(box: Box) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = (round(v) for v in box)
     if x1 - x0 < 4 or y1 - y0 < 4:
-        raise ValueError("the box is too small to follow (at least 4x4 pixels)")
+        raise ValueError(N_("the box is too small to follow (at least 4x4 pixels)"))
     return max(0, x0), max(0, y0), x1, y1
 
 
@@ -103,7 +105,7 @@ def frame_order(start: int, direction: str, count: int, frames: int) -> list[int
         return list(range(start, min(frames, start + count + 1)))
     if direction == "backward":
         return list(range(start, max(-1, start - count - 1), -1))
-    raise ValueError(f"direction is forward or backward, not {direction!r}")
+    raise ValueError(N_("direction is forward or backward, not {direction!r}", direction=direction))
 
 
 def followed_keys(order: list[int], boxes: list[Box], box: Box, times: list[float]) -> list[list[float]]:

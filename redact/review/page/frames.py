@@ -20,7 +20,10 @@ import numpy as np
 
 from ...errors import BadInputError
 from ...geometry import quarter_turns
+from ...i18n import N_
 from ...media.decode import VideoInfo, frame_to_i420, i420_to_rgb, open_input
+
+NO_FRAME = N_("no frame {index} (the clip has {frames})")  # the page answers 404 for "no frame"
 
 AHEAD = 90  # frames: decoding on from the last frame beats a seek up to about a GOP ahead
 
@@ -45,7 +48,7 @@ class FrameSource:
 
     def _frame(self, index: int) -> av.VideoFrame:
         if not 0 <= index < len(self.pts):
-            raise BadInputError(f"no frame {index} (the clip has {len(self.pts)})", self.original)
+            raise BadInputError(NO_FRAME, self.original, index=index, frames=len(self.pts))
         if self._decoded is not None and self._last < index <= self._last + AHEAD:
             frame = self._decode_to(index)
             if frame is not None:
@@ -69,7 +72,10 @@ class FrameSource:
             if frame is not None:
                 return frame
         raise BadInputError(
-            f"frame {index} (pts {self.pts[index]}) does not decode at the time the analysis has", self.original
+            N_("frame {index} (pts {pts}) does not decode at the time the analysis has"),
+            self.original,
+            index=index,
+            pts=self.pts[index],
         )
 
     def _decode_to(self, index: int) -> av.VideoFrame | None:

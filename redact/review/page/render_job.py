@@ -48,7 +48,7 @@ class RenderJob:
             result = render_file(self.original, self.options, case_dir=self.case_dir, progress=self._advance)
             report = write_report(result.log, self.reviewer)
         except RedactError as error:
-            self._end("failed", f"{error.message}" + (f" ({error.hint})" if error.hint else ""))
+            self._end("failed", error.describe(where=False))
         except Exception as error:  # the page shows it; the server keeps serving
             self._end("failed", f"internal error: {type(error).__name__}: {error}")
         else:

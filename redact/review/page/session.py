@@ -24,6 +24,7 @@ from ...evidence import custody
 from ...evidence.layout import Layout
 from ...evidence.seal import utc_iso
 from ...geometry import quarter_turns, rotate_boxes
+from ...i18n import N_, Listed
 from ...mask import i420_planes, single_threaded_opencv
 from ...options import RedactOptions
 from ...pipeline.analysis_file import read_analysis, turned_only
@@ -34,7 +35,7 @@ from ...pipeline.render import analysed_options
 from ...track import Region
 from ..decisions import DECISIONS_FORMAT, Decisions, KeptTrack, from_document, load_decisions, save_decisions
 from ..operator_regions import check_fits
-from .frames import FrameSource, jpeg, shown_rgb
+from .frames import NO_FRAME, FrameSource, jpeg, shown_rgb
 
 THUMB_HEIGHT = 72
 
@@ -278,7 +279,7 @@ class ClipSession:
         """The track's best detection, cut out of its frame as shown (masked unless ``original``)."""
         track = self.tracks.get(track_id)
         if track is None:
-            raise BadInputError(f"no track {track_id} in the analysis", self.original)
+            raise BadInputError(N_("no track {track} in the analysis"), self.original, track=track_id)
         frame, box = track.best
         rgb = self.picture(frame, original)
         x0, y0, x1, y1 = rotate_boxes(np.array([box]), self.turns, *self.info_size)[0]
@@ -293,11 +294,11 @@ class ClipSession:
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self.stamps):
-            raise BadInputError(f"no frame {index} (the clip has {len(self.stamps)})", self.original)
+            raise BadInputError(NO_FRAME, self.original, index=index, frames=len(self.stamps))
 
     def check_original(self) -> None:
         if not self.view_original:
-            raise PermissionError("the unredacted original is not switched on for this session")
+            raise PermissionError(N_("the unredacted original is not switched on for this session"))
 
     # --- what the page changes ------------------------------------------------------------
 
@@ -324,27 +325,27 @@ class ClipSession:
         """Save the decisions the page sends (signed, custody "reviewed"); ``ValueError`` says
         what is wrong with them, and nothing is saved then."""
         if not isinstance(body, dict):
-            raise ValueError("decisions are a JSON object")
+            raise ValueError(N_("decisions are a JSON object"))
         fields = ("keep_tracks", "add_regions", "redact_pictures", "audio")
         unknown = sorted(set(body) - set(fields))
         if unknown:
-            raise ValueError(f"unknown decision field(s): {', '.join(unknown)}")
+            raise ValueError(N_("unknown decision field(s): {names}", names=", ".join(unknown)))
         decisions = from_document({"format": DECISIONS_FORMAT, **{k: body.get(k, []) for k in fields}})
         unexplained = [
-            f"{what} {i}"
+            N_("{what} {number}", what=what, number=i)
             for what, items in (
-                ("added region", decisions.regions),
-                ("whole-picture range", decisions.pictures),
-                ("audio range", decisions.audio),
+                (N_("added region"), decisions.regions),
+                (N_("whole-picture range"), decisions.pictures),
+                (N_("audio range"), decisions.audio),
             )
             for i, item in enumerate(items, start=1)
             if not item.reason.strip()
         ]
         if unexplained:  # the court report lists every decision with its reason
-            raise ValueError(f"{', '.join(unexplained)} without a reason: give one")
+            raise ValueError(N_("{items} without a reason: give one", items=Listed(unexplained, ", ")))
         missing = sorted(set(decisions.kept_ids) - set(self.tracks))
         if missing:
-            raise ValueError(f"no track {', '.join(map(str, missing))} in the analysis")
+            raise ValueError(N_("no track {track} in the analysis", track=", ".join(map(str, missing))))
         problem = check_fits(
             decisions.region_keys, self.info.rotation, self.info.width, self.info.height, self.info.duration_s
         ) or decisions.outside(self.info.duration_s)

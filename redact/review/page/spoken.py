@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+from ...errors import translated
+from ...i18n import N_
 from ...pipeline.prepare import Prepared
 from ...pipeline.transcribe import bleeped_ranges, transcribe_prepared
 from ...speech.model import INSTALL_HINT
@@ -55,7 +57,7 @@ class SpokenWords:
         installed = speech_installed()
         base = {
             "installed": installed,
-            "install_hint": None if installed else INSTALL_HINT,
+            "install_hint": None if installed else translated(INSTALL_HINT),
             "patterns": PATTERNS,
             "default_language": self.session.options.language,
         }
@@ -81,7 +83,7 @@ class SpokenWords:
 
         require_speech()  # before the sound is decoded
         if not self.making.acquire(blocking=False):
-            raise TranscribingAlready("this clip is being transcribed already: wait for it")
+            raise TranscribingAlready(N_("this clip is being transcribed already: wait for it"))
         try:
             if self.current() is None:
                 session = self.session
@@ -101,10 +103,10 @@ class SpokenWords:
         or ``patterns`` are said; ``ValueError`` for a bad request or no transcript."""
         transcript = self.current()
         if transcript is None:
-            raise ValueError("this clip has no transcript yet: transcribe it first")
+            raise ValueError(N_("this clip has no transcript yet: transcribe it first"))
         entries, chosen = parse_word_list(words), check_patterns(list(patterns))
         if not entries and not chosen:
-            raise ValueError("give a word or a pattern to bleep")
+            raise ValueError(N_("give a word or a pattern to bleep"))
         found = bleeped_ranges(transcript, entries, chosen, self.session.options.bleep_margin)
         # a word chosen here is no entry of a --bleep-words list: its reason says so
         reason = {r.reason: CHOSEN if "word list" in r.reason else r.reason for r in found}
