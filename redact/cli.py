@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
-from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt
+from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt, translated
 from .i18n import N_, _, number, shown
 from .options import STALL_S, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
@@ -184,7 +184,7 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
     try:
         return options_from_preset(preset, cleaned, say_note, **run)
     except ValueError as exc:
-        refuse(str(exc))
+        refuse(translated(exc))
     except RedactError as error:
         if preset in X264_PRESETS:
             error.hint = _("{preset!r} is an x264 preset: use --x264-preset {preset}").format(preset=preset)
@@ -783,7 +783,7 @@ def review(
     say_if_unsigned()
     _folder, clips = clips_under(path)
     if not clips:
-        raise BadInputError("no video clips in this folder", path)
+        raise BadInputError(N_("no video clips in this folder"), path)
     analyse_missing(clips, options, case_dir)
 
     def ready(url: str) -> None:
@@ -806,7 +806,9 @@ def review(
     except KeyboardInterrupt:  # Ctrl-C is how a review ends: every decision is saved already
         typer.echo(_("Review stopped (decisions are saved as they are made)."))
     except OSError as error:
-        raise BadInputError(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error})", path) from error
+        raise BadInputError(
+            N_("cannot listen on 127.0.0.1:{port} ({reason})"), path, port=port, reason=error.strerror or str(error)
+        ) from error
 
 
 # run's and analyze's parameters that set detection and tracking: the option each sets
@@ -862,7 +864,7 @@ def parsed(flag: str, parse, value):
     try:
         return parse(value)
     except ValueError as exc:
-        refuse(f"{flag}: {shown(exc.args[0]) if exc.args else exc}")
+        refuse(f"{flag}: {translated(exc)}")
 
 
 def clip_options(
@@ -1054,7 +1056,7 @@ def detect(
             plate_filter=plate_filter,
         )
     except ValueError as exc:
-        refuse(str(shown(exc.args[0]) if exc.args else exc))
+        refuse(translated(exc))
     detectors = build_detectors(options)
     worst = 0
     for path in paths:
@@ -1232,7 +1234,7 @@ def snapshot(
     try:
         written = write_snapshot(derivative, parse_time(at), out, grid)
     except ValueError as exc:
-        refuse(f"--at: {shown(exc.args[0]) if exc.args else exc}")
+        refuse(f"--at: {translated(exc)}")
     typer.echo(f"OK: {written}")
 
 

@@ -267,33 +267,39 @@ def read_chain(folder: Path, trust: Trust | None = None) -> ChainReport:
     entries, problems, signers = [], [], set()
     unsigned = 0
     if not path.exists():
-        return ChainReport([], [f"{CUSTODY_NAME} is missing"], 0, signers)
+        return ChainReport([], [N_("{name} is missing", name=CUSTODY_NAME)], 0, signers)
     data, head_text, memo = snapshot(folder)
     if data and not data.endswith(b"\n"):
-        problems.append("last entry is cut short (no final newline)")
+        problems.append(N_("last entry is cut short (no final newline)"))
     prev = GENESIS
     line_hashes: list[str] = []
     for number, line in enumerate(data.splitlines(), start=1):
         line_hashes.append(hashlib.sha256(line).hexdigest())
         if not line.strip():
-            problems.append(f"line {number}: empty")
+            problems.append(N_("line {line}: empty", line=number))
             continue
         try:
             entry = json.loads(line)
         except (ValueError, RecursionError):
             entry = None
         if not isinstance(entry, dict):
-            problems.append(f"line {number}: not a custody entry (not a JSON object)")
+            problems.append(N_("line {line}: not a custody entry (not a JSON object)", line=number))
             prev = line_hashes[-1]
             continue
         if entry.get("seq") != number:
-            problems.append(f"line {number}: sequence number {entry.get('seq')} (entries deleted or reordered)")
+            problems.append(
+                N_(
+                    "line {line}: sequence number {seq} (entries deleted or reordered)",
+                    line=number,
+                    seq=entry.get("seq"),
+                )
+            )
         if entry.get("prev") != prev:
-            problems.append(f"line {number}: does not follow the previous entry (chain broken)")
+            problems.append(N_("line {line}: does not follow the previous entry (chain broken)", line=number))
         verdict = judge(entry, trust)
         problem = verdict.reason if verdict.status == "altered" else refusal(verdict, trust)
         if problem is not None:
-            problems.append(f"line {number}: {problem}")
+            problems.append(N_("line {line}: {problem}", line=number, problem=problem))
         if verdict.status == "unsigned":
             unsigned += 1
         elif verdict.signer:
@@ -329,15 +335,28 @@ def check_remembered(memo: dict | None, line_hashes: list[str]) -> list[str]:
     """Problems against the head this station last wrote to the log (``memo``), when it wrote one."""
     if memo is None:
         return []
-    seq, where = memo["seq"], f"(this station's record of it: {memo.get('record', 'its key folder')})"
+    seq, time = memo["seq"], memo.get("time")
+    record = memo["record"] if memo.get("record") else N_("its key folder")
+    where = N_("(this station's record of it: {record})", record=record)
     if seq > len(line_hashes):
         return [
-            f"this station last wrote entry {seq} to this log ({memo.get('time')}), and it now ends at line"
-            f" {len(line_hashes)}: entries were cut, or the folder was rolled back {where}"
+            N_(
+                "this station last wrote entry {seq} to this log ({time}), and it now ends at line {lines}: entries"
+                " were cut, or the folder was rolled back {where}",
+                seq=seq,
+                time=time,
+                lines=len(line_hashes),
+                where=where,
+            )
         ]
     if seq >= 1 and line_hashes[seq - 1] != memo["sha256"]:
         return [
-            f"line {seq} is not the entry this station wrote there ({memo.get('time')}): the log was rewritten {where}"
+            N_(
+                "line {seq} is not the entry this station wrote there ({time}): the log was rewritten {where}",
+                seq=seq,
+                time=time,
+                where=where,
+            )
         ]
     return []
 
@@ -351,26 +370,30 @@ def check_head(
     promised = any(isinstance(e.get("v"), int) and e["v"] >= ENTRY_VERSION for e in entries)
     if head_text is None:
         if promised:
-            return [f"{HEAD_NAME} is missing: entries may have been cut from the end of the log"], []
+            return [N_("{head} is missing: entries may have been cut from the end of the log", head=HEAD_NAME)], []
         return [], []  # a log written before heads existed
     try:
         head = json.loads(head_text)
         seq, sha = int(head["seq"]), str(head["sha256"])
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        return [f"{HEAD_NAME} is unreadable ({exc})"], []
+        return [N_("{head} is unreadable ({error})", head=HEAD_NAME, error=str(exc))], []
     problem = refusal(judge(head, trust), trust)
     if problem is not None:
-        return [f"{HEAD_NAME}: {problem}"], []
+        return [N_("{head}: {problem}", head=HEAD_NAME, problem=problem)], []
     if seq > len(line_hashes):
         return [
-            f"the log ends at line {len(line_hashes)} but its head records {seq} entries:"
-            " entries were cut from the end, or the log was rolled back"
+            N_(
+                "the log ends at line {lines} but its head records {seq} entries: entries were cut from the end, or"
+                " the log was rolled back",
+                lines=len(line_hashes),
+                seq=seq,
+            )
         ], []
     if seq < 1 or line_hashes[seq - 1] != sha:
-        return [f"line {seq} is not the entry its head records: the log was rewritten or rolled back"], []
+        return [N_("line {seq} is not the entry its head records: the log was rewritten or rolled back", seq=seq)], []
     after = len(line_hashes) - seq
     if after and not trust.required:
-        return [], [f"{after} entries after the last head (an interrupted write, or added by hand)"]
+        return [], [N_("{n} entries after the last head (an interrupted write, or added by hand)", n=after)]
     return [], []
 
 

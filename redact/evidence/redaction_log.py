@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..i18n import N_
 from ..track import Region, Track
 from .atomic import temp_prefix
 from .hashing import hash_file as hash_path
@@ -33,13 +34,13 @@ from .signing import sign_digest
 
 LOG_FORMAT = "redact.log/1"
 REGION_FIELDS = ["kind", "x0", "y0", "x1", "y1", "score", "reason", "track"]
-REASONS = {
-    "detected": "automatic detection in this frame",
-    "interpolated": "between two detections of the same track",
-    "coasted": "track lost: kept masked along its last motion",
-    "back-filled": "before the track's first detection",
-    "added": "drawn by the operator on review (add_regions; kind operator, track -1, -2... by region)",
-    "whole picture": "the whole picture obscured on review (redact_pictures)",
+REASONS = {  # recorded in English; the court report translates them (N_)
+    "detected": N_("automatic detection in this frame"),
+    "interpolated": N_("between two detections of the same track"),
+    "coasted": N_("track lost: kept masked along its last motion"),
+    "back-filled": N_("before the track's first detection"),
+    "added": N_("drawn by the operator on review (add_regions; kind operator, track -1, -2... by region)"),
+    "whole picture": N_("the whole picture obscured on review (redact_pictures)"),
 }
 
 

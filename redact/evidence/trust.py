@@ -56,15 +56,16 @@ class Trust:
         return Trust(frozenset({signer}), True, "folder")
 
     def describe(self) -> str:
-        keys_ = ", ".join(sorted(self.anchors)) or "none"
+        keys_ = ", ".join(sorted(self.anchors)) or N_("none")
         return {
-            "station": f"records must be signed by this station's trusted keys ({keys_})",
-            "given": f"records must be signed by the keys given ({keys_})",
-            "folder": (
-                f"this machine trusts no key: records are held to the key that signed the folder's custody log"
-                f" ({keys_}); compare it with the station's published fingerprint"
+            "station": N_("records must be signed by this station's trusted keys ({keys})", keys=keys_),
+            "given": N_("records must be signed by the keys given ({keys})", keys=keys_),
+            "folder": N_(
+                "this machine trusts no key: records are held to the key that signed the folder's custody log"
+                " ({keys}); compare it with the station's published fingerprint",
+                keys=keys_,
             ),
-            "none": "no station key and nothing signed: records are unsigned, protected by hashes only",
+            "none": N_("no station key and nothing signed: records are unsigned, protected by hashes only"),
         }[self.origin]
 
 

@@ -11,7 +11,8 @@ import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..i18n import N_, shown
+from ..errors import message_of
+from ..i18n import N_, Listed, shown
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, latest_records, read_chain
 from .layout import (
@@ -107,14 +108,15 @@ def _signature(
     """(status, sentence, signer, altered) for a record's signature under ``trust``."""
     trust = trust or Trust()
     verdict = judge(document, trust, digest)
+    named = KIND_NAMES.get(what, what)
     if verdict.status == "altered":
-        return "fail", f"{what} signature invalid: {verdict.reason}", None, True
+        return "fail", N_("{what} signature invalid: {reason}", what=named, reason=verdict.reason), None, True
     problem = refusal(verdict, trust)
     if problem is not None:
-        return "fail", f"{what} refused: {problem}", verdict.signer, False
+        return "fail", N_("{what} refused: {problem}", what=named, problem=problem), verdict.signer, False
     if verdict.status == "unsigned":
-        return "warn", f"{what} is unsigned", None, False
-    return "ok", f"{what} signed", verdict.signer, False
+        return "warn", N_("{what} is unsigned", what=named), None, False
+    return "ok", N_("{what} signed", what=named), verdict.signer, False
 
 
 def _worst(statuses: list[str]) -> str:
@@ -136,15 +138,18 @@ def against_custody(chain, event: str, role: str, path: Path, actual: str, probl
     """Whether ``path`` still matches the SHA-256 that custody recorded for it, when the record
     that should say so (its seal or log) was altered: (status, sentence)."""
     recorded = recorded_hashes(chain, event, role, path.name)
-    when = {"sealed": "when it was sealed", "redacted": "when it was made"}[event]
+    when = {"sealed": N_("when it was sealed"), "redacted": N_("when it was made")}[event]
     if not recorded:
-        return "fail", f"no '{event}' custody entry to check {path.name} against"
-    where = f"{CUSTODY_NAME} line {recorded[-1][0]}"
+        return "fail", N_("no '{event}' custody entry to check {name} against", event=event, name=path.name)
+    where = N_("{custody} line {line}", custody=CUSTODY_NAME, line=recorded[-1][0])
     if problems:
-        where += ", though the custody log itself fails its checks"
+        where = N_("{where}, though the custody log itself fails its checks", where=where)
     if any(sha == actual for _, sha in recorded):
-        return ("fail" if problems else "ok"), f"{path.name} still matches the SHA-256 recorded {when} ({where})"
-    return "fail", f"{path.name} differs from the SHA-256 recorded {when} ({where})"
+        said = N_("{name} still matches the SHA-256 recorded {when} ({where})", name=path.name, when=when, where=where)
+        return ("fail" if problems else "ok"), said
+    return "fail", N_(
+        "{name} differs from the SHA-256 recorded {when} ({where})", name=path.name, when=when, where=where
+    )
 
 
 def verify_original(seal_file: Path, chain, trusted) -> list[Finding]:
@@ -153,9 +158,9 @@ def verify_original(seal_file: Path, chain, trusted) -> list[Finding]:
         seal = json.loads(seal_file.read_text())
         original = sealed_file(seal_file, seal)
     except (ValueError, KeyError, TypeError) as exc:
-        return [Finding("fail", "seal", str(seal_file), f"seal unreadable ({exc})")]
+        return [Finding("fail", "seal", str(seal_file), N_("seal unreadable ({error})", error=message_of(exc)))]
     if not original.exists():
-        return [Finding("fail", "original", str(seal_file.with_name(original_name)), "original file is missing")]
+        return [Finding("fail", "original", str(seal_file.with_name(original_name)), N_("original file is missing"))]
     reasons, statuses = [], []
     actual = hash_file(original)
     status, detail, signer, altered = _signature(seal, trusted, "seal")
@@ -163,26 +168,26 @@ def verify_original(seal_file: Path, chain, trusted) -> list[Finding]:
     if status == "fail":
         # the seal was edited, or is not signed as it must be: say so by its name, and judge the
         # original by what custody recorded
-        said = f"seal altered after sealing ({detail})" if altered else detail
+        said = N_("seal altered after sealing ({detail})", detail=detail) if altered else detail
         findings.append(Finding("fail", "seal", str(seal_file), said, signer))
         status, detail = against_custody(chain, "sealed", "original", original, actual, bool(chain.problems))
-        if actual != seal.get("sha256"):
-            detail += "; differs from the seal's SHA-256 as it now reads"
         statuses.append(status)
         reasons.append(detail)
+        if actual != seal.get("sha256"):
+            reasons.append(N_("differs from the seal's SHA-256 as it now reads"))
     else:
         if actual != seal.get("sha256"):
             statuses.append("fail")
-            reasons.append("content differs from its seal (SHA-256 mismatch)")
+            reasons.append(N_("content differs from its seal (SHA-256 mismatch)"))
         statuses.append(status)
         reasons.append(detail)
         if not has_event(chain.entries, "sealed", seal.get("sha256", "")):
             statuses.append("fail")
-            reasons.append("no 'sealed' entry in the custody log")
+            reasons.append(N_("no 'sealed' entry in the custody log"))
     if not is_read_only(original):
         statuses.append("fail")
-        reasons.append("original is writable (sealed originals are read-only)")
-    return [*findings, Finding(_worst(statuses), "original", str(original), "; ".join(reasons), signer)]
+        reasons.append(N_("original is writable (sealed originals are read-only)"))
+    return [*findings, Finding(_worst(statuses), "original", str(original), Listed(reasons), signer)]
 
 
 def verify_derivative(log_file: Path, chain, trusted, read: tuple[dict, bytes | None] | None = None) -> Finding:
@@ -199,30 +204,31 @@ def verify_log_and_derivative(
         log, digest = read if read is not None else read_log(log_file)
         derivative = log_file.with_name(log["derivative"]["file"])
     except FileNotFoundError:
-        return [Finding("fail", "log", str(log_file), "redaction log is missing: nothing says what this derivative is")]
+        missing = N_("redaction log is missing: nothing says what this derivative is")
+        return [Finding("fail", "log", str(log_file), missing)]
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        return [Finding("fail", "log", str(log_file), f"redaction log unreadable ({exc})")]
+        return [Finding("fail", "log", str(log_file), N_("redaction log unreadable ({error})", error=message_of(exc)))]
     if not derivative.exists():
-        return [Finding("fail", "derivative", str(derivative), "derivative file is missing")]
+        return [Finding("fail", "derivative", str(derivative), N_("derivative file is missing"))]
     reasons, statuses, findings = [], [], []
     actual = hash_file(derivative)
     status, detail, signer, altered = _signature(log, trusted, "log", digest)
     if status == "fail":  # the log was edited or is untrusted: name it, judge the derivative by custody
-        said = f"redaction log altered after it was written ({detail})" if altered else detail
+        said = N_("redaction log altered after it was written ({detail})", detail=detail) if altered else detail
         findings.append(Finding("fail", "log", str(log_file), said, signer))
         status, detail = against_custody(chain, "redacted", "derivative", derivative, actual, bool(chain.problems))
     elif actual != log["derivative"].get("sha256"):
         statuses.append("fail")
-        reasons.append("content differs from its redaction log (SHA-256 mismatch)")
+        reasons.append(N_("content differs from its redaction log (SHA-256 mismatch)"))
     seal_file = log_file.parent / log.get("original", {}).get("seal", "")  # relative to the log
     try:
         seal = json.loads(seal_file.read_text())
         if seal.get("sha256") != log["original"].get("sha256"):
             statuses.append("fail")
-            reasons.append("log's original SHA-256 differs from the seal's")
+            reasons.append(N_("log's original SHA-256 differs from the seal's"))
     except (OSError, ValueError):
         statuses.append("fail")
-        reasons.append(f"seal {seal_file.name} of its original is missing or unreadable")
+        reasons.append(N_("seal {name} of its original is missing or unreadable", name=seal_file.name))
     statuses.append(status)
     reasons.append(detail)
     claimed = log["derivative"].get("content_credentials") or {}
@@ -230,19 +236,20 @@ def verify_log_and_derivative(
     if claimed.get("embedded"):
         if manifest is None:
             statuses.append("fail")
-            reasons.append("C2PA manifest missing")
+            reasons.append(N_("C2PA manifest missing"))
         elif manifest["state"] == "Invalid" or manifest["problems"]:
             statuses.append("fail")
-            reasons.append(f"C2PA manifest invalid ({', '.join(manifest['problems']) or manifest['state']})")
+            why = ", ".join(manifest["problems"]) or manifest["state"]
+            reasons.append(N_("C2PA manifest invalid ({why})", why=why))
         elif (manifest["provenance"] or {}).get("original_sha256") != log["original"].get("sha256"):
             statuses.append("fail")
-            reasons.append("C2PA manifest names another original")
+            reasons.append(N_("C2PA manifest names another original"))
         else:
-            reasons.append("C2PA manifest valid")
+            reasons.append(N_("C2PA manifest valid"))
     if not findings and not has_event(chain.entries, "redacted", actual):
         statuses.append("fail")
-        reasons.append("no 'redacted' entry for this derivative in the custody log")
-    return [*findings, Finding(_worst(statuses), "derivative", str(derivative), "; ".join(reasons), signer)]
+        reasons.append(N_("no 'redacted' entry for this derivative in the custody log"))
+    return [*findings, Finding(_worst(statuses), "derivative", str(derivative), Listed(reasons), signer)]
 
 
 def verify_analysis(path: Path, chain, trusted) -> Finding:
@@ -252,8 +259,10 @@ def verify_analysis(path: Path, chain, trusted) -> Finding:
         named = head["original"]
         seal = json.loads((path.parent / named["seal"]).read_text())
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Finding("fail", "analysis", str(path), f"analysis unreadable, or its seal is ({exc})")
-    return record_finding("analysis", path, head, digest, named, seal, "analysed", "render from it", chain, trusted)
+        unreadable = N_("analysis unreadable, or its seal is ({error})", error=message_of(exc))
+        return Finding("fail", "analysis", str(path), unreadable)
+    use = N_("render from it")
+    return record_finding("analysis", path, head, digest, named, seal, "analysed", use, chain, trusted)
 
 
 def verify_transcript(path: Path, chain, trusted) -> Finding:
@@ -264,15 +273,14 @@ def verify_transcript(path: Path, chain, trusted) -> Finding:
         named = document["original"]
         seal = json.loads((path.parent / (Path(named["file"]).name + SEAL_SUFFIX)).read_text())
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Finding("fail", "transcript", str(path), f"transcript unreadable, or its seal is ({exc})")
-    found = record_finding(
-        "transcript", path, document, None, named, seal, "transcribed", "bleeping from it", chain, trusted
-    )
+        unreadable = N_("transcript unreadable, or its seal is ({error})", error=message_of(exc))
+        return Finding("fail", "transcript", str(path), unreadable)
+    use = N_("bleeping from it")
+    found = record_finding("transcript", path, document, None, named, seal, "transcribed", use, chain, trusted)
     if is_read_only(path):
         return found
-    return replace(
-        found, status=_worst([found.status, "warn"]), detail=f"{found.detail}; writable (it was left read-only)"
-    )
+    writable = Listed([found.detail, N_("writable (it was left read-only)")])
+    return replace(found, status=_worst([found.status, "warn"]), detail=writable)
 
 
 def record_finding(
@@ -283,14 +291,19 @@ def record_finding(
     status, detail, signer, altered = _signature(document, trusted, kind, digest)
     statuses, reasons = [status], [detail]
     if altered:
-        reasons[0] = f"{kind} altered after it was written ({detail}): {use} is refused"
+        reasons[0] = N_(
+            "{what} altered after it was written ({detail}): {use} is refused",
+            what=KIND_NAMES.get(kind, kind),
+            detail=detail,
+            use=use,
+        )
     if named.get("sha256") != seal.get("sha256"):
         statuses.append("fail")
-        reasons.append("made from another file than the sealed original")
+        reasons.append(N_("made from another file than the sealed original"))
     if not has_event(chain.entries, event, hash_file(path)):
         statuses.append("fail")
-        reasons.append(f"no '{event}' entry for it in the custody log")
-    return Finding(_worst(statuses), kind, str(path), "; ".join(reasons), signer)
+        reasons.append(N_("no '{event}' entry for it in the custody log", event=event))
+    return Finding(_worst(statuses), kind, str(path), Listed(reasons), signer)
 
 
 def verify_decisions(path: Path, chain, trusted: Trust) -> Finding:
@@ -305,22 +318,25 @@ def verify_decisions(path: Path, chain, trusted: Trust) -> Finding:
             raise ValueError("not a JSON object")
         decisions = from_document(document)
     except (OSError, ValueError, RecursionError) as exc:
-        return Finding("fail", "decisions", str(path), f"decisions unreadable or not valid ({str(exc)[:200]})")
+        unreadable = N_("decisions unreadable or not valid ({error})", error=str(message_of(exc))[:200])
+        return Finding("fail", "decisions", str(path), unreadable)
     status, detail, signer, altered = _signature(document, trusted, "decisions")
     statuses, reasons = [status], [detail]
     if altered:
-        reasons[0] = f"decisions altered after they were saved ({detail}): rendering from them is refused"
+        reasons[0] = N_(
+            "decisions altered after they were saved ({detail}): rendering from them is refused", detail=detail
+        )
     if not has_event(chain.entries, "reviewed", hash_file(path)):
         statuses.append("fail")
-        reasons.append("no 'reviewed' entry for them in the custody log")
+        reasons.append(N_("no 'reviewed' entry for them in the custody log"))
     analysis = document.get("analysis") if isinstance(document.get("analysis"), dict) else {}
     analysis_file = path.parent / str(analysis.get("file", ""))
     if analysis_file.is_file() and hash_file(analysis_file) != analysis.get("sha256"):
         statuses.append("warn")
-        reasons.append("made for an earlier analysis of the clip (render refuses them against the current one)")
-    kept = len(decisions.keep)
-    reasons.append(f"{kept} kept visible, {len(decisions.regions)} added, {len(decisions.audio)} audio ranges")
-    return Finding(_worst(statuses), "decisions", str(path), "; ".join(reasons), signer)
+        reasons.append(N_("made for an earlier analysis of the clip (render refuses them against the current one)"))
+    counts = {"kept": len(decisions.keep), "added": len(decisions.regions), "audio": len(decisions.audio)}
+    reasons.append(N_("{kept} kept visible, {added} added, {audio} audio ranges", **counts))
+    return Finding(_worst(statuses), "decisions", str(path), Listed(reasons), signer)
 
 
 INDEXED_ROLES = ("original", "seal", "analysis", "decisions", "transcript", "derivative", "log", "report")
@@ -337,11 +353,12 @@ def verify_custody_index(folder: Path, chain) -> list[Finding]:
         role = recorded.role
         if role not in INDEXED_ROLES:
             continue
-        where = f"{CUSTODY_NAME} line {recorded.seq} ('{recorded.event}')"
+        where = N_("{custody} line {line} ('{event}')", custody=CUSTODY_NAME, line=recorded.seq, event=recorded.event)
         if not path.is_file():
-            findings.append(Finding("fail", role, str(path), f"missing: {where} records it"))
+            findings.append(Finding("fail", role, str(path), N_("missing: {where} records it", where=where)))
         elif role != "log" and hash_file(path) != recorded.sha256:  # a log laid out anew keeps its signed content
-            findings.append(Finding("fail", role, str(path), f"differs from the SHA-256 {where} recorded for it"))
+            differs = N_("differs from the SHA-256 {where} recorded for it", where=where)
+            findings.append(Finding("fail", role, str(path), differs))
     return findings
 
 
@@ -351,9 +368,9 @@ def guarded(kind: str, path: Path, check, *args) -> list[Finding]:
     try:
         found = check(path, *args)
     except (AttributeError, TypeError, KeyError, ValueError, RecursionError) as exc:
-        return [
-            Finding("fail", kind, str(path), f"not a {kind} redact wrote: unreadable ({type(exc).__name__}: {exc})")
-        ]
+        error = ": ".join((type(exc).__name__, str(exc)))
+        unreadable = N_("not a {what} redact wrote: unreadable ({error})", what=KIND_NAMES.get(kind, kind), error=error)
+        return [Finding("fail", kind, str(path), unreadable)]
     return found if isinstance(found, list) else [found]
 
 
@@ -380,19 +397,16 @@ def verify_folder(
     failed = {f.path for f in findings if f.status == "fail"}
     findings += [f for f in verify_custody_index(folder, chain) if f.path not in failed]
     where = str(folder / CUSTODY_NAME)
-    notes = "".join(f"; {note}" for note in chain.notes)
     if chain.problems:
-        findings.append(Finding("fail", "custody", where, "; ".join(chain.problems)))
+        findings.append(Finding("fail", "custody", where, Listed(chain.problems)))
     elif chain.unsigned:
-        findings.append(
-            Finding("warn", "custody", where, f"{len(chain.entries)} entries, {chain.unsigned} unsigned{notes}")
-        )
+        said = N_("{n} entries, {unsigned} unsigned", n=len(chain.entries), unsigned=chain.unsigned)
+        findings.append(Finding("warn", "custody", where, Listed([said, *chain.notes])))
     else:
         signers = ", ".join(sorted(chain.signers))
-        status = "warn" if notes else "ok"
-        findings.append(
-            Finding(status, "custody", where, f"{len(chain.entries)} entries, chain unbroken{notes}", signers)
-        )
+        status = "warn" if chain.notes else "ok"
+        said = N_("{n} entries, chain unbroken", n=len(chain.entries))
+        findings.append(Finding(status, "custody", where, Listed([said, *chain.notes]), signers))
     if trust.origin == "folder":
         findings.append(Finding("warn", "trust", str(folder), trust.describe()))
     return findings
@@ -439,7 +453,7 @@ def _verify_paths(paths: list[Path], trusted: Trust | None, case_dir: Path | Non
                 groups.setdefault(chain.parent, ([], [], [], []))
             if len(groups) == before and not any(folder.is_relative_to(path) for folder in groups):
                 findings.append(
-                    Finding("fail", "folder", str(path), "no seal, log or custody log here: nothing to verify")
+                    Finding("fail", "folder", str(path), N_("no seal, log or custody log here: nothing to verify"))
                 )
         elif path.is_file():
             name = path.name
@@ -450,10 +464,10 @@ def _verify_paths(paths: list[Path], trusted: Trust | None, case_dir: Path | Non
             elif Layout(path, case_dir).seal.exists():
                 add(Layout(path, case_dir).seal)
             else:
-                where = f"in {case_dir}" if case_dir is not None else "beside it"
-                findings.append(Finding("fail", "original", str(path), f"no seal found {where}"))
+                where = N_("in {folder}", folder=case_dir) if case_dir is not None else N_("beside it")
+                findings.append(Finding("fail", "original", str(path), N_("no seal found {where}", where=where)))
         else:
-            findings.append(Finding("fail", "original", str(path), "not found"))
+            findings.append(Finding("fail", "original", str(path), N_("not found")))
     for folder, (seals, logs, analyses, decisions) in sorted(groups.items()):
         findings += verify_folder(
             folder, trusted, sorted(set(seals)), sorted(set(logs)), sorted(set(analyses)), sorted(set(decisions))

@@ -72,6 +72,13 @@ class Msg(str):
         self.template, self.params = str(template), params
         return self
 
+    def __reduce__(self):  # pickled and copied whole: a worker's error, a finding through asdict
+        return _message, (self.template, self.params)
+
+
+def _message(template: str, params: dict) -> Msg:
+    return Msg(template, **params)
+
 
 N_ = Msg
 
@@ -88,15 +95,46 @@ class Listed(str):
         self.parts, self.sep = parts, sep
         return self
 
+    def __reduce__(self):
+        return Listed, (self.parts, self.sep)
+
 
 def shown(value, language: str | None = None):
     """``value`` as the clerk reads it: a ``Msg`` translated and filled in (its ``Msg`` params
     too), a ``Listed`` part by part; anything else as it is."""
     if isinstance(value, Msg):
         text = _(value.template, language)
-        return text.format(**{k: shown(v, language) for k, v in value.params.items()}) if value.params else text
+        if not value.params:
+            return text
+        try:
+            return text.format(**{k: shown(v, language) for k, v in value.params.items()})
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            return str(value)  # a translation that does not fit its values (tests forbid it): the English
     if isinstance(value, Listed):
         return value.sep.join(str(shown(part, language)) for part in value.parts)
+    return value
+
+
+def as_record(value):
+    """A message as JSON keeps it (template and values), to be shown later in any language:
+    ``{"message": template, "params": {...}}``, ``{"parts": [...], "sep": "; "}``; else as is."""
+    if isinstance(value, Msg):
+        return {"message": value.template, "params": {k: as_record(v) for k, v in value.params.items()}}
+    if isinstance(value, Listed):
+        return {"parts": [as_record(part) for part in value.parts], "sep": value.sep}
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def from_record(value):
+    """A message ``as_record`` kept, as a ``Msg`` or ``Listed`` again (anything else as it is)."""
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        params = value.get("params") if isinstance(value.get("params"), dict) else {}
+        try:
+            return Msg(value["message"], **{str(k): from_record(v) for k, v in params.items()})
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            return value["message"]
+    if isinstance(value, dict) and isinstance(value.get("parts"), list):
+        return Listed([from_record(part) for part in value["parts"]], str(value.get("sep", "; ")))
     return value
 
 

@@ -32,6 +32,8 @@ import av
 import numpy as np
 from av.audio.resampler import AudioResampler
 
+from ..i18n import N_, Listed
+
 FLAC_BLOCK = 4096  # samples per FLAC frame (one of FLAC's standard block sizes)
 AAC_FRAME = 1024
 AAC_BITS_PER_CHANNEL = 128_000  # per channel: transparent for speech and most music
@@ -52,7 +54,7 @@ DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "5.1
 LOSSLESS_FORMATS = {"u8": "s16", "u8p": "s16", "s16": "s16", "s16p": "s16", "s32": "s32", "s32p": "s32"}
 FLAC_BITS = {"s16": 16, "s32": 24}  # bits per sample FLAC stores, by the format handed to it
 # what can replace the audio in a range, and how the log says it was done
-RANGE_ACTIONS = {"mute": "silenced", "bleep": "bleeped (1 kHz tone)"}
+RANGE_ACTIONS = {"mute": N_("silenced"), "bleep": N_("bleeped (1 kHz tone)")}
 BLEEP_HZ = 1000.0
 BLEEP_LEVEL = 0.25  # peak, of full scale: -12 dBFS
 BLEEP_FADE_S = 0.005  # fade in and out over this, so the tone starts and stops without a click
@@ -75,22 +77,34 @@ class AudioPlan:
         overlaps_s: float = 0.0,
         overlapping_packets: int = 0,
         bits_dropped: bool = False,
-    ) -> str:
+    ) -> Listed:
         if self.codec is None:
-            text = f"stream {self.index} ({self.source_codec}) copied packet for packet"
+            said = [N_("stream {index} ({codec}) copied packet for packet", index=self.index, codec=self.source_codec)]
             if overlapping_packets:
-                text += f", {overlapping_packets} packet(s) overlapping earlier audio (at joins) dropped"
-            return text
-        lossless = " (24-bit: the lowest 8 of 32 bits dropped)" if bits_dropped else ""
-        lossless = lossless or (" (lossless)" if self.codec == "flac" else "")
-        text = f"stream {self.index} ({self.source_codec}) re-encoded as {self.codec.upper()}{lossless}: {self.reason}"
+                dropped = N_("{n} packet(s) overlapping earlier audio (at joins) dropped", n=overlapping_packets)
+                said.append(dropped)
+            return Listed(said, ", ")
+        if bits_dropped:
+            lossless = N_(" (24-bit: the lowest 8 of 32 bits dropped)")
+        else:
+            lossless = N_(" (lossless)") if self.codec == "flac" else ""
+        said = [
+            N_(
+                "stream {index} ({codec}) re-encoded as {target}{lossless}: {reason}",
+                index=self.index,
+                codec=self.source_codec,
+                target=self.codec.upper(),
+                lossless=lossless,
+                reason=self.reason,
+            )
+        ]
         if undecodable:
-            text += f", {undecodable} packet(s) could not be decoded"
+            said.append(N_("{n} packet(s) could not be decoded", n=undecodable))
         if gaps_s:
-            text += f", {gaps_s:.3f} s of gaps in the original's audio kept as silence"
+            said.append(N_("{seconds:.3f} s of gaps in the original's audio kept as silence", seconds=gaps_s))
         if overlaps_s:
-            text += f", {overlaps_s:.3f} s of audio overlapping earlier audio (at joins) dropped"
-        return text
+            said.append(N_("{seconds:.3f} s of audio overlapping earlier audio (at joins) dropped", seconds=overlaps_s))
+        return Listed(said, ", ")
 
 
 def reencode_codec(source_format: str) -> str:
@@ -120,14 +134,16 @@ def range_actions(ranges, action: str = "mute") -> tuple[tuple[float, float, str
     return tuple(out)
 
 
-def describe_ranges(ranges) -> str:
+def describe_ranges(ranges) -> Listed:
     """``"0.5-1 s, 2-3 s silenced, 4-5 s bleeped (1 kHz tone)"``: each range and what replaced it."""
     parts: list[tuple[str, list[str]]] = []
     for start, end, action in range_actions(ranges):
         if not parts or parts[-1][0] != action:
             parts.append((action, []))
         parts[-1][1].append(f"{start:g}-{end:g} s")
-    return ", ".join(", ".join(times) + " " + RANGE_ACTIONS[action] for action, times in parts)
+    return Listed(
+        [N_("{times} {action}", times=", ".join(times), action=RANGE_ACTIONS[action]) for action, times in parts], ", "
+    )
 
 
 def first_sample_at(t: float, rate: int) -> int:

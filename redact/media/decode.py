@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import BadInputError
-from ..i18n import N_
+from ..i18n import N_, as_record
 
 logging.getLogger("libav").setLevel(logging.CRITICAL)
 
@@ -147,10 +147,10 @@ LABEL_WORDS = set(
 )
 LABEL_KEYS = {"handler_name": "handler_name", "title": "title", "name": "title"}  # MOV/MP4 read titles as "name"
 WHY_DROPPED = {
-    "video": "only the first video stream is redacted: carried, it would show what the redaction hides",
-    "subtitle": "not redacted: subtitles may hold personal data (a name, an address)",
-    "data": "not redacted: data streams may hold personal data (GPS positions, device logs)",
-    "attachment": "not redacted: attachments may hold personal data (pictures, documents)",
+    "video": N_("only the first video stream is redacted: carried, it would show what the redaction hides"),
+    "subtitle": N_("not redacted: subtitles may hold personal data (a name, an address)"),
+    "data": N_("not redacted: data streams may hold personal data (GPS positions, device logs)"),
+    "attachment": N_("not redacted: attachments may hold personal data (pictures, documents)"),
 }
 TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{1,3})")
 
@@ -167,15 +167,15 @@ def check_timecode(text: str, rate: Fraction | None) -> tuple[str | None, str]:
     """(the timecode as the MP4 muxer writes it, "") or (None, why it cannot be carried)."""
     match = TIMECODE.fullmatch(text.strip())
     if not match:
-        return None, f"timecode {text!r} is not hh:mm:ss:ff"
+        return None, N_("timecode {text!r} is not hh:mm:ss:ff", text=text)
     if not rate:
-        return None, f"timecode {text} needs the video's frame rate, which is unknown"
+        return None, N_("timecode {text} needs the video's frame rate, which is unknown", text=text)
     hh, mm, ss, sep, ff = match.groups()
     fps = round(rate)
     if fps < 1 or int(ff) >= fps or int(mm) > 59 or int(ss) > 59:
-        return None, f"timecode {text} does not fit {float(rate):g} frames per second"
+        return None, N_("timecode {text} does not fit {fps:g} frames per second", text=text, fps=float(rate))
     if sep != ":" and fps % 30:
-        return None, f"drop-frame timecode {text} does not fit {float(rate):g} frames per second"
+        return None, N_("drop-frame timecode {text} does not fit {fps:g} frames per second", text=text, fps=float(rate))
     return f"{int(hh):02d}:{mm}:{ss}{sep}{int(ff):02d}", ""
 
 
@@ -224,11 +224,29 @@ def stream_facts(container, video, rate: Fraction | None) -> dict:
                 continue  # carried: the derivative gets a timecode track of its own
             why = why_not
         else:
-            why = WHY_DROPPED.get(kind, "not redacted: MP4 has no place for it")
+            why = WHY_DROPPED.get(kind, N_("not redacted: MP4 has no place for it"))
         language = tag(stream.metadata, "language")
-        dropped.append({"index": stream.index, "type": kind, "codec": codec, "language": language, "why": why})
+        dropped.append(
+            {
+                "index": stream.index,
+                "type": kind,
+                "codec": codec,
+                "language": language,
+                "why": why,
+                "why_said": as_record(why),
+            }
+        )
     if text and not timecode and not any(d["why"] == why_not for d in dropped):
-        dropped.append({"index": None, "type": "timecode", "codec": None, "language": None, "why": why_not})
+        dropped.append(
+            {
+                "index": None,
+                "type": "timecode",
+                "codec": None,
+                "language": None,
+                "why": why_not,
+                "why_said": as_record(why_not),
+            }
+        )
     return {"timecode": timecode, "tags": tags, "dropped_streams": tuple(dropped), "labels_withheld": tuple(withheld)}
 
 
@@ -237,7 +255,9 @@ def not_carried_note(dropped) -> str:
     if not dropped:
         return ""
     names = ", ".join(" ".join(filter(None, [d["type"], d.get("language")])) for d in dropped)
-    return f"{len(dropped)} stream{'s' if len(dropped) > 1 else ''} not carried: {names}"
+    if len(dropped) == 1:
+        return N_("1 stream not carried: {names}", names=names)
+    return N_("{n} streams not carried: {names}", n=len(dropped), names=names)
 
 
 def probe(path: Path) -> VideoInfo:

@@ -80,9 +80,9 @@ class DerivativeWriter:
         if ranges:
             reason = describe_ranges(ranges)
         elif name not in self.container.supported_codecs:
-            reason = f"MP4 cannot hold {name}"
+            reason = N_("MP4 cannot hold {codec}", codec=name)
         elif name.startswith("pcm_"):  # MP4 holds it (ISO 23003-5), but courtroom players do not play that
-            reason = f"common players do not play {name} in MP4"
+            reason = N_("common players do not play {codec} in MP4", codec=name)
         else:
             reason = ""
         tags = self.info.tags.get(str(stream.index), {})

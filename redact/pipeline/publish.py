@@ -19,7 +19,7 @@ from ..evidence import content_credentials, custody
 from ..evidence.atomic import temp_path_for
 from ..evidence.redaction_log import RegionLog, build_log, write_log
 from ..evidence.seal import hash_file, utc_iso
-from ..i18n import N_
+from ..i18n import N_, Listed, as_record
 from ..media.decode import VideoInfo
 from ..media.encode import DerivativeWriter
 from ..options import RedactOptions
@@ -60,12 +60,12 @@ class RedactResult:
 def audio_note(options: RedactOptions, writer: DerivativeWriter) -> str:
     """What became of the audio, for the log: muted, or each stream copied or re-encoded and why."""
     if options.mute:
-        return "muted"
+        return N_("muted")
     if not writer.audio_plans:
-        return "none"
+        return N_("none")
     if writer.audio_as_is:
-        return f"{len(writer.audio_plans)} stream(s) copied packet for packet"
-    return "; ".join(writer.audio_notes())
+        return N_("{n} stream(s) copied packet for packet", n=len(writer.audio_plans))
+    return Listed(writer.audio_notes(), "; ")
 
 
 def add_content_credentials(
@@ -188,6 +188,7 @@ def publish(
             "height": height,
             "padded_from": [info.width, info.height] if (width, height) != (info.width, info.height) else None,
             "audio": audio,
+            "audio_said": as_record(audio),  # the same, to be shown in the reader's language
             "timecode": info.timecode,
             "dropped_streams": list(info.dropped_streams),
             "labels_withheld": list(info.labels_withheld),
@@ -230,6 +231,7 @@ def publish(
     warnings = warnings_of(decisions.transcript)
     if warnings:  # by entry number: what was withheld is never written into a log handed over
         log["warnings"] = list(warnings)
+        log["warnings_said"] = [as_record(w) for w in warnings]  # the same, shown in the reader's language
     log_sha = write_log(tmp_log, log, regions, key, tracks=analysis.track_lines())
     for tmp in (tmp_log, tmp_video):
         with open(tmp, "rb+") as f:

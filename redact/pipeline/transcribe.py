@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import BadInputError, OutputExistsError
 from ..evidence.hashing import hash_file
-from ..i18n import N_
+from ..i18n import N_, Listed, Msg, as_record, from_record
 from ..options import RedactOptions, usable_cores
 from ..review.decisions import AudioRange, Decisions
 from ..speech.transcript import Transcript
@@ -160,22 +160,27 @@ def language_doubts(transcript: Transcript, asked: str) -> dict:
     if transcript.language_heard is not None:
         doubts["language_heard"] = transcript.language_heard
         doubts["language_probability"] = transcript.language_probability
-    if (warning := language_warning(transcript)) is not None:
-        doubts["language_warning"] = warning
+    warning = language_warning(transcript)
     made_in = transcript.settings.get("language", "en")  # transcripts before languages: tiny.en, English
     if asked != AUTO and made_in != asked and transcript.language != asked:
-        doubts["language_warning"] = (
-            f"the transcript was made with --language {made_in}, not {asked} as asked now: transcribe again"
-            f" (`redact transcribe --force --language {asked}`)"
+        warning = N_(
+            "the transcript was made with --language {made_in}, not {asked} as asked now: transcribe again"
+            " (`redact transcribe --force --language {asked}`)",
+            made_in=made_in,
+            asked=asked,
         )
+    if warning is not None:  # in English, and as a message to show in the reader's language
+        doubts["language_warning"], doubts["language_warning_said"] = warning, as_record(warning)
     return doubts
 
 
-def doubt_warning(median: float, model: str | None) -> str:
-    return (
-        f"the speech model was unsure of what it heard (median word confidence {median:.2f}): the speech may"
-        f" not be in a language {model or 'the model'} understands, or is too noisy; words to withhold may not"
-        " have been found: listen to the whole recording"
+def doubt_warning(median: float, model: str | None) -> Msg:
+    return N_(
+        "the speech model was unsure of what it heard (median word confidence {median:.2f}): the speech may"
+        " not be in a language {model} understands, or is too noisy; words to withhold may not"
+        " have been found: listen to the whole recording",
+        median=median,
+        model=model or N_("the model"),
     )
 
 
@@ -184,23 +189,29 @@ def warnings_of(source: dict, words: tuple[str, ...] = ()) -> tuple[str, ...]:
     ``transcript`` member); ``words`` (the word list, as the clerk typed it) names the entries on
     the clerk's own terminal, else they are named by number, as in the log and batch report."""
 
-    def named(numbers) -> str:
-        return ", ".join(repr(words[n - 1]) if n <= len(words) else f"entry {n}" for n in numbers)
+    def named(numbers) -> Listed:
+        return Listed([repr(words[n - 1]) if n <= len(words) else N_("entry {n}", n=n) for n in numbers], ", ")
 
     said = []
     if source.get("language_warning"):
-        said.append(source["language_warning"])
+        said.append(from_record(source.get("language_warning_said")) or source["language_warning"])
     if source.get("median_word_confidence") is not None:
         said.append(doubt_warning(source["median_word_confidence"], source.get("model")))
     if source.get("unmatched_entries"):
         said.append(
-            f"no word of the transcript matched {named(source['unmatched_entries'])}: nothing was bleeped for it;"
-            " it may still be audible (misheard, or spelt otherwise): listen, and add a mute range if it is said"
+            N_(
+                "no word of the transcript matched {entries}: nothing was bleeped for it; it may still be audible"
+                " (misheard, or spelt otherwise): listen, and add a mute range if it is said",
+                entries=named(source["unmatched_entries"]),
+            )
         )
     if source.get("not_hinted_entries"):
         said.append(
-            f"the transcript was made without {named(source['not_hinted_entries'])} as a hint: names are heard right"
-            " more often when given (`redact transcribe --force --hints ...`)"
+            N_(
+                "the transcript was made without {entries} as a hint: names are heard right more often when given"
+                " (`redact transcribe --force --hints ...`)",
+                entries=named(source["not_hinted_entries"]),
+            )
         )
     return tuple(said)
 

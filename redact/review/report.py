@@ -21,13 +21,43 @@ import cv2
 import numpy as np
 
 from ..detect.runtime import device_names
-from ..evidence.verify import Finding
+from ..evidence.redaction_log import REASONS
+from ..evidence.verify import Finding, kind_name
 from ..geometry import quarter_turns
-from ..i18n import _, current, ngettext
+from ..i18n import N_, _, current, from_record, ngettext, number, shown
 from ..i18n import when as written_when
 from ..pipeline.subject_list import counts_line
+from ..speech.withhold import reason_said
 
 THUMB_WIDTH = 320
+# the log's codes, as the report names them in the reader's language (the log keeps the codes)
+REASON_NAMES = {
+    "detected": N_("detected"),
+    "interpolated": N_("interpolated"),
+    "coasted": N_("coasted"),
+    "back-filled": N_("back-filled"),
+    "added": N_("added"),
+    "whole picture": N_("whole picture"),
+}
+KIND_NAMES = {"face": N_("face"), "plate": N_("plate"), "operator": N_("operator"), "picture": N_("picture")}
+STATUS_NAMES = {"ok": N_("OK"), "warn": N_("WARNING"), "fail": N_("FAILED")}
+
+
+def named(names: dict, code) -> str:
+    """A code of the log (a reason, a kind) as the reader's language names it; unknown: as is."""
+    return shown(names[code]) if code in names else str(code)
+
+
+def said(record, english: str) -> str:
+    """What a log says in words, in the reader's language: from the message it kept beside the
+    English (``as_record``); a log without one: the English, translated where it is a fixed message."""
+    return str(shown(from_record(record))) if record is not None else _(english)
+
+
+def reason_meaning(code: str, recorded: str) -> str:
+    """What a reason means, as the log recorded it: translated where it is the wording this
+    version records, else as the (older or newer) log words it."""
+    return shown(REASONS[code]) if code in REASONS and str(REASONS[code]) == recorded else recorded
 
 
 def contact_sheet(derivative: Path, total: int, count: int = 12, start_s: float = 0.0) -> list[tuple[float, str]]:
@@ -171,7 +201,9 @@ def _streams_rows(derivative: dict) -> str:
         stream = _("stream {n}").format(n=d["index"]) if d.get("index") is not None else ""
         label = " ".join(filter(None, [stream, d["type"], f"({what})" if what else ""]))
         carried = _("not carried")
-        rows += f"<tr><th>{_e(carried)}</th><td colspan='2'>{_e(label)}: {_e(d['why'])}</td></tr>"
+        rows += (
+            f"<tr><th>{_e(carried)}</th><td colspan='2'>{_e(label)}: {_e(said(d.get('why_said'), d['why']))}</td></tr>"
+        )
     return rows
 
 
@@ -205,11 +237,16 @@ def review_decisions(log: dict) -> dict:
     }
 
 
+def _probability(spoken: dict) -> str:
+    p = spoken.get("language_probability")
+    return number(p, decimals=3) if isinstance(p, int | float) else str(p)
+
+
 def _reason(text: str, flag: str, recorded: bool = False) -> str:
     """A decision's reason; an empty one is said to be missing, and where it came from only when
     the log is older than recorded decisions (then it can only have been that flag)."""
     if text:
-        return _e(text)
+        return _e(shown(reason_said(text)))
     missing = _("no reason recorded") if recorded else _("not recorded (given as {flag})").format(flag=flag)
     return f"<span class='none'>{_e(missing)}</span>"
 
@@ -307,14 +344,14 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             row = by_id.get(kept["track"], {})
             left = visible.get(str(kept["track"]), "-")
             rows += (
-                f"<tr><td>{subject(kept['track'])}</td><td>{_e(kept['track'])}</td><td>{_e(row.get('kind', '-'))}</td><td>{_time(row.get('from_s'))}</td>"
+                f"<tr><td>{subject(kept['track'])}</td><td>{_e(kept['track'])}</td><td>{_e(named(KIND_NAMES, row.get('kind', '-')))}</td><td>{_time(row.get('from_s'))}</td>"
                 f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks', decided['recorded'])}</td>"
                 f"<td>{_e(kept.get('reviewer') or decided.get('reviewer') or '-')}</td></tr>"
             )
             for track, frames in companions.get(kept["track"], []):
                 other = by_id.get(track, {})
                 rows += (
-                    f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(other.get('kind', '-'))}</td><td>{_time(other.get('from_s'))}</td>"
+                    f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(named(KIND_NAMES, other.get('kind', '-')))}</td><td>{_time(other.get('from_s'))}</td>"
                     f"<td>{_time(other.get('to_s'))}</td><td>{_e(frames)}</td><td>{_e(kept_with(kept['track']))}</td><td>-</td></tr>"
                 )
         heads = [_("subject"), _("track"), _("kind"), _("from"), _("to"), _("frames left visible"), _("reason")]
@@ -364,7 +401,7 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
         language = spoken.get("language")
         heard = (
             _(" in language {language} (heard: {heard}, probability {p})").format(
-                language=language, heard=spoken.get("language_heard") or "-", p=spoken.get("language_probability")
+                language=language, heard=spoken.get("language_heard") or "-", p=_probability(spoken)
             )
             if language
             else ""
@@ -385,8 +422,10 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
         )
         parts.append(f"<p>{withheld}</p>")
     warned = _("Warning:")
-    for warning in log.get("warnings") or []:
-        parts.append(f"<p class='warning'><b>{_e(warned)}</b> {_e(warning)}</p>")
+    recorded = log.get("warnings") or []
+    kept = log.get("warnings_said") or [None] * len(recorded)
+    for warning, record in zip(recorded, kept, strict=False):
+        parts.append(f"<p class='warning'><b>{_e(warned)}</b> {_e(said(record, warning))}</p>")
     if decided["audio"]:
         rows = "".join(
             f"<tr><td>{_time(a['start'])}</td><td>{_time(a['end'])}</td><td>{_e(action_name(a['action']))}</td>"
@@ -466,7 +505,7 @@ def render(
     kept |= {int(t) for t in log["derivative"].get("kept_with") or {}}  # kept with their subject
 
     def why(t: dict) -> str:
-        reasons = _e(", ".join(f"{k}: {v}" for k, v in sorted(t["reasons"].items())))
+        reasons = _e(", ".join(f"{named(REASON_NAMES, k)}: {v}" for k, v in sorted(t["reasons"].items())))
         return "; ".join(filter(None, [reasons, _e(_("left visible on review")) if t["id"] in kept else ""]))
 
     def found_by(t: dict) -> str:
@@ -484,20 +523,23 @@ def render(
         )
 
     rows = "".join(
-        f"<tr><td>{subject(t)}</td><td>{_e(_track_label(t['id'], t['kind'], regions_added))}</td><td>{_e(t['kind'])}</td>"
+        f"<tr><td>{subject(t)}</td><td>{_e(_track_label(t['id'], t['kind'], regions_added))}</td><td>{_e(named(KIND_NAMES, t['kind']))}</td>"
         f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td>"
         f"<td>{found_by(t)}</td></tr>"
         for t in tracks
     )
 
-    reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in log["regions"]["reasons"].items())
+    reasons = "".join(
+        f"<li><b>{_e(named(REASON_NAMES, k))}</b>: {_e(reason_meaning(k, v))}</li>"
+        for k, v in log["regions"]["reasons"].items()
+    )
     checks = "".join(
-        f"<tr class='{f.status}'><td>{f.status.upper()}</td><td>{_e(f.kind)}</td><td>{_e(Path(f.path).name)}</td>"
-        f"<td>{_e(f.detail)}</td></tr>"
+        f"<tr class='{f.status}'><td>{_e(named(STATUS_NAMES, f.status))}</td><td>{_e(kind_name(f.kind))}</td>"
+        f"<td>{_e(Path(f.path).name)}</td><td>{_e(shown(f.detail))}</td></tr>"
         for f in findings
     )
     models = "".join(
-        f"<tr><td>{_e(d['name'])}</td><td>{_e(d['kind'])}</td><td>{_lines(d['model_file'])}</td>"
+        f"<tr><td>{_e(d['name'])}</td><td>{_e(named(KIND_NAMES, d['kind']))}</td><td>{_lines(d['model_file'])}</td>"
         f"<td class='hash'>{_lines(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
         for d in log["detectors"]
     )
@@ -534,7 +576,7 @@ def render(
         ),
         "frames": _("frames"),
         "frames_are": _("{frames} frames, {width}x{height}, audio: {audio}").format(
-            frames=d["frames"], width=d["width"], height=d["height"], audio=d["audio"]
+            frames=d["frames"], width=d["width"], height=d["height"], audio=said(d.get("audio_said"), d["audio"])
         ),
         "verification": _("Verification"),
         "checks": _heads([_("result"), _("kind"), _("file"), _("detail")]),

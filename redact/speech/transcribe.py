@@ -85,15 +85,20 @@ def language_warning(transcript: Transcript) -> str | None:
     if heard is None or p is None:
         return None
     if asked != AUTO and heard != asked and p >= MISMATCH_PROBABILITY:
-        return (
-            f"the speech sounds like language {heard!r} (probability {p:.2f}), not {asked!r} as asked: it was"
-            f" transcribed as {asked!r}; if that is not the language spoken, names may not have been heard:"
-            f" transcribe again with --language {heard} (or auto)"
+        return N_(
+            "the speech sounds like language {heard!r} (probability {p:.2f}), not {asked!r} as asked: it was"
+            " transcribed as {asked!r}; if that is not the language spoken, names may not have been heard:"
+            " transcribe again with --language {heard} (or auto)",
+            heard=heard,
+            p=p,
+            asked=asked,
         )
     if asked == AUTO and p < MISMATCH_PROBABILITY:
-        return (
-            f"the language of the speech is uncertain (best guess {heard!r}, probability {p:.2f}): transcribed as"
-            f" {heard!r}; if that is wrong, transcribe again with --language (de, en, ...)"
+        return N_(
+            "the language of the speech is uncertain (best guess {heard!r}, probability {p:.2f}): transcribed as"
+            " {heard!r}; if that is wrong, transcribe again with --language (de, en, ...)",
+            heard=heard,
+            p=p,
         )
     return None
 

@@ -38,12 +38,13 @@ MARGIN_S = 0.5
 # bleeped whole are as many at 0.25 s as at 0.5 s; the words beside them are not lost)
 WORD_MARGIN_S = 0.25
 PATTERNS = {
-    "numbers": "a number of 5 or more digits",
-    "dates": "a date",
-    "emails": "an e-mail address",
-    "addresses": "a street and house number",
-    "plates": "a vehicle registration",
+    "numbers": N_("a number of 5 or more digits"),
+    "dates": N_("a date"),
+    "emails": N_("an e-mail address"),
+    "addresses": N_("a street and house number"),
+    "plates": N_("a vehicle registration"),
 }
+CHOSEN = N_("spoken: a word chosen in review")  # a word the clerk clicked on the review page
 DIGITS = {"zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4"}
 DIGITS |= {"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -137,7 +138,8 @@ def withheld_ranges(
     spans: list[tuple[int, int, str]] = []
     for number, entry in enumerate(entries, start=1):
         target = "".join(as_digits(normal(part)) for part in entry.split())
-        spans += [(i, j, f"spoken: word list entry {number}") for i, j in phrase_spans(said, target)]
+        reason = N_("spoken: word list entry {n}", n=number)
+        spans += [(i, j, reason) for i, j in phrase_spans(said, target)]
     finders = {
         "numbers": number_spans,
         "dates": date_spans,
@@ -146,7 +148,8 @@ def withheld_ranges(
         "plates": plate_spans,
     }
     for name in check_patterns(patterns):
-        spans += [(i, j, f"spoken: {PATTERNS[name]}") for i, j in finders[name](words, keys)]
+        reason = N_("spoken: {what}", what=PATTERNS[name])
+        spans += [(i, j, reason) for i, j in finders[name](words, keys)]
 
     def pad(reason: str) -> float:
         if margin is not None:
@@ -429,3 +432,17 @@ def plate_spans(words: Sequence[Word], keys: list[str]) -> list[tuple[int, int]]
         else:
             i += 1
     return spans
+
+
+def reason_said(text: str):
+    """A bleep's reason as recorded (English, in decisions and logs) as the message it was made
+    from, to show in the reader's language; any other text as it is."""
+    if text == CHOSEN:
+        return CHOSEN
+    prefix = "spoken: word list entry "
+    if text.startswith(prefix) and text[len(prefix) :].isdigit():
+        return N_("spoken: word list entry {n}", n=int(text[len(prefix) :]))
+    for what in PATTERNS.values():
+        if text == f"spoken: {what}":
+            return N_("spoken: {what}", what=what)
+    return text

@@ -51,6 +51,15 @@ def test_the_court_report_of_a_german_clip_reads_in_german(tmp_path, browser):
     expect(page.locator("p", has_text="in der Sprache de")).to_be_visible()
     body = page.locator("body").inner_text()  # times the German way: 07.12.2026, 13:05:16 UTC bis ...
     assert re.search(r"geschwärzt\s+\d\d\.\d\d\.20\d\d, \d\d:\d\d:\d\d UTC bis \d\d\.\d\d\.20\d\d", body)
+    # what the log and verification say in words, in German too: reasons, findings, the audio
+    expect(page.locator("ul.reasons li", has_text="automatische Erkennung in diesem Bild")).to_have_count(1)
+    checks = page.locator("table").nth(1).inner_text()
+    assert "Siegel signiert" in checks and "Protokoll signiert" in checks and "C2PA-Manifest gültig" in checks
+    assert "Original" in checks and "geschwärzte Kopie" in checks
+    assert "neu kodiert als" in body and "überpiept (1-kHz-Ton)" in body
+    expect(page.locator("td", has_text="gesprochen: Eintrag 1 der Wortliste").first).to_be_visible()
+    for english in ("automatic detection", "seal signed", "re-encoded", "entries, chain", "manifest valid", "spoken:"):
+        assert english not in body, english
     shoot(page, tmp_path, "report-de.png")
     assert all(url.startswith("file:") for url in requests), "the report asked for something elsewhere"
     assert not errors, errors

@@ -15,10 +15,8 @@ from ...speech.model import INSTALL_HINT
 from ...speech.transcribe import check_language, language_warning
 from ...speech.transcript import Transcript
 from ...speech.transcript_file import read_transcript
-from ...speech.withhold import PATTERNS, check_patterns, parse_word_list
+from ...speech.withhold import CHOSEN, PATTERNS, check_patterns, parse_word_list
 from .session import ClipSession
-
-CHOSEN = "spoken: a word chosen in review"
 
 
 def speech_installed() -> bool:
