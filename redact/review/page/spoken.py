@@ -56,11 +56,12 @@ class SpokenWords:
         base = {
             "installed": installed,
             "install_hint": None if installed else translated(INSTALL_HINT),
-            "patterns": PATTERNS,
+            "patterns": {name: translated(what) for name, what in PATTERNS.items()},
             "default_language": self.session.options.language,
         }
         if transcript is None:
             return {**base, "available": False}
+        warning = language_warning(transcript)
         return {
             **base,
             "available": True,
@@ -69,7 +70,7 @@ class SpokenWords:
             "language": transcript.language,
             "language_heard": transcript.language_heard,
             "language_probability": transcript.language_probability,
-            "language_warning": language_warning(transcript),
+            "language_warning": None if warning is None else translated(warning),  # in the page's language
             "words": [[w.start, w.end, w.text, round(w.probability, 3)] for w in transcript.words],
         }
 
