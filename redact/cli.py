@@ -14,7 +14,7 @@ import typer
 
 from . import __version__
 from .errors import BadInputError, RedactError, Terminated, sigterm_as_interrupt, translated
-from .i18n import N_, _, number, shown
+from .i18n import N_, _, decimal, shown
 from .options import STALL_S, X264_PRESETS, DetectOptions, RedactOptions
 from .presets import DEFAULT_PRESET
 from .presets import available as available_presets
@@ -174,6 +174,8 @@ def root(
         i18n.set_language(lang)
     except ValueError as error:
         refuse(f"--lang: {error}")
+    if lang is not None:  # the processes this command starts (batch clips, Dask workers) speak it too
+        os.environ["REDACT_LANG"] = i18n.current()
 
 
 def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
@@ -187,7 +189,7 @@ def options_or_exit(preset: str, overrides: dict, **run) -> RedactOptions:
         refuse(translated(exc))
     except RedactError as error:
         if preset in X264_PRESETS:
-            error.hint = _("{preset!r} is an x264 preset: use --x264-preset {preset}").format(preset=preset)
+            error.hint = N_("{preset!r} is an x264 preset: use --x264-preset {preset}", preset=preset)
         raise
 
 
@@ -575,7 +577,7 @@ def analyze(
                 frames=result.frames,
                 found=f"{result.found}, " if result.found else "",
                 regions=result.regions,
-                seconds=number(result.seconds, decimals=1),
+                seconds=decimal(result.seconds, 1),
             )
         )
         if transcribe:
@@ -591,9 +593,7 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
     from .pipeline import transcribe_file
 
     result = transcribe_file(path, options, case_dir=case_dir, hints=hints)
-    said = _("{words} words in {seconds} s of audio").format(
-        words=result.words, seconds=number(result.duration_s, decimals=1)
-    )
+    said = _("{words} words in {seconds} s of audio").format(words=result.words, seconds=decimal(result.duration_s, 1))
     damage = []
     if result.damaged_packets:
         damage.append(_("{n} damaged audio packets skipped").format(n=result.damaged_packets))
@@ -607,11 +607,11 @@ def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str
     heard = _(", language {language}").format(language=result.language) if result.language else ""
     if result.language_heard is not None:
         heard += _(" (heard: {heard}, probability {p})").format(
-            heard=result.language_heard, p=number(result.language_probability, decimals=2)
+            heard=result.language_heard, p=decimal(result.language_probability, 2)
         )
     typer.echo(
         _("OK: {path} ({said}{heard}, {seconds} s){note}").format(
-            path=result.path, said=said, heard=heard, seconds=number(result.seconds, decimals=1), note=note
+            path=result.path, said=said, heard=heard, seconds=decimal(result.seconds, 1), note=note
         )
     )
     if result.language_warning is not None:
@@ -974,7 +974,7 @@ def ok_line(result, words: tuple[str, ...] = ()) -> bool:
             frames=result.frames,
             found=f"{result.found}, " if result.found else "",
             regions=result.regions,
-            seconds=number(result.seconds, decimals=1),
+            seconds=decimal(result.seconds, 1),
         )
         + "".join(f" ({note})" for note in notes)
     )

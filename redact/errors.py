@@ -19,10 +19,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .i18n import DEFAULT, N_, Listed, Msg, current, shown
+from .i18n import DEFAULT, FAILS, N_, Listed, Msg, current, filled, shown
 from .i18n import _ as translate
-
-FAILS = (KeyError, IndexError, ValueError, AttributeError, TypeError)  # a template and its values that do not fit
 
 
 def fill(template: str, params: dict, language: str | None = None) -> str:
@@ -36,11 +34,11 @@ def fill(template: str, params: dict, language: str | None = None) -> str:
         return str(template)
     values = {name: translated(value, language) if _is_message(value) else value for name, value in params.items()}
     try:
-        return translate(template.template, language).format(**values)
+        return filled(translate(template.template, language), values)
     except FAILS:
         english = {name: translated(value, DEFAULT) if _is_message(value) else value for name, value in params.items()}
         try:
-            return template.template.format(**english)
+            return filled(template.template, english)
         except FAILS:
             return str(template)  # a plain text with braces made a template by params: as it is
 

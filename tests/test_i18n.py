@@ -439,3 +439,26 @@ def test_a_bad_manifest_row_reads_in_german_down_to_the_value_it_refuses(tmp_pat
         german.startswith(f"{manifest}: 1 fehlerhafte Zeile(n) der Auftragsliste")
         and "(nichts wurde gestartet)" in german
     )
+
+
+def test_a_message_kept_in_a_record_is_shown_only_when_it_is_ours_and_plain(tmp_path):
+    """A log's ``*_said`` records come from a file anyone with write access could edit: a
+    template that reaches into the process (``{p.__class__...}``), one that is no message of
+    ours, a record that says other than the signed English: the report shows the English."""
+    from redact.review.report import said
+
+    attack = {"message": "{p.__class__.__new__.__globals__[os].environ[HOME]}", "params": {"p": {"message": "x"}}}
+    assert i18n.from_record(attack) is None
+    assert i18n.from_record({"message": "not a message of redact {x}", "params": {"x": 1}}) is None
+    assert i18n.from_record({"message": "{n} entries, chain unbroken", "params": {"n": {"a": 1}}}) is None
+    with pytest.raises(ValueError):
+        i18n.Msg("{n:>999999999}", n=1)
+    kept = i18n.as_record(i18n.N_("{n} entries, chain unbroken", n=4))
+    assert i18n.shown(i18n.from_record(kept), "de") == "Einträge: 4, Kette lückenlos"
+    i18n.set_language("de")
+    try:
+        assert said(kept, "4 entries, chain unbroken") == "Einträge: 4, Kette lückenlos"
+        assert said(kept, "5 entries, chain unbroken") == "5 entries, chain unbroken"  # not what was signed
+        assert said(attack, "muted") == "stummgeschaltet"
+    finally:
+        i18n.set_language(None)

@@ -50,9 +50,6 @@ def is_digest_signature(signature) -> bool:
     return isinstance(signature, dict) and signature.get("message") == DIGEST_MESSAGE
 
 
-UNTRUSTED = "not a trusted key"  # the end of check()'s reason for a valid signature by another key
-
-
 def check(document: dict, trusted: set[str] | None = None, digest: bytes | None = None) -> tuple[str, str | None]:
     """("signed", fingerprint) | ("unsigned", None) | ("invalid", reason).
 

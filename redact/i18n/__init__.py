@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import string
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -59,6 +61,31 @@ def current() -> str:
     return DEFAULT
 
 
+class _PlainFormatter(string.Formatter):
+    """``str.format`` for messages, without what a template could abuse: a field is a name
+    (``{name}``, ``{name!r}``, ``{seconds:.3f}``), never an attribute or item of one
+    (``{p.__class__...}`` would reach module globals), and no width over 99 characters."""
+
+    def get_field(self, field_name, args, kwargs):
+        if not re.fullmatch(r"\w*", field_name):
+            raise ValueError(f"message field {field_name!r} is not a name")
+        return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value, format_spec):
+        if re.search(r"\d{3,}", format_spec):
+            raise ValueError(f"message format {format_spec!r} is too wide")
+        return super().format_field(value, format_spec)
+
+
+_PLAIN = _PlainFormatter()
+FAILS = (KeyError, IndexError, ValueError, AttributeError, TypeError)  # a template that does not fit its values
+
+
+def filled(template: str, params: dict) -> str:
+    """``template`` with its ``{name}`` fields filled from ``params`` (names only: see ``_PlainFormatter``)."""
+    return _PLAIN.vformat(template, (), params) if params else template
+
+
 class Msg(str):
     """A message marked for translation when it is shown, not when it is made (``N_``): an
     error's text, a verification finding, a noun put into another message. It is the English
@@ -68,7 +95,7 @@ class Msg(str):
     params: dict
 
     def __new__(cls, template: str, **params) -> Msg:
-        self = super().__new__(cls, template.format(**params) if params else template)
+        self = super().__new__(cls, filled(template, params))
         self.template, self.params = str(template), params
         return self
 
@@ -107,8 +134,8 @@ def shown(value, language: str | None = None):
         if not value.params:
             return text
         try:
-            return text.format(**{k: shown(v, language) for k, v in value.params.items()})
-        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+            return filled(text, {k: shown(v, language) for k, v in value.params.items()})
+        except FAILS:
             return str(value)  # a translation that does not fit its values (tests forbid it): the English
     if isinstance(value, Listed):
         return value.sep.join(str(shown(part, language)) for part in value.parts)
@@ -125,17 +152,39 @@ def as_record(value):
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
 
 
-def from_record(value):
-    """A message ``as_record`` kept, as a ``Msg`` or ``Listed`` again (anything else as it is)."""
-    if isinstance(value, dict) and isinstance(value.get("message"), str):
-        params = value.get("params") if isinstance(value.get("params"), dict) else {}
+def from_record(value, depth: int = 0):
+    """A message ``as_record`` kept, as a ``Msg`` or ``Listed`` again; None where the record is
+    not one this version wrote: a template that is no message of ours (a record comes from a
+    file anyone with write access could have edited), values that are not plain, too deep."""
+    if depth > 8:
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value if not isinstance(value, str) or len(value) <= 10_000 else None
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("message"), str):
+        params = value.get("params", {})
+        if value["message"] not in known_messages() or not isinstance(params, dict):
+            return None
+        values = {str(k): from_record(v, depth + 1) for k, v in params.items()}
+        if any(v is None and params[k] is not None for k, v in values.items()):
+            return None
         try:
-            return Msg(value["message"], **{str(k): from_record(v) for k, v in params.items()})
-        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
-            return value["message"]
-    if isinstance(value, dict) and isinstance(value.get("parts"), list):
-        return Listed([from_record(part) for part in value["parts"]], str(value.get("sep", "; ")))
-    return value
+            return Msg(value["message"], **values)
+        except FAILS:
+            return None
+    if isinstance(value.get("parts"), list) and isinstance(value.get("sep", "; "), str):
+        parts = [from_record(part, depth + 1) for part in value["parts"]]
+        if any(not isinstance(part, str) for part in parts) or len(value.get("sep", "; ")) > 8:
+            return None
+        return Listed(parts, value.get("sep", "; "))
+    return None
+
+
+@cache
+def known_messages() -> frozenset[str]:
+    """Every message this version has (the German catalog holds each: tests/test_i18n.py)."""
+    return frozenset(m.id for m in read_catalog("de") if isinstance(m.id, str) and m.id)
 
 
 def catalog_files(language: str) -> list[Path]:
@@ -187,6 +236,13 @@ def number(value: float | int, language: str | None = None, decimals: int | None
 
     pattern = None if decimals is None else "#,##0." + "0" * decimals if decimals else "#,##0"
     return format_decimal(value, format=pattern, locale=language or current())
+
+
+def decimal(value: float, decimals: int, language: str | None = None) -> str:
+    """A measured figure in a line of the command line: as before in English (``1234.5``), the
+    German way in German (``1.234,5``)."""
+    language = language or current()
+    return f"{value:.{decimals}f}" if language == DEFAULT else number(value, language, decimals)
 
 
 def when(iso: str | None, language: str | None = None) -> str:

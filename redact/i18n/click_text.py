@@ -73,14 +73,14 @@ def speak(command) -> None:
     typer carries its own copy of click (``typer._click``) with some words fixed in English:
     "Usage:" and the help option's text are put in where it asks for them; where a typer
     release moves them, they stay English (nothing breaks)."""
+    rich_utils = importlib.import_module("typer.rich_utils")
+    for name, message in TYPER_WORDS.items():  # set in English too: a process may speak both
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, _(message))
     if current() == DEFAULT:
         return
     with contextlib.suppress(ImportError):
         importlib.import_module("typer.core")._ = _
-    rich_utils = importlib.import_module("typer.rich_utils")
-    for name, message in TYPER_WORDS.items():
-        if hasattr(rich_utils, name):
-            setattr(rich_utils, name, _(message))
     with contextlib.suppress(ImportError, AttributeError):
         worded_usage(importlib.import_module("typer._click.formatting").HelpFormatter)
     with contextlib.suppress(ImportError, AttributeError):

@@ -49,9 +49,13 @@ def named(names: dict, code) -> str:
 
 
 def said(record, english: str) -> str:
-    """What a log says in words, in the reader's language: from the message it kept beside the
-    English (``as_record``); a log without one: the English, translated where it is a fixed message."""
-    return str(shown(from_record(record))) if record is not None else _(english)
+    """What a log says in words, in the reader's language: the message it kept beside the English
+    (``as_record``) where that is a message of ours and says what the English says; else the
+    English, translated where it is a fixed message."""
+    kept = from_record(record) if record is not None else None
+    if kept is None or str(kept) != str(english):  # only what the signed English says, and only ours
+        return _(str(english))
+    return str(shown(kept))
 
 
 def reason_meaning(code: str, recorded: str) -> str:
@@ -422,9 +426,9 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
         )
         parts.append(f"<p>{withheld}</p>")
     warned = _("Warning:")
-    recorded = log.get("warnings") or []
-    kept = log.get("warnings_said") or [None] * len(recorded)
-    for warning, record in zip(recorded, kept, strict=False):
+    kept = log.get("warnings_said") if isinstance(log.get("warnings_said"), list) else []
+    for n, warning in enumerate(log.get("warnings") or []):
+        record = kept[n] if n < len(kept) else None
         parts.append(f"<p class='warning'><b>{_e(warned)}</b> {_e(said(record, warning))}</p>")
     if decided["audio"]:
         rows = "".join(
