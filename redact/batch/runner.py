@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import BadInputError, StorageError
-from ..i18n import N_
+from ..i18n import N_, _
 from ..media.decode import probe
 from ..options import usable_cores
 from .clip_task import job_options, outputs_of
@@ -103,13 +103,14 @@ class Progress:
         import sys
 
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(
-            TextColumn("[bold]batch"),
+            TextColumn("[bold]" + escape(_("batch"))),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("frames, {task.fields[clips]} clips"),
+            TextColumn(escape(_("frames, {clips} clips")).replace("{clips}", "{task.fields[clips]}")),
             TimeRemainingColumn(),
             console=Console(file=sys.stderr),
         )

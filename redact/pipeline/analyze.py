@@ -23,7 +23,7 @@ from ..errors import storage_error, writing
 from ..evidence import custody
 from ..evidence.atomic import sweep_partials, temp_path_for
 from ..evidence.seal import utc_iso
-from ..i18n import N_
+from ..i18n import N_, shown
 from ..mask import i420_planes
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
 from ..options import RedactOptions
@@ -138,7 +138,7 @@ def analyze_clip(
     options: RedactOptions,
     timer: Timer,
     progress: Callable[[int], None] | None = None,
-    label: str = "analysing",
+    label: str = N_("analysing"),
 ) -> AnalysisResult:
     """Decode, detect and track ``prepared``'s original; write its analysis atomically and
     record it in the custody log ("analysed")."""
@@ -161,7 +161,7 @@ def analyze_clip(
         analyzer = FrameAnalyzer(detection, info, options, timer, spool)
         try:
             with contextlib.closing(open_input(layout.original)) as container:
-                with FrameProgress(f"{layout.original.name} ({label})", info.frames, options.quiet) as bar:
+                with FrameProgress(f"{layout.original.name} ({shown(label)})", info.frames, options.quiet) as bar:
 
                     def settled(n: int) -> None:
                         bar.advance(n)

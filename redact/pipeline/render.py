@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..evidence.redaction_log import RegionLog
-from ..i18n import N_
+from ..i18n import N_, _
 from ..mask import i420_planes, single_threaded_opencv
 from ..media.background_writer import BackgroundWriter
 from ..media.decode import DecodeReport, VideoInfo, frame_to_i420, iter_media, open_input
@@ -188,10 +188,11 @@ def render_frames(
             holder.append(writer)
         renderer = FrameRenderer(writer, info, options, decisions, analysis, timer, regions, original)
         timeline = Timeline(info, report)
+        doing = _("rendering")
         with (
             contextlib.closing(renderer),
             single_threaded_opencv(),
-            FrameProgress(f"{original.name} (rendering)", info.frames, options.quiet) as bar,
+            FrameProgress(f"{original.name} ({doing})", info.frames, options.quiet) as bar,
         ):
 
             def advance(n: int) -> None:

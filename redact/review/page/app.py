@@ -58,7 +58,7 @@ class Review:
         try:
             return self.clips[name]
         except KeyError:
-            raise HTTPException(404, f"no clip {name!r} in this review") from None
+            raise HTTPException(404, _("no clip {name!r} in this review").format(name=name)) from None
 
     def session(self, name: str) -> ClipSession:
         path = self.path(name)
@@ -138,7 +138,7 @@ def build_app(review: Review) -> Starlette:
     def original_view(request: Request) -> bool:
         view = request.query_params.get("view", "masked")
         if view not in ("masked", "original"):
-            raise HTTPException(400, "view is masked or original")
+            raise HTTPException(400, _("view is masked or original"))
         return view == "original"
 
     def index(request: Request) -> Response:
@@ -214,7 +214,7 @@ def build_app(review: Review) -> Starlette:
         try:
             bins = max(1, min(int(request.query_params.get("bins", 800)), 10000))
         except ValueError:
-            raise HTTPException(400, "bins is a whole number") from None
+            raise HTTPException(400, _("bins is a whole number")) from None
         session = review.session(clip(request))
         samples = review.samples(clip(request))
         return JSONResponse({"duration_s": session.duration_s, "peaks": peaks(samples, bins)})
@@ -286,16 +286,16 @@ def build_app(review: Review) -> Starlette:
         layout = Layout(review.path(name), review.case_dir)
         path = layout.derivative
         if not path.exists():
-            raise HTTPException(404, "not rendered yet")
+            raise HTTPException(404, _("not rendered yet"))
         if not review.verified_derivative(name, layout):  # a plain route: Starlette runs it off the loop
-            raise HTTPException(409, "the derivative does not verify (run `redact verify`): it is not served")
+            raise HTTPException(409, _("the derivative does not verify (run `redact verify`): it is not served"))
         return FileResponse(path, media_type="video/mp4")
 
     def report(request: Request) -> Response:
         path = Layout(review.path(clip(request)), review.case_dir).derivative
         page = path.parent / report_for_derivative(path.name)
         if not page.exists():
-            raise HTTPException(404, "no court report yet: render first")
+            raise HTTPException(404, _("no court report yet: render first"))
         return FileResponse(page, media_type="text/html")
 
     api = "/api/clips/{clip:path}"
@@ -332,9 +332,9 @@ async def _json(request: Request) -> dict:
     try:
         body = await request.json()
     except ValueError:
-        raise HTTPException(400, "the request body is not JSON") from None
+        raise HTTPException(400, _("the request body is not JSON")) from None
     if not isinstance(body, dict):
-        raise HTTPException(400, "the request body is a JSON object")
+        raise HTTPException(400, _("the request body is a JSON object"))
     return body
 
 

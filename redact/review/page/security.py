@@ -19,6 +19,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ...i18n import _
+
 COOKIE = "redact_review_{port}"
 CSP = (
     "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; "
@@ -54,7 +56,8 @@ class Guard:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if host not in self.hosts:
-            await _refuse(f"this server answers only to 127.0.0.1:{self.port}, not {host!r}")(scope, receive, send)
+            refused = _("this server answers only to 127.0.0.1:{port}, not {host!r}").format(port=self.port, host=host)
+            await _refuse(refused)(scope, receive, send)
             return
         if scope["method"] in WRITES:
             origin = headers.get("origin")
@@ -62,7 +65,7 @@ class Guard:
                 "same-origin",
                 "none",
             ):
-                await _refuse("writes are taken only from the review page itself")(scope, receive, send)
+                await _refuse(_("writes are taken only from the review page itself"))(scope, receive, send)
                 return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         token = self._spend(query.get("token", ""))
@@ -77,10 +80,12 @@ class Guard:
             return
         if not self._known(_cookie(headers, self.cookie)):
             why = (
-                "this address was used already (its token works once): go on in the browser that opened it,"
-                " or restart `redact review` for a new one"
+                _(
+                    "this address was used already (its token works once): go on in the browser that opened it,"
+                    " or restart `redact review` for a new one"
+                )
                 if "token" in query
-                else "open the address `redact review` printed (it holds this session's token)"
+                else _("open the address `redact review` printed (it holds this session's token)")
             )
             await _refuse(why)(scope, receive, send)
             return
