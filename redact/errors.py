@@ -19,49 +19,28 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .i18n import DEFAULT, FAILS, N_, Listed, Msg, current, filled, shown
-from .i18n import _ as translate
+from .i18n import DEFAULT, FAILS, N_, Listed, Msg, current, shown
 
 
 def fill(template: str, params: dict, language: str | None = None) -> str:
-    """``template`` in ``language`` (None: the interface language), its ``{name}`` placeholders
-    filled from ``params``, those that are messages translated too. A plain ``str`` template is
-    text already made: shown as it is. A translation that does not fit its params (it should
-    not happen: tests/test_i18n.py compares them) falls back to the English."""
+    """An error's ``template`` (or hint) in ``language`` (None: the interface language), filled
+    from the error's ``params`` (through ``shown``: messages among them translated too). A plain
+    ``str`` is text already made (a hint set later): shown as it is. A translation that does not
+    fit (tests/test_i18n.py compares them) falls back to the English."""
     if isinstance(template, Listed) or (isinstance(template, Msg) and template.params):
-        return translated(template, language)
+        return str(shown(template, language))
     if not isinstance(template, Msg):
         return str(template)
-    values = {name: translated(value, language) if _is_message(value) else value for name, value in params.items()}
     try:
-        return filled(translate(template.template, language), values)
+        message = Msg(template.template, **params)
     except FAILS:
-        english = {name: translated(value, DEFAULT) if _is_message(value) else value for name, value in params.items()}
-        try:
-            return filled(template.template, english)
-        except FAILS:
-            return str(template)  # a plain text with braces made a template by params: as it is
-
-
-def _is_message(value: object) -> bool:
-    return isinstance(value, (Msg, Listed, BaseException))
+        return str(template)  # a plain text with braces made a template by params: as it is
+    return str(shown(message, language))
 
 
 def translated(value: object, language: str | None = None) -> str:
-    """What a user reads of ``value`` in ``language`` (None: the interface language): a ``Msg``
-    (with its params) or ``Listed`` translated, a ``RedactError`` described, another exception's
-    message translated when it carries one (``ValueError(N_("...", name=value))``), anything else
-    as ``str()``."""
-    if isinstance(value, Msg | Listed):
-        try:
-            return str(shown(value, language))
-        except FAILS:
-            return str(value)  # the English
-    if isinstance(value, RedactError):
-        return value.describe(language)
-    if isinstance(value, BaseException) and len(value.args) == 1 and isinstance(value.args[0], Msg | Listed):
-        return translated(value.args[0], language)
-    return str(value)
+    """What a user reads of ``value``, as text: ``i18n.shown`` (a message, an error, anything)."""
+    return str(shown(value, language))
 
 
 def message_of(error: BaseException) -> str:

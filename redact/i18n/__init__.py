@@ -127,8 +127,17 @@ class Listed(str):
 
 
 def shown(value, language: str | None = None):
-    """``value`` as the clerk reads it: a ``Msg`` translated and filled in (its ``Msg`` params
-    too), a ``Listed`` part by part; anything else as it is."""
+    """``value`` as the clerk reads it: a ``Msg`` translated and filled in (its params that are
+    messages too), a ``Listed`` part by part, an error described (``RedactError.describe``) or
+    its message translated (``ValueError(N_(...))``); anything else as it is. The one way a
+    message reaches a person."""
+    if isinstance(value, BaseException):
+        describe = getattr(value, "describe", None)
+        if callable(describe):
+            return describe(language)
+        if len(value.args) == 1 and isinstance(value.args[0], Msg | Listed):
+            return shown(value.args[0], language)
+        return str(value)
     if isinstance(value, Msg):
         text = _(value.template, language)
         if not value.params:

@@ -47,7 +47,7 @@ TYPER_WORDS = {
 }
 
 
-def translated(value):
+def help_text(value):
     """A help text in the interface language: a ``Msg`` filled in, a plain one looked up."""
     if isinstance(value, Msg):
         return shown(value)
@@ -56,13 +56,13 @@ def translated(value):
 
 def translate_commands(command) -> None:
     """Every help text, short help and shown default of ``command`` and its subcommands."""
-    command.help = translated(command.help)
-    command.short_help = translated(command.short_help)
+    command.help = help_text(command.help)
+    command.short_help = help_text(command.short_help)
     for param in command.params:
         if getattr(param, "help", None):
-            param.help = translated(param.help)
+            param.help = help_text(param.help)
         if isinstance(getattr(param, "show_default", None), str):
-            param.show_default = translated(param.show_default)
+            param.show_default = help_text(param.show_default)
     for sub in getattr(command, "commands", {}).values():
         translate_commands(sub)
 

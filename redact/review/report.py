@@ -39,7 +39,7 @@ REASON_NAMES = {
     "added": N_("added"),
     "whole picture": N_("whole picture"),
 }
-KIND_NAMES = {"face": N_("face"), "plate": N_("plate"), "operator": N_("operator"), "picture": N_("picture")}
+DETECTION_KINDS = {"face": N_("face"), "plate": N_("plate"), "operator": N_("operator"), "picture": N_("picture")}
 STATUS_NAMES = {"ok": N_("OK"), "warn": N_("WARNING"), "fail": N_("FAILED")}
 
 
@@ -348,14 +348,14 @@ def _decisions_section(log: dict, tracks: list[dict]) -> str:
             row = by_id.get(kept["track"], {})
             left = visible.get(str(kept["track"]), "-")
             rows += (
-                f"<tr><td>{subject(kept['track'])}</td><td>{_e(kept['track'])}</td><td>{_e(named(KIND_NAMES, row.get('kind', '-')))}</td><td>{_time(row.get('from_s'))}</td>"
+                f"<tr><td>{subject(kept['track'])}</td><td>{_e(kept['track'])}</td><td>{_e(named(DETECTION_KINDS, row.get('kind', '-')))}</td><td>{_time(row.get('from_s'))}</td>"
                 f"<td>{_time(row.get('to_s'))}</td><td>{_e(left)}</td><td>{_reason(kept['reason'], '--keep-tracks', decided['recorded'])}</td>"
                 f"<td>{_e(kept.get('reviewer') or decided.get('reviewer') or '-')}</td></tr>"
             )
             for track, frames in companions.get(kept["track"], []):
                 other = by_id.get(track, {})
                 rows += (
-                    f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(named(KIND_NAMES, other.get('kind', '-')))}</td><td>{_time(other.get('from_s'))}</td>"
+                    f"<tr><td>{subject(track)}</td><td>{_e(track)}</td><td>{_e(named(DETECTION_KINDS, other.get('kind', '-')))}</td><td>{_time(other.get('from_s'))}</td>"
                     f"<td>{_time(other.get('to_s'))}</td><td>{_e(frames)}</td><td>{_e(kept_with(kept['track']))}</td><td>-</td></tr>"
                 )
         heads = [_("subject"), _("track"), _("kind"), _("from"), _("to"), _("frames left visible"), _("reason")]
@@ -527,7 +527,7 @@ def render(
         )
 
     rows = "".join(
-        f"<tr><td>{subject(t)}</td><td>{_e(_track_label(t['id'], t['kind'], regions_added))}</td><td>{_e(named(KIND_NAMES, t['kind']))}</td>"
+        f"<tr><td>{subject(t)}</td><td>{_e(_track_label(t['id'], t['kind'], regions_added))}</td><td>{_e(named(DETECTION_KINDS, t['kind']))}</td>"
         f"<td>{_time(t['from_s'])}</td><td>{_time(t['to_s'])}</td><td>{t['frames']}</td><td>{why(t)}</td>"
         f"<td>{found_by(t)}</td></tr>"
         for t in tracks
@@ -543,7 +543,7 @@ def render(
         for f in findings
     )
     models = "".join(
-        f"<tr><td>{_e(d['name'])}</td><td>{_e(named(KIND_NAMES, d['kind']))}</td><td>{_lines(d['model_file'])}</td>"
+        f"<tr><td>{_e(d['name'])}</td><td>{_e(named(DETECTION_KINDS, d['kind']))}</td><td>{_lines(d['model_file'])}</td>"
         f"<td class='hash'>{_lines(d['model_sha256'])}</td><td>{_e(_ran_on(d))}</td></tr>"
         for d in log["detectors"]
     )
