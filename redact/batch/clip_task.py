@@ -21,6 +21,7 @@ from ..evidence.log_reader import LogReader
 from ..evidence.seal import load_seal
 from ..evidence.trust import station_trust
 from ..evidence.verify import read_log, verify_derivative
+from ..i18n import _
 from ..media.decode import not_carried_note
 from ..options import RedactOptions
 from ..pipeline import redact_file
@@ -67,7 +68,7 @@ def outputs_of(job: Job) -> tuple[Path, Path]:
 def remove_stale_temporaries(job: Job) -> list[Path]:
     """Hidden temporary files left by an attempt that was killed (they never became outputs),
     as every run sweeps them: a live run's, here or on another station PC, are left alone."""
-    derivative, _ = outputs_of(job)
+    derivative, _log = outputs_of(job)
     return sweep_partials(derivative)
 
 
@@ -180,15 +181,17 @@ def worker_name() -> str:
 
 def input_note(result) -> str | None:
     """What a done clip's row should still say about its input (shown in the batch report)."""
-    notes = ["input ended early"] if result.stopped_early else []
+    notes = [_("input ended early")] if result.stopped_early else []
     if result.damaged_packets:
-        notes.append(f"{result.damaged_packets} damaged video packets skipped")
+        notes.append(_("{n} damaged video packets skipped").format(n=result.damaged_packets))
     if result.dropped_streams:  # subtitles, data streams: left out of the derivative, and said so
-        notes.append(not_carried_note(result.dropped_streams))
+        notes.append(translated(not_carried_note(result.dropped_streams)))
     if result.listed_without_picture:
-        notes.append(f"{result.listed_without_picture} listed frames held no picture (skipped by the camera)")
-    notes += [f"WARNING: {warning}" for warning in result.warnings]
-    return "; ".join(notes) + "; see log" if notes else None
+        notes.append(
+            _("{n} listed frames held no picture (skipped by the camera)").format(n=result.listed_without_picture)
+        )
+    notes += [_("WARNING: {warning}").format(warning=translated(warning)) for warning in result.warnings]
+    return _("{notes}; see log").format(notes="; ".join(notes)) if notes else None
 
 
 def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
@@ -197,11 +200,12 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     try:
         job = Job.from_dict(job_data)
     except Exception as error:  # a state row this release cannot read: fail the clip, not the batch
-        outcome.update(error=f"{job_data.get('path')}: internal error: {type(error).__name__}: {error}", exit_code=1)
+        outcome.update(error=internal_error(job_data.get("path"), error), exit_code=1)
         return outcome
     wanted = defaults.get("version")
     if wanted and wanted != __version__:  # a cluster PC with another release would redact differently
-        outcome.update(error=f"{job.path}: this worker runs redact {__version__}, the batch {wanted}", exit_code=1)
+        said = _("{path}: this worker runs redact {version}, the batch {wanted}")
+        outcome.update(error=said.format(path=job.path, version=__version__, wanted=wanted), exit_code=1)
         return outcome
     try:
         options = job_options(job, defaults)
@@ -226,5 +230,10 @@ def run_job(job_data: dict, defaults: dict, progress=None) -> dict:
     except ValueError as error:  # an option out of range
         outcome.update(error=f"{job.path}: {translated(error)}", exit_code=2)
     except Exception as error:
-        outcome.update(error=f"{job.path}: internal error: {type(error).__name__}: {error}", exit_code=1)
+        outcome.update(error=internal_error(job.path, error), exit_code=1)
     return outcome
+
+
+def internal_error(path, error: Exception) -> str:
+    """A clip's unexpected failure, for its row: the batch goes on."""
+    return _("{path}: internal error: {error}").format(path=path, error=f"{type(error).__name__}: {error}")

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Terminated, WorkerError, sigterm_as_interrupt
+from ..i18n import _
 from ..options import STALL_S
 
 POLL_S = 1.0
@@ -78,7 +79,7 @@ def _every(seconds: float, call: Callable[[], None]) -> Callable[[int], None]:
     """A callback that runs ``call`` at most once per ``seconds``, whatever it is given."""
     last = [0.0]
 
-    def callback(_: int) -> None:
+    def callback(_frames: int) -> None:
         if time.monotonic() - last[0] >= seconds:
             last[0] = time.monotonic()
             call()
@@ -216,15 +217,15 @@ def run_job_supervised(
     if "outcome" in got:
         return got["outcome"]
     if status == "stalled":
-        return _failed(
-            job_data,
-            f"stalled: no frame written and no data read or written for {stall_s:g} s"
-            " (a hung decoder, detector or storage?); stopped. Rerun the batch to try it again",
+        stalled = _(
+            "stalled: no frame written and no data read or written for {seconds:g} s (a hung decoder, detector or"
+            " storage?); stopped. Rerun the batch to try it again"
         )
-    return _failed(
-        job_data,
-        f"the clip's process died ({how}: a crash in a decoder or out of memory?); no derivative or log was written",
+        return _failed(job_data, stalled.format(seconds=stall_s))
+    died = _(
+        "the clip's process died ({how}: a crash in a decoder or out of memory?); no derivative or log was written"
     )
+    return _failed(job_data, died.format(how=how))
 
 
 def verified_results_supervised(items: list[tuple[dict, dict]], stall_s: float = STALL_S) -> dict[str, dict | None]:
