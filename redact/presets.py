@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import BadInputError
-from .i18n import N_
+from .i18n import N_, current
 from .options import DetectOptions, EncodeOptions, MaskOptions, RedactOptions
 from .resources import resource_dirs
 from .track import TrackOptions
@@ -64,7 +64,8 @@ def read_preset(name: str) -> dict:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInputError(N_("preset is not valid TOML ({error})"), path, error=exc) from exc
-    data.pop("description", None)
+    for key in [k for k in data if k == "description" or k.startswith("description_")]:
+        data.pop(key)  # description, and description_de (and any language's) beside it
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise BadInputError(N_("unknown preset section(s) {names}"), path, names=", ".join(sorted(unknown)))
@@ -99,9 +100,11 @@ def bridged_strides(detect: DetectOptions, given: set[str], max_gap: int) -> tup
     return changed, narrowed
 
 
-def describe(name: str) -> str:
-    """The preset's one-line description."""
-    return str(tomllib.loads(preset_file(name).read_text()).get("description", ""))
+def describe(name: str, language: str | None = None) -> str:
+    """The preset's one-line description, in ``language`` (None: the interface language) where
+    the file has one (``description_de``), else its ``description``."""
+    data = tomllib.loads(preset_file(name).read_text())
+    return str(data.get(f"description_{language or current()}") or data.get("description", ""))
 
 
 def options_from_preset(

@@ -462,3 +462,13 @@ def test_a_message_kept_in_a_record_is_shown_only_when_it_is_ours_and_plain(tmp_
         assert said(attack, "muted") == "stummgeschaltet"
     finally:
         i18n.set_language(None)
+
+
+def test_every_shipped_preset_says_what_it_trades_in_german_too():
+    from redact.presets import available, describe
+
+    for name in available():
+        german, english = describe(name, "de"), describe(name, "en")
+        assert german and english and german != english, name
+    listed = run_cli("presets", language="de")
+    assert listed.returncode == 0 and "disclosure (Standard): Standard. Beide Gesichtsmodelle" in listed.stdout
