@@ -1295,18 +1295,20 @@ def bench(
     elif json_out:
         typer.echo(json.dumps(result, indent=2))
     else:
-        typer.echo(f"{result['cpu']}, {result['cores']} cores; clip {result['size']}, {result['frames']} frames")
-        typer.echo(f"preset {result['preset']}, {result['workers']} worker(s)")
-        typer.echo(f"pure transcode: {result['transcode_fps']} fps; redact: {result['redact_fps']} fps")
-        typer.echo(
-            f"real-time factor {result['realtime_factor']}x; {result['ratio_to_transcode']}x the transcode time;"
-            f" {result['hours_per_footage_hour']} hours of processing per hour of footage"
+        typer.echo(_("{cpu}, {cores} cores; clip {size}, {frames} frames").format(**result))
+        typer.echo(_("preset {preset}, {workers} worker(s)").format(**result))
+        typer.echo(_("pure transcode: {transcode_fps} fps; redact: {redact_fps} fps").format(**result))
+        said = _(
+            "real-time factor {realtime_factor}x; {ratio_to_transcode}x the transcode time;"
+            " {hours_per_footage_hour} hours of processing per hour of footage"
         )
-        typer.echo("ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["ms_per_frame"].items()))
-        typer.echo(
-            f"peak memory {result['peak_memory_mb']} MB (whole process tree, shared pages counted once;"
-            f" {result['peak_rss_sum_mb']} MB summing each process's resident memory)"
+        typer.echo(said.format(**result))
+        typer.echo(_("ms per frame: {stages}").format(stages=stage_list(result["ms_per_frame"])))
+        said = _(
+            "peak memory {peak_memory_mb} MB (whole process tree, shared pages counted once; {peak_rss_sum_mb} MB"
+            " summing each process's resident memory)"
         )
+        typer.echo(said.format(**result))
         print_render(result)
     if png is not None and not chart(result, png):
         refuse(_("matplotlib not installed (pip install -e '.[bench]'): no chart written"))
@@ -1315,15 +1317,44 @@ def bench(
 def print_render(result: dict) -> None:
     """The re-render from the analysis just made (one decision changed): a correction's cost."""
     analysed, detected = result["analysed_entries"], result["render_detected"]
-    typer.echo(
-        f"re-render from the analysis (one decision changed, no model): {result['render_fps']} fps;"
-        f" {result['render_ratio_to_transcode']}x the time of a transcode timed after it"
-        f" ({result['render_cpu_ratio_to_transcode']}x its CPU time)"
+    said = _(
+        "re-render from the analysis (one decision changed, no model): {render_fps} fps;"
+        " {render_ratio_to_transcode}x the time of a transcode timed after it ({render_cpu_ratio_to_transcode}x its"
+        " CPU time)"
     )
-    said = "detection ran once" if analysed == 1 and not detected else "detection ran again"
-    stage = "a detect stage" if detected else "no detect stage"
-    typer.echo(f"{said}: analysed {analysed} time(s) in the custody log, {stage} in the render")
-    typer.echo("render ms per frame: " + ", ".join(f"{k} {v}" for k, v in result["render_ms_per_frame"].items()))
+    typer.echo(said.format(**result))
+    if analysed == 1 and not detected:
+        typer.echo(
+            _("detection ran once: analysed {n} time(s) in the custody log, no detect stage in the render").format(
+                n=analysed
+            )
+        )
+    elif detected:
+        typer.echo(
+            _("detection ran again: analysed {n} time(s) in the custody log, a detect stage in the render").format(
+                n=analysed
+            )
+        )
+    else:
+        typer.echo(
+            _("detection ran again: analysed {n} time(s) in the custody log, no detect stage in the render").format(
+                n=analysed
+            )
+        )
+    typer.echo(_("render ms per frame: {stages}").format(stages=stage_list(result["render_ms_per_frame"])))
+
+
+def stage_list(ms: dict) -> str:
+    """``decode 3.1, detect 40.2, ...``: milliseconds per frame by stage."""
+    return ", ".join(f"{k} {v}" for k, v in ms.items())
+
+
+def table_row(cells, widths: list[int], first_left: bool = False) -> str:
+    """A line of a plain table: each heading or value right-aligned to its column's width (the
+    first left-aligned with ``first_left``), two spaces between columns."""
+    texts = [str(cell) for cell in cells]
+    first = f"{texts[0]:<{widths[0]}}" if first_left else f"{texts[0]:>{widths[0]}}"
+    return first + "".join(f"  {text:>{width}}" for text, width in zip(texts[1:], widths[1:], strict=True))
 
 
 def parse_worker_counts(text: str | None) -> list[int | None]:
@@ -1348,14 +1379,14 @@ def print_presets(results: list[dict], json_out: bool) -> None:
     from .detect.runtime import device_names
 
     ran_on = device_names(first["providers"])
-    typer.echo(f"{first['cpu']}, {first['cores']} cores, models on {ran_on}")
-    typer.echo(f"clip {first['clip']}: {first['size']}, {first['frames']} frames at {first['input_fps']} fps")
-    typer.echo("preset        redact fps  real time  hours per hour of footage  peak MB")
+    typer.echo(_("{cpu}, {cores} cores, models on {ran_on}").format(**first, ran_on=ran_on))
+    typer.echo(_("clip {clip}: {size}, {frames} frames at {input_fps} fps").format(**first))
+    heads = [_("preset"), _("redact fps"), _("real time"), _("hours per hour of footage"), _("peak MB")]
+    widths = [max(12, len(heads[0])), max(10, len(heads[1])), max(9, len(heads[2])), len(heads[3]), len(heads[4])]
+    typer.echo(table_row(heads, widths, first_left=True))
     for r in results:
-        typer.echo(
-            f"{Path(r['preset']).stem:<12}  {r['redact_fps']:>10}  {r['realtime_factor']:>8}x"
-            f"  {r['hours_per_footage_hour']:>25}  {r['peak_memory_mb']:>7.0f}"
-        )
+        values = [Path(r["preset"]).stem, r["redact_fps"], f"{r['realtime_factor']}x", r["hours_per_footage_hour"]]
+        typer.echo(table_row([*values, f"{r['peak_memory_mb']:.0f}"], widths, first_left=True))
 
 
 def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:
@@ -1364,15 +1395,17 @@ def print_worker_sweep(results: list[dict], best: dict, json_out: bool) -> None:
         typer.echo(json.dumps({"runs": results, "best_workers": best["workers"]}, indent=2))
         return
     first = results[0]
-    typer.echo(f"{first['cpu']}, {first['cores']} cores; clip {first['size']}, {first['frames']} frames")
-    typer.echo(f"preset {first['preset']}; pure transcode: {first['transcode_fps']} fps")
-    typer.echo("workers  redact fps  real time  x transcode  peak MB  render fps  render x transcode")
+    typer.echo(_("{cpu}, {cores} cores; clip {size}, {frames} frames").format(**first))
+    typer.echo(_("preset {preset}; pure transcode: {transcode_fps} fps").format(**first))
+    heads = [_("workers"), _("redact fps"), _("real time"), _("x transcode")]
+    heads += [_("peak MB"), _("render fps"), _("render x transcode")]
+    widths = [max(len(h), w) for h, w in zip(heads, (7, 10, 9, 11, 7, 10, 18), strict=True)]
+    typer.echo(table_row(heads, widths))
     for r in results:
-        typer.echo(
-            f"{r['workers']:>7}  {r['redact_fps']:>10}  {r['realtime_factor']:>8}x  {r['ratio_to_transcode']:>10}x"
-            f"  {r['peak_memory_mb']:>7.0f}  {r['render_fps']:>10}  {r['render_ratio_to_transcode']:>17}x"
-        )
-    typer.echo(f"fastest: {best['workers']} worker(s), {best['redact_fps']} fps")
+        values = [r["workers"], r["redact_fps"], f"{r['realtime_factor']}x", f"{r['ratio_to_transcode']}x"]
+        values += [f"{r['peak_memory_mb']:.0f}", r["render_fps"], f"{r['render_ratio_to_transcode']}x"]
+        typer.echo(table_row(values, widths))
+    typer.echo(_("fastest: {workers} worker(s), {redact_fps} fps").format(**best))
 
 
 @app.command(
