@@ -472,3 +472,11 @@ def test_every_shipped_preset_says_what_it_trades_in_german_too():
         assert german and english and german != english, name
     listed = run_cli("presets", language="de")
     assert listed.returncode == 0 and "disclosure (Standard): Standard. Beide Gesichtsmodelle" in listed.stdout
+
+
+def test_figures_inside_messages_are_written_as_each_language_writes_them():
+    said = i18n.N_("timecode {text} does not fit {fps:g} frames per second", text="01:00:00;00", fps=29.97)
+    assert str(said) == "timecode 01:00:00;00 does not fit 29.97 frames per second"
+    assert i18n.shown(said, "de") == "Timecode 01:00:00;00 passt nicht zu 29,97 Bildern pro Sekunde"
+    ranges = i18n.N_("{times} {action}", times="1.82-2.96 s", action=i18n.N_("silenced"))
+    assert i18n.shown(ranges, "de") == "1.82-2.96 s stummgeschaltet"  # times as a clerk types them back

@@ -77,13 +77,27 @@ class _PlainFormatter(string.Formatter):
         return super().format_field(value, format_spec)
 
 
+class _CommaFormatter(_PlainFormatter):
+    """As ``_PlainFormatter``, a measured figure written with a decimal comma (0,67), as German
+    writes it; text made already (a time range typed back into a flag) stays as it is."""
+
+    def format_field(self, value, format_spec):
+        text = super().format_field(value, format_spec)
+        return text.replace(".", ",") if isinstance(value, float) and format_spec else text
+
+
 _PLAIN = _PlainFormatter()
+_COMMA = _CommaFormatter()
+DECIMAL_COMMA = {"de"}  # languages that write 0,5
 FAILS = (KeyError, IndexError, ValueError, AttributeError, TypeError)  # a template that does not fit its values
 
 
-def filled(template: str, params: dict) -> str:
-    """``template`` with its ``{name}`` fields filled from ``params`` (names only: see ``_PlainFormatter``)."""
-    return _PLAIN.vformat(template, (), params) if params else template
+def filled(template: str, params: dict, language: str | None = None) -> str:
+    """``template`` with its ``{name}`` fields filled from ``params`` (names only: see
+    ``_PlainFormatter``), figures formatted as ``language`` writes them (None: as in English)."""
+    if not params:
+        return template
+    return (_COMMA if language in DECIMAL_COMMA else _PLAIN).vformat(template, (), params)
 
 
 class Msg(str):
@@ -143,7 +157,7 @@ def shown(value, language: str | None = None):
         if not value.params:
             return text
         try:
-            return filled(text, {k: shown(v, language) for k, v in value.params.items()})
+            return filled(text, {k: shown(v, language) for k, v in value.params.items()}, language or current())
         except FAILS:
             return str(value)  # a translation that does not fit its values (tests forbid it): the English
     if isinstance(value, Listed):
