@@ -571,20 +571,23 @@ def analyze(
 
     def work(path: Path) -> bool:
         result = analyze_file(path, options, case_dir=case_dir)
-        typer.echo(
-            _("OK: {path} ({frames} frames, {found}{regions} regions, {seconds} s)").format(
-                path=result.path,
-                frames=result.frames,
-                found=f"{result.found}, " if result.found else "",
-                regions=result.regions,
-                seconds=decimal(result.seconds, 1),
-            )
-        )
+        typer.echo(done_line(result.path, result))
         if transcribe:
             return transcript_line(path, options, case_dir)
         return False
 
     for_each_clip(inputs, work)
+
+
+def done_line(path: Path, result) -> str:
+    """``OK: PATH (N frames, what was found, N regions, S s)``: an analysis or a derivative made."""
+    return _("OK: {path} ({frames} frames, {found}{regions} regions, {seconds} s)").format(
+        path=path,
+        frames=result.frames,
+        found=f"{result.found}, " if result.found else "",
+        regions=result.regions,
+        seconds=decimal(result.seconds, 1),
+    )
 
 
 def transcript_line(path: Path, options, case_dir: Path | None, hints: tuple[str, ...] = ()) -> bool:
@@ -968,16 +971,7 @@ def ok_line(result, words: tuple[str, ...] = ()) -> bool:
                 "{n} frames the file's index lists held no picture: skipped by the camera, read to the end; see log"
             ).format(n=result.listed_without_picture)
         )
-    typer.echo(
-        _("OK: {path} ({frames} frames, {found}{regions} regions, {seconds} s)").format(
-            path=result.derivative,
-            frames=result.frames,
-            found=f"{result.found}, " if result.found else "",
-            regions=result.regions,
-            seconds=decimal(result.seconds, 1),
-        )
-        + "".join(f" ({note})" for note in notes)
-    )
+    typer.echo(done_line(result.derivative, result) + "".join(f" ({note})" for note in notes))
     from .pipeline.transcribe import warnings_of
 
     for warning in warnings_of(result.spoken, words) if words else result.warnings:
