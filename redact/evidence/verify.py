@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..errors import message_of
-from ..i18n import N_, Listed, shown
+from ..i18n import N_, Listed, named
 from . import content_credentials
 from .custody import CUSTODY_NAME, has_event, latest_records, read_chain
 from .layout import (
@@ -59,7 +59,7 @@ KIND_NAMES = {
 
 def kind_name(kind: str) -> str:
     """What a finding checked, in the interface language (the JSON report keeps the English)."""
-    return shown(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+    return named(KIND_NAMES, kind)
 
 
 # SHA-256s computed during one verify_paths call, so that a file checked against its record and

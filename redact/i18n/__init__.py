@@ -165,6 +165,12 @@ def shown(value, language: str | None = None):
     return value
 
 
+def named(names: dict, code) -> str:
+    """A code a record keeps (a kind, a reason, a status) as the reader's language names it, from
+    ``names`` (code -> ``N_`` name); a code it does not know: as it is."""
+    return str(shown(names[code])) if code in names else str(code)
+
+
 def as_record(value):
     """A message as JSON keeps it (template and values), to be shown later in any language:
     ``{"message": template, "params": {...}}``, ``{"parts": [...], "sep": "; "}``; else as is."""

@@ -24,7 +24,7 @@ from ..detect.runtime import device_names
 from ..evidence.redaction_log import REASONS
 from ..evidence.verify import Finding, kind_name
 from ..geometry import quarter_turns
-from ..i18n import N_, _, current, from_record, ngettext, number, shown
+from ..i18n import N_, _, current, from_record, named, ngettext, number, shown
 from ..i18n import when as written_when
 from ..pipeline.subject_list import counts_line
 from ..speech.withhold import reason_said
@@ -41,11 +41,6 @@ REASON_NAMES = {
 }
 DETECTION_KINDS = {"face": N_("face"), "plate": N_("plate"), "operator": N_("operator"), "picture": N_("picture")}
 STATUS_NAMES = {"ok": N_("OK"), "warn": N_("WARNING"), "fail": N_("FAILED")}
-
-
-def named(names: dict, code) -> str:
-    """A code of the log (a reason, a kind) as the reader's language names it; unknown: as is."""
-    return shown(names[code]) if code in names else str(code)
 
 
 def said(record, english: str) -> str:
